@@ -1,0 +1,5 @@
+"""``python -m vmemplan``."""
+
+from vmemplan.cli import main
+
+main()

@@ -1,0 +1,241 @@
+"""Architecture profiles: page size, sparsemem geometry and vmemmap page-table layout.
+
+Each profile is data, not code. The values come from ``arch/*/include/asm/sparsemem.h``
+(``SECTION_SIZE_BITS``, ``MAX_PHYSMEM_BITS``), the arch page-table headers and the
+arch's ``vmemmap_populate()`` (see the ``populate`` field), as summarised in the spec's
+table a.2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from vmemplan.errors import InputError
+from vmemplan.units import GiB, KiB, MiB
+
+# SUBSECTION_SHIFT is 21 (2 MiB) on every architecture (include/linux/mmzone.h).
+SUBSECTION_SHIFT = 21
+SUBSECTION_SIZE = 1 << SUBSECTION_SHIFT
+
+# How the arch's vmemmap_populate() maps a range that is not deduplicated.
+#   "x86":       partial section -> base pages from DRAM, altmap ignored; full -> PMD blocks
+#                (vmemmap_populate() in arch/x86/mm/init_64.c)
+#   "arm64-4k":  partial section -> base pages (altmap honoured); full -> PMD blocks
+#                (vmemmap_populate() in arch/arm64/mm/mmu.c, 4K pages)
+#   "basepages": always base pages, altmap honoured (arm64 16K/64K, powerpc radix)
+#   "hugepages": always vmemmap_populate_hugepages() (arch/riscv/mm/init.c)
+#   "ppc-radix": radix__vmemmap_populate() in arch/powerpc/mm/book3s64/radix_pgtable.c: a PMD
+#                block per window where possible; with an altmap, base pages when the address
+#                is not PMD aligned or the block would describe pfns outside the device;
+#                failed altmap allocations fall back to DRAM
+PopulateStrategy = Literal["x86", "arm64-4k", "basepages", "hugepages", "ppc-radix"]
+
+# Which implementation of the compound (deduplicated) path the arch uses:
+#   "generic": vmemmap_populate_compound_pages() in mm/sparse-vmemmap.c (offsets relative
+#              to the pgmap range being added);
+#   "ppc":     the powerpc radix override in arch/powerpc/mm/book3s64/radix_pgtable.c
+#              (compound offsets from the absolute pfn).
+CompoundAlgo = Literal["generic", "ppc"]
+
+# Which Kconfig gate lets the arch take the compound path, per kernel era (see kernel.py).
+DedupGate = Literal["x86", "arm64", "ppc64-radix", "riscv"]
+
+
+@dataclass(frozen=True)
+class TableLevel:
+    """One level of the kernel page tables that map the vmemmap.
+
+    ``va_bytes`` is the vmemmap virtual range one table of this level maps; ``table_bytes``
+    is what one table occupies (a page, or a fragment on powerpc radix with 64K pages).
+    """
+
+    name: Literal["pte", "pmd", "pud", "p4d"]
+    va_bytes: int
+    table_bytes: int
+
+
+@dataclass(frozen=True)
+class ArchProfile:
+    """What vmemplan needs to know about one architecture configuration."""
+
+    name: str
+    description: str
+    page_shift: int
+    section_size_bits: int
+    max_physmem_bits: int
+    levels: tuple[TableLevel, ...]  # lowest first; PGD (never allocated) is not listed
+    populate: PopulateStrategy
+    compound_algo: CompoundAlgo
+    dedup_gate: DedupGate
+    dax_alignments: tuple[
+        int, ...
+    ]  # dax_align_valid(): PAGE_SIZE, PMD_SIZE if THP, PUD_SIZE if PUD THP
+    altmap_fallback_to_dram: bool = False
+    struct_page_size: int = 64
+    hvo_hugetlb: bool = False
+
+    @property
+    def page_size(self) -> int:
+        """``PAGE_SIZE``."""
+        return 1 << self.page_shift
+
+    @property
+    def pages_per_section(self) -> int:
+        """``PAGES_PER_SECTION``."""
+        return 1 << (self.section_size_bits - self.page_shift)
+
+    @property
+    def pfn_section_shift(self) -> int:
+        """``PFN_SECTION_SHIFT``."""
+        return self.section_size_bits - self.page_shift
+
+    @property
+    def pages_per_subsection(self) -> int:
+        """``PAGES_PER_SUBSECTION``."""
+        return 1 << (SUBSECTION_SHIFT - self.page_shift)
+
+    @property
+    def pmd_size(self) -> int:
+        """Vmemmap bytes one PMD entry maps (= what one PTE table covers)."""
+        return self.levels[0].va_bytes
+
+    def level(self, name: str) -> TableLevel | None:
+        """The table level called ``name``, or None where it is folded."""
+        for lvl in self.levels:
+            if lvl.name == name:
+                return lvl
+        return None
+
+
+def _levels(
+    page_size: int, entries: tuple[int, ...], table_bytes: tuple[int, ...]
+) -> tuple[TableLevel, ...]:
+    """Build table levels from the entry counts of PTE, PMD, PUD, P4D tables (lowest first)."""
+    names: tuple[Literal["pte", "pmd", "pud", "p4d"], ...] = ("pte", "pmd", "pud", "p4d")
+    out = []
+    va = page_size
+    for name, n, size in zip(names, entries, table_bytes, strict=False):
+        va *= n
+        out.append(TableLevel(name=name, va_bytes=va, table_bytes=size))
+    return tuple(out)
+
+
+_X86_LEVELS_4 = _levels(4 * KiB, (512, 512, 512), (4096,) * 3)
+_X86_LEVELS_5 = _levels(4 * KiB, (512, 512, 512, 512), (4096,) * 4)
+
+ARCHES: dict[str, ArchProfile] = {
+    p.name: p
+    for p in (
+        ArchProfile(
+            name="x86_64",
+            description="x86_64, 4K pages, 4-level paging (MAX_PHYSMEM_BITS 46)",
+            page_shift=12,
+            section_size_bits=27,
+            max_physmem_bits=46,
+            levels=_X86_LEVELS_4,
+            populate="x86",
+            compound_algo="generic",
+            dedup_gate="x86",
+            dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
+            hvo_hugetlb=True,
+        ),
+        ArchProfile(
+            name="x86_64-la57",
+            description="x86_64, 4K pages, 5-level paging (MAX_PHYSMEM_BITS 52)",
+            page_shift=12,
+            section_size_bits=27,
+            max_physmem_bits=52,
+            levels=_X86_LEVELS_5,
+            populate="x86",
+            compound_algo="generic",
+            dedup_gate="x86",
+            dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
+            hvo_hugetlb=True,
+        ),
+        ArchProfile(
+            name="arm64-4k",
+            description="arm64, 4K pages, 48-bit VA (4 levels)",
+            page_shift=12,
+            section_size_bits=27,
+            max_physmem_bits=48,
+            levels=_levels(4 * KiB, (512, 512, 512), (4096,) * 3),
+            populate="arm64-4k",
+            compound_algo="generic",
+            dedup_gate="arm64",
+            dax_alignments=(4 * KiB, 2 * MiB),
+        ),
+        ArchProfile(
+            name="arm64-16k",
+            description="arm64, 16K pages, 48-bit VA (4 levels)",
+            page_shift=14,
+            section_size_bits=27,
+            max_physmem_bits=48,
+            levels=_levels(16 * KiB, (2048, 2048, 2048), (16 * KiB,) * 3),
+            populate="basepages",
+            compound_algo="generic",
+            dedup_gate="arm64",
+            dax_alignments=(16 * KiB, 32 * MiB),
+        ),
+        ArchProfile(
+            name="arm64-64k",
+            description="arm64, 64K pages, 48-bit VA (3 levels, PUD folded)",
+            page_shift=16,
+            section_size_bits=29,
+            max_physmem_bits=48,
+            levels=_levels(64 * KiB, (8192, 8192), (64 * KiB,) * 2),
+            populate="basepages",
+            compound_algo="generic",
+            dedup_gate="arm64",
+            dax_alignments=(64 * KiB, 512 * MiB),
+        ),
+        ArchProfile(
+            name="ppc64-radix-64k",
+            description="ppc64 book3s radix MMU, 64K pages (PTE tables are 256-byte fragments)",
+            page_shift=16,
+            section_size_bits=24,
+            max_physmem_bits=51,
+            # RADIX_PTE_INDEX_SIZE 5 (32 entries, 256 B), PMD and PUD index 9 (4 KiB fragments)
+            levels=_levels(64 * KiB, (32, 512, 512), (256, 4096, 4096)),
+            populate="ppc-radix",
+            compound_algo="ppc",
+            dedup_gate="ppc64-radix",
+            dax_alignments=(64 * KiB, 2 * MiB, 1 * GiB),
+            altmap_fallback_to_dram=True,
+        ),
+        ArchProfile(
+            name="ppc64-radix-4k",
+            description="ppc64 book3s radix MMU, 4K pages",
+            page_shift=12,
+            section_size_bits=24,
+            max_physmem_bits=51,
+            levels=_levels(4 * KiB, (512, 512, 512), (4096,) * 3),
+            populate="ppc-radix",
+            compound_algo="ppc",
+            dedup_gate="ppc64-radix",
+            dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
+            altmap_fallback_to_dram=True,
+        ),
+        ArchProfile(
+            name="riscv64",
+            description="riscv64, 4K pages, Sv48 (4 levels)",
+            page_shift=12,
+            section_size_bits=27,
+            max_physmem_bits=56,
+            levels=_levels(4 * KiB, (512, 512, 512), (4096,) * 3),
+            populate="hugepages",
+            compound_algo="generic",
+            dedup_gate="riscv",
+            dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
+        ),
+    )
+}
+
+
+def get_arch(name: str, option: str = "--arch") -> ArchProfile:
+    """Return the profile called ``name`` or raise an InputError listing the known ones."""
+    try:
+        return ARCHES[name.lower()]
+    except KeyError:
+        known = ", ".join(ARCHES)
+        raise InputError(option, f"unknown architecture {name!r} (known: {known})") from None

@@ -1,0 +1,330 @@
+"""The ``vmemplan`` command line: parse, call the core, render, map outcomes to exit codes.
+
+Exit codes: 0 success; 1 a budget check failed; 2 bad input (one line on stderr naming
+the option and value); 3 internal error (no traceback unless VMEMPLAN_DEBUG=1);
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
+
+import click
+
+from vmemplan import __version__
+from vmemplan.arch import ARCHES, get_arch
+from vmemplan.errors import InputError, VmemplanError
+from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate
+from vmemplan.kernel import (
+    COUNTER_CHOICES,
+    CounterSemantics,
+    kernel_profile,
+    parse_kernel_version,
+    with_overrides,
+)
+from vmemplan.namespace import MapMode
+from vmemplan.pgmap import Mode
+from vmemplan.report import estimate_doc, to_json
+from vmemplan.units import parse_range, parse_size
+
+EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+EPILOG = """\b
+Exit codes: 0 success, 1 a budget check failed, 2 bad input (one line on
+stderr naming the option and value), 3 internal error, 130 interrupted.
+"""
+
+
+def _fail(code: int, message: str) -> NoReturn:
+    click.echo(f"vmemplan: error: {message}", err=True)
+    sys.exit(code)
+
+
+class VmemplanGroup(click.Group):
+    """A click group whose every failure is one line on stderr and a documented exit code."""
+
+    def main(self, *args: Any, **kwargs: Any) -> NoReturn:
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click.UsageError as e:
+            _fail(EXIT_INPUT, e.format_message().replace("\n", " "))
+        except click.ClickException as e:
+            _fail(e.exit_code if e.exit_code != 1 else EXIT_INPUT, e.format_message())
+        except VmemplanError as e:
+            code = EXIT_INPUT if isinstance(e, InputError) else EXIT_INTERNAL
+            _fail(code, str(e))
+        except (KeyboardInterrupt, click.Abort):
+            _fail(EXIT_INTERRUPTED, "interrupted")
+        except BrokenPipeError:
+            sys.exit(EXIT_OK)
+        except Exception as e:  # pragma: no cover - the internal-error path
+            if os.environ.get("VMEMPLAN_DEBUG") == "1":
+                traceback.print_exc()
+            _fail(
+                EXIT_INTERNAL,
+                f"internal error: {type(e).__name__}: {e} (set VMEMPLAN_DEBUG=1 for a traceback)",
+            )
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(
+    cls=VmemplanGroup, epilog=EPILOG, context_settings={"help_option_names": ["-h", "--help"]}
+)
+@click.version_option(__version__, prog_name="vmemplan")
+def cli() -> None:
+    """Plan the struct page (vmemmap) memory of pmem, device-dax and CXL namespaces."""
+
+
+def _parse_ns_per_page(text: str) -> tuple[int, int]:
+    """``8.0-10.7`` or ``9`` -> picoseconds per struct page (low, high)."""
+    parts = text.split("-")
+    if len(parts) > 2:
+        raise InputError("--ns-per-page", f"{text!r}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
+    try:
+        values = [Decimal(x.strip()) for x in parts]
+    except InvalidOperation:
+        raise InputError("--ns-per-page", f"{text!r}: not a number of nanoseconds") from None
+    ps = [int(v * 1000) for v in values]
+    if any(v <= 0 or (v != v.to_integral_value() * 1 and (v * 1000) % 1) for v in values):
+        raise InputError("--ns-per-page", f"{text!r}: must be positive, at most 3 decimals")
+    lo, hi = ps[0], ps[-1]
+    if lo > hi:
+        raise InputError("--ns-per-page", f"{text!r}: LOW is above HIGH")
+    return lo, hi
+
+
+_MODES: dict[str, Mode] = {"devdax": "devdax", "dax": "devdax", "fsdax": "fsdax", "memory": "fsdax"}
+
+
+def _parse_mode(text: str) -> Mode:
+    key = text.strip().lower()
+    if key in ("raw", "sector", "safe"):
+        raise InputError(
+            "--mode", f"{text}: {key} namespaces have no struct pages (nothing to plan)"
+        )
+    if key not in _MODES:
+        raise InputError("--mode", f"{text!r}: expected devdax or fsdax (legacy: dax, memory)")
+    return _MODES[key]
+
+
+def _parse_map(text: str) -> MapMode:
+    key = text.strip().lower()
+    if key not in ("mem", "dev"):
+        raise InputError("--map", f"{text!r}: expected mem or dev")
+    return "mem" if key == "mem" else "dev"
+
+
+def _parse_int(text: str, option: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise InputError(option, f"{text!r}: not an integer") from None
+
+
+def build_request(
+    *,
+    size: str | None,
+    start: str | None,
+    align: str | None,
+    vmemmap_shift: str | None,
+    map_: str,
+    mode: str,
+    dax_ranges: tuple[str, ...],
+    system_ram: tuple[str, ...],
+    arch: str,
+    kernel: str,
+    struct_page_size: str | None,
+    counters: str | None,
+    early_init_fix: bool | None,
+    dedup_keep: str | None,
+    ns_per_page: str | None,
+) -> EstimateRequest:
+    """Turn raw option strings into an EstimateRequest; every error names its option."""
+    profile = get_arch(arch)
+    kprofile = kernel_profile(parse_kernel_version(kernel))
+    counter_sem: CounterSemantics | None = None
+    if counters is not None:
+        if counters not in COUNTER_CHOICES:
+            raise InputError("--counters", f"{counters!r}: expected none, nominal or exact")
+        counter_sem = counters
+    keep = None
+    if dedup_keep is not None:
+        keep = _parse_int(dedup_keep, "--dedup-keep")
+        if keep not in (1, 2):
+            raise InputError("--dedup-keep", f"{dedup_keep}: expected 1 or 2")
+    kprofile = with_overrides(
+        kprofile, counters=counter_sem, early_init_fix=early_init_fix, dedup_keep=keep
+    )
+    fields: dict[str, Any] = {
+        "arch": profile,
+        "kernel": kprofile,
+        "map": _parse_map(map_),
+        "mode": _parse_mode(mode),
+    }
+    if size is not None:
+        fields["size"] = parse_size(size, "--size")
+        if fields["size"] == 0:
+            raise InputError("--size", f"{size!r}: must not be zero")
+    if start is not None:
+        fields["start"] = parse_size(start, "--start")
+    if align is not None:
+        fields["align"] = parse_size(align, "--align")
+    if vmemmap_shift is not None:
+        fields["vmemmap_shift"] = _parse_int(vmemmap_shift, "--vmemmap-shift")
+    if dax_ranges:
+        fields["dax_ranges"] = tuple(parse_range(r, "--dax-range") for r in dax_ranges)
+    if system_ram:
+        if any(r.strip().lower() == "none" for r in system_ram):
+            if len(system_ram) > 1:
+                raise InputError("--system-ram", "'none' cannot be combined with ranges")
+            fields["system_ram"] = ()
+        else:
+            fields["system_ram"] = tuple(parse_range(r, "--system-ram") for r in system_ram)
+    if struct_page_size is not None:
+        fields["struct_page_size"] = _parse_int(struct_page_size, "--struct-page-size")
+    if ns_per_page is not None:
+        fields["ps_per_struct_page"] = _parse_ns_per_page(ns_per_page)
+    return EstimateRequest(**fields)
+
+
+_ARCH_HELP = ", ".join(ARCHES)
+_DEFAULT_NS = (
+    f"{DEFAULT_PS_PER_STRUCT_PAGE[0] / 1000:.1f}-{DEFAULT_PS_PER_STRUCT_PAGE[1] / 1000:.1f}"
+)
+
+
+@cli.command(epilog=EPILOG)
+@click.option(
+    "-s", "--size", metavar="SIZE", help="Raw namespace size, as ndctl --size (1T, 1536G, 0x...)."
+)
+@click.option(
+    "--start",
+    metavar="ADDR",
+    help="Physical start of the namespace. Default 64G (just above the default boot RAM).",
+)
+@click.option(
+    "-a",
+    "--align",
+    metavar="SIZE",
+    help="Namespace/device align (4K, 2M, 1G). Default: PMD size (2M on x86_64).",
+)
+@click.option(
+    "--vmemmap-shift",
+    metavar="K",
+    help="Compound order instead of --align (align = PAGE_SIZE << K).",
+)
+@click.option(
+    "-M",
+    "--map",
+    "map_",
+    default="mem",
+    show_default=True,
+    metavar="mem|dev",
+    help="Where the memmap lives. NOTE: ndctl's default is dev; vmemplan defaults to mem, "
+    "the DRAM case that deduplication is about.",
+)
+@click.option(
+    "-m",
+    "--mode",
+    default="devdax",
+    show_default=True,
+    metavar="devdax|fsdax",
+    help="Namespace mode (fsdax never deduplicates).",
+)
+@click.option(
+    "--dax-range",
+    "dax_ranges",
+    multiple=True,
+    metavar="RANGE",
+    help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; repeatable. "
+    "Replaces --size/--start; never has an altmap.",
+)
+@click.option(
+    "--system-ram",
+    multiple=True,
+    metavar="RANGE",
+    help="Boot System RAM range (START-END inclusive, or START+SIZE); repeatable; 'none' for no "
+    "boot RAM. Default: 0+64G. Its sections reuse their boot memmap and it owns page tables.",
+)
+@click.option(
+    "--arch",
+    default="x86_64",
+    show_default=True,
+    metavar="NAME",
+    help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, x86_64-la57 5-level.",
+)
+@click.option(
+    "--kernel",
+    default="6.12",
+    show_default=True,
+    metavar="X.Y",
+    help="Kernel version whose behaviour to model.",
+)
+@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@click.option(
+    "--counters",
+    metavar="none|nominal|exact",
+    help="Override nr_memmap_pages semantics (for kernels with backports).",
+)
+@click.option(
+    "--early-init-fix/--no-early-init-fix",
+    default=None,
+    help="Override the 2026 early-section init fix.",
+)
+@click.option(
+    "--dedup-keep",
+    metavar="1|2",
+    help="Vmemmap pages kept per compound (2; 1 for the 2026 DAX generalisation).",
+)
+@click.option(
+    "--ns-per-page",
+    metavar="LOW-HIGH",
+    help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
+    "from the seed's 128 GiB measurement).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON document (exact integers) instead of tables.",
+)
+@click.option(
+    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+)
+def estimate_cmd(**opts: Any) -> None:
+    """Estimate the vmemmap cost of one namespace or dax device.
+
+    Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
+    --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
+    """
+    as_json, color = opts.pop("as_json"), opts.pop("color")
+    req = build_request(**opts)
+    doc = estimate_doc(estimate(req))
+    if as_json:
+        click.echo(to_json(doc), nl=False)
+        return
+    # rich is imported only for human output: --json start-up stays lean.
+    from rich.console import Console  # noqa: PLC0415
+
+    from vmemplan.render import render_estimate  # noqa: PLC0415
+
+    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    console = Console(
+        force_terminal=True if color == "always" else None,
+        no_color=no_color,
+        highlight=False,
+    )
+    render_estimate(console, doc)
+
+
+estimate_cmd.name = "estimate"
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="vmemplan")

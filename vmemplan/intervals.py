@@ -1,0 +1,100 @@
+"""Sets of integers kept as sorted, disjoint, half-open runs ``[lo, hi)``.
+
+The walker stores page-table windows, PMD leaves and mapped vmemmap pages this way, so
+the cost of an estimate grows with the number of runs, never with the number of pages
+(the same idea as packaging's ``_union_ranges``).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator
+
+
+class IntervalSet:
+    """A set of non-negative integers as sorted, disjoint, non-adjacent runs ``[lo, hi)``."""
+
+    __slots__ = ("_his", "_los")
+
+    def __init__(self, runs: Iterable[tuple[int, int]] = ()) -> None:
+        self._los: list[int] = []
+        self._his: list[int] = []
+        for lo, hi in runs:
+            self.add(lo, hi)
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self._los, self._his, strict=True)
+
+    def __len__(self) -> int:
+        """Number of runs (not of elements)."""
+        return len(self._los)
+
+    def size(self) -> int:
+        """Number of integers in the set."""
+        return sum(hi - lo for lo, hi in self)
+
+    def __contains__(self, x: object) -> bool:
+        if not isinstance(x, int):
+            return False
+        i = bisect_right(self._los, x) - 1
+        return i >= 0 and x < self._his[i]
+
+    def overlapping(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The parts of the set inside ``[lo, hi)``, ascending."""
+        if lo >= hi:
+            return []
+        i = max(bisect_right(self._his, lo), 0)
+        out = []
+        while i < len(self._los) and self._los[i] < hi:
+            out.append((max(lo, self._los[i]), min(hi, self._his[i])))
+            i += 1
+        return out
+
+    def count(self, lo: int, hi: int) -> int:
+        """``|set ∩ [lo, hi)|``."""
+        return sum(b - a for a, b in self.overlapping(lo, hi))
+
+    def gaps(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """The parts of ``[lo, hi)`` not in the set, ascending."""
+        out = []
+        cur = lo
+        for a, b in self.overlapping(lo, hi):
+            if a > cur:
+                out.append((cur, a))
+            cur = b
+        if cur < hi:
+            out.append((cur, hi))
+        return out
+
+    def add(self, lo: int, hi: int) -> int:
+        """Add ``[lo, hi)``; return how many integers were not in the set before."""
+        if lo >= hi:
+            return 0
+        new = (hi - lo) - self.count(lo, hi)
+        # Merge with every run that overlaps or touches [lo, hi).
+        i = bisect_left(self._his, lo)
+        j = bisect_right(self._los, hi)
+        if i < j:
+            lo = min(lo, self._los[i])
+            hi = max(hi, self._his[j - 1])
+        self._los[i:j] = [lo]
+        self._his[i:j] = [hi]
+        return new
+
+    def copy(self) -> IntervalSet:
+        """A shallow copy."""
+        out = IntervalSet()
+        out._los = list(self._los)
+        out._his = list(self._his)
+        return out
+
+
+def count_congruent(lo: int, hi: int, first: int, period: int) -> int:
+    """How many ``x`` in ``[lo, hi)`` satisfy ``x = first + m * period`` for an integer ``m``."""
+    if lo >= hi:
+        return 0
+    # Smallest member >= lo, then how many fit below hi.
+    start = first + -(-(lo - first) // period) * period
+    if start >= hi:
+        return 0
+    return (hi - 1 - start) // period + 1

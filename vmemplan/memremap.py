@@ -1,0 +1,135 @@
+"""One machine's vmemmap as pgmaps are added: memremap_pages() down to the populate paths.
+
+Follows memremap_pages() / pagemap_range() in mm/memremap.c, __add_pages() in
+mm/memory_hotplug.c, section_activate() in mm/sparse.c and __populate_section_memmap()
+in mm/sparse-vmemmap.c. Boot RAM is populated first, as sparse_init() does, so device
+chunks reuse its early sections and its page tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from vmemplan.arch import ArchProfile
+from vmemplan.init_cost import memmap_init_zone_device
+from vmemplan.kernel import KernelProfile
+from vmemplan.pgmap import DevPagemap
+from vmemplan.sparse import ChunkRun, chunk_runs, early_sections, pfn_to_section_nr
+from vmemplan.vmemmap import Account, AltmapState, VmemmapState
+from vmemplan.vmstat import section_nr_vmemmap_pages
+
+
+@dataclass(frozen=True)
+class PgmapCost:
+    """What adding one pgmap cost: memmap pages, page tables, counters and init work."""
+
+    account: Account
+    nr_memmap_pages: int | None
+    struct_pages_initialised: int
+    altmap_area_initialised: int
+    sections: int  # sections the pgmap's ranges touch
+    early_chunks: int  # partial chunks that reused a boot memmap (no allocation)
+    altmap_alloc: int
+    altmap_align: int
+
+
+class Machine:
+    """The vmemmap state of one machine: boot RAM first, then pgmaps in order."""
+
+    def __init__(
+        self,
+        arch: ArchProfile,
+        kernel: KernelProfile,
+        struct_page_size: int,
+        boot_ram: Iterable[tuple[int, int]] = (),
+    ) -> None:
+        self.arch = arch
+        self.kernel = kernel
+        self.struct_page_size = struct_page_size
+        self.state = VmemmapState(arch, struct_page_size)
+        self.early = early_sections(arch, boot_ram)
+        self.boot = Account()
+        pps = arch.pages_per_section
+        for s0, s1 in self.early:
+            run = ChunkRun(s0 * pps, s1 * pps, full_sections=True, nr_chunks=s1 - s0)
+            self._populate_run(self.boot, run, None)
+
+    def _populate_run(self, acct: Account, run: ChunkRun, altmap: AltmapState | None) -> None:
+        """The arch's vmemmap_populate() for every chunk of ``run`` (not deduplicated)."""
+        st, s = self.state, self.struct_page_size
+        va_lo, va_hi = run.start_pfn * s, run.end_pfn * s
+        match self.arch.populate:
+            case "x86":
+                # vmemmap_populate() in arch/x86/mm/init_64.c: a partial section gets base
+                # pages from DRAM, the altmap is not passed down.
+                if run.full_sections:
+                    st.populate_hugepages(acct, va_lo, va_hi, altmap)
+                else:
+                    st.populate_basepages(acct, va_lo, va_hi, None, fallback=False)
+            case "arm64-4k":
+                # vmemmap_populate() in arch/arm64/mm/mmu.c (4K pages).
+                if run.full_sections or not self.kernel.arm64_subsection_basepages:
+                    st.populate_hugepages(acct, va_lo, va_hi, altmap)
+                else:
+                    st.populate_basepages(acct, va_lo, va_hi, altmap, fallback=False)
+            case "basepages":
+                st.populate_basepages(acct, va_lo, va_hi, altmap, fallback=False)
+            case "hugepages":
+                st.populate_hugepages(acct, va_lo, va_hi, altmap)
+            case "ppc-radix":
+                st.populate_hugepages(acct, va_lo, va_hi, altmap, ppc_radix=True)
+
+    def memremap_pages(self, pgmap: DevPagemap, *, optimized: bool) -> PgmapCost:
+        """Add every range of ``pgmap`` in order and return what it cost."""
+        arch, kernel, s = self.arch, self.kernel, self.struct_page_size
+        acct = Account()
+        nr = pgmap.pgmap_vmemmap_nr()
+        counter: int | None = None if kernel.counters == "none" else 0
+        initialised = altmap_area = sections = early_chunks = 0
+        altmap_state = AltmapState(pgmap.altmap) if pgmap.altmap is not None else None
+        for index, (r0, r1) in enumerate(pgmap.ranges):
+            altmap = altmap_state if index == 0 else None
+            sections += pfn_to_section_nr(arch, r1 - 1) - pfn_to_section_nr(arch, r0) + 1
+            for run in chunk_runs(arch, r0, r1):
+                if not run.full_sections and pfn_to_section_nr(arch, run.start_pfn) in self.early:
+                    early_chunks += 1  # section_activate(): reuse the boot memmap
+                    continue
+                if optimized and arch.compound_algo == "ppc":
+                    self.state.populate_compound_ppc(
+                        acct, run.start_pfn, run.end_pfn, nr, kernel.dedup_keep
+                    )
+                elif optimized:
+                    self.state.populate_compound_generic(
+                        acct, run.start_pfn, run.end_pfn, r0, nr, kernel.dedup_keep
+                    )
+                else:
+                    self._populate_run(acct, run, altmap)
+                if counter is not None:
+                    counter += section_nr_vmemmap_pages(
+                        arch, kernel, s, run, optimized=optimized, vmemmap_shift=pgmap.vmemmap_shift
+                    )
+            work = memmap_init_zone_device(
+                arch,
+                start_pfn=r0,
+                end_pfn=r1,
+                altmap=pgmap.altmap if index == 0 else None,
+                nr_compound=nr,
+                optimized=optimized,
+                keep=kernel.dedup_keep,
+                struct_page_size=s,
+                early=self.early,
+                early_init_fix=kernel.early_init_fix,
+            )
+            initialised += work.total
+            altmap_area += work.altmap_area
+        return PgmapCost(
+            account=acct,
+            nr_memmap_pages=counter,
+            struct_pages_initialised=initialised,
+            altmap_area_initialised=altmap_area,
+            sections=sections,
+            early_chunks=early_chunks,
+            altmap_alloc=altmap_state.alloc if altmap_state else 0,
+            altmap_align=altmap_state.align if altmap_state else 0,
+        )

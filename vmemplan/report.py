@@ -1,0 +1,148 @@
+"""Build the JSON documents vmemplan prints, as plain dicts in a fixed key order.
+
+The shape is the contract written down in schema.py (pydantic models); the tests
+validate every document against it. Every figure is an exact integer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from vmemplan import __version__
+from vmemplan.estimate import Estimate, Figures
+
+SCHEMA_VERSION = 1
+
+Doc = dict[str, Any]
+
+ASSUMPTIONS = [
+    "vmemmap_base is aligned to the top page-table level (no KASLR of the vmemmap)",
+    "boot RAM sections have a full, non-deduplicated memmap populated at boot",
+    "every allocation succeeds (no fallback from PMD blocks to base pages under pressure)",
+    "one NUMA node; direct-map page tables for the device range are not counted",
+]
+
+
+def _ranges(pairs: Any) -> list[Doc]:
+    return [{"start_bytes": a, "end_bytes": b} for a, b in pairs]
+
+
+def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
+    """The figures of one walk: memmap, page tables, bytes, init work, counters."""
+    acct, cost = fig.cost.account, fig.cost
+    lo, hi = fig.time_ns
+    return {
+        "memmap": {
+            "nominal_pages": est.nominal_memmap_pages,
+            "dram_pages": acct.dram_pages,
+            "device_pages": acct.device_pages,
+            "saved_pages": saved_pages,
+            "altmap_align_pfns": acct.altmap_align_pfns,
+        },
+        "page_tables": {
+            "pte_pages": acct.tables["pte"],
+            "pmd_pages": acct.tables["pmd"],
+            "pud_pages": acct.tables["pud"],
+            "p4d_pages": acct.tables["p4d"],
+            "bytes": fig.page_table_bytes,
+        },
+        "dram_bytes": fig.dram_bytes,
+        "device_bytes": fig.device_bytes,
+        "init": {
+            "struct_pages_initialised": cost.struct_pages_initialised,
+            "altmap_area_struct_pages": cost.altmap_area_initialised,
+            "time_ns_low": lo,
+            "time_ns_high": hi,
+        },
+        "counters": {
+            "nr_memmap_pages": cost.nr_memmap_pages,
+            # device memory is hot-added after boot: it never moves the boot counter
+            "nr_memmap_boot_pages": None if cost.nr_memmap_pages is None else 0,
+        },
+    }
+
+
+def estimate_doc(est: Estimate) -> Doc:
+    """The ``estimate --json`` document of one estimate."""
+    req, arch, k = est.request, est.request.arch, est.request.kernel
+    p = arch.page_size
+    layout, pgmap = est.layout, est.pgmap
+    cv = est.nr_vmemmap_pages_per_compound
+    optimized = est.figures.optimized
+    kept = k.dedup_keep if optimized else None
+    nr = pgmap.pgmap_vmemmap_nr()
+    fig = figures_doc(est, est.figures, est.saved_pages)
+    altmap = None
+    if pgmap.altmap is not None:
+        altmap = {
+            "base_pfn": pgmap.altmap.base_pfn,
+            "reserve": pgmap.altmap.reserve,
+            "free": pgmap.altmap.free,
+            "alloc": est.figures.cost.altmap_alloc,
+            "align": est.figures.cost.altmap_align,
+        }
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "input": {
+            "arch": arch.name,
+            "page_size": p,
+            "struct_page_size": est.struct_page_size,
+            "paging_levels": len(arch.levels) + 1,
+            "max_physmem_bits": arch.max_physmem_bits,
+            "kernel": {
+                "version": k.label,
+                "compound_devmap": k.compound_devmap,
+                "optimize_rule": k.optimize_rule,
+                "counters": k.counters,
+                "early_init_fix": k.early_init_fix,
+                "dedup_keep": k.dedup_keep,
+                "arm64_subsection_basepages": k.arm64_subsection_basepages,
+            },
+            "mode": pgmap.mode,
+            "map": None if est.kind == "dax-ranges" else req.map,
+            "align_bytes": est.align,
+            "vmemmap_shift": pgmap.vmemmap_shift,
+            "start_bytes": layout.start if layout else None,
+            "size_bytes": layout.size if layout else None,
+            "dax_ranges": _ranges(req.dax_ranges),
+            "system_ram": _ranges(req.system_ram),
+            "ps_per_struct_page_low": req.ps_per_struct_page[0],
+            "ps_per_struct_page_high": req.ps_per_struct_page[1],
+            "assumptions": list(ASSUMPTIONS),
+        },
+        "namespace": None
+        if layout is None
+        else {
+            "size_bytes": layout.size,
+            "dataoff_bytes": layout.dataoff,
+            "end_trunc_bytes": layout.end_trunc,
+            "usable_bytes": layout.usable,
+            "npfns": layout.npfns,
+        },
+        "pgmap": {
+            "ranges": _ranges((a * p, b * p) for a, b in pgmap.ranges),
+            "vmemmap_shift": pgmap.vmemmap_shift,
+            "compound_nr_pages": nr,
+            "compound_pages": sum(-(-(b - a) // nr) for a, b in pgmap.ranges),
+            "vmemmap_pages_per_compound": cv,
+            "kept_pages_per_compound": kept,
+            "saved_pages_per_compound": None if kept is None else cv - kept,
+            "optimized": optimized,
+            "altmap": altmap,
+        },
+        "struct_pages": est.struct_pages,
+        **fig,
+        "sections": {
+            "touched": est.figures.cost.sections,
+            "early_reused": est.figures.cost.early_chunks,
+        },
+        "baseline": figures_doc(est, est.baseline, 0),
+        "notes": list(est.notes),
+    }
+
+
+def to_json(doc: Doc) -> str:
+    """One JSON document, two-space indent, keys in contract order, trailing newline."""
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,110 @@
+"""Size and address parsing, exact integers only.
+
+The grammar is ndctl's ``__parse_size64()`` (util/size.c): an integer, decimal or ``0x``
+hex, and one optional binary suffix, case-insensitive. Like the kernel's ``memparse()``
+(lib/cmdline.c) it also accepts ``P`` and ``E``, and ``KiB``-style spellings. Decimal
+fractions and SI suffixes (``KB``, ``GB``) are refused: every unit here is binary.
+A leading ``0`` is refused because ndctl would read it as octal (``010G`` is 8 GiB there).
+"""
+
+from __future__ import annotations
+
+import re
+
+from vmemplan.errors import InputError
+
+KiB = 1 << 10
+MiB = 1 << 20
+GiB = 1 << 30
+TiB = 1 << 40
+PiB = 1 << 50
+EiB = 1 << 60
+
+_SUFFIX_SHIFT = {"": 0, "k": 10, "m": 20, "g": 30, "t": 40, "p": 50, "e": 60}
+_SIZE_RE = re.compile(r"^(?P<num>0[xX][0-9a-fA-F]+|[0-9]+)(?P<suffix>[a-zA-Z]*)$")
+# Values above this cannot be a physical address or size on any supported arch.
+_MAX_VALUE = (1 << 64) - 1
+
+
+def parse_size(text: str, option: str) -> int:
+    """Return ``text`` (``1T``, ``2M``, ``0x1000``, ``16GiB``) as an exact number of bytes."""
+    s = text.strip()
+    m = _SIZE_RE.match(s)
+    if m is None:
+        if re.match(r"^[0-9]+\.[0-9]+", s):
+            raise InputError(option, f"{text!r}: fractions are not accepted; use a smaller unit")
+        if s.startswith("-"):
+            raise InputError(option, f"{text!r}: must not be negative")
+        raise InputError(option, f"{text!r}: not a size (expected e.g. 1T, 2M, 4096, 0x1000)")
+    num, suffix = m.group("num"), m.group("suffix")
+    if len(num) > 1 and num[0] == "0" and num[1] not in "xX":
+        raise InputError(
+            option,
+            f"{text!r}: leading zero (ndctl would read it as octal); write {num.lstrip('0') or '0'}"
+            f"{suffix} or a 0x hex value",
+        )
+    value = int(num, 0)
+    key = suffix.lower()
+    if key.endswith("ib") and len(key) == 3:
+        key = key[0]
+    elif key.endswith("b") and key not in ("",) and len(key) == 2:
+        raise InputError(
+            option, f"{text!r}: decimal (SI) unit {suffix!r}; use binary {suffix[0].upper()}iB"
+        )
+    if key not in _SUFFIX_SHIFT:
+        raise InputError(option, f"{text!r}: unknown suffix {suffix!r} (use K, M, G, T, P or E)")
+    value <<= _SUFFIX_SHIFT[key]
+    if value > _MAX_VALUE:
+        raise InputError(option, f"{text!r}: too large (above 2^64)")
+    return value
+
+
+def parse_range(text: str, option: str) -> tuple[int, int]:
+    """Parse ``START-END`` (END inclusive, as /proc/iomem prints it) or ``START+SIZE``.
+
+    Returns the half-open byte range ``[start, end)``.
+    """
+    s = text.strip()
+    if "+" in s:
+        start_s, _, size_s = s.partition("+")
+        start = parse_size(start_s, option)
+        size = parse_size(size_s, option)
+        if size == 0:
+            raise InputError(option, f"{text!r}: empty range")
+        return start, start + size
+    if "-" in s[1:]:
+        start_s, _, last_s = s.partition("-")
+        start = parse_size(start_s, option)
+        last = parse_size(last_s, option)
+        if last < start:
+            raise InputError(option, f"{text!r}: end is below start")
+        return start, last + 1
+    raise InputError(option, f"{text!r}: expected START-END (END inclusive) or START+SIZE")
+
+
+def format_size_exact(value: int) -> str:
+    """Return the shortest exact binary spelling of ``value`` (``1T``, ``4160M``, ``4097``)."""
+    for suffix, shift in (("E", 60), ("P", 50), ("T", 40), ("G", 30), ("M", 20), ("K", 10)):
+        if value and value % (1 << shift) == 0:
+            return f"{value >> shift}{suffix}"
+    return str(value)
+
+
+def align_up(value: int, align: int) -> int:
+    """``ALIGN(value, align)`` for a power-of-two (or any positive) ``align``."""
+    return -(-value // align) * align
+
+
+def align_down(value: int, align: int) -> int:
+    """``ALIGN_DOWN(value, align)``."""
+    return value // align * align
+
+
+def div_round_up(a: int, b: int) -> int:
+    """``DIV_ROUND_UP(a, b)``."""
+    return -(-a // b)
+
+
+def is_power_of_2(value: int) -> bool:
+    """``is_power_of_2()`` from include/linux/log2.h."""
+    return value > 0 and value & (value - 1) == 0
