@@ -340,6 +340,14 @@ def estimate(req: EstimateRequest) -> Estimate:
     s = p.struct_page_size
     figures = _walk(req, p.pgmap, s, optimized=p.optimized, device_bytes=p.device_bytes)
     baseline = _walk(req, p.pgmap, s, optimized=False, device_bytes=p.device_bytes)
+    notes = p.notes
+    if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
+        notes += (
+            "device subsections in an early section reuse the boot memmap, but this kernel "
+            "initialises only the deduplicated struct pages of their compounds: the rest "
+            'stay uninitialised (fixed in 2026 by "mm/mm_init: Fix uninitialized struct pages '
+            'for ZONE_DEVICE"; --early-init-fix if your kernel has it)',
+        )
     return Estimate(
         request=req,
         struct_page_size=s,
@@ -350,5 +358,5 @@ def estimate(req: EstimateRequest) -> Estimate:
         nr_vmemmap_pages_per_compound=p.nr_vmemmap_pages_per_compound,
         figures=figures,
         baseline=baseline,
-        notes=p.notes,
+        notes=notes,
     )

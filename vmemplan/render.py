@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vmemplan.report import Doc
+from vmemplan.units import format_size_exact
 
 _IEC = (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
 
@@ -83,7 +84,7 @@ def _geometry_table(doc: Doc) -> Table:
     title = (
         f"{inp['arch']}, Linux {inp['kernel']['version']}, {inp['mode']}"
         + (f", map={inp['map']}" if inp["map"] else "")
-        + f", align {format_iec(inp['align_bytes'])} (vmemmap_shift {inp['vmemmap_shift']})"
+        + f", align {format_size_exact(inp['align_bytes'])} (vmemmap_shift {inp['vmemmap_shift']})"
     )
     geo = Table(title=title, show_header=False, title_justify="left")
     geo.add_column("what")
@@ -119,7 +120,10 @@ def _geometry_table(doc: Doc) -> Table:
         dedup = f"no ({pg['vmemmap_pages_per_compound']} vmemmap pages per compound)"
     geo.add_row("vmemmap dedup", dedup)
     sec = doc["sections"]
-    geo.add_row("sections", f"{format_count(sec['touched'])} ({sec['early_reused']} early, reused)")
+    geo.add_row(
+        "sections",
+        f"{format_count(sec['touched'])} touched, {sec['early_reused']} early (boot memmap reused)",
+    )
     return geo
 
 

@@ -211,3 +211,15 @@ def test_console_script_has_no_traceback_on_bad_input() -> None:
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1
     assert "--size: '1Q': unknown suffix" in proc.stderr
+
+
+def test_notes_warn_about_kernel_quirks() -> None:
+    """The human and JSON output say when a count hides a known kernel bug."""
+    # Spec C3: 1 GiB at 64G + 2M, boot RAM ending at 64G + 2M (an early section).
+    args = ["--size", "1G", "--start", "65538M", "--system-ram", "0+65538M"]
+    unfixed = run_json(*args)["notes"]
+    assert any("stay uninitialised" in n for n in unfixed)
+    assert any("nominal memmap" in n for n in unfixed)
+    fixed = run_json(*args, "--early-init-fix", "--counters", "exact")["notes"]
+    assert not any("stay uninitialised" in n for n in fixed)
+    assert not any("nominal memmap" in n for n in fixed)
