@@ -18,6 +18,7 @@ CORE = [
     "vmemplan.init_cost",
     "vmemplan.memremap",
     "vmemplan.estimate",
+    "vmemplan.hugetlb_vmemmap",
     "vmemplan.report",
     "vmemplan.schema",
 ]

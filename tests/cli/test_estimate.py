@@ -223,3 +223,28 @@ def test_notes_warn_about_kernel_quirks() -> None:
     fixed = run_json(*args, "--early-init-fix", "--counters", "exact")["notes"]
     assert not any("stay uninitialised" in n for n in fixed)
     assert not any("nominal memmap" in n for n in fixed)
+
+
+def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug (an unexpected exception) is exit 3 and one line, not exit 1 and a traceback."""
+
+    def boom(_req: object) -> None:
+        raise ZeroDivisionError("integer division or modulo by zero")
+
+    monkeypatch.setattr("vmemplan.cli.estimate", boom)
+    monkeypatch.delenv("VMEMPLAN_DEBUG", raising=False)
+    result = run("estimate", "--size", "1T")
+    assert result.exit_code == 3
+    assert result.stderr.count("\n") == 1
+    assert "internal error: ZeroDivisionError" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
+    def interrupted(_req: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("vmemplan.cli.estimate", interrupted)
+    result = run("estimate", "--size", "1T")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "vmemplan: error: interrupted"

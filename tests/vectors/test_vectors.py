@@ -293,6 +293,21 @@ CASES: list[tuple[str, dict[str, Any], dict[str, int | None]]] = [
         {"arch": "ppc64-radix-4k", "size": 4 * GiB, "align": 2 * MiB, "system_ram": ((0, GiB),)},
         {"pgmap.vmemmap_pages_per_compound": 8, "pgmap.saved_pages_per_compound": 6},
     ),
+    (
+        "D3 ppc64 radix 4K, 1G: 262,144 struct pages in 4096 pages, 2 kept",
+        {
+            "arch": "ppc64-radix-4k",
+            "size": 4 * GiB,
+            "align": GiB,
+            "start": 4 * GiB,
+            "system_ram": ((0, GiB),),
+        },
+        {
+            "pgmap.vmemmap_pages_per_compound": 4096,
+            "pgmap.saved_pages_per_compound": 4094,
+            "memmap.dram_pages": 4 * 2,  # 4 GiB pgmap: 4 compounds
+        },
+    ),
     # -- D7: compound_nr_pages() = 2 * PAGE_SIZE / sizeof(struct page) = 128 when optimized.
     (
         "D7 compound_nr_pages 128 per 2M compound",

@@ -1,0 +1,49 @@
+"""Several pgmaps on one machine share page tables (spec C3 "neighbour sharing", B9.2)."""
+
+from __future__ import annotations
+
+from tests.helpers import GiB, MiB
+from vmemplan.arch import ARCHES
+from vmemplan.kernel import kernel_profile
+from vmemplan.memremap import Machine
+from vmemplan.pgmap import DevPagemap
+
+X86 = ARCHES["x86_64"]
+PFN = 4096
+
+
+def _pgmap(start: int, end: int, shift: int = 9) -> DevPagemap:
+    return DevPagemap(
+        ranges=((start // PFN, end // PFN),), vmemmap_shift=shift, altmap=None, mode="devdax"
+    )
+
+
+def test_neighbour_owns_the_first_pte_table() -> None:
+    """C3: if another pgmap populated [64G, 64G+2M), its PTE table is not allocated again."""
+    alone = Machine(X86, kernel_profile((6, 12)), 64, [(0, 3 * GiB)])
+    cost_alone = alone.memremap_pages(
+        _pgmap(64 * GiB + 2 * MiB, 65 * GiB + 2 * MiB), optimized=True
+    )
+    shared = Machine(X86, kernel_profile((6, 12)), 64, [(0, 3 * GiB)])
+    first = shared.memremap_pages(_pgmap(64 * GiB, 64 * GiB + 2 * MiB), optimized=True)
+    second = shared.memremap_pages(_pgmap(64 * GiB + 2 * MiB, 65 * GiB + 2 * MiB), optimized=True)
+    assert cost_alone.account.tables["pte"] == 9
+    assert second.account.tables["pte"] == 8
+    assert second.account.tables["pmd"] == 0  # the neighbour allocated the PMD table
+    assert first.account.tables == {"pte": 1, "pmd": 1, "pud": 0, "p4d": 0}
+    assert second.account.dram_pages == cost_alone.account.dram_pages == 1024
+
+
+def test_adjacent_section_aligned_namespaces_add_up() -> None:
+    """Two adjacent section-aligned pgmaps in separate 64 GiB windows cost their sum."""
+    k = kernel_profile((6, 12))
+    whole = Machine(X86, k, 64, [(0, GiB)]).memremap_pages(
+        _pgmap(64 * GiB, 192 * GiB), optimized=True
+    )
+    split = Machine(X86, k, 64, [(0, GiB)])
+    a = split.memremap_pages(_pgmap(64 * GiB, 128 * GiB), optimized=True)
+    b = split.memremap_pages(_pgmap(128 * GiB, 192 * GiB), optimized=True)
+    assert a.account.dram_pages + b.account.dram_pages == whole.account.dram_pages
+    for lvl in ("pte", "pmd", "pud"):
+        assert a.account.tables[lvl] + b.account.tables[lvl] == whole.account.tables[lvl]
+    assert a.struct_pages_initialised + b.struct_pages_initialised == whole.struct_pages_initialised
