@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
@@ -17,19 +19,23 @@ import click
 
 from vmemplan import __version__
 from vmemplan.arch import ARCHES, get_arch
+from vmemplan.budget import Budgets, Limit, check_limit_option, parse_limit
 from vmemplan.errors import InputError, VmemplanError
 from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate
 from vmemplan.kernel import (
     COUNTER_CHOICES,
     CounterSemantics,
+    KernelProfile,
     kernel_profile,
     parse_kernel_version,
     with_overrides,
 )
 from vmemplan.namespace import MapMode
 from vmemplan.pgmap import Mode
-from vmemplan.report import estimate_doc, to_json
-from vmemplan.units import parse_range, parse_size
+from vmemplan.plan import Choice, Row, compare, plan
+from vmemplan.report import compare_doc, estimate_doc, plan_doc, to_json
+from vmemplan.sizing import raw_size_for_usable
+from vmemplan.units import parse_duration_ns, parse_range, parse_size
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -197,28 +203,33 @@ _DEFAULT_NS = (
     f"{DEFAULT_PS_PER_STRUCT_PAGE[0] / 1000:.1f}-{DEFAULT_PS_PER_STRUCT_PAGE[1] / 1000:.1f}"
 )
 
+Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
-@cli.command(epilog=EPILOG)
-@click.option(
-    "-s", "--size", metavar="SIZE", help="Raw namespace size, as ndctl --size (1T, 1536G, 0x...)."
-)
-@click.option(
+
+def _options(*decorators: Decorator) -> Decorator:
+    def apply(f: Callable[..., Any]) -> Callable[..., Any]:
+        for d in reversed(decorators):
+            f = d(f)
+        return f
+
+    return apply
+
+
+START_OPTION = click.option(
     "--start",
     metavar="ADDR",
     help="Physical start of the namespace. Default 64G (just above the default boot RAM).",
 )
-@click.option(
+SIZE_OPTION = click.option(
+    "-s", "--size", metavar="SIZE", help="Raw namespace size, as ndctl --size (1T, 1536G, 0x...)."
+)
+ALIGN_OPTION = click.option(
     "-a",
     "--align",
     metavar="SIZE",
     help="Namespace/device align (4K, 2M, 1G). Default: PMD size (2M on x86_64).",
 )
-@click.option(
-    "--vmemmap-shift",
-    metavar="K",
-    help="Compound order instead of --align (align = PAGE_SIZE << K).",
-)
-@click.option(
+MAP_OPTION = click.option(
     "-M",
     "--map",
     "map_",
@@ -228,7 +239,7 @@ _DEFAULT_NS = (
     help="Where the memmap lives. NOTE: ndctl's default is dev; vmemplan defaults to mem, "
     "the DRAM case that deduplication is about.",
 )
-@click.option(
+MODE_OPTION = click.option(
     "-m",
     "--mode",
     default="devdax",
@@ -236,66 +247,115 @@ _DEFAULT_NS = (
     metavar="devdax|fsdax",
     help="Namespace mode (fsdax never deduplicates).",
 )
+
+
+def _machine_options(*, many_kernels: bool = False) -> Decorator:
+    """Options that describe the machine rather than one namespace."""
+    kernel_help = "Kernel version whose behaviour to model."
+    if many_kernels:
+        kernel_help += " Repeat to compare kernels side by side."
+    return _options(
+        click.option(
+            "--system-ram",
+            multiple=True,
+            metavar="RANGE",
+            help="Boot System RAM range (START-END inclusive, or START+SIZE); repeatable; "
+            "'none' for no boot RAM. Default: 0+64G. Its sections reuse their boot memmap and "
+            "it owns page tables.",
+        ),
+        click.option(
+            "--arch",
+            default="x86_64",
+            show_default=True,
+            metavar="NAME",
+            help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, "
+            "x86_64-la57 5-level.",
+        ),
+        click.option(
+            "--kernel",
+            multiple=many_kernels,
+            default=("6.12",) if many_kernels else "6.12",
+            show_default=True,
+            metavar="X.Y",
+            help=kernel_help,
+        ),
+        click.option(
+            "--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64)."
+        ),
+        click.option(
+            "--counters",
+            metavar="none|nominal|exact",
+            help="Override nr_memmap_pages semantics (for kernels with backports).",
+        ),
+        click.option(
+            "--early-init-fix/--no-early-init-fix",
+            default=None,
+            help="Override the 2026 early-section init fix.",
+        ),
+        click.option(
+            "--dedup-keep",
+            metavar="1|2",
+            help="Vmemmap pages kept per compound (2; 1 for the 2026 DAX generalisation).",
+        ),
+        click.option(
+            "--ns-per-page",
+            metavar="LOW-HIGH",
+            help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
+            "from the seed's 128 GiB measurement).",
+        ),
+    )
+
+
+OUTPUT_OPTIONS = _options(
+    click.option(
+        "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
+    ),
+    click.option(
+        "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
+    ),
+)
+
+
+def _console(color: str) -> Any:
+    """A rich Console (imported only for human output: --json start-up stays lean)."""
+    from rich.console import Console  # noqa: PLC0415
+
+    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    console = Console(
+        force_terminal=True if color == "always" else None, no_color=no_color, highlight=False
+    )
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console.width = 120  # a pipe or a log: do not truncate tables to 80 columns
+    return console
+
+
+def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
+    if as_json:
+        click.echo(to_json(doc), nl=False)
+        return
+    from vmemplan import render as r  # noqa: PLC0415
+
+    getattr(r, render)(_console(color), doc)
+
+
+@cli.command("estimate", epilog=EPILOG)
+@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
+@click.option(
+    "--vmemmap-shift",
+    metavar="K",
+    help="Compound order instead of --align (align = PAGE_SIZE << K).",
+)
+@_options(MAP_OPTION, MODE_OPTION)
 @click.option(
     "--dax-range",
     "dax_ranges",
     multiple=True,
     metavar="RANGE",
-    help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; repeatable. "
-    "Replaces --size/--start; never has an altmap.",
+    help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; "
+    "repeatable. Replaces --size/--start; never has an altmap.",
 )
-@click.option(
-    "--system-ram",
-    multiple=True,
-    metavar="RANGE",
-    help="Boot System RAM range (START-END inclusive, or START+SIZE); repeatable; 'none' for no "
-    "boot RAM. Default: 0+64G. Its sections reuse their boot memmap and it owns page tables.",
-)
-@click.option(
-    "--arch",
-    default="x86_64",
-    show_default=True,
-    metavar="NAME",
-    help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, x86_64-la57 5-level.",
-)
-@click.option(
-    "--kernel",
-    default="6.12",
-    show_default=True,
-    metavar="X.Y",
-    help="Kernel version whose behaviour to model.",
-)
-@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
-@click.option(
-    "--counters",
-    metavar="none|nominal|exact",
-    help="Override nr_memmap_pages semantics (for kernels with backports).",
-)
-@click.option(
-    "--early-init-fix/--no-early-init-fix",
-    default=None,
-    help="Override the 2026 early-section init fix.",
-)
-@click.option(
-    "--dedup-keep",
-    metavar="1|2",
-    help="Vmemmap pages kept per compound (2; 1 for the 2026 DAX generalisation).",
-)
-@click.option(
-    "--ns-per-page",
-    metavar="LOW-HIGH",
-    help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
-    "from the seed's 128 GiB measurement).",
-)
-@click.option(
-    "--json",
-    "as_json",
-    is_flag=True,
-    help="Print one JSON document (exact integers) instead of tables.",
-)
-@click.option(
-    "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
-)
+@_machine_options()
+@OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
     """Estimate the vmemmap cost of one namespace or dax device.
 
@@ -304,25 +364,138 @@ def estimate_cmd(**opts: Any) -> None:
     """
     as_json, color = opts.pop("as_json"), opts.pop("color")
     req = build_request(**opts)
-    doc = estimate_doc(estimate(req))
-    if as_json:
-        click.echo(to_json(doc), nl=False)
-        return
-    # rich is imported only for human output: --json start-up stays lean.
-    from rich.console import Console  # noqa: PLC0415
+    _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
 
-    from vmemplan.render import render_estimate  # noqa: PLC0415
 
-    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
-    console = Console(
-        force_terminal=True if color == "always" else None,
-        no_color=no_color,
-        highlight=False,
+def _machine_request(
+    opts: dict[str, Any], **geometry: Any
+) -> tuple[EstimateRequest, list[KernelProfile]]:
+    """The request for the first ``--kernel``, and the profiles of every ``--kernel``.
+
+    The behaviour overrides (--counters, --early-init-fix, --dedup-keep) apply to each.
+    """
+    versions = tuple(opts.pop("kernel")) or ("6.12",)
+    fields = {
+        "size": geometry.get("size"),
+        "start": geometry.get("start"),
+        "align": geometry.get("align"),
+        "vmemmap_shift": None,
+        "map_": geometry.get("map_", "mem"),
+        "mode": geometry.get("mode", "devdax"),
+        "dax_ranges": (),
+        **opts,
+    }
+    reqs = [build_request(kernel=v, **fields) for v in versions]
+    return reqs[0], [r.kernel for r in reqs]
+
+
+@cli.command("compare", epilog=EPILOG)
+@_options(SIZE_OPTION, START_OPTION)
+@click.option("--min-align", metavar="SIZE", help="Leave out aligns below this (e.g. 2M).")
+@_machine_options(many_kernels=True)
+@OUTPUT_OPTIONS
+def compare_cmd(size: str | None, start: str | None, min_align: str | None, **opts: Any) -> None:
+    """Compare every mode, map and align the arch and kernel allow for one namespace size."""
+    as_json, color = opts.pop("as_json"), opts.pop("color")
+    if size is None:
+        raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
+    req, kernels = _machine_request(opts, size=size, start=start)
+    floor = parse_size(min_align, "--min-align") if min_align else None
+    rows = compare(req, kernels, floor)
+    _emit(compare_doc(req, kernels, rows), as_json, color, "render_compare")
+
+
+@cli.command("plan", epilog=EPILOG)
+@_options(SIZE_OPTION)
+@click.option("--usable", metavar="SIZE", help="Inverse sizing: the usable size wanted.")
+@_options(START_OPTION, ALIGN_OPTION)
+@click.option(
+    "-M",
+    "--map",
+    "map_",
+    default="mem",
+    show_default=True,
+    metavar="mem|dev",
+    help="With --usable: where the memmap lives (ndctl's default is dev).",
+)
+@_options(MODE_OPTION)
+@click.option(
+    "--max-dram", metavar="SIZE|PCT", help="DRAM budget: bytes (64G) or % of the namespace."
+)
+@click.option("--max-device-loss", metavar="SIZE|PCT", help="Device capacity budget: bytes or %.")
+@click.option(
+    "--max-init", metavar="TIME", help="Init-time budget (500ms, 2s), against the high estimate."
+)
+@click.option("--min-align", metavar="SIZE", help="Only consider aligns of at least this size.")
+@click.option(
+    "--interleave-ways",
+    default="1",
+    show_default=True,
+    metavar="N",
+    help="With --usable: the region's interleave ways (ndctl sizes are multiples of align x ways).",
+)
+@_machine_options(many_kernels=False)
+@OUTPUT_OPTIONS
+def plan_cmd(**opts: Any) -> None:
+    """Pick the configuration that meets every budget, or size a namespace from its usable size.
+
+    Forward: --size and budgets rank every configuration (exit 1 when none fits).
+    Inverse: --usable with --align/--map/--mode gives the raw --size to ask ndctl for.
+    """
+    as_json, color = opts.pop("as_json"), opts.pop("color")
+    size, usable = opts.pop("size"), opts.pop("usable")
+    start, align, map_, mode = (
+        opts.pop("start"),
+        opts.pop("align"),
+        opts.pop("map_"),
+        opts.pop("mode"),
     )
-    render_estimate(console, doc)
+    budgets = Budgets(
+        dram=_limit(opts.pop("max_dram"), "--max-dram"),
+        device_loss=_limit(opts.pop("max_device_loss"), "--max-device-loss"),
+        init_ns=parse_duration_ns(t, "--max-init") if (t := opts.pop("max_init")) else None,
+    )
+    min_align = opts.pop("min_align")
+    ways = _parse_int(opts.pop("interleave_ways"), "--interleave-ways")
+    opts["kernel"] = (opts["kernel"],)
+    if (size is None) == (usable is None):
+        raise InputError("--size", "give exactly one of --size (forward plan) or --usable (sizing)")
+    if usable is not None:
+        req, kernels = _machine_request(opts, start=start, align=align, map_=map_, mode=mode)
+        want = parse_size(usable, "--usable")
+        sized = raw_size_for_usable(
+            req.arch,
+            usable=want,
+            align=req.align or req.arch.pmd_size,
+            map_=req.map,
+            start=req.start,
+            struct_page_size=req.struct_page_size or req.arch.struct_page_size,
+            interleave_ways=ways,
+        )
+        one = replace(req, size=sized.raw_size)
+        e = estimate(one)
+        row = Row(req.kernel, Choice(req.mode, req.map, e.align), e, None)
+        result = plan([row], budgets)
+        doc = plan_doc(one, kernels, budgets, result, sizing=sized)
+        _emit(doc, as_json, color, "render_plan")
+        if not result.rows[0].fits:
+            ctx_exit(EXIT_FAIL)
+        return
+    req, kernels = _machine_request(opts, size=size, start=start)
+    floor = parse_size(min_align, "--min-align") if min_align else None
+    result = plan(compare(req, kernels, floor), budgets)
+    _emit(plan_doc(req, kernels, budgets, result), as_json, color, "render_plan")
+    if result.recommended is None:
+        ctx_exit(EXIT_FAIL)
 
 
-estimate_cmd.name = "estimate"
+def _limit(text: str | None, option: str) -> Limit | None:
+    return None if text is None else check_limit_option(parse_limit(text, option), option)
+
+
+def ctx_exit(code: int) -> None:
+    """Leave with ``code`` after the report was printed."""
+    click.get_current_context().exit(code)
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ for the baseline.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -50,6 +51,7 @@ class EstimateRequest:
     system_ram: tuple[tuple[int, int], ...] = DEFAULT_SYSTEM_RAM
     struct_page_size: int | None = None
     ps_per_struct_page: tuple[int, int] = DEFAULT_PS_PER_STRUCT_PAGE
+    label: str | None = None  # the namespace's name when several are estimated together
 
 
 @dataclass(frozen=True)
@@ -255,9 +257,8 @@ def _check_compound_alignment(req: EstimateRequest, pgmap: DevPagemap, option: s
 
 
 def _walk(
-    req: EstimateRequest, pgmap: DevPagemap, s: int, *, optimized: bool, device_bytes: int
+    machine: Machine, req: EstimateRequest, pgmap: DevPagemap, *, optimized: bool, device_bytes: int
 ) -> Figures:
-    machine = Machine(req.arch, req.kernel, s, req.system_ram)
     cost = machine.memremap_pages(pgmap, optimized=optimized)
     return Figures(
         optimized=optimized,
@@ -334,29 +335,76 @@ def prepare(req: EstimateRequest) -> Prepared:
     )
 
 
+def _check_pgmaps_disjoint(reqs: Sequence[EstimateRequest], prepared: Sequence[Prepared]) -> None:
+    """Two pgmaps cannot share a subsection: section_activate() fails with -EEXIST."""
+    spans = []
+    for index, (req, p) in enumerate(zip(reqs, prepared, strict=True)):
+        for r0, r1 in p.pgmap.ranges:
+            lo, hi = subsection_span(req.arch, r0 * req.arch.page_size, r1 * req.arch.page_size)
+            spans.append((lo, hi, index))
+    spans.sort()
+    for (_, a1, i), (b0, _, j) in itertools.pairwise(spans):
+        if b0 < a1 and i != j:
+            raise GeometryError(
+                reqs[j].label or "--start",
+                f"shares a subsection with {reqs[i].label or 'another namespace'} at "
+                f"{format_size_exact(b0)}: two pgmaps cannot populate one subsection (-EEXIST)",
+            )
+
+
+def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
+    """Estimate several namespaces walked, in order, as one machine.
+
+    The requests must describe the same machine (arch, kernel, struct page size, boot
+    RAM). Each estimate is what its pgmap adds given the ones before it, so a page-table
+    page or an early section two namespaces share is counted once, by the first; the
+    per-namespace figures add up to the machine's total.
+    """
+    if not reqs:
+        return []
+    first = reqs[0]
+    for req in reqs[1:]:
+        same = (req.arch, req.kernel, req.system_ram, req.struct_page_size)
+        if same != (first.arch, first.kernel, first.system_ram, first.struct_page_size):
+            raise InputError(
+                req.label or "namespaces",
+                "every namespace of one machine needs the same arch, kernel, struct page "
+                "size and boot RAM",
+            )
+    prepared = [prepare(req) for req in reqs]
+    _check_pgmaps_disjoint(reqs, prepared)
+    s = prepared[0].struct_page_size
+    machine = Machine(first.arch, first.kernel, s, first.system_ram)
+    base_machine = Machine(first.arch, first.kernel, s, first.system_ram)
+    out = []
+    for req, p in zip(reqs, prepared, strict=True):
+        figures = _walk(machine, req, p.pgmap, optimized=p.optimized, device_bytes=p.device_bytes)
+        baseline = _walk(base_machine, req, p.pgmap, optimized=False, device_bytes=p.device_bytes)
+        notes = p.notes
+        if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
+            notes += (
+                "device subsections in an early section reuse the boot memmap, but this kernel "
+                "initialises only the deduplicated struct pages of their compounds: the rest "
+                'stay uninitialised (fixed in 2026 by "mm/mm_init: Fix uninitialized struct '
+                'pages for ZONE_DEVICE"; --early-init-fix if your kernel has it)',
+            )
+        out.append(
+            Estimate(
+                request=req,
+                struct_page_size=s,
+                align=p.align,
+                kind="dax-ranges" if req.dax_ranges else "namespace",
+                layout=p.layout,
+                pgmap=p.pgmap,
+                nr_vmemmap_pages_per_compound=p.nr_vmemmap_pages_per_compound,
+                figures=figures,
+                baseline=baseline,
+                notes=notes,
+            )
+        )
+    return out
+
+
 def estimate(req: EstimateRequest) -> Estimate:
     """Compute every figure for ``req``, and the same without deduplication (baseline)."""
-    p = prepare(req)
-    s = p.struct_page_size
-    figures = _walk(req, p.pgmap, s, optimized=p.optimized, device_bytes=p.device_bytes)
-    baseline = _walk(req, p.pgmap, s, optimized=False, device_bytes=p.device_bytes)
-    notes = p.notes
-    if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
-        notes += (
-            "device subsections in an early section reuse the boot memmap, but this kernel "
-            "initialises only the deduplicated struct pages of their compounds: the rest "
-            'stay uninitialised (fixed in 2026 by "mm/mm_init: Fix uninitialized struct pages '
-            'for ZONE_DEVICE"; --early-init-fix if your kernel has it)',
-        )
-    return Estimate(
-        request=req,
-        struct_page_size=s,
-        align=p.align,
-        kind="dax-ranges" if req.dax_ranges else "namespace",
-        layout=p.layout,
-        pgmap=p.pgmap,
-        nr_vmemmap_pages_per_compound=p.nr_vmemmap_pages_per_compound,
-        figures=figures,
-        baseline=baseline,
-        notes=notes,
-    )
+    return estimate_many([req])[0]

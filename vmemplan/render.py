@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from vmemplan.budget import format_ns
 from vmemplan.report import Doc
-from vmemplan.units import format_size_exact
-
-_IEC = (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
-
-
-def format_iec(value: int) -> str:
-    """``4328587264`` -> ``4.03 GiB``: two decimals, rounded half up, like ``ndctl -u``."""
-    for unit, shift in _IEC:
-        if value >= 1 << shift:
-            hundredths = (value * 100 + (1 << shift) // 2) >> shift
-            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
-    return f"{value} B"
+from vmemplan.units import format_iec, format_size_exact
 
 
 def format_count(value: int | None) -> str:
@@ -34,15 +25,6 @@ def format_percent(part: int, whole: int) -> str:
         if scaled or part == 0:
             break
     return f"{scaled // 10**digits}.{scaled % 10**digits:0{digits}d}%"
-
-
-def format_ns(value: int) -> str:
-    """Nanoseconds in the largest unit that keeps the figure readable."""
-    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
-        if value >= scale:
-            tenths = (value * 100 + scale // 2) // scale
-            return f"{tenths // 100}.{tenths % 100:02d} {unit}"
-    return f"{value} ns"
 
 
 def _pages(n: int, page_size: int) -> str:
@@ -156,3 +138,136 @@ def render_estimate(console: Console, doc: Doc) -> None:
         line += f"; {ratio:,}x fewer struct pages initialised"
     for text in [line, *(f"note: {n}" for n in doc["notes"])]:
         console.print(text, highlight=False)
+
+
+def _short_iec(value: int) -> str:
+    """Three significant digits: ``24.0 GiB``, ``96.0 KiB``, ``1.49 TiB``, ``512 B``."""
+    for unit, shift in (
+        ("EiB", 60),
+        ("PiB", 50),
+        ("TiB", 40),
+        ("GiB", 30),
+        ("MiB", 20),
+        ("KiB", 10),
+    ):
+        if value >= 1 << shift:
+            return f"{_short_scaled(value, 1 << shift)} {unit}"
+    return f"{value} B"
+
+
+def _short_count(value: int) -> str:
+    """``402,653,184`` -> ``403M``; small counts stay exact."""
+    for suffix, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
+        if value >= 10 * scale:
+            return f"{(value + scale // 2) // scale}{suffix}"
+    return f"{value:,}"
+
+
+def _ns_range(lo: int, hi: int) -> str:
+    """``80.5-107 ms`` in the unit of the high end."""
+    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1)):
+        if hi >= scale or unit == "ns":
+            return f"{_short_scaled(lo, scale)}-{_short_scaled(hi, scale)} {unit}"
+    return ""
+
+
+def _short_scaled(value: int, scale: int) -> str:
+    """``value / scale`` with two decimals below 10, one below 100, none above."""
+    for decimals in (2, 1):
+        q = (value * 10**decimals + scale // 2) // scale
+        if q < 10 ** (decimals + 1):
+            whole, frac = divmod(q, 10**decimals)
+            return f"{whole}.{frac:0{decimals}d}"
+    return str((value + scale // 2) // scale)
+
+
+def _bar(value: int, top: int, width: int = 6) -> str:
+    """A bar of ``width`` cells for ``value`` out of ``top`` (eighths of a cell)."""
+    if top <= 0:
+        return ""
+    eighths = (value * width * 8 + top - 1) // top
+    full, rest = divmod(eighths, 8)
+    return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
+
+
+def _config_table(doc: Doc, title: str, *, with_plan: bool) -> Table:
+    rows = doc["rows"]
+    many_kernels = len(doc["input"]["kernels"]) > 1
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
+    )
+    if with_plan:
+        table.add_column("#", justify="right")
+    if many_kernels:
+        table.add_column("kernel")
+    table.add_column("mode/map/align", no_wrap=True)
+    table.add_column("DRAM", justify="right", no_wrap=True)
+    table.add_column("", no_wrap=True)
+    for name in ("lost", "usable", "inits", "init time", "saved"):
+        table.add_column(name, justify="right", no_wrap=True)
+    top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
+    for r in rows:
+        cells = []
+        if with_plan:
+            cells.append("" if r["rank"] is None else f"{r['rank']}{'*' if r['pareto'] else ''}")
+        if many_kernels:
+            cells.append(r["kernel"])
+        cells.append(f"{r['mode']}/{r['map']}/{format_size_exact(r['align_bytes'])}")
+        if r["refused"] is not None:
+            cells += ["refused", "", "", "", "", "", ""]
+        else:
+            cells += [
+                _short_iec(r["dram_bytes"]),
+                _bar(r["dram_bytes"], top),
+                _short_iec(r["device_bytes"]),
+                _short_iec(r["usable_bytes"]),
+                _short_count(r["struct_pages_initialised"]),
+                _ns_range(r["time_ns_low"], r["time_ns_high"]),
+                _short_iec(r["dram_saved_bytes"]),
+            ]
+        table.add_row(*cells)
+    return table
+
+
+def render_compare(console: Console, doc: Doc) -> None:
+    """Every configuration in one table, with a DRAM bar per row."""
+    inp = doc["input"]
+    title = (
+        f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, "
+        f"Linux {' vs '.join(inp['kernels'])}"
+    )
+    console.print(_config_table(doc, title, with_plan=False))
+    for r in doc["rows"]:
+        if r["refused"] is not None:
+            console.print(
+                f"refused: {r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}:"
+                f" {r['refused']}",
+                highlight=False,
+            )
+
+
+def render_plan(console: Console, doc: Doc) -> None:
+    """Ranked configurations (* = Pareto-optimal), why the others fail, the ndctl command."""
+    inp = doc["input"]
+    if "raw_size_bytes" in doc:
+        console.print(
+            f"usable {format_size_exact(doc['requested_usable_bytes'])} requested: ask ndctl for "
+            f"--size={format_size_exact(doc['raw_size_bytes'])} ({doc['raw_size_bytes']:,} bytes,"
+            f" a multiple of {format_size_exact(doc['step_bytes'])}); usable size "
+            f"{format_iec(doc['usable_bytes'])} ({doc['usable_bytes']:,} bytes)",
+            highlight=False,
+        )
+    title = f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, Linux {inp['kernels'][0]}"
+    console.print(_config_table(doc, title, with_plan=True))
+    for r in doc["rows"]:
+        if not r["fits"]:
+            what = f"{r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}"
+            console.print(f"rejected {what}: {'; '.join(r['failures'])}", highlight=False)
+    if doc["recommended"] is None:
+        console.print("no configuration meets every budget", highlight=False)
+    else:
+        console.print(f"recommended: {doc['ndctl_command']}", highlight=False)

@@ -10,7 +10,11 @@ import json
 from typing import Any
 
 from vmemplan import __version__
-from vmemplan.estimate import Estimate, Figures
+from vmemplan.budget import Budgets, Limit
+from vmemplan.estimate import Estimate, EstimateRequest, Figures
+from vmemplan.kernel import KernelProfile
+from vmemplan.plan import PlanResult, Row, ndctl_command
+from vmemplan.sizing import Sizing
 
 SCHEMA_VERSION = 1
 
@@ -146,3 +150,132 @@ def estimate_doc(est: Estimate) -> Doc:
 def to_json(doc: Doc) -> str:
     """One JSON document, two-space indent, keys in contract order, trailing newline."""
     return json.dumps(doc, indent=2) + "\n"
+
+
+def machine_doc(estimates: list[Estimate], source: Doc | None = None) -> Doc:
+    """Several namespaces walked as one machine: each estimate, and the total.
+
+    Each namespace's figures are what it adds after the ones before it, so page tables
+    and early sections two namespaces share are counted once, and the totals are the sums.
+    """
+    docs = [estimate_doc(e) for e in estimates]
+    total_figs = [e.figures for e in estimates]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "source": source,
+        "namespaces": docs,
+        "total": {
+            "namespaces": len(docs),
+            "struct_pages": sum(e.struct_pages for e in estimates),
+            "dram_bytes": sum(f.dram_bytes for f in total_figs),
+            "device_bytes": sum(f.device_bytes for f in total_figs),
+            "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs),
+            "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs),
+            "page_table_bytes": sum(f.page_table_bytes for f in total_figs),
+            "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs),
+            "time_ns_low": sum(f.time_ns[0] for f in total_figs),
+            "time_ns_high": sum(f.time_ns[1] for f in total_figs),
+            "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates),
+        },
+    }
+
+
+def row_doc(row: Row) -> Doc:
+    """One configuration of ``compare`` / ``plan``."""
+    e = row.estimate
+    doc: Doc = {
+        "kernel": row.kernel.label,
+        "mode": row.choice.mode,
+        "map": row.choice.map,
+        "align_bytes": row.choice.align,
+        "refused": row.refused,
+        "optimized": None,
+        "dram_bytes": None,
+        "device_bytes": None,
+        "usable_bytes": None,
+        "struct_pages_initialised": None,
+        "time_ns_low": None,
+        "time_ns_high": None,
+        "dram_saved_bytes": None,
+        "baseline_dram_bytes": None,
+    }
+    if e is not None:
+        f = e.figures
+        doc.update(
+            optimized=f.optimized,
+            dram_bytes=f.dram_bytes,
+            device_bytes=f.device_bytes,
+            usable_bytes=e.layout.usable if e.layout else None,
+            struct_pages_initialised=f.cost.struct_pages_initialised,
+            time_ns_low=f.time_ns[0],
+            time_ns_high=f.time_ns[1],
+            dram_saved_bytes=e.baseline.dram_bytes - f.dram_bytes,
+            baseline_dram_bytes=e.baseline.dram_bytes,
+        )
+    return doc
+
+
+def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
+    return {
+        "arch": req.arch.name,
+        "kernels": [k.label for k in kernels],
+        "size_bytes": req.size,
+        "start_bytes": req.start,
+        "system_ram": _ranges(req.system_ram),
+        "struct_page_size": req.struct_page_size or req.arch.struct_page_size,
+    }
+
+
+def compare_doc(req: EstimateRequest, kernels: list[KernelProfile], rows: list[Row]) -> Doc:
+    """``compare --json``."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "input": _input_doc(req, kernels),
+        "rows": [row_doc(r) for r in rows],
+    }
+
+
+def _budgets_doc(b: Budgets) -> Doc:
+    def limit(x: Limit | None) -> Doc | None:
+        return None if x is None else {"bytes": x.bytes, "ppm": x.ppm}
+
+    return {"dram": limit(b.dram), "device_loss": limit(b.device_loss), "init_ns": b.init_ns}
+
+
+def plan_doc(
+    req: EstimateRequest,
+    kernels: list[KernelProfile],
+    budgets: Budgets,
+    result: PlanResult,
+    *,
+    sizing: Sizing | None = None,
+) -> Doc:
+    """``plan --json``: ranked rows, the recommendation and its ndctl command."""
+    rec = result.recommended
+    size = sizing.raw_size if sizing is not None else req.size or 0
+    doc: Doc = {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "input": _input_doc(req, kernels),
+        "budgets": _budgets_doc(budgets),
+        "recommended": None if rec is None else row_doc(rec),
+        "ndctl_command": None if rec is None else ndctl_command(rec.choice, size),
+        "rows": [
+            {
+                **row_doc(r),
+                "fits": r.fits,
+                "rank": r.rank,
+                "pareto": r.pareto,
+                "failures": r.failures,
+            }
+            for r in result.rows
+        ],
+    }
+    if sizing is not None:
+        doc["requested_usable_bytes"] = sizing.requested
+        doc["raw_size_bytes"] = sizing.raw_size
+        doc["usable_bytes"] = sizing.usable
+        doc["step_bytes"] = sizing.step
+    return doc

@@ -108,3 +108,46 @@ def div_round_up(a: int, b: int) -> int:
 def is_power_of_2(value: int) -> bool:
     """``is_power_of_2()`` from include/linux/log2.h."""
     return value > 0 and value & (value - 1) == 0
+
+
+_PERCENT_RE = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{1,4}))?\s*%$")
+_DURATION_RE = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{1,3}))?\s*(?P<unit>ns|us|ms|s)$")
+_DURATION_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
+PPM_PER_PERCENT = 10_000
+
+
+def parse_percent_ppm(text: str, option: str) -> int:
+    """``"0.5%"`` -> 5000 parts per million (at most 4 decimals)."""
+    m = _PERCENT_RE.match(text.strip())
+    if m is None:
+        raise InputError(option, f"{text!r}: not a percentage (expected e.g. 1% or 0.05%)")
+    frac = (m.group("frac") or "").ljust(4, "0")
+    return int(m.group("int")) * PPM_PER_PERCENT + int(frac)
+
+
+def parse_duration_ns(text: str, option: str) -> int:
+    """``"500ms"``, ``"1.5s"``, ``"250us"``, ``"1000ns"`` or a bare integer of ns."""
+    s = text.strip()
+    if s.isdigit():
+        return int(s)
+    m = _DURATION_RE.match(s)
+    if m is None:
+        raise InputError(option, f"{text!r}: not a duration (expected e.g. 500ms, 1.5s, 250us)")
+    frac = (m.group("frac") or "").ljust(3, "0")
+    scale = _DURATION_NS[m.group("unit")]
+    return int(m.group("int")) * scale + int(frac) * scale // 1000
+
+
+_IEC = (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))
+
+
+def format_iec(value: int) -> str:
+    """``4328587264`` -> ``4.03 GiB``: two decimals, rounded half up, like ``ndctl -u``.
+
+    For people only (tables, messages); JSON always carries the exact integer.
+    """
+    for unit, shift in _IEC:
+        if value >= 1 << shift:
+            hundredths = (value * 100 + (1 << shift) // 2) >> shift
+            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
+    return f"{value} B"

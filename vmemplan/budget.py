@@ -1,0 +1,131 @@
+"""Budgets a planner or a CI check holds a configuration to.
+
+A limit is an exact number of bytes or a share of the namespace size in parts per
+million; time limits are nanoseconds and are compared with the high end of the
+init-time estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vmemplan.errors import InputError
+from vmemplan.units import PPM_PER_PERCENT, format_iec, parse_percent_ppm, parse_size
+
+PPM = 1_000_000
+
+
+@dataclass(frozen=True)
+class Limit:
+    """At most ``bytes``, or at most ``ppm`` millionths of the namespace size."""
+
+    bytes: int | None = None
+    ppm: int | None = None
+
+    def resolve(self, whole_bytes: int) -> int:
+        """The limit in bytes for a namespace (or machine) of ``whole_bytes``."""
+        if self.bytes is not None:
+            return self.bytes
+        assert self.ppm is not None
+        return whole_bytes * self.ppm // PPM
+
+    def describe(self, whole_bytes: int) -> str:
+        """``1% of 1.00 TiB (10.00 GiB)`` or ``64.00 GiB``."""
+        if self.bytes is not None:
+            return format_iec(self.bytes)
+        assert self.ppm is not None
+        pct, frac = divmod(self.ppm, PPM_PER_PERCENT)
+        text = f"{pct}.{frac:04d}".rstrip("0").rstrip(".")
+        return f"{text}% of {format_iec(whole_bytes)} ({format_iec(self.resolve(whole_bytes))})"
+
+
+def parse_limit(text: str, option: str) -> Limit:
+    """``"1%"`` -> a share of the namespace; ``"64G"`` -> bytes."""
+    if text.strip().endswith("%"):
+        return Limit(ppm=parse_percent_ppm(text, option))
+    return Limit(bytes=parse_size(text, option))
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """Every budget one configuration (or a whole machine) must hold."""
+
+    dram: Limit | None = None
+    device_loss: Limit | None = None
+    init_ns: int | None = None
+
+    def __bool__(self) -> bool:
+        return any(x is not None for x in (self.dram, self.device_loss, self.init_ns))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One budget checked: what was used, what was allowed, and a one-line message."""
+
+    budget: str  # "dram" | "device_loss" | "init"
+    used: int
+    limit: int
+    ok: bool
+    message: str
+
+
+def check_budgets(
+    budgets: Budgets, *, dram_bytes: int, device_bytes: int, init_ns_high: int, whole_bytes: int
+) -> list[Verdict]:
+    """Check each set budget; percentages are of ``whole_bytes`` (the namespace size)."""
+    out = []
+    if budgets.dram is not None:
+        limit = budgets.dram.resolve(whole_bytes)
+        ok = dram_bytes <= limit
+        out.append(
+            Verdict(
+                "dram",
+                dram_bytes,
+                limit,
+                ok,
+                f"DRAM {format_iec(dram_bytes)} {'within' if ok else 'exceeds'} "
+                f"{budgets.dram.describe(whole_bytes)}",
+            )
+        )
+    if budgets.device_loss is not None:
+        limit = budgets.device_loss.resolve(whole_bytes)
+        ok = device_bytes <= limit
+        out.append(
+            Verdict(
+                "device_loss",
+                device_bytes,
+                limit,
+                ok,
+                f"device capacity lost {format_iec(device_bytes)} {'within' if ok else 'exceeds'} "
+                f"{budgets.device_loss.describe(whole_bytes)}",
+            )
+        )
+    if budgets.init_ns is not None:
+        ok = init_ns_high <= budgets.init_ns
+        out.append(
+            Verdict(
+                "init",
+                init_ns_high,
+                budgets.init_ns,
+                ok,
+                f"init time up to {format_ns(init_ns_high)} {'within' if ok else 'exceeds'} "
+                f"{format_ns(budgets.init_ns)}",
+            )
+        )
+    return out
+
+
+def format_ns(value: int) -> str:
+    """Nanoseconds in the largest unit that keeps the figure readable (for people)."""
+    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if value >= scale:
+            hundredths = (value * 100 + scale // 2) // scale
+            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
+    return f"{value} ns"
+
+
+def check_limit_option(limit: Limit, option: str) -> Limit:
+    """Refuse percentages above 100%."""
+    if limit.ppm is not None and limit.ppm > 100 * PPM_PER_PERCENT:
+        raise InputError(option, "a percentage above 100% is not a budget")
+    return limit

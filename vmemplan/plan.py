@@ -1,0 +1,147 @@
+"""Compare every configuration an arch and kernel allow, and pick one within budgets.
+
+A configuration is ndctl's (mode, map, align) triple. Every row is a full estimate
+through the same core as ``vmemplan estimate``; a configuration the kernel refuses is
+kept as a row with the reason.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from vmemplan.budget import Budgets, Verdict, check_budgets
+from vmemplan.errors import InputError
+from vmemplan.estimate import Estimate, EstimateRequest, estimate
+from vmemplan.kernel import KernelProfile
+from vmemplan.namespace import MapMode
+from vmemplan.pgmap import Mode
+from vmemplan.units import format_size_exact
+
+MODES: tuple[Mode, ...] = ("fsdax", "devdax")
+MAPS: tuple[MapMode, ...] = ("mem", "dev")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One ``ndctl create-namespace`` configuration."""
+
+    mode: Mode
+    map: MapMode
+    align: int
+
+
+@dataclass(frozen=True)
+class Row:
+    """A configuration on one kernel, its estimate (or why the kernel refuses it)."""
+
+    kernel: KernelProfile
+    choice: Choice
+    estimate: Estimate | None
+    refused: str | None
+    verdicts: tuple[Verdict, ...] = ()
+    pareto: bool = False
+    rank: int | None = None
+
+    @property
+    def fits(self) -> bool:
+        """Accepted by the kernel and within every budget."""
+        return self.estimate is not None and all(v.ok for v in self.verdicts)
+
+    @property
+    def failures(self) -> list[str]:
+        """One line per reason this row does not fit."""
+        if self.refused is not None:
+            return [self.refused]
+        return [v.message for v in self.verdicts if not v.ok]
+
+    def key(self) -> tuple[int, int, int]:
+        """What the ranking minimises: bytes lost (DRAM + device), then init time."""
+        assert self.estimate is not None
+        f = self.estimate.figures
+        return (f.dram_bytes + f.device_bytes, f.time_ns[1], -self.choice.align)
+
+
+def choices(req: EstimateRequest, min_align: int | None = None) -> list[Choice]:
+    """fsdax/devdax x map mem/dev x every align the arch supports (>= ``min_align``)."""
+    aligns = [a for a in req.arch.dax_alignments if min_align is None or a >= min_align]
+    if not aligns:
+        raise InputError("--min-align", f"no align of {req.arch.name} is at least {min_align}")
+    return [Choice(mode, map_, align) for mode in MODES for map_ in MAPS for align in aligns]
+
+
+def compare(
+    req: EstimateRequest, kernels: list[KernelProfile], min_align: int | None = None
+) -> list[Row]:
+    """One row per kernel and configuration, in a stable order."""
+    rows = []
+    for kernel in kernels:
+        for choice in choices(req, min_align):
+            one = replace(
+                req,
+                kernel=kernel,
+                mode=choice.mode,
+                map=choice.map,
+                align=choice.align,
+                vmemmap_shift=None,
+            )
+            try:
+                rows.append(Row(kernel, choice, estimate(one), None))
+            except InputError as err:
+                rows.append(Row(kernel, choice, None, err.message))
+    return rows
+
+
+def _dominates(a: Row, b: Row) -> bool:
+    assert a.estimate is not None
+    assert b.estimate is not None
+    fa, fb = a.estimate.figures, b.estimate.figures
+    va = (fa.dram_bytes, fa.device_bytes, fa.time_ns[1])
+    vb = (fb.dram_bytes, fb.device_bytes, fb.time_ns[1])
+    return all(x <= y for x, y in zip(va, vb, strict=True)) and va != vb
+
+
+@dataclass(frozen=True)
+class PlanResult:
+    """Rows with verdicts, the fitting ones ranked, and the recommendation."""
+
+    rows: list[Row]
+
+    @property
+    def recommended(self) -> Row | None:
+        """The best fitting row (rank 1), if any fits."""
+        return next((r for r in self.rows if r.rank == 1), None)
+
+
+def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
+    """Check every row against ``budgets``, rank the fitting ones, mark the Pareto front.
+
+    Percent budgets are of the raw namespace size. Ranking: fewest bytes lost (DRAM plus
+    device capacity), then the shortest init, then the larger align.
+    """
+    checked = []
+    for row in rows:
+        if row.estimate is None:
+            checked.append(row)
+            continue
+        f, whole = row.estimate.figures, row.estimate.request.size or 0
+        verdicts = check_budgets(
+            budgets,
+            dram_bytes=f.dram_bytes,
+            device_bytes=f.device_bytes,
+            init_ns_high=f.time_ns[1],
+            whole_bytes=whole,
+        )
+        checked.append(replace(row, verdicts=tuple(verdicts)))
+    fitting = sorted((r for r in checked if r.fits), key=Row.key)
+    ranks = {id(r): i + 1 for i, r in enumerate(fitting)}
+    pareto = {id(r) for r in fitting if not any(_dominates(o, r) for o in fitting)}
+    out = [replace(r, rank=ranks.get(id(r)), pareto=id(r) in pareto) for r in checked]
+    return PlanResult(out)
+
+
+def ndctl_command(choice: Choice, size: int) -> str:
+    """The ``ndctl create-namespace`` command line for a configuration."""
+    return (
+        f"ndctl create-namespace --mode={choice.mode} --map={choice.map} "
+        f"--align={format_size_exact(choice.align)} --size={format_size_exact(size)}"
+    )
