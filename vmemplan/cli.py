@@ -21,7 +21,7 @@ from vmemplan import __version__
 from vmemplan.arch import ARCHES, get_arch
 from vmemplan.budget import Budgets, Limit, check_limit_option, parse_limit
 from vmemplan.errors import InputError, VmemplanError
-from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate
+from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
 from vmemplan.kernel import (
     COUNTER_CHOICES,
     CounterSemantics,
@@ -33,7 +33,7 @@ from vmemplan.kernel import (
 from vmemplan.namespace import MapMode
 from vmemplan.pgmap import Mode
 from vmemplan.plan import Choice, Row, compare, plan
-from vmemplan.report import compare_doc, estimate_doc, plan_doc, to_json
+from vmemplan.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import parse_duration_ns, parse_range, parse_size
 
@@ -354,6 +354,18 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; "
     "repeatable. Replaces --size/--start; never has an altmap.",
 )
+@click.option(
+    "--from-ndctl",
+    metavar="FILE",
+    help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
+    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes.",
+)
+@click.option(
+    "--iomem",
+    metavar="FILE",
+    help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
+    "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
+)
 @_machine_options()
 @OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
@@ -363,8 +375,64 @@ def estimate_cmd(**opts: Any) -> None:
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
     as_json, color = opts.pop("as_json"), opts.pop("color")
-    req = build_request(**opts)
-    _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
+    ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    if ndctl_path is None and iomem_path is None:
+        req = build_request(**opts)
+        _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
+        return
+    if opts["size"] is not None or opts["dax_ranges"]:
+        raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
+    doc = discover_machine(opts, ndctl_path, iomem_path)
+    _emit(doc, as_json, color, "render_machine")
+
+
+def read_input(path: str, option: str) -> str:
+    """A file's text ('-' is stdin); unreadable files are input errors (exit 2)."""
+    try:
+        if path == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            with open(path, "rb") as f:
+                data = f.read()
+    except OSError as err:
+        raise InputError(option, f"{path}: {err.strerror or err}") from None
+    return data.decode("utf-8", errors="replace")
+
+
+def discover_machine(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+) -> dict[str, Any]:
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
+    from vmemplan.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
+    from vmemplan.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.ndctl_json import parse_ndctl_json  # noqa: PLC0415
+
+    entries = None
+    if iomem_path is not None:
+        entries = parse_iomem(read_input(iomem_path, "--iomem"), iomem_path)
+        if not opts["system_ram"]:
+            opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in system_ram(entries))
+            if not opts["system_ram"]:
+                opts["system_ram"] = ("none",)
+    base = build_request(**opts)
+    if ndctl_path is not None:
+        devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
+        start = None
+        if entries is not None and "start" not in opts:
+            pmem = pmem_namespaces(entries)
+            start = pmem[0].start if pmem else None
+        found = from_ndctl(devices, base, start)
+        kind, path = "ndctl", ndctl_path
+    else:
+        assert entries is not None
+        found = from_iomem(entries, base)
+        kind, path = "iomem", str(iomem_path)
+    if not found.requests:
+        raise InputError(
+            kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
+        )
+    estimates = estimate_many(found.requests)
+    return machine_doc(estimates, {"kind": kind, "path": path, "inferred": found.inferred})
 
 
 def _machine_request(

@@ -253,7 +253,7 @@ def render_compare(console: Console, doc: Doc) -> None:
 def render_plan(console: Console, doc: Doc) -> None:
     """Ranked configurations (* = Pareto-optimal), why the others fail, the ndctl command."""
     inp = doc["input"]
-    if "raw_size_bytes" in doc:
+    if doc["raw_size_bytes"] is not None:
         console.print(
             f"usable {format_size_exact(doc['requested_usable_bytes'])} requested: ask ndctl for "
             f"--size={format_size_exact(doc['raw_size_bytes'])} ({doc['raw_size_bytes']:,} bytes,"
@@ -271,3 +271,55 @@ def render_plan(console: Console, doc: Doc) -> None:
         console.print("no configuration meets every budget", highlight=False)
     else:
         console.print(f"recommended: {doc['ndctl_command']}", highlight=False)
+
+
+def render_machine(console: Console, doc: Doc) -> None:
+    """One row per namespace and the machine's total."""
+    table = Table(
+        title="namespaces walked as one machine (shared page tables counted once)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for name, right in (
+        ("namespace", False),
+        ("size", True),
+        ("mode/map/align", False),
+        ("DRAM", True),
+        ("lost", True),
+        ("usable", True),
+        ("inits", True),
+        ("init time", True),
+    ):
+        table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    for ns in doc["namespaces"]:
+        inp = ns["input"]
+        size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
+        usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
+        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        table.add_row(
+            ns["input"]["label"] or "-",
+            _short_iec(size),
+            config,
+            _short_iec(ns["dram_bytes"]),
+            _short_iec(ns["device_bytes"]),
+            _short_iec(usable),
+            _short_count(ns["init"]["struct_pages_initialised"]),
+            _ns_range(ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]),
+        )
+    t = doc["total"]
+    table.add_section()
+    table.add_row(
+        f"total ({t['namespaces']})",
+        "",
+        "",
+        _short_iec(t["dram_bytes"]),
+        _short_iec(t["device_bytes"]),
+        "",
+        _short_count(t["struct_pages_initialised"]),
+        _ns_range(t["time_ns_low"], t["time_ns_high"]),
+    )
+    console.print(table)
+    if doc["source"] is not None:
+        for line in doc["source"]["inferred"]:
+            console.print(f"inferred: {line}", highlight=False)

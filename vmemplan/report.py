@@ -90,6 +90,7 @@ def estimate_doc(est: Estimate) -> Doc:
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "input": {
+            "label": req.label,
             "arch": arch.name,
             "page_size": p,
             "struct_page_size": est.struct_page_size,
@@ -152,7 +153,7 @@ def to_json(doc: Doc) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
-def machine_doc(estimates: list[Estimate], source: Doc | None = None) -> Doc:
+def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
     """Several namespaces walked as one machine: each estimate, and the total.
 
     Each namespace's figures are what it adds after the ones before it, so page tables
@@ -273,9 +274,8 @@ def plan_doc(
             for r in result.rows
         ],
     }
-    if sizing is not None:
-        doc["requested_usable_bytes"] = sizing.requested
-        doc["raw_size_bytes"] = sizing.raw_size
-        doc["usable_bytes"] = sizing.usable
-        doc["step_bytes"] = sizing.step
+    doc["requested_usable_bytes"] = sizing.requested if sizing else None
+    doc["raw_size_bytes"] = sizing.raw_size if sizing else None
+    doc["usable_bytes"] = sizing.usable if sizing else None
+    doc["step_bytes"] = sizing.step if sizing else None
     return doc

@@ -43,6 +43,7 @@ class KernelInput(_Model):
 class InputDoc(_Model):
     """The normalised geometry, every default spelled out."""
 
+    label: str | None
     arch: str
     page_size: int
     struct_page_size: int
@@ -168,3 +169,116 @@ class EstimateDoc(_Model):
     sections: SectionsDoc
     baseline: FiguresDoc
     notes: list[str]
+
+
+class TotalDoc(_Model):
+    """Sums over the namespaces of one machine (shared page tables counted once)."""
+
+    namespaces: int
+    struct_pages: int
+    dram_bytes: int
+    device_bytes: int
+    memmap_dram_pages: int
+    memmap_device_pages: int
+    page_table_bytes: int
+    struct_pages_initialised: int
+    time_ns_low: int
+    time_ns_high: int
+    baseline_dram_bytes: int
+
+
+class SourceDoc(_Model):
+    """Where the namespaces came from (an ndctl/daxctl dump, /proc/iomem, a config)."""
+
+    kind: Literal["ndctl", "iomem", "config"]
+    path: str
+    inferred: list[str]
+
+
+class MachineDoc(_Model):
+    """``estimate --json`` for several namespaces walked as one machine."""
+
+    schema_version: int
+    vmemplan_version: str
+    source: SourceDoc | None
+    namespaces: list[EstimateDoc]
+    total: TotalDoc
+
+
+class RowDoc(_Model):
+    """One configuration of ``compare``; figures are null when the kernel refuses it."""
+
+    kernel: str
+    mode: str
+    map: Literal["mem", "dev"]
+    align_bytes: int
+    refused: str | None
+    optimized: bool | None
+    dram_bytes: int | None
+    device_bytes: int | None
+    usable_bytes: int | None
+    struct_pages_initialised: int | None
+    time_ns_low: int | None
+    time_ns_high: int | None
+    dram_saved_bytes: int | None
+    baseline_dram_bytes: int | None
+
+
+class PlanRowDoc(RowDoc):
+    """A row of ``plan``: whether it fits, its rank, Pareto-optimality, why it fails."""
+
+    fits: bool
+    rank: int | None
+    pareto: bool
+    failures: list[str]
+
+
+class CompareInputDoc(_Model):
+    """The geometry ``compare`` and ``plan`` were asked about."""
+
+    arch: str
+    kernels: list[str]
+    size_bytes: int | None
+    start_bytes: int
+    system_ram: list[ByteRange]
+    struct_page_size: int
+
+
+class CompareDoc(_Model):
+    """``vmemplan compare --json``."""
+
+    schema_version: int
+    vmemplan_version: str
+    input: CompareInputDoc
+    rows: list[RowDoc]
+
+
+class LimitDoc(_Model):
+    """A budget: bytes, or parts per million of the namespace size."""
+
+    bytes: int | None
+    ppm: int | None
+
+
+class BudgetsDoc(_Model):
+    """The budgets a plan or a check applied (null where not set)."""
+
+    dram: LimitDoc | None
+    device_loss: LimitDoc | None
+    init_ns: int | None
+
+
+class PlanDoc(_Model):
+    """``vmemplan plan --json``; the last four keys are set by inverse sizing (--usable)."""
+
+    schema_version: int
+    vmemplan_version: str
+    input: CompareInputDoc
+    budgets: BudgetsDoc
+    recommended: RowDoc | None
+    ndctl_command: str | None
+    rows: list[PlanRowDoc]
+    requested_usable_bytes: int | None
+    raw_size_bytes: int | None
+    usable_bytes: int | None
+    step_bytes: int | None

@@ -37,6 +37,8 @@ def parse_size(text: str, option: str) -> int:
             raise InputError(option, f"{text!r}: must not be negative")
         raise InputError(option, f"{text!r}: not a size (expected e.g. 1T, 2M, 4096, 0x1000)")
     num, suffix = m.group("num"), m.group("suffix")
+    if len(num) > 40:  # far above 2^64 in any base; int() would refuse > 4300 digits anyway
+        raise InputError(option, f"{text[:24]!r}...: too large (above 2^64)")
     if len(num) > 1 and num[0] == "0" and num[1] not in "xX":
         raise InputError(
             option,

@@ -9,6 +9,7 @@ from click.testing import CliRunner, Result
 
 from tests.helpers import GiB
 from vmemplan.cli import cli
+from vmemplan.schema import CompareDoc, PlanDoc
 
 
 def run(*args: str) -> Result:
@@ -16,7 +17,10 @@ def run(*args: str) -> Result:
 
 
 def doc_of(result: Result) -> dict[str, Any]:
+    """The JSON document, checked against the published contract."""
     out: dict[str, Any] = json.loads(result.stdout)
+    model = PlanDoc if "budgets" in out else CompareDoc
+    model.model_validate(out)
     return out
 
 

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from tests.helpers import GiB, MiB, est, request
 from vmemplan.arch import ARCHES
 from vmemplan.budget import Budgets, Limit
+from vmemplan.errors import GeometryError
 from vmemplan.namespace import nd_pfn_init
 from vmemplan.plan import compare, plan
 from vmemplan.sizing import raw_size_for_usable, size_step
@@ -49,7 +50,7 @@ def test_inverse_sizing_is_the_smallest_that_fits(
             below = nd_pfn_init(
                 X86, start=start, size=smaller, align=align, map_=map_, struct_page_size=64
             ).usable  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - too small to be a namespace at all
+        except GeometryError:  # too small to be a namespace at all
             below = 0
         assert below < usable
 

@@ -43,6 +43,7 @@ def test_parse_size_accepts(text: str, value: int) -> None:
         ("", "not a size"),
         ("G", "not a size"),
         ("32E", "too large"),
+        ("1" * 5000, "too large"),
         ("1T2", "not a size"),
     ],
 )

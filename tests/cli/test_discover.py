@@ -1,0 +1,102 @@
+"""``estimate --from-ndctl`` and ``--iomem``: real systems as input, one machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from tests.helpers import GiB
+from vmemplan.cli import cli
+from vmemplan.schema import MachineDoc
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def machine(*args: str, stdin: str | None = None) -> dict[str, Any]:
+    result = run("estimate", *args, "--json", stdin=stdin)
+    assert result.exit_code == 0, result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    MachineDoc.model_validate(doc)
+    return doc
+
+
+def test_ndctl_human_size_is_inverted_to_the_raw_size() -> None:
+    """pmem-csi#933 / ecosystem.md example B: -s 1500G fsdax map=dev prints 1476.56 GiB."""
+    text = (DATA / "ndctl" / "example_b_create_namespace_human.json").read_text()
+    doc = machine("--from-ndctl", "-", stdin=text)
+    (ns,) = doc["namespaces"]
+    assert ns["namespace"]["size_bytes"] == 1500 * GiB
+    assert ns["input"]["mode"] == "fsdax"
+    assert any("inferred from usable" in line for line in doc["source"]["inferred"])
+
+
+def test_ndctl_exact_sizes_invert_exactly() -> None:
+    """Examples A and C (4 GiB namespaces, map=dev and map=mem) come back as 4 GiB."""
+    for name in ("example_a_list_X_devdax.json", "example_c_list_devdax_map_mem.json"):
+        doc = machine("--from-ndctl", str(DATA / "ndctl" / name))
+        assert [n["namespace"]["size_bytes"] for n in doc["namespaces"]] == [4 * GiB]
+
+
+def test_total_is_the_sum_of_the_namespaces() -> None:
+    doc = machine("--from-ndctl", str(DATA / "ndctl" / "list_RN_regions.json"))
+    nss = doc["namespaces"]
+    assert len(nss) >= 2
+    for key in ("dram_bytes", "device_bytes"):
+        assert doc["total"][key] == sum(n[key] for n in nss)
+    assert doc["total"]["struct_pages_initialised"] == sum(
+        n["init"]["struct_pages_initialised"] for n in nss
+    )
+
+
+def test_iomem_gives_boot_ram_and_namespaces() -> None:
+    doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--align", "1G")
+    names = [n["input"]["label"] for n in doc["namespaces"]]
+    assert names == ["namespace0.0", "namespace0.1", "namespace1.0"]
+    ram = doc["namespaces"][0]["input"]["system_ram"]
+    assert ram[0] == {"start_bytes": 0x1000, "end_bytes": 0xA0000}
+    assert {"start_bytes": 0x100000000, "end_bytes": 0x2080000000} in ram
+    # namespace0.0 is [130G, 194G): boot RAM up to 130G owns the PMD table of the
+    # [128G, 192G) window, only the [192G, 256G) one is new.
+    assert doc["namespaces"][0]["page_tables"]["pmd_pages"] == 1
+
+
+def test_shared_page_tables_are_counted_once() -> None:
+    """namespace0.0 [130G, 194G) and namespace0.1 [194G, 258G) share the PMD table of the
+    [192G, 256G) window: the first allocates it, the second does not count it again."""
+    doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--system-ram", "0+4G")
+    first, second = doc["namespaces"][:2]
+    assert first["page_tables"]["pmd_pages"] == 2  # windows [128G, 192G) and [192G, 256G)
+    assert second["page_tables"]["pmd_pages"] == 1  # only [256G, 320G) is new
+
+
+@pytest.mark.parametrize(
+    ("option", "path", "fragment"),
+    [
+        ("--from-ndctl", "ndctl/bad_truncated.json", "bad_truncated.json"),
+        ("--from-ndctl", "ndctl/bad_empty_array.json", "no namespaces or dax devices"),
+        ("--iomem", "iomem/nonroot_zeros.iomem", "root"),
+        ("--iomem", "iomem/bad_child_outside.iomem", "line"),
+        ("--from-ndctl", "ndctl/does-not-exist.json", "No such file"),
+    ],
+)
+def test_bad_dumps_exit_2_with_one_line(option: str, path: str, fragment: str) -> None:
+    result = run("estimate", option, str(DATA / path))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert fragment in result.stderr
+
+
+def test_human_output_says_what_was_inferred() -> None:
+    text = (DATA / "ndctl" / "example_b_create_namespace_human.json").read_text()
+    result = run("estimate", "--from-ndctl", "-", "--color", "never", stdin=text)
+    assert result.exit_code == 0
+    assert "inferred: namespace0.0" in result.stdout
+    assert "total (1)" in result.stdout
