@@ -30,23 +30,6 @@ def request(
     return EstimateRequest(arch=ARCHES[arch], kernel=k, **fields)
 
 
-def est(
-    *,
-    arch: str = "x86_64",
-    kernel: tuple[int, int] = (6, 12),
-    counters: Any = None,
-    early_init_fix: bool | None = None,
-    dedup_keep: int | None = None,
-    **fields: Any,
-) -> Estimate:
-    """estimate() with the CLI's defaults and keyword overrides."""
-    return estimate(
-        request(
-            arch=arch,
-            kernel=kernel,
-            counters=counters,
-            early_init_fix=early_init_fix,
-            dedup_keep=dedup_keep,
-            **fields,
-        )
-    )
+def est(**kwargs: Any) -> Estimate:
+    """estimate() of ``request(**kwargs)``."""
+    return estimate(request(**kwargs))

@@ -74,44 +74,21 @@ def check_budgets(
 ) -> list[Verdict]:
     """Check each set budget; percentages are of ``whole_bytes`` (the namespace size)."""
     out = []
-    if budgets.dram is not None:
-        limit = budgets.dram.resolve(whole_bytes)
-        ok = dram_bytes <= limit
-        out.append(
-            Verdict(
-                "dram",
-                dram_bytes,
-                limit,
-                ok,
-                f"DRAM {format_iec(dram_bytes)} {'within' if ok else 'exceeds'} "
-                f"{budgets.dram.describe(whole_bytes)}",
-            )
-        )
-    if budgets.device_loss is not None:
-        limit = budgets.device_loss.resolve(whole_bytes)
-        ok = device_bytes <= limit
-        out.append(
-            Verdict(
-                "device_loss",
-                device_bytes,
-                limit,
-                ok,
-                f"device capacity lost {format_iec(device_bytes)} {'within' if ok else 'exceeds'} "
-                f"{budgets.device_loss.describe(whole_bytes)}",
-            )
-        )
+    for name, label, limit, used in (
+        ("dram", "DRAM", budgets.dram, dram_bytes),
+        ("device_loss", "device capacity lost", budgets.device_loss, device_bytes),
+    ):
+        if limit is not None:
+            allowed = limit.resolve(whole_bytes)
+            ok = used <= allowed
+            verb = "within" if ok else "exceeds"
+            message = f"{label} {format_iec(used)} {verb} {limit.describe(whole_bytes)}"
+            out.append(Verdict(name, used, allowed, ok, message))
     if budgets.init_ns is not None:
         ok = init_ns_high <= budgets.init_ns
-        out.append(
-            Verdict(
-                "init",
-                init_ns_high,
-                budgets.init_ns,
-                ok,
-                f"init time up to {format_ns(init_ns_high)} {'within' if ok else 'exceeds'} "
-                f"{format_ns(budgets.init_ns)}",
-            )
-        )
+        verb = "within" if ok else "exceeds"
+        message = f"init time up to {format_ns(init_ns_high)} {verb} {format_ns(budgets.init_ns)}"
+        out.append(Verdict("init", init_ns_high, budgets.init_ns, ok, message))
     return out
 
 

@@ -402,6 +402,14 @@ def read_input(path: str, option: str) -> str:
 def discover_machine(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
 ) -> dict[str, Any]:
+    """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
+    estimates, source = discover_estimates(opts, ndctl_path, iomem_path)
+    return machine_doc(estimates, source)
+
+
+def discover_estimates(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+) -> tuple[list[Any], dict[str, Any]]:
     """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
     from vmemplan.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
     from vmemplan.iomem import parse_iomem, system_ram  # noqa: PLC0415
@@ -432,7 +440,7 @@ def discover_machine(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
     estimates = estimate_many(found.requests)
-    return machine_doc(estimates, {"kind": kind, "path": path, "inferred": found.inferred})
+    return estimates, {"kind": kind, "path": path, "inferred": found.inferred}
 
 
 def _machine_request(
@@ -476,16 +484,7 @@ def compare_cmd(size: str | None, start: str | None, min_align: str | None, **op
 @cli.command("plan", epilog=EPILOG)
 @_options(SIZE_OPTION)
 @click.option("--usable", metavar="SIZE", help="Inverse sizing: the usable size wanted.")
-@_options(START_OPTION, ALIGN_OPTION)
-@click.option(
-    "-M",
-    "--map",
-    "map_",
-    default="mem",
-    show_default=True,
-    metavar="mem|dev",
-    help="With --usable: where the memmap lives (ndctl's default is dev).",
-)
+@_options(START_OPTION, ALIGN_OPTION, MAP_OPTION)
 @_options(MODE_OPTION)
 @click.option(
     "--max-dram", metavar="SIZE|PCT", help="DRAM budget: bytes (64G) or % of the namespace."
@@ -518,11 +517,7 @@ def plan_cmd(**opts: Any) -> None:
         opts.pop("map_"),
         opts.pop("mode"),
     )
-    budgets = Budgets(
-        dram=_limit(opts.pop("max_dram"), "--max-dram"),
-        device_loss=_limit(opts.pop("max_device_loss"), "--max-device-loss"),
-        init_ns=parse_duration_ns(t, "--max-init") if (t := opts.pop("max_init")) else None,
-    )
+    budgets = _budgets(opts)
     min_align = opts.pop("min_align")
     ways = _parse_int(opts.pop("interleave_ways"), "--interleave-ways")
     opts["kernel"] = (opts["kernel"],)
@@ -555,6 +550,123 @@ def plan_cmd(**opts: Any) -> None:
     _emit(plan_doc(req, kernels, budgets, result), as_json, color, "render_plan")
     if result.recommended is None:
         ctx_exit(EXIT_FAIL)
+
+
+@cli.command("check", epilog=EPILOG)
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations (::error file=...,line=...::).",
+)
+@click.option(
+    "--from-ndctl",
+    metavar="FILE",
+    help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
+    "--max-* budgets, on the machine the options describe.",
+)
+@click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
+@click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
+@click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
+@_machine_options()
+def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
+    """Check host config files (TOML, YAML or JSON) against their budgets.
+
+    Exit 0 when every budget holds, 1 when any budget fails, 2 when a file is unreadable
+    or invalid (every problem of a file is reported).
+    """
+    from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
+    from vmemplan.config import ConfigError, parse_config_located  # noqa: PLC0415
+
+    budgets = _budgets(opts)
+    ndctl_path = opts.pop("from_ndctl")
+    if not files and ndctl_path is None:
+        raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
+    results: list[CheckResult] = []
+    for path in files:
+        try:
+            text = read_input(path, path)
+            cfg, line_of = parse_config_located(text, path)
+        except ConfigError as err:
+            results.append(
+                CheckResult(
+                    path,
+                    "error",
+                    [Finding(path, p.location, p.line, "error", p.message) for p in err.problems],
+                )
+            )
+            continue
+        except InputError as err:
+            results.append(
+                CheckResult(path, "error", [Finding(path, "(file)", None, "error", err.message)])
+            )
+            continue
+        results.append(check_config(cfg, path, line_of))
+    if ndctl_path is not None:
+        for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
+            opts.setdefault(key, None if key != "dax_ranges" else ())
+        opts.update(map_="mem", mode="devdax")
+        estimates, _ = discover_estimates(opts, ndctl_path, None)
+        results.append(check_machine(estimates, ndctl_path, budgets))
+    _report_check(results, fmt)
+    order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
+    ctx_exit(max(order[r.status] for r in results))
+
+
+def _report_check(results: list[Any], fmt: str) -> None:
+    from vmemplan.report import check_doc  # noqa: PLC0415
+
+    if fmt == "json":
+        click.echo(to_json(check_doc(results)), nl=False)
+        return
+    for r in results:
+        for f in r.findings:
+            line = f":{f.line}" if f.line is not None else ""
+            if fmt == "github":
+                pos = f"file={f.file}" + (f",line={f.line}" if f.line is not None else "")
+                click.echo(f"::error {pos},title=vmemplan {f.severity}::{f.location}: {f.message}")
+            else:
+                click.echo(f"{f.file}{line}: {f.location}: {f.message}")
+        click.echo(_check_summary(r))
+
+
+def _check_summary(r: Any) -> str:
+    from vmemplan.budget import format_ns  # noqa: PLC0415
+    from vmemplan.units import format_iec  # noqa: PLC0415
+
+    if r.status == "error":
+        return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"
+    figs = [e.figures for e in r.estimates]
+    return (
+        f"{r.file}: {r.status} ({len(figs)} namespace{'s' * (len(figs) != 1)}: DRAM "
+        f"{format_iec(sum(f.dram_bytes for f in figs))}, device lost "
+        f"{format_iec(sum(f.device_bytes for f in figs))}, init up to "
+        f"{format_ns(sum(f.time_ns[1] for f in figs))})"
+    )
+
+
+@cli.command("schema", epilog=EPILOG)
+@click.argument(
+    "which", type=click.Choice(["config", "report", "estimate", "compare", "plan", "machine"])
+)
+def schema_cmd(which: str) -> None:
+    """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""
+    from vmemplan.schema import json_schema  # noqa: PLC0415
+
+    click.echo(json_schema(which), nl=False)
+
+
+def _budgets(opts: dict[str, Any]) -> Budgets:
+    """The --max-dram / --max-device-loss / --max-init budgets (popped from ``opts``)."""
+    init = opts.pop("max_init")
+    return Budgets(
+        dram=_limit(opts.pop("max_dram"), "--max-dram"),
+        device_loss=_limit(opts.pop("max_device_loss"), "--max-device-loss"),
+        init_ns=parse_duration_ns(init, "--max-init") if init else None,
+    )
 
 
 def _limit(text: str | None, option: str) -> Limit | None:

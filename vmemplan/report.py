@@ -11,6 +11,7 @@ from typing import Any
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
+from vmemplan.check import CheckResult
 from vmemplan.estimate import Estimate, EstimateRequest, Figures
 from vmemplan.kernel import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
@@ -279,3 +280,37 @@ def plan_doc(
     doc["usable_bytes"] = sizing.usable if sizing else None
     doc["step_bytes"] = sizing.step if sizing else None
     return doc
+
+
+def check_doc(results: list[CheckResult]) -> Doc:
+    """``check --format json``: the overall status, every finding, each file's estimates."""
+    order = {"pass": 0, "fail": 1, "error": 2}
+    status = max((r.status for r in results), key=order.__getitem__, default="pass")
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "status": status,
+        "findings": [
+            {
+                "file": f.file,
+                "location": f.location,
+                "line": f.line,
+                "severity": f.severity,
+                "message": f.message,
+            }
+            for r in results
+            for f in r.findings
+        ],
+        "files": [
+            {
+                "file": r.file,
+                "status": r.status,
+                **{
+                    k: v
+                    for k, v in machine_doc(r.estimates, None).items()
+                    if k in ("namespaces", "total")
+                },
+            }
+            for r in results
+        ],
+    }

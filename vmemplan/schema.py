@@ -282,3 +282,50 @@ class PlanDoc(_Model):
     raw_size_bytes: int | None
     usable_bytes: int | None
     step_bytes: int | None
+
+
+class FindingDoc(_Model):
+    """One finding of ``check``: a file that cannot be estimated, or a budget exceeded."""
+
+    file: str
+    location: str
+    line: int | None
+    severity: Literal["error", "fail"]
+    message: str
+
+
+class CheckFileDoc(_Model):
+    """One checked file: its status, its namespaces' estimates and their total."""
+
+    file: str
+    status: Literal["pass", "fail", "error"]
+    namespaces: list[EstimateDoc]
+    total: TotalDoc
+
+
+class CheckDoc(_Model):
+    """``vmemplan check --format json``: the report whose schema ``vmemplan schema report``
+    prints."""
+
+    schema_version: int
+    vmemplan_version: str
+    status: Literal["pass", "fail", "error"]
+    findings: list[FindingDoc]
+    files: list[CheckFileDoc]
+
+
+def json_schema(which: str) -> str:
+    """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
+    import json  # noqa: PLC0415
+
+    from vmemplan.config import ConfigFile  # noqa: PLC0415
+
+    models: dict[str, type[BaseModel]] = {
+        "config": ConfigFile,
+        "report": CheckDoc,
+        "estimate": EstimateDoc,
+        "compare": CompareDoc,
+        "plan": PlanDoc,
+        "machine": MachineDoc,
+    }
+    return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"

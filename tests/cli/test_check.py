@@ -1,0 +1,194 @@
+"""``vmemplan check``: examples pass, budgets fail with exit 1, bad files exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vmemplan.cli import cli
+from vmemplan.schema import CheckDoc
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted((ROOT / "examples").glob("*.toml")) + sorted((ROOT / "examples").glob("*.yaml"))
+BAD = sorted((ROOT / "tests" / "data" / "config" / "bad").iterdir())
+
+
+def run(*args: str, stdin: str | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def report(*args: str) -> tuple[int, dict[str, Any]]:
+    result = run("check", *args, "--format", "json")
+    doc: dict[str, Any] = json.loads(result.stdout)
+    CheckDoc.model_validate(doc)
+    return result.exit_code, doc
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_passes(path: Path) -> None:
+    code, doc = report(str(path))
+    assert (code, doc["status"], doc["findings"]) == (0, "pass", [])
+    (file_doc,) = doc["files"]
+    assert file_doc["namespaces"]
+    total = file_doc["total"]
+    for key in ("dram_bytes", "device_bytes"):
+        assert total[key] == sum(ns[key] for ns in file_doc["namespaces"])
+
+
+def test_examples_are_enough() -> None:
+    assert len(EXAMPLES) >= 3
+
+
+def _write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+ONE_TIB_1G = """
+[[namespaces]]
+name = "pmem0"
+size = "1T"
+align = "1G"
+[namespaces.budgets]
+dram = "{dram}"
+"""
+
+
+def test_budget_failure_exits_1_with_the_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "host.toml", ONE_TIB_1G.format(dram="1M"))
+    code, doc = report(path)
+    assert code == 1
+    assert doc["status"] == "fail"
+    (finding,) = doc["findings"]
+    assert finding["location"] == "namespaces[0].budgets.dram"
+    assert finding["line"] == 7
+    assert finding["severity"] == "fail"
+    assert "40.06 MiB exceeds 1.00 MiB" in finding["message"]
+
+
+def test_budget_that_holds_exits_0(tmp_path: Path) -> None:
+    path = _write(tmp_path, "host.toml", ONE_TIB_1G.format(dram="41M"))
+    assert run("check", path).exit_code == 0
+
+
+def test_total_budget_is_checked_on_the_sum(tmp_path: Path) -> None:
+    """Each namespace holds its own budget; together they exceed the total."""
+    text = (
+        '[budgets]\ndram = "60M"\n'
+        + ONE_TIB_1G.format(dram="41M")
+        + ONE_TIB_1G.format(dram="41M")
+        .replace("pmem0", "pmem1")
+        .replace('size = "1T"', 'size = "1T"\nstart = "2T"')
+    )
+    code, doc = report(_write(tmp_path, "host.toml", text))
+    assert code == 1
+    assert [f["location"] for f in doc["findings"]] == ["budgets.dram"]
+    total = doc["files"][0]["total"]["dram_bytes"]
+    assert total == sum(ns["dram_bytes"] for ns in doc["files"][0]["namespaces"]) > 60 << 20
+
+
+def test_github_annotations(tmp_path: Path) -> None:
+    path = _write(tmp_path, "host.toml", ONE_TIB_1G.format(dram="1M"))
+    result = run("check", path, "--format", "github")
+    assert result.exit_code == 1
+    assert result.stdout.startswith(f"::error file={path},line=7,title=vmemplan fail::")
+
+
+def test_impossible_geometry_is_an_error_on_its_key(tmp_path: Path) -> None:
+    text = '[[namespaces]]\nname = "a"\nsize = "1T"\nstart = "1G"\n'
+    code, doc = report(_write(tmp_path, "host.toml", text))
+    assert code == 2
+    (finding,) = doc["findings"]
+    assert finding["location"] == "namespaces[0].start"
+    assert finding["line"] == 4
+    assert "System RAM" in finding["message"]
+
+
+def test_several_files_exit_with_the_worst(tmp_path: Path) -> None:
+    failing = _write(tmp_path, "fail.toml", ONE_TIB_1G.format(dram="1M"))
+    passing = str(EXAMPLES[0])
+    assert run("check", passing, failing).exit_code == 1
+    assert run("check", passing, failing, str(BAD[0])).exit_code == 2
+
+
+@pytest.mark.parametrize("path", BAD, ids=[p.name for p in BAD])
+def test_every_bad_file_exits_2_without_traceback(path: Path) -> None:
+    result = run("check", str(path))
+    assert result.exit_code == 2
+    assert "Traceback" not in result.stdout + result.stderr
+    assert result.stdout.strip().endswith("problem)") or result.stdout.strip().endswith("problems)")
+
+
+def test_unreadable_file_exits_2(tmp_path: Path) -> None:
+    result = run("check", str(tmp_path / "missing.toml"))
+    assert result.exit_code == 2
+    assert "missing.toml" in result.stdout
+
+
+def test_check_from_ndctl_against_cli_budgets() -> None:
+    dump = str(ROOT / "tests" / "data" / "ndctl" / "example_a_list_X_devdax.json")
+    assert run("check", "--from-ndctl", dump, "--max-dram", "1M").exit_code == 0
+    result = run("check", "--from-ndctl", dump, "--max-device-loss", "1M")
+    assert result.exit_code == 1
+    assert "--max-device-loss" in result.stdout
+
+
+@settings(max_examples=60)
+@given(st.binary(max_size=400))
+def test_random_bytes_never_escape_as_a_traceback(data: bytes) -> None:
+    import tempfile  # noqa: PLC0415
+
+    for suffix in (".toml", ".yaml", ".json"):
+        with tempfile.NamedTemporaryFile(suffix=suffix) as f:
+            f.write(data)
+            f.flush()
+            result = CliRunner().invoke(cli, ["check", f.name])
+        assert result.exit_code in (0, 1, 2), result.output
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**70), 2**70) | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+namespace_like = st.fixed_dictionaries(
+    {"name": st.sampled_from(["a", "b"]), "size": st.sampled_from(["1G", "1T", 0, "x", 2**65])},
+    optional={
+        "align": st.sampled_from(["4K", "2M", "1G", "3M", 7]),
+        "start": st.sampled_from(["64G", "1G", "65G", -1]),
+        "map": st.sampled_from(["mem", "dev", "both"]),
+        "mode": st.sampled_from(["devdax", "fsdax", "raw"]),
+        "budgets": st.fixed_dictionaries({}, optional={"dram": st.sampled_from(["1%", "1M", "x"])}),
+    },
+)
+
+
+@settings(max_examples=80)
+@given(
+    st.one_of(
+        json_values,
+        st.fixed_dictionaries(
+            {"namespaces": st.lists(namespace_like, max_size=3)}, optional={"host": json_values}
+        ),
+    )
+)
+def test_random_documents_never_escape_as_a_traceback(doc: object) -> None:
+    import tempfile  # noqa: PLC0415
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+        json.dump(doc, f)
+        f.flush()
+        result = CliRunner().invoke(cli, ["check", f.name, "--format", "json"])
+    assert result.exit_code in (0, 1, 2), result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    CheckDoc.model_validate_json(result.stdout)
