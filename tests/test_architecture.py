@@ -27,3 +27,21 @@ def test_core_is_ui_free() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_json_start_up_stays_lean() -> None:
+    """`vmemplan estimate --json` imports neither rich (human output), pydantic (schemas)
+    nor PyYAML (config files): each costs tens of milliseconds of start-up."""
+    code = (
+        "import sys\n"
+        "from vmemplan.cli import cli\n"
+        "try:\n"
+        "    cli.main(['estimate', '--size', '1T', '--json'], prog_name='vmemplan')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'pydantic', 'yaml'})\n"
+        "sys.stderr.write(','.join(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr == ""
+    assert '"schema_version": 1' in out.stdout

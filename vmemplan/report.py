@@ -7,15 +7,17 @@ validate every document against it. Every figure is an exact integer.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
-from vmemplan.check import CheckResult
 from vmemplan.estimate import Estimate, EstimateRequest, Figures
 from vmemplan.kernel import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
+
+if TYPE_CHECKING:  # check.py pulls in the config parser (pydantic, PyYAML): not at start-up
+    from vmemplan.check import CheckResult
 
 SCHEMA_VERSION = 1
 
