@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmemplan.errors import InputError
 from vmemplan.units import PPM_PER_PERCENT, format_iec, parse_percent_ppm, parse_size
 
 PPM = 1_000_000
@@ -99,10 +98,3 @@ def format_ns(value: int) -> str:
             hundredths = (value * 100 + scale // 2) // scale
             return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
     return f"{value} ns"
-
-
-def check_limit_option(limit: Limit, option: str) -> Limit:
-    """Refuse percentages above 100%."""
-    if limit.ppm is not None and limit.ppm > 100 * PPM_PER_PERCENT:
-        raise InputError(option, "a percentage above 100% is not a budget")
-    return limit

@@ -12,14 +12,13 @@ import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from decimal import Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 import click
 
 from vmemplan import __version__
 from vmemplan.arch import ARCHES, get_arch
-from vmemplan.budget import Budgets, Limit, check_limit_option, parse_limit
+from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
 from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
 from vmemplan.kernel import (
@@ -35,7 +34,7 @@ from vmemplan.pgmap import Mode
 from vmemplan.plan import Choice, Row, compare, plan
 from vmemplan.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.sizing import raw_size_for_usable
-from vmemplan.units import parse_duration_ns, parse_range, parse_size
+from vmemplan.units import parse_duration_ns, parse_ns_per_page, parse_range, parse_size
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -84,24 +83,6 @@ class VmemplanGroup(click.Group):
 @click.version_option(__version__, prog_name="vmemplan")
 def cli() -> None:
     """Plan the struct page (vmemmap) memory of pmem, device-dax and CXL namespaces."""
-
-
-def _parse_ns_per_page(text: str) -> tuple[int, int]:
-    """``8.0-10.7`` or ``9`` -> picoseconds per struct page (low, high)."""
-    parts = text.split("-")
-    if len(parts) > 2:
-        raise InputError("--ns-per-page", f"{text!r}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
-    try:
-        values = [Decimal(x.strip()) for x in parts]
-    except InvalidOperation:
-        raise InputError("--ns-per-page", f"{text!r}: not a number of nanoseconds") from None
-    ps = [int(v * 1000) for v in values]
-    if any(v <= 0 or (v != v.to_integral_value() * 1 and (v * 1000) % 1) for v in values):
-        raise InputError("--ns-per-page", f"{text!r}: must be positive, at most 3 decimals")
-    lo, hi = ps[0], ps[-1]
-    if lo > hi:
-        raise InputError("--ns-per-page", f"{text!r}: LOW is above HIGH")
-    return lo, hi
 
 
 _MODES: dict[str, Mode] = {"devdax": "devdax", "dax": "devdax", "fsdax": "fsdax", "memory": "fsdax"}
@@ -194,7 +175,7 @@ def build_request(
     if struct_page_size is not None:
         fields["struct_page_size"] = _parse_int(struct_page_size, "--struct-page-size")
     if ns_per_page is not None:
-        fields["ps_per_struct_page"] = _parse_ns_per_page(ns_per_page)
+        fields["ps_per_struct_page"] = parse_ns_per_page(ns_per_page, "--ns-per-page")
     return EstimateRequest(**fields)
 
 
@@ -670,7 +651,7 @@ def _budgets(opts: dict[str, Any]) -> Budgets:
 
 
 def _limit(text: str | None, option: str) -> Limit | None:
-    return None if text is None else check_limit_option(parse_limit(text, option), option)
+    return None if text is None else parse_limit(text, option)
 
 
 def ctx_exit(code: int) -> None:

@@ -47,7 +47,14 @@ from vmemplan.errors import InputError
 from vmemplan.kernel import COUNTER_CHOICES, CounterSemantics, parse_kernel_version
 from vmemplan.namespace import MapMode
 from vmemplan.pgmap import Mode
-from vmemplan.units import is_power_of_2, parse_range, parse_size
+from vmemplan.units import (
+    is_power_of_2,
+    parse_duration_ns,
+    parse_ns_per_page,
+    parse_percent_ppm,
+    parse_range,
+    parse_size,
+)
 
 __all__ = [
     "CONFIG_SCHEMA_VERSION",
@@ -249,12 +256,6 @@ def _to_range(value: object) -> tuple[int, int]:
     return result
 
 
-_PERCENT_RE = re.compile(r"\s*([0-9]+)(?:\.([0-9]+))?\s*%\s*")
-_TIME_RE = re.compile(r"\s*([0-9]+)(?:\.([0-9]+))?\s*([a-zA-Z]*)\s*")
-_TIME_UNITS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
-_NUMBER_RE = re.compile(r"([0-9]+)(?:\.([0-9]+))?")
-
-
 def _to_limit(value: object, info: ValidationInfo) -> Limit:
     if isinstance(value, Limit):
         return value
@@ -263,15 +264,7 @@ def _to_limit(value: object, info: ValidationInfo) -> Limit:
     if isinstance(value, str) and value.strip().endswith("%"):
         if len(value) > _MAX_TEXT:
             raise _bad(f"{_brief(value)}: too long")
-        m = _PERCENT_RE.fullmatch(value)
-        if m is None:
-            raise _bad(f"{value!r}: not a percentage (expected e.g. 1% or 0.0125%)")
-        whole, frac = m.group(1), m.group(2) or ""
-        if len(frac) > 4:
-            raise _bad(f"{value!r}: at most 4 decimals")
-        if len(whole) > 3 or int(whole) * _PPM_PER_PERCENT + int(frac.ljust(4, "0")) > 1_000_000:
-            raise _bad(f"{value!r}: above 100%")
-        return Limit(ppm=int(whole) * _PPM_PER_PERCENT + int(frac.ljust(4, "0")))
+        return Limit(ppm=_checked(parse_percent_ppm, value))
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise _bad(
             f"expected a size like 64G, an integer or a percentage like 1%, got {_brief(value)}"
@@ -289,22 +282,9 @@ def _to_time(value: object) -> int:
             raise _bad(f"{_brief(value)}: too large (above 2^64 ns)")
         return value
     text = _as_text(value, "a time like 500ms or an integer of ns")
-    m = _TIME_RE.fullmatch(text)
-    if m is None or m.group(3) not in _TIME_UNITS:
-        if m is not None and not m.group(3):
-            raise _bad(f"{text!r}: missing unit (ns, us, ms or s)")
-        if m is not None:
-            raise _bad(f"{text!r}: unknown unit {m.group(3)!r} (use ns, us, ms or s)")
-        raise _bad(f"{text!r}: not a time (expected e.g. 500ms, 1.5s, 250us or an integer of ns)")
-    whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
-    if len(frac) > 3:
-        raise _bad(f"{text!r}: at most 3 decimals")
-    milli_ns = (int(whole) * 1000 + int(frac.ljust(3, "0"))) * _TIME_UNITS[unit]
-    if milli_ns % 1000:
-        raise _bad(f"{text!r}: not a whole number of nanoseconds")
-    if milli_ns // 1000 > _MAX_U64:
-        raise _bad(f"{text!r}: too large (above 2^64 ns)")
-    return milli_ns // 1000
+    if len(text) > _MAX_TEXT:
+        raise _bad(f"{_brief(value)}: too long")
+    return int(_checked(parse_duration_ns, text))
 
 
 def _to_ns_per_page(value: object) -> tuple[int, int]:
@@ -321,24 +301,8 @@ def _to_ns_per_page(value: object) -> tuple[int, int]:
         text = _as_text(value, "NS or LOW-HIGH in ns, e.g. 8.0-10.7")
     if len(text) > 40:
         raise _bad(f"{_brief(value)}: too long")
-    parts = text.split("-")
-    if len(parts) > 2:
-        raise _bad(f"{text!r}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
-    ps = []
-    for part in parts:
-        m = _NUMBER_RE.fullmatch(part.strip())
-        if m is None:
-            raise _bad(f"{text!r}: not a number of nanoseconds (expected NS or LOW-HIGH)")
-        whole, frac = m.group(1), m.group(2) or ""
-        if len(frac) > 3:
-            raise _bad(f"{text!r}: must be positive, at most 3 decimals")
-        ps.append(int(whole) * 1000 + int(frac.ljust(3, "0")))
-    if any(p <= 0 for p in ps):
-        raise _bad(f"{text!r}: must be positive, at most 3 decimals")
-    lo, hi = ps[0], ps[-1]
-    if lo > hi:
-        raise _bad(f"{text!r}: LOW is above HIGH")
-    return lo, hi
+    low, high = _checked(parse_ns_per_page, text)
+    return int(low), int(high)
 
 
 def _to_arch(value: object) -> str:

@@ -71,11 +71,6 @@ class Figures:
         return self.cost.account.dram_pages + self.cost.account.device_pages
 
     @property
-    def page_table_pages(self) -> int:
-        """All newly allocated page-table tables."""
-        return sum(self.cost.account.tables.values())
-
-    @property
     def page_table_bytes(self) -> int:
         """Bytes of the new page-table tables (fragments on powerpc radix 64K)."""
         return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())

@@ -15,7 +15,13 @@ from vmemplan.arch import ArchProfile
 from vmemplan.init_cost import memmap_init_zone_device
 from vmemplan.kernel import KernelProfile
 from vmemplan.pgmap import DevPagemap
-from vmemplan.sparse import ChunkRun, chunk_runs, early_sections, pfn_to_section_nr
+from vmemplan.sparse import (
+    ChunkRun,
+    chunk_runs,
+    early_sections,
+    pfn_to_section_nr,
+    section_nr_to_pfn,
+)
 from vmemplan.vmemmap import Account, AltmapState, VmemmapState
 from vmemplan.vmstat import section_nr_vmemmap_pages
 
@@ -50,9 +56,9 @@ class Machine:
         self.state = VmemmapState(arch, struct_page_size)
         self.early = early_sections(arch, boot_ram)
         self.boot = Account()
-        pps = arch.pages_per_section
         for s0, s1 in self.early:
-            run = ChunkRun(s0 * pps, s1 * pps, full_sections=True, nr_chunks=s1 - s0)
+            lo, hi = section_nr_to_pfn(arch, s0), section_nr_to_pfn(arch, s1)
+            run = ChunkRun(lo, hi, full_sections=True, nr_chunks=s1 - s0)
             self._populate_run(self.boot, run, None)
 
     def _populate_run(self, acct: Account, run: ChunkRun, altmap: AltmapState | None) -> None:

@@ -112,32 +112,68 @@ def is_power_of_2(value: int) -> bool:
     return value > 0 and value & (value - 1) == 0
 
 
-_PERCENT_RE = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{1,4}))?\s*%$")
-_DURATION_RE = re.compile(r"^(?P<int>[0-9]+)(?:\.(?P<frac>[0-9]{1,3}))?\s*(?P<unit>ns|us|ms|s)$")
+_NUMBER_RE = re.compile(r"([0-9]{1,20})(?:\.([0-9]{1,20}))?")
+_PERCENT_RE = re.compile(r"\s*([0-9]{1,20})(?:\.([0-9]{1,20}))?\s*%\s*")
+_DURATION_RE = re.compile(r"\s*([0-9]{1,20})(?:\.([0-9]{1,20}))?\s*([a-zA-Z]*)\s*")
 _DURATION_NS = {"ns": 1, "us": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 PPM_PER_PERCENT = 10_000
 
 
 def parse_percent_ppm(text: str, option: str) -> int:
-    """``"0.5%"`` -> 5000 parts per million (at most 4 decimals)."""
-    m = _PERCENT_RE.match(text.strip())
+    """``"0.5%"`` -> 5000 parts per million (at most 4 decimals, at most 100%)."""
+    m = _PERCENT_RE.fullmatch(text)
     if m is None:
-        raise InputError(option, f"{text!r}: not a percentage (expected e.g. 1% or 0.05%)")
-    frac = (m.group("frac") or "").ljust(4, "0")
-    return int(m.group("int")) * PPM_PER_PERCENT + int(frac)
+        raise InputError(option, f"{text[:40]!r}: not a percentage (expected e.g. 1% or 0.0125%)")
+    whole, frac = m.group(1), m.group(2) or ""
+    if len(frac) > 4:
+        raise InputError(option, f"{text!r}: at most 4 decimals")
+    ppm = int(whole) * PPM_PER_PERCENT + int(frac.ljust(4, "0"))
+    if ppm > 100 * PPM_PER_PERCENT:
+        raise InputError(option, f"{text!r}: above 100%")
+    return ppm
 
 
 def parse_duration_ns(text: str, option: str) -> int:
-    """``"500ms"``, ``"1.5s"``, ``"250us"``, ``"1000ns"`` or a bare integer of ns."""
-    s = text.strip()
-    if s.isdigit():
-        return int(s)
-    m = _DURATION_RE.match(s)
-    if m is None:
-        raise InputError(option, f"{text!r}: not a duration (expected e.g. 500ms, 1.5s, 250us)")
-    frac = (m.group("frac") or "").ljust(3, "0")
-    scale = _DURATION_NS[m.group("unit")]
-    return int(m.group("int")) * scale + int(frac) * scale // 1000
+    """``"500ms"``, ``"1.5s"``, ``"250us"``, ``"1000ns"``: a whole number of nanoseconds."""
+    m = _DURATION_RE.fullmatch(text)
+    if m is None or m.group(3) not in _DURATION_NS:
+        if m is not None and not m.group(3):
+            raise InputError(option, f"{text!r}: missing unit (ns, us, ms or s)")
+        if m is not None:
+            raise InputError(option, f"{text!r}: unknown unit {m.group(3)!r} (use ns, us, ms or s)")
+        raise InputError(option, f"{text[:40]!r}: not a time (expected e.g. 500ms, 1.5s or 250us)")
+    whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
+    if len(frac) > 3:
+        raise InputError(option, f"{text!r}: at most 3 decimals")
+    milli_ns = (int(whole) * 1000 + int(frac.ljust(3, "0"))) * _DURATION_NS[unit]
+    if milli_ns % 1000:
+        raise InputError(option, f"{text!r}: not a whole number of nanoseconds")
+    if milli_ns // 1000 > _MAX_VALUE:
+        raise InputError(option, f"{text!r}: too large (above 2^64 ns)")
+    return milli_ns // 1000
+
+
+def parse_ns_per_page(text: str, option: str) -> tuple[int, int]:
+    """``"8.0-10.7"`` or ``"9"`` ns per struct page -> picoseconds ``(low, high)``."""
+    parts = text.split("-")
+    if len(parts) > 2:
+        raise InputError(option, f"{text[:40]!r}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
+    ps = []
+    for part in parts:
+        m = _NUMBER_RE.fullmatch(part.strip())
+        if m is None:
+            raise InputError(
+                option, f"{text[:40]!r}: not a number of nanoseconds (expected NS or LOW-HIGH)"
+            )
+        whole, frac = m.group(1), m.group(2) or ""
+        if len(frac) > 3:
+            raise InputError(option, f"{text!r}: must be positive, at most 3 decimals")
+        ps.append(int(whole) * 1000 + int(frac.ljust(3, "0")))
+    if any(p <= 0 for p in ps):
+        raise InputError(option, f"{text!r}: must be positive, at most 3 decimals")
+    if ps[0] > ps[-1]:
+        raise InputError(option, f"{text!r}: LOW is above HIGH")
+    return ps[0], ps[-1]
 
 
 _IEC = (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10))

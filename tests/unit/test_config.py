@@ -492,7 +492,7 @@ def test_toml_dotted_keys_and_quoted_keys() -> None:
         (
             "namespaces[0].budgets.init",
             8,
-            "'soon': not a time (expected e.g. 500ms, 1.5s, 250us or an integer of ns)",
+            "'soon': not a time (expected e.g. 500ms, 1.5s or 250us)",
         ),
         ("namespaces[0].budgets.init2", 10, "unknown key 'init2' (did you mean 'init'?)"),
     ]
