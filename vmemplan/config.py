@@ -217,13 +217,18 @@ def _checked(parse: Callable[[str, str], Any], text: str) -> Any:
         raise _bad(f"{_brief(text)}: {e}") from None
 
 
+def _u64(value: int, unit: str = "") -> int:
+    """An integer given as is in the file: 0 <= value <= 2^64 - 1."""
+    if value < 0:
+        raise _bad(f"{_brief(value)}: must not be negative")
+    if value > _MAX_U64:
+        raise _bad(f"{_brief(value)}: too large (above 2^64{unit})")
+    return value
+
+
 def _to_size(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise _bad(f"{_brief(value)}: must not be negative")
-        if value > _MAX_U64:
-            raise _bad(f"{_brief(value)}: too large (above 2^64)")
-        return value
+        return _u64(value)
     text = _as_text(value, "a size like 2M or an integer")
     result: int = _checked(parse_size, text)
     return result
@@ -276,11 +281,7 @@ def _to_limit(value: object, info: ValidationInfo) -> Limit:
 
 def _to_time(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
-        if value < 0:
-            raise _bad(f"{_brief(value)}: must not be negative")
-        if value > _MAX_U64:
-            raise _bad(f"{_brief(value)}: too large (above 2^64 ns)")
-        return value
+        return _u64(value, " ns")
     text = _as_text(value, "a time like 500ms or an integer of ns")
     if len(text) > _MAX_TEXT:
         raise _bad(f"{_brief(value)}: too long")
