@@ -407,7 +407,7 @@ def discover_estimates(
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None
-        if entries is not None and "start" not in opts:
+        if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
         found = from_ndctl(devices, base, start)
@@ -566,6 +566,11 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     ndctl_path = opts.pop("from_ndctl")
     if not files and ndctl_path is None:
         raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
+    if budgets and ndctl_path is None:
+        raise InputError(
+            "--max-dram",
+            "the --max-* budgets apply to --from-ndctl; config files carry their own [budgets]",
+        )
     results: list[CheckResult] = []
     for path in files:
         try:

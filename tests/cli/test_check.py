@@ -192,3 +192,9 @@ def test_random_documents_never_escape_as_a_traceback(doc: object) -> None:
     assert result.exit_code in (0, 1, 2), result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     CheckDoc.model_validate_json(result.stdout)
+
+
+def test_cli_budgets_need_from_ndctl() -> None:
+    result = run("check", str(EXAMPLES[0]), "--max-dram", "1%")
+    assert result.exit_code == 2
+    assert "apply to --from-ndctl" in result.stderr

@@ -100,3 +100,17 @@ def test_human_output_says_what_was_inferred() -> None:
     assert result.exit_code == 0
     assert "inferred: namespace0.0" in result.stdout
     assert "total (1)" in result.stdout
+
+
+def test_ndctl_namespaces_are_placed_in_the_iomem_pmem_range() -> None:
+    """With both dumps, boot RAM comes from /proc/iomem and the ndctl namespaces are
+    packed from the first Persistent Memory range."""
+    doc = machine(
+        "--iomem",
+        str(DATA / "iomem" / "x86_pmem_cxl.iomem"),
+        "--from-ndctl",
+        str(DATA / "ndctl" / "example_a_list_X_devdax.json"),
+    )
+    (ns,) = doc["namespaces"]
+    assert ns["input"]["start_bytes"] == 0x2080000000
+    assert doc["source"]["kind"] == "ndctl"
