@@ -187,8 +187,7 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
         return CheckResult(source, "error", findings)
     whole_total = 0
     for i, (ns, e) in enumerate(zip(cfg.namespaces, estimates, strict=True)):
-        whole = sum(hi - lo for lo, hi in e.pgmap.ranges) * base.arch.page_size
-        whole = e.layout.size if e.layout is not None else whole
+        whole = e.namespace_bytes
         whole_total += whole
         f = e.figures
         for v in check_budgets(
@@ -217,10 +216,7 @@ def check_machine(estimates: list[Estimate], source: str, budgets: Budgets) -> C
     """Check the namespaces of a real system (already estimated) against total budgets."""
     findings = []
     figs = [e.figures for e in estimates]
-    whole = 0
-    for e in estimates:
-        pfns = sum(hi - lo for lo, hi in e.pgmap.ranges)
-        whole += e.layout.size if e.layout is not None else pfns * e.request.arch.page_size
+    whole = sum(e.namespace_bytes for e in estimates)
     for v in check_budgets(
         budgets,
         dram_bytes=sum(f.dram_bytes for f in figs),

@@ -109,6 +109,13 @@ class Estimate:
         return self.pgmap.nr_pages
 
     @property
+    def namespace_bytes(self) -> int:
+        """What budget percentages are of: the raw namespace size, or the dax ranges' sum."""
+        if self.layout is not None:
+            return self.layout.size
+        return self.struct_pages * self.request.arch.page_size
+
+    @property
     def nominal_memmap_pages(self) -> int:
         """``struct_pages * sizeof(struct page)`` in pages, rounded up."""
         return div_round_up(self.struct_pages * self.struct_page_size, self.request.arch.page_size)

@@ -123,7 +123,7 @@ def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
         if row.estimate is None:
             checked.append(row)
             continue
-        f, whole = row.estimate.figures, row.estimate.request.size or 0
+        f, whole = row.estimate.figures, row.estimate.namespace_bytes
         verdicts = check_budgets(
             budgets,
             dram_bytes=f.dram_bytes,
