@@ -12,9 +12,9 @@ import sys
 import time
 from statistics import median
 
-from vmemplan.arch import ARCHES
 from vmemplan.estimate import EstimateRequest, estimate
-from vmemplan.kernel import kernel_profile
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.versions import kernel_profile
 
 SIZES = [("4 GiB", 4 << 30), ("4 TiB", 4 << 40), ("256 TiB", 256 << 40), ("4 PiB", 4 << 50)]
 ALIGNS = [("4K", 4 << 10), ("2M", 2 << 20), ("1G", 1 << 30)]

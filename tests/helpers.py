@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from vmemplan.arch import ARCHES
 from vmemplan.estimate import Estimate, EstimateRequest, estimate
-from vmemplan.kernel import kernel_profile, with_overrides
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.versions import kernel_profile, with_overrides
 
 KiB, MiB, GiB, TiB, PiB = 1 << 10, 1 << 20, 1 << 30, 1 << 40, 1 << 50
 

@@ -1,23 +1,78 @@
-"""The pure core imports neither click nor rich, even indirectly."""
+"""The layout is the architecture: the wings import in one direction only.
+
+- ``vmemplan.kernel``: the model of Linux; imports nothing of vmemplan but itself, ``errors``
+  and ``units``, and no third-party package.
+- ``vmemplan.sources``: what a host is read from (config files, ndctl/daxctl JSON, /proc/iomem).
+- ``vmemplan.output``: JSON documents, schemas and the rich rendering.
+- ``vmemplan.*``: the questions (estimate, plan, sizing, budget, check) and ``cli`` on top.
+
+Only ``cli``, ``__main__`` and ``output.render`` may import click or rich.
+"""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import vmemplan
 
-EDGES = {"cli", "render", "__main__"}  # the only modules allowed to import click or rich
+PKG = Path(vmemplan.__file__).parent
+EDGES = {"vmemplan.cli", "vmemplan.__main__", "vmemplan.output.render"}
+KERNEL_MAY_IMPORT = ("vmemplan.kernel", "vmemplan.errors", "vmemplan.units")
 
 
-def core_modules() -> list[str]:
-    pkg = Path(vmemplan.__file__).parent
-    return sorted(f"vmemplan.{p.stem}" for p in pkg.glob("*.py") if p.stem not in EDGES)
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PKG.parent).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
+
+
+def all_modules() -> list[str]:
+    return sorted(module_name(p) for p in PKG.rglob("*.py"))
+
+
+def imported_names(path: Path) -> set[str]:
+    """Every module named by an import statement in the file, at any depth."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module is not None and node.level == 0:
+            names.add(node.module)
+    return names
+
+
+def test_package_has_the_three_wings() -> None:
+    modules = set(all_modules())
+    for wing in ("vmemplan.kernel", "vmemplan.sources", "vmemplan.output"):
+        assert wing in modules
+    assert "vmemplan.estimate" in modules
+    # no module of the model stands outside its wing any more
+    top = {m for m in modules if m.count(".") == 1}
+    assert "vmemplan.sparse" not in top
+    assert "vmemplan.config" not in top
+
+
+def test_kernel_wing_imports_only_itself_errors_and_units() -> None:
+    stdlib = sys.stdlib_module_names
+    offenders = []
+    for path in sorted((PKG / "kernel").rglob("*.py")):
+        for name in imported_names(path):
+            root = name.split(".")[0]
+            if root == "vmemplan":
+                if not name.startswith(KERNEL_MAY_IMPORT):
+                    offenders.append(f"{module_name(path)} imports {name}")
+            elif root not in stdlib and root != "__future__":
+                offenders.append(f"{module_name(path)} imports third-party {name}")
+    assert offenders == []
 
 
 def test_core_is_ui_free() -> None:
-    modules = core_modules()
+    modules = [m for m in all_modules() if m not in EDGES]
     assert "vmemplan.estimate" in modules
     code = (
         "import sys\n"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vmemplan.schema import json_schema
+from vmemplan.output.schema import json_schema
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
 KINDS = ["config", "report", "estimate", "compare", "plan", "machine"]

@@ -12,10 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from vmemplan.arch import SUBSECTION_SIZE, get_arch
 from vmemplan.budget import Budgets, Limit, check_budgets
-from vmemplan.config import BudgetSection, ConfigFile, NamespaceEntry
-from vmemplan.config import Limit as ConfigLimit
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
     DEFAULT_START,
@@ -25,8 +22,11 @@ from vmemplan.estimate import (
     estimate_many,
     prepare,
 )
-from vmemplan.kernel import kernel_profile, parse_kernel_version, with_overrides
+from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
+from vmemplan.kernel.versions import kernel_profile, parse_kernel_version, with_overrides
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
+from vmemplan.sources.config import BudgetSection, ConfigFile, NamespaceEntry
+from vmemplan.sources.config import Limit as ConfigLimit
 from vmemplan.units import align_up
 
 Status = Literal["pass", "fail", "error"]

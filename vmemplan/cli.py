@@ -17,11 +17,13 @@ from typing import Any, NoReturn
 import click
 
 from vmemplan import __version__
-from vmemplan.arch import ARCHES, get_arch
 from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
 from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
-from vmemplan.kernel import (
+from vmemplan.kernel.arch import ARCHES, get_arch
+from vmemplan.kernel.dax_device import Mode
+from vmemplan.kernel.pfn_devs import MapMode
+from vmemplan.kernel.versions import (
     COUNTER_CHOICES,
     CounterSemantics,
     KernelProfile,
@@ -29,10 +31,8 @@ from vmemplan.kernel import (
     parse_kernel_version,
     with_overrides,
 )
-from vmemplan.namespace import MapMode
-from vmemplan.pgmap import Mode
+from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.plan import Choice, Row, compare, plan
-from vmemplan.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import parse_duration_ns, parse_ns_per_page, parse_range, parse_size
 
@@ -314,7 +314,7 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     if as_json:
         click.echo(to_json(doc), nl=False)
         return
-    from vmemplan import render as r  # noqa: PLC0415
+    from vmemplan.output import render as r  # noqa: PLC0415
 
     getattr(r, render)(_console(color), doc)
 
@@ -392,9 +392,9 @@ def discover_estimates(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
 ) -> tuple[list[Any], dict[str, Any]]:
     """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    from vmemplan.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
-    from vmemplan.iomem import parse_iomem, system_ram  # noqa: PLC0415
-    from vmemplan.ndctl_json import parse_ndctl_json  # noqa: PLC0415
+    from vmemplan.sources.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
+    from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
 
     entries = None
     if iomem_path is not None:
@@ -560,7 +560,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     or invalid (every problem of a file is reported).
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
-    from vmemplan.config import ConfigError, parse_config_located  # noqa: PLC0415
+    from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
 
     budgets = _budgets(opts)
     ndctl_path = opts.pop("from_ndctl")
@@ -603,7 +603,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
 
 
 def _report_check(results: list[Any], fmt: str) -> None:
-    from vmemplan.report import check_doc  # noqa: PLC0415
+    from vmemplan.output.report import check_doc  # noqa: PLC0415
 
     if fmt == "json":
         click.echo(to_json(check_doc(results)), nl=False)
@@ -640,7 +640,7 @@ def _check_summary(r: Any) -> str:
 )
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""
-    from vmemplan.schema import json_schema  # noqa: PLC0415
+    from vmemplan.output.schema import json_schema  # noqa: PLC0415
 
     click.echo(json_schema(which), nl=False)
 

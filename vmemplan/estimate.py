@@ -13,19 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from vmemplan.arch import SUBSECTION_SIZE, ArchProfile
 from vmemplan.errors import GeometryError, InputError
-from vmemplan.kernel import KernelProfile
-from vmemplan.memremap import Machine, PgmapCost
-from vmemplan.namespace import MapMode, PfnLayout, nd_pfn_init
-from vmemplan.pgmap import (
+from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile
+from vmemplan.kernel.dax_device import (
     DevPagemap,
     Mode,
     dev_dax_vmemmap_shift,
     nr_vmemmap_pages_per_compound,
     vmemmap_can_optimize,
 )
-from vmemplan.sparse import subsection_span
+from vmemplan.kernel.memremap import Machine, PgmapCost
+from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
+from vmemplan.kernel.sparse import subsection_span
+from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
 
 # Init-time calibration: the seed's 128 GiB namespace took ~268-358 ms for 33,554,432

@@ -12,9 +12,9 @@ from dataclasses import dataclass, replace
 from vmemplan.budget import Budgets, Verdict, check_budgets
 from vmemplan.errors import InputError
 from vmemplan.estimate import Estimate, EstimateRequest, estimate
-from vmemplan.kernel import KernelProfile
-from vmemplan.namespace import MapMode
-from vmemplan.pgmap import Mode
+from vmemplan.kernel.dax_device import Mode
+from vmemplan.kernel.pfn_devs import MapMode
+from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import format_size_exact
 
 MODES: tuple[Mode, ...] = ("fsdax", "devdax")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import lcm
 
-from vmemplan.arch import ArchProfile
 from vmemplan.errors import GeometryError, InputError, InternalError
-from vmemplan.namespace import MapMode, PfnLayout, nd_pfn_init
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.units import MiB, format_size_exact
 
 # The region "align" attribute ndctl reports (default 16 MiB, the cross-arch namespace

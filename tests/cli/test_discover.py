@@ -11,7 +11,7 @@ from click.testing import CliRunner, Result
 
 from tests.helpers import GiB
 from vmemplan.cli import cli
-from vmemplan.schema import MachineDoc
+from vmemplan.output.schema import MachineDoc
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 

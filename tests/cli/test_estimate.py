@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vmemplan.cli import cli
-from vmemplan.schema import EstimateDoc
+from vmemplan.output.schema import EstimateDoc
 
 
 def run(*args: str) -> Result:

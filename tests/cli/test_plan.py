@@ -9,7 +9,7 @@ from click.testing import CliRunner, Result
 
 from tests.helpers import GiB
 from vmemplan.cli import cli
-from vmemplan.schema import CompareDoc, PlanDoc
+from vmemplan.output.schema import CompareDoc, PlanDoc
 
 
 def run(*args: str) -> Result:

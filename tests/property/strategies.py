@@ -7,7 +7,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from vmemplan.arch import ARCHES, SUBSECTION_SIZE
+from vmemplan.kernel.arch import ARCHES, SUBSECTION_SIZE
 
 MiB, GiB = 1 << 20, 1 << 30
 

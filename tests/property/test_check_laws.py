@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vmemplan.check import check_config
-from vmemplan.config import parse_config_located
-from vmemplan.report import check_doc
+from vmemplan.output.report import check_doc
+from vmemplan.sources.config import parse_config_located
 
 GiB = 1 << 30
 

@@ -6,10 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import GiB, MiB, est, request
-from vmemplan.arch import ARCHES
 from vmemplan.budget import Budgets, Limit
 from vmemplan.errors import GeometryError
-from vmemplan.namespace import nd_pfn_init
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.pfn_devs import nd_pfn_init
 from vmemplan.plan import compare, plan
 from vmemplan.sizing import raw_size_for_usable, size_step
 

@@ -18,9 +18,9 @@ from tests.oracle.ptewalk import (
 from tests.property.strategies import Case, cases
 from vmemplan.errors import InputError
 from vmemplan.estimate import Estimate, EstimateRequest, Figures, prepare
-from vmemplan.pgmap import DevPagemap
-from vmemplan.report import estimate_doc
-from vmemplan.schema import EstimateDoc
+from vmemplan.kernel.dax_device import DevPagemap
+from vmemplan.output.report import estimate_doc
+from vmemplan.output.schema import EstimateDoc
 
 
 def _oracle_machine(req: EstimateRequest, s: int) -> OracleMachine:

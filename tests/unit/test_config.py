@@ -15,7 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.helpers import GiB, MiB
-from vmemplan.config import (
+from vmemplan.errors import InputError
+from vmemplan.sources.config import (
     BudgetSection,
     ConfigError,
     ConfigFile,
@@ -26,7 +27,6 @@ from vmemplan.config import (
     parse_config,
     parse_config_located,
 )
-from vmemplan.errors import InputError
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "config"
 GOOD = DATA / "good"

@@ -13,7 +13,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vmemplan.config import ConfigError, ConfigFile, parse_config
+from vmemplan.sources.config import ConfigError, ConfigFile, parse_config
 
 GOOD = Path(__file__).resolve().parent.parent / "data" / "config" / "good"
 SCHEMA = ConfigFile.model_json_schema()

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vmemplan.intervals import IntervalSet, count_congruent
+from vmemplan.kernel.intervals import IntervalSet, count_congruent
 
 runs = st.lists(st.tuples(st.integers(0, 200), st.integers(0, 40)), max_size=12)
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import GiB
 from vmemplan.errors import InputError
-from vmemplan.iomem import IomemEntry, parse_iomem, persistent_memory, system_ram
+from vmemplan.sources.iomem import IomemEntry, parse_iomem, persistent_memory, system_ram
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "iomem"
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from tests.helpers import GiB, MiB
-from vmemplan.arch import ARCHES
-from vmemplan.kernel import kernel_profile
-from vmemplan.memremap import Machine
-from vmemplan.pgmap import DevPagemap
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.dax_device import DevPagemap
+from vmemplan.kernel.memremap import Machine
+from vmemplan.kernel.versions import kernel_profile
 
 X86 = ARCHES["x86_64"]
 PFN = 4096

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from tests.helpers import GiB, MiB, TiB
 from vmemplan.errors import InputError
-from vmemplan.ndctl_json import FoundDevice, parse_ndctl_json
+from vmemplan.sources.ndctl import FoundDevice, parse_ndctl_json
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "ndctl"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from vmemplan.arch import ARCHES
-from vmemplan.kernel import kernel_profile, with_overrides
-from vmemplan.namespace import Altmap
-from vmemplan.pgmap import DevPagemap, dev_dax_vmemmap_shift, vmemmap_can_optimize
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.dax_device import DevPagemap, dev_dax_vmemmap_shift, vmemmap_can_optimize
+from vmemplan.kernel.pfn_devs import Altmap
+from vmemplan.kernel.versions import kernel_profile, with_overrides
 
 X86 = ARCHES["x86_64"]
 

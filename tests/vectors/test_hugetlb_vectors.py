@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import GiB, MiB, TiB
-from vmemplan.arch import ARCHES
-from vmemplan.hugetlb_vmemmap import hugetlb_vmemmap, hugetlb_vmemmap_reserve_pages
+from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.hugetlb_vmemmap import hugetlb_vmemmap, hugetlb_vmemmap_reserve_pages
 
 X86 = ARCHES["x86_64"]
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from tests.helpers import GiB, MiB, TiB, est
-from vmemplan.report import estimate_doc
-from vmemplan.schema import EstimateDoc
+from vmemplan.output.report import estimate_doc
+from vmemplan.output.schema import EstimateDoc
 
 NO_PMD_SHARING = ((0, 3 * GiB),)  # boot RAM far from the namespace's 64 GiB windows
 

@@ -318,7 +318,7 @@ def json_schema(which: str) -> str:
     """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
     import json  # noqa: PLC0415
 
-    from vmemplan.config import ConfigFile  # noqa: PLC0415
+    from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
     models: dict[str, type[BaseModel]] = {
         "config": ConfigFile,

@@ -8,10 +8,10 @@ boot, so it only ever moves ``nr_memmap_pages``, never ``nr_memmap_boot_pages``.
 
 from __future__ import annotations
 
-from vmemplan.arch import ArchProfile
-from vmemplan.intervals import count_congruent
-from vmemplan.kernel import KernelProfile
-from vmemplan.sparse import ChunkRun
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.intervals import count_congruent
+from vmemplan.kernel.sparse import ChunkRun
+from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import div_round_up
 
 

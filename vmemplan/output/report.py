@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
 from vmemplan.estimate import Estimate, EstimateRequest, Figures
-from vmemplan.kernel import KernelProfile
+from vmemplan.kernel.versions import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
 

@@ -11,19 +11,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vmemplan.arch import ArchProfile
-from vmemplan.init_cost import memmap_init_zone_device
-from vmemplan.kernel import KernelProfile
-from vmemplan.pgmap import DevPagemap
-from vmemplan.sparse import (
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.dax_device import DevPagemap
+from vmemplan.kernel.mm_init import memmap_init_zone_device
+from vmemplan.kernel.sparse import (
     ChunkRun,
     chunk_runs,
     early_sections,
     pfn_to_section_nr,
     section_nr_to_pfn,
 )
-from vmemplan.vmemmap import Account, AltmapState, VmemmapState
-from vmemplan.vmstat import section_nr_vmemmap_pages
+from vmemplan.kernel.sparse_vmemmap import Account, AltmapState, VmemmapState
+from vmemplan.kernel.versions import KernelProfile
+from vmemplan.kernel.vmstat import section_nr_vmemmap_pages
 
 
 @dataclass(frozen=True)

@@ -42,11 +42,11 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from vmemplan.arch import ARCHES, get_arch
 from vmemplan.errors import InputError
-from vmemplan.kernel import COUNTER_CHOICES, CounterSemantics, parse_kernel_version
-from vmemplan.namespace import MapMode
-from vmemplan.pgmap import Mode
+from vmemplan.kernel.arch import ARCHES, get_arch
+from vmemplan.kernel.dax_device import Mode
+from vmemplan.kernel.pfn_devs import MapMode
+from vmemplan.kernel.versions import COUNTER_CHOICES, CounterSemantics, parse_kernel_version
 from vmemplan.units import (
     is_power_of_2,
     parse_duration_ns,

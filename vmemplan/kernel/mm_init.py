@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmemplan.arch import ArchProfile
-from vmemplan.intervals import IntervalSet, count_congruent
-from vmemplan.namespace import Altmap
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.intervals import IntervalSet, count_congruent
+from vmemplan.kernel.pfn_devs import Altmap
 
 
 @dataclass(frozen=True)

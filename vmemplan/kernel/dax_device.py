@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from vmemplan.arch import ArchProfile
-from vmemplan.kernel import KernelProfile
-from vmemplan.namespace import Altmap
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.pfn_devs import Altmap
+from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import is_power_of_2
 
 Mode = Literal["devdax", "fsdax"]

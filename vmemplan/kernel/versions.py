@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from vmemplan.arch import ArchProfile
 from vmemplan.errors import InputError
+from vmemplan.kernel.arch import ArchProfile
 
 # How vmemmap_can_optimize() (or its absence) decides whether a pgmap takes the
 # deduplicated compound path (__populate_section_memmap() in mm/sparse-vmemmap.c).

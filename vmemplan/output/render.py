@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from vmemplan.budget import format_ns
-from vmemplan.report import Doc
+from vmemplan.output.report import Doc
 from vmemplan.units import format_iec, format_size_exact
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from vmemplan.arch import ArchProfile
-from vmemplan.intervals import IntervalSet
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.intervals import IntervalSet
 
 
 def pfn_to_section_nr(arch: ArchProfile, pfn: int) -> int:

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vmemplan.arch import ArchProfile
 from vmemplan.errors import GeometryError
-from vmemplan.intervals import IntervalSet, count_congruent
-from vmemplan.namespace import Altmap
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.intervals import IntervalSet, count_congruent
+from vmemplan.kernel.pfn_devs import Altmap
 
 
 @dataclass

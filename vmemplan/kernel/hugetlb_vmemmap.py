@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmemplan.arch import ArchProfile
+from vmemplan.kernel.arch import ArchProfile
 from vmemplan.units import div_round_up, is_power_of_2
 
 # Muchun Song's HVO (in v5.14) kept 2 vmemmap pages per HugeTLB folio (RESERVE_VMEMMAP_NR);

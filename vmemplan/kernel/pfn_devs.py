@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from vmemplan.arch import SUBSECTION_SIZE, ArchProfile
 from vmemplan.errors import GeometryError
+from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile
 from vmemplan.units import align_down, align_up, format_size_exact
 
 # MAX_STRUCT_PAGE_SIZE in drivers/nvdimm/nd.h: map=dev reserves 64 bytes per pfn whatever

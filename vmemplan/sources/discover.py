@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from vmemplan.arch import SUBSECTION_SIZE
 from vmemplan.estimate import EstimateRequest
-from vmemplan.iomem import IomemEntry, persistent_memory
-from vmemplan.ndctl_json import FoundDevice
+from vmemplan.kernel.arch import SUBSECTION_SIZE
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
+from vmemplan.sources.iomem import IomemEntry, persistent_memory
+from vmemplan.sources.ndctl import FoundDevice
 from vmemplan.units import align_up, format_size_exact
 
 
