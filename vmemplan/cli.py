@@ -634,9 +634,36 @@ def _check_summary(r: Any) -> str:
     )
 
 
+@cli.command("hugetlb", epilog=EPILOG)
+@click.option(
+    "--pages",
+    multiple=True,
+    metavar="SIZE:COUNT",
+    help="A pool: 1G:512, or per node 1G:0:256,1:256; repeatable.",
+)
+@click.option(
+    "--cmdline",
+    metavar="TEXT",
+    help="Kernel command line (hugepagesz=, hugepages=, "
+    "default_hugepagesz=, hugetlb_free_vmemmap=) or sysctl lines.",
+)
+@click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
+@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
+@click.option("--kernel", default="6.12", show_default=True, metavar="X.Y", help="Kernel version.")
+@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@OUTPUT_OPTIONS
+def hugetlb_cmd(**opts: Any) -> None:
+    """The vmemmap of HugeTLB pools without and with HugeTLB Vmemmap Optimization."""
+    from vmemplan.hugetlb import hugetlb_command  # noqa: PLC0415
+
+    as_json, color = opts.pop("as_json"), opts.pop("color")
+    _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
+
+
 @cli.command("schema", epilog=EPILOG)
 @click.argument(
-    "which", type=click.Choice(["config", "report", "estimate", "compare", "plan", "machine"])
+    "which",
+    type=click.Choice(["config", "report", "estimate", "compare", "plan", "machine", "hugetlb"]),
 )
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""

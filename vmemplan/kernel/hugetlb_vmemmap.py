@@ -18,6 +18,66 @@ from vmemplan.units import div_round_up, is_power_of_2
 # with each HugeTLB page") (in v5.18) keeps 1 (HUGETLB_VMEMMAP_RESERVE_SIZE = PAGE_SIZE).
 HVO_SINCE = (5, 14)
 HVO_KEEP_ONE_SINCE = (5, 18)
+# Which arches select the HugeTLB vmemmap Kconfig (ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP since
+# 0b6f15824cc7 in v6.6; ARCH_WANT_HUGETLB_PAGE_OPTIMIZE_VMEMMAP before):
+#   x86_64 from v5.14 (Muchun Song's series);
+#   arm64 from Linux kernel commit 1e63ac088f20 ("arm64: mm: hugetlb: enable
+#   HUGETLB_PAGE_OPTIMIZE_VMEMMAP") (in v5.19) until 060a2c92d1b6 ("arm64: mm: hugetlb:
+#   Disable HUGETLB_PAGE_OPTIMIZE_VMEMMAP") [tag unconfirmed; assumed v6.3, also in stable];
+#   riscv from the v6.4 merge window ("RISC-V: fixup in-flight collision with
+#   ARCH_WANT_OPTIMIZE_VMEMMAP rename"); powerpc never.
+HVO_ARM64_SINCE = (5, 19)
+HVO_ARM64_UNTIL = (6, 3)
+HVO_RISCV_SINCE = (6, 4)
+
+
+# Follows the ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP selects in arch/*/Kconfig.
+def hugetlb_vmemmap_arch_selects(arch: ArchProfile, version: tuple[int, int]) -> bool:
+    """Whether the arch enables HVO on a kernel of ``version``."""
+    if version < HVO_SINCE:
+        return False
+    if arch.hvo_hugetlb:  # x86_64
+        return True
+    if arch.dedup_gate == "arm64":
+        return HVO_ARM64_SINCE <= version < HVO_ARM64_UNTIL and arch.page_shift == 12
+    if arch.dedup_gate == "riscv":
+        return version >= HVO_RISCV_SINCE
+    return False
+
+
+# Follows hugetlb_vmemmap_optimizable_size() in mm/hugetlb_vmemmap.h and the Kconfig gates.
+def hugetlb_vmemmap_refusal(
+    arch: ArchProfile,
+    version: tuple[int, int],
+    *,
+    folio_bytes: int,
+    struct_page_size: int | None = None,
+    hvo_enabled: bool = True,
+) -> str | None:
+    """Why the kernel does not optimize folios of ``folio_bytes`` (None when it does)."""
+    s = struct_page_size if struct_page_size is not None else arch.struct_page_size
+    vh = folio_bytes // arch.page_size * s // arch.page_size
+    keep = hugetlb_vmemmap_reserve_pages(version)
+    if version < HVO_SINCE:
+        return "HVO does not exist before v5.14 (mm/hugetlb_vmemmap.c added by Muchun Song)"
+    if not hugetlb_vmemmap_arch_selects(arch, version):
+        return (
+            f"{arch.name} does not select ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP on this kernel "
+            "(no CONFIG_HUGETLB_PAGE_OPTIMIZE_VMEMMAP)"
+        )
+    if not is_power_of_2(s):
+        return (
+            f"sizeof(struct page) = {s} is not a power of two: "
+            "hugetlb_vmemmap_optimizable_size() is 0"
+        )
+    if vh <= keep:
+        return (
+            f"the folio's vmemmap is {vh} page(s), not more than the {keep} HVO keeps: "
+            "hugetlb_vmemmap_optimizable_size() is 0"
+        )
+    if not hvo_enabled:
+        return "disabled by hugetlb_free_vmemmap=off / vm.hugetlb_optimize_vmemmap=0"
+    return None
 
 
 def hugetlb_vmemmap_reserve_pages(version: tuple[int, int]) -> int:
@@ -66,7 +126,8 @@ def hugetlb_vmemmap(
     folio_pages = folio_bytes // p
     vh = folio_pages * s // p
     keep = hugetlb_vmemmap_reserve_pages(version)
-    optimized = hvo_enabled and arch.hvo_hugetlb and keep > 0 and is_power_of_2(s) and vh > keep
+    optimized = hvo_enabled and hugetlb_vmemmap_arch_selects(arch, version) and keep > 0
+    optimized = optimized and is_power_of_2(s) and vh > keep
     kept = keep if optimized else vh
     pool_vmemmap = nr_folios * vh
     # One PTE table per PMD of vmemmap VA the pool spans (a pool aligned to PMD_SIZE).

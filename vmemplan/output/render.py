@@ -323,3 +323,44 @@ def render_machine(console: Console, doc: Doc) -> None:
     if doc["source"] is not None:
         for line in doc["source"]["inferred"]:
             console.print(f"inferred: {line}", highlight=False)
+
+
+def render_hugetlb(console: Console, doc: Doc) -> None:
+    """One row per HugeTLB pool: vmemmap without and with HVO, and the PTE tables it splits."""
+    inp = doc["input"]
+    p = inp["page_size_bytes"]
+    table = Table(
+        title=f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
+        f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
+        f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio)",
+        title_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for name in ("pool", "folios", "without HVO", "HVO kept", "PTE tables", "with HVO", "saved"):
+        table.add_column(name, justify="left" if name == "pool" else "right", no_wrap=True)
+    for pool in doc["pools"]:
+        node = "" if pool["node"] is None else f" node {pool['node']}"
+        table.add_row(
+            f"{format_size_exact(pool['folio_bytes'])}{node}",
+            format_count(pool["nr_folios"]),
+            _pages(pool["vmemmap_pages_unoptimized"], p),
+            _pages(pool["vmemmap_pages_optimized"], p) if pool["optimized"] else "refused",
+            _pages(pool["pagetable_pages"], p),
+            format_iec(pool["dram_bytes"]),
+            _pages(pool["pages_saved"], p),
+        )
+    t = doc["total"]
+    table.add_section()
+    table.add_row(
+        "total",
+        format_count(t["nr_folios"]),
+        _pages(t["vmemmap_pages_unoptimized"], p),
+        _pages(t["vmemmap_pages_optimized"], p),
+        _pages(t["pagetable_pages"], p),
+        format_iec(t["dram_bytes"]),
+        _pages(t["pages_saved"], p),
+    )
+    console.print(table)
+    for note in doc["notes"]:
+        console.print(f"note: {note}", highlight=False)

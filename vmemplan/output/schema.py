@@ -318,6 +318,7 @@ def json_schema(which: str) -> str:
     """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
     import json  # noqa: PLC0415
 
+    from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
     models: dict[str, type[BaseModel]] = {
@@ -327,5 +328,6 @@ def json_schema(which: str) -> str:
         "compare": CompareDoc,
         "plan": PlanDoc,
         "machine": MachineDoc,
+        "hugetlb": HugetlbDoc,
     }
     return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"

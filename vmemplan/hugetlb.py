@@ -1,0 +1,195 @@
+"""``vmemplan hugetlb``: the vmemmap of HugeTLB pools without and with HVO.
+
+Composes the pure model in vmemplan/kernel/hugetlb_vmemmap.py per pool; the pool's
+vmemmap is boot memory mapped with PMD leaves (x86 boot RAM), and every copy allocation
+succeeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vmemplan import __version__
+from vmemplan.errors import InputError
+from vmemplan.kernel.arch import ArchProfile, get_arch
+from vmemplan.kernel.hugetlb_vmemmap import (
+    HugetlbVmemmap,
+    hugetlb_vmemmap,
+    hugetlb_vmemmap_arch_selects,
+    hugetlb_vmemmap_refusal,
+    hugetlb_vmemmap_reserve_pages,
+)
+from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_version
+from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
+from vmemplan.units import format_size_exact, parse_size
+
+SCHEMA_VERSION = 1
+# Linux kernel commit 15995a352474 ("mm: report per-page metadata information") (in v6.11):
+# HVO adjusts nr_memmap_boot_pages / nr_memmap_pages as it frees and allocates.
+MEMMAP_COUNTERS_SINCE = (6, 11)
+
+
+@dataclass(frozen=True)
+class PoolResult:
+    """One pool and what HVO does to its vmemmap."""
+
+    pool: HugetlbPool
+    vmemmap: HugetlbVmemmap
+    refusal: str | None
+
+
+def hugetlb_pools(
+    arch: ArchProfile,
+    kernel: KernelProfile,
+    pools: list[HugetlbPool],
+    *,
+    hvo_enabled: bool,
+    struct_page_size: int | None,
+) -> list[PoolResult]:
+    """Each pool's vmemmap, sorted by (folio size, node)."""
+    if not pools:
+        raise InputError("--pages", "no HugeTLB pool given (use --pages 1G:512 or --cmdline)")
+    out = []
+    for pool in sorted(pools, key=lambda p: (p.folio_bytes, -1 if p.node is None else p.node)):
+        if pool.folio_bytes <= arch.page_size:
+            raise InputError(
+                "--pages",
+                f"{pool.folio_bytes}: a huge page must be larger than PAGE_SIZE "
+                f"({arch.page_size}) on {arch.name}",
+            )
+        v = hugetlb_vmemmap(
+            arch,
+            kernel.version,
+            folio_bytes=pool.folio_bytes,
+            nr_folios=pool.nr_folios,
+            struct_page_size=struct_page_size,
+            hvo_enabled=hvo_enabled,
+        )
+        refusal = hugetlb_vmemmap_refusal(
+            arch,
+            kernel.version,
+            folio_bytes=pool.folio_bytes,
+            struct_page_size=struct_page_size,
+            hvo_enabled=hvo_enabled,
+        )
+        out.append(PoolResult(pool, v, refusal))
+    return out
+
+
+def _pool_doc(r: PoolResult, kernel: KernelProfile, page_size: int) -> dict[str, object]:
+    v = r.vmemmap
+    optimized_pages = v.net_pages
+    boot_delta: int | None = None
+    pages_delta: int | None = None
+    if kernel.version >= MEMMAP_COUNTERS_SINCE:
+        # Boot memmap pages go back through free_bootmem_page(); each copy is a new page.
+        boot_delta = -v.vmemmap_pages if v.optimized else 0
+        pages_delta = v.kept_pages if v.optimized else 0
+    return {
+        "folio_bytes": r.pool.folio_bytes,
+        "node": r.pool.node,
+        "nr_folios": r.pool.nr_folios,
+        "vmemmap_pages_per_folio": v.vmemmap_pages_per_folio,
+        "optimized": v.optimized,
+        "kept_pages_per_folio": v.kept_pages_per_folio,
+        "freed_pages_per_folio": v.freed_pages_per_folio,
+        "vmemmap_pages_unoptimized": v.vmemmap_pages,
+        "vmemmap_pages_optimized": v.kept_pages,
+        "pagetable_pages": v.pte_tables,
+        "pages_saved": v.vmemmap_pages - optimized_pages,
+        "dram_bytes_unoptimized": v.vmemmap_pages * page_size,
+        "dram_bytes": optimized_pages * page_size,
+        "nr_memmap_boot_pages_delta": boot_delta,
+        "nr_memmap_pages_delta": pages_delta,
+        "refusal": r.refusal,
+    }
+
+
+def hugetlb_doc(
+    arch: ArchProfile,
+    kernel: KernelProfile,
+    results: list[PoolResult],
+    *,
+    hvo_enabled: bool,
+    struct_page_size: int,
+) -> dict[str, object]:
+    """The ``vmemplan hugetlb --json`` document (schema: HugetlbDoc)."""
+    p = arch.page_size
+    pools = [_pool_doc(r, kernel, p) for r in results]
+
+    def total(key: str) -> int:
+        return sum(int(str(d[key])) for d in pools)
+
+    notes = sorted(
+        {
+            f"{format_size_exact(r.pool.folio_bytes)} pages: HVO refused: {r.refusal}"
+            for r in results
+            if r.refusal
+        }
+    )
+    notes.append(
+        "assumes the pool's vmemmap is boot memory mapped with PMD leaves, one PTE table per "
+        "PMD the pool spans, and that every head-page copy allocation succeeds"
+    )
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "status": "ok",
+        "input": {
+            "arch": arch.name,
+            "kernel": kernel.label,
+            "page_size_bytes": p,
+            "struct_page_size_bytes": struct_page_size,
+            "hvo_requested": hvo_enabled,
+        },
+        "hvo": {
+            "arch_selects": hugetlb_vmemmap_arch_selects(arch, kernel.version),
+            "reserve_pages_per_folio": hugetlb_vmemmap_reserve_pages(kernel.version),
+        },
+        "pools": pools,
+        "total": {
+            "nr_folios": total("nr_folios"),
+            "vmemmap_pages_unoptimized": total("vmemmap_pages_unoptimized"),
+            "vmemmap_pages_optimized": total("vmemmap_pages_optimized"),
+            "pagetable_pages": total("pagetable_pages"),
+            "pages_saved": total("pages_saved"),
+            "dram_bytes_unoptimized": total("dram_bytes_unoptimized"),
+            "dram_bytes": total("dram_bytes"),
+        },
+        "notes": notes,
+    }
+
+
+def hugetlb_command(
+    *,
+    pages: tuple[str, ...],
+    cmdline: str | None,
+    hvo: bool | None,
+    arch: str,
+    kernel: str,
+    struct_page_size: str | None,
+) -> dict[str, object]:
+    """Parse the ``vmemplan hugetlb`` options and build its document."""
+    a = get_arch(arch)
+    k = kernel_profile(parse_kernel_version(kernel))
+    s = a.struct_page_size
+    if struct_page_size is not None:
+        s = parse_size(struct_page_size, "--struct-page-size")
+        if s == 0:
+            raise InputError("--struct-page-size", f"{struct_page_size!r}: must be positive")
+    pools: list[HugetlbPool] = []
+    for text in pages:
+        pools.extend(parse_pages_option(text))
+    hvo_enabled = True if hvo is None else hvo
+    if cmdline is not None:
+        parsed = parse_hugetlb_cmdline(cmdline, a.pmd_size)
+        pools.extend(parsed.pools)
+        if parsed.hvo_enabled is not None:
+            if hvo is not None and hvo != parsed.hvo_enabled:
+                raise InputError("--hvo", "contradicts hugetlb_free_vmemmap= in --cmdline")
+            hvo_enabled = parsed.hvo_enabled
+    keys = [(p.folio_bytes, p.node) for p in pools]
+    if len(set(keys)) != len(keys):
+        raise InputError("--pages", "the same huge page size (and node) is given twice")
+    results = hugetlb_pools(a, k, pools, hvo_enabled=hvo_enabled, struct_page_size=s)
+    return hugetlb_doc(a, k, results, hvo_enabled=hvo_enabled, struct_page_size=s)
