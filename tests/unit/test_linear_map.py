@@ -59,3 +59,12 @@ def test_tables_owned_by_boot_ram_or_earlier_range_count_once() -> None:
         arch, [(4 * G, 4 * G + 512 * M), (4 * G + 512 * M, 5 * G)], BOOT, "pages", gbpages=True
     )
     assert halves == {"pte": 512, "pmd": 1, "pud": 0, "p4d": 0}
+
+
+def test_arm64_16k_and_64k() -> None:
+    # 16K: a PTE table maps 32 MiB, a PMD table 64 GiB; 64K: 512 MiB and 4 TiB (PUD folded).
+    zero = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
+    assert _tables("arm64-16k", 4 * G, 5 * G, "pages") == {**zero, "pte": 32}
+    assert _tables("arm64-16k", 4 * G, 5 * G, "blocks") == zero
+    assert _tables("arm64-64k", 4 * G, 5 * G, "pages") == {**zero, "pte": 2}
+    assert _tables("arm64-64k", 4 * G, 5 * G, "blocks") == zero
