@@ -1,0 +1,94 @@
+"""Page-table pages of the direct (linear) map of memory added at runtime.
+
+``pagemap_range()`` in mm/memremap.c calls ``arch_add_memory()`` for device-dax and fsdax,
+which maps the range into the kernel's direct map; the tables that mapping allocates are
+DRAM. Byte ranges are half-open ``[start, end)``. Work is O(ranges): each range needs
+tables below a leaf only at its unaligned head and tail.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.intervals import IntervalSet
+from vmemplan.units import align_down, align_up
+
+LinearMap = Literal["pages", "blocks"]
+
+
+def _pud_leaves_allowed(arch: ArchProfile, linear_map: LinearMap, gbpages: bool) -> bool:
+    """Whether a PUD entry may be a leaf (1 GiB block) for this arch and mode."""
+    if linear_map == "pages" or len(arch.levels) < 3:
+        return False
+    if arch.name.startswith("arm64"):
+        # pud_sect_supported() in arch/arm64/include/asm/pgtable.h: 4K pages only.
+        return arch.page_shift == 12
+    return gbpages
+
+
+def _leaf_cut(start: int, end: int, size: int) -> list[tuple[int, int]]:
+    """Pieces of ``[start, end)`` outside the ``size``-aligned blocks it fully covers."""
+    lo, hi = align_up(start, size), align_down(end, size)
+    if lo >= hi:
+        return [(start, end)]
+    return [(a, b) for a, b in ((start, lo), (hi, end)) if a < b]
+
+
+class DirectMapState:
+    """The direct-map tables of init_mm, per level, as sets of table windows."""
+
+    def __init__(self, arch: ArchProfile, linear_map: LinearMap, gbpages: bool) -> None:
+        self.arch = arch
+        self.linear_map = linear_map
+        self.gbpages = gbpages
+        self.tables = {lvl.name: IntervalSet() for lvl in arch.levels}
+
+    def _needs(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
+        """Bytes of ``[start, end)`` whose mapping goes through a table of ``level``."""
+        levels = self.arch.levels
+        if self.linear_map == "pages" or level >= 2:
+            return [(start, end)]
+        if level == 1:
+            if _pud_leaves_allowed(self.arch, self.linear_map, self.gbpages):
+                return _leaf_cut(start, end, levels[1].va_bytes)
+            return [(start, end)]
+        # PTE tables: only outside PMD blocks (PUD blocks lie inside the PMD-block span).
+        return _leaf_cut(start, end, levels[0].va_bytes)
+
+    # Follows __kernel_physical_mapping_init() in arch/x86/mm/init_64.c (with the page-size
+    # split of split_mem_range() in arch/x86/mm/init.c), and __create_pgd_mapping() in
+    # arch/arm64/mm/mmu.c, which arch_add_memory() calls with NO_BLOCK_MAPPINGS |
+    # NO_CONT_MAPPINGS when can_set_direct_map() is true.
+    def add_range(self, start: int, end: int) -> dict[str, int]:
+        """Map ``[start, end)``; return the new tables allocated per level."""
+        out = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
+        if start >= end:
+            return out
+        for i, lvl in enumerate(self.arch.levels):
+            for a, b in self._needs(start, end, i):
+                out[lvl.name] += self.tables[lvl.name].add(
+                    a // lvl.va_bytes, (b - 1) // lvl.va_bytes + 1
+                )
+        return out
+
+
+def direct_map_table_pages(
+    arch: ArchProfile,
+    added: list[tuple[int, int]],
+    boot_ram: list[tuple[int, int]],
+    linear_map: LinearMap,
+    gbpages: bool,
+) -> dict[str, int]:
+    """New direct-map table pages for ``added``, after ``boot_ram`` is mapped the same way.
+
+    Tables owned by boot RAM or by an earlier added range are not counted again.
+    """
+    state = DirectMapState(arch, linear_map, gbpages)
+    for lo, hi in boot_ram:
+        state.add_range(lo, hi)
+    total = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
+    for lo, hi in added:
+        for k, v in state.add_range(lo, hi).items():
+            total[k] += v
+    return total
