@@ -32,7 +32,7 @@ from vmemplan.kernel.versions import (
     with_overrides,
 )
 from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
-from vmemplan.plan import Choice, Row, compare, plan
+from vmemplan.plan import Choice, Grid, Row, compare, plan
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import parse_duration_ns, parse_ns_per_page, parse_range, parse_size
 
@@ -446,27 +446,70 @@ def _machine_request(
     return reqs[0], [r.kernel for r in reqs]
 
 
+GRID_OPTIONS = _options(
+    click.option(
+        "-m",
+        "--mode",
+        "modes",
+        multiple=True,
+        metavar="devdax|fsdax",
+        help="Only this mode (repeatable). Default: both.",
+    ),
+    click.option(
+        "-M",
+        "--map",
+        "maps",
+        multiple=True,
+        metavar="mem|dev",
+        help="Only this map (repeatable). Default: both.",
+    ),
+    click.option(
+        "-a",
+        "--align",
+        "aligns",
+        multiple=True,
+        metavar="SIZE",
+        help="Only this align (repeatable). Default: every align the arch supports.",
+    ),
+)
+
+
+def _grid(opts: dict[str, Any]) -> Grid:
+    """The --mode/--map/--align/--min-align restriction of the grid (popped from ``opts``)."""
+    min_align = opts.pop("min_align")
+    return Grid(
+        modes=tuple(dict.fromkeys(_parse_mode(m) for m in opts.pop("modes"))),
+        maps=tuple(dict.fromkeys(_parse_map(m) for m in opts.pop("maps"))),
+        aligns=tuple(dict.fromkeys(parse_size(a, "--align") for a in opts.pop("aligns"))),
+        min_align=parse_size(min_align, "--min-align") if min_align else None,
+    )
+
+
 @cli.command("compare", epilog=EPILOG)
 @_options(SIZE_OPTION, START_OPTION)
 @click.option("--min-align", metavar="SIZE", help="Leave out aligns below this (e.g. 2M).")
+@GRID_OPTIONS
 @_machine_options(many_kernels=True)
 @OUTPUT_OPTIONS
-def compare_cmd(size: str | None, start: str | None, min_align: str | None, **opts: Any) -> None:
-    """Compare every mode, map and align the arch and kernel allow for one namespace size."""
+def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
+    """Compare every mode, map and align the arch and kernel allow for one namespace size.
+
+    --mode, --map and --align (each repeatable) restrict the grid.
+    """
     as_json, color = opts.pop("as_json"), opts.pop("color")
+    grid = _grid(opts)
     if size is None:
         raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
     req, kernels = _machine_request(opts, size=size, start=start)
-    floor = parse_size(min_align, "--min-align") if min_align else None
-    rows = compare(req, kernels, floor)
+    rows = compare(req, kernels, grid)
     _emit(compare_doc(req, kernels, rows), as_json, color, "render_compare")
 
 
 @cli.command("plan", epilog=EPILOG)
 @_options(SIZE_OPTION)
 @click.option("--usable", metavar="SIZE", help="Inverse sizing: the usable size wanted.")
-@_options(START_OPTION, ALIGN_OPTION, MAP_OPTION)
-@_options(MODE_OPTION)
+@_options(START_OPTION)
+@GRID_OPTIONS
 @click.option(
     "--max-dram", metavar="SIZE|PCT", help="DRAM budget: bytes (64G) or % of the namespace."
 )
@@ -477,35 +520,45 @@ def compare_cmd(size: str | None, start: str | None, min_align: str | None, **op
 @click.option("--min-align", metavar="SIZE", help="Only consider aligns of at least this size.")
 @click.option(
     "--interleave-ways",
-    default="1",
-    show_default=True,
     metavar="N",
-    help="With --usable: the region's interleave ways (ndctl sizes are multiples of align x ways).",
+    help="With --usable: the region's interleave ways (ndctl sizes are multiples of align x ways;"
+    " default 1).",
 )
 @_machine_options(many_kernels=False)
 @OUTPUT_OPTIONS
 def plan_cmd(**opts: Any) -> None:
     """Pick the configuration that meets every budget, or size a namespace from its usable size.
 
-    Forward: --size and budgets rank every configuration (exit 1 when none fits).
-    Inverse: --usable with --align/--map/--mode gives the raw --size to ask ndctl for.
+    Forward: --size and budgets rank every configuration (exit 1 when none fits);
+    --mode, --map and --align (each repeatable) restrict the grid.
+    Inverse: --usable with one --align/--map/--mode (default 2M, mem, devdax) gives the
+    raw --size to ask ndctl for.
     """
     as_json, color = opts.pop("as_json"), opts.pop("color")
     size, usable = opts.pop("size"), opts.pop("usable")
-    start, align, map_, mode = (
-        opts.pop("start"),
-        opts.pop("align"),
-        opts.pop("map_"),
-        opts.pop("mode"),
-    )
+    start = opts.pop("start")
+    modes, maps, aligns = opts["modes"], opts["maps"], opts["aligns"]
     budgets = _budgets(opts)
-    min_align = opts.pop("min_align")
-    ways = _parse_int(opts.pop("interleave_ways"), "--interleave-ways")
+    ways_text = opts.pop("interleave_ways")
     opts["kernel"] = (opts["kernel"],)
     if (size is None) == (usable is None):
         raise InputError("--size", "give exactly one of --size (forward plan) or --usable (sizing)")
     if usable is not None:
-        req, kernels = _machine_request(opts, start=start, align=align, map_=map_, mode=mode)
+        for option, values in (("--mode", modes), ("--map", maps), ("--align", aligns)):
+            if len(values) > 1:
+                raise InputError(option, f"{', '.join(values)}: --usable sizes one configuration")
+        if opts["min_align"] is not None:
+            raise InputError("--min-align", "not with --usable (it sizes one configuration)")
+        for key in ("modes", "maps", "aligns", "min_align"):
+            opts.pop(key)
+        ways = _parse_int(ways_text or "1", "--interleave-ways")
+        req, kernels = _machine_request(
+            opts,
+            start=start,
+            align=aligns[0] if aligns else None,
+            map_=maps[0] if maps else "mem",
+            mode=modes[0] if modes else "devdax",
+        )
         want = parse_size(usable, "--usable")
         sized = raw_size_for_usable(
             req.arch,
@@ -525,9 +578,11 @@ def plan_cmd(**opts: Any) -> None:
         if not result.rows[0].fits:
             ctx_exit(EXIT_FAIL)
         return
+    if ways_text is not None:
+        raise InputError("--interleave-ways", f"{ways_text}: only with --usable (inverse sizing)")
+    grid = _grid(opts)
     req, kernels = _machine_request(opts, size=size, start=start)
-    floor = parse_size(min_align, "--min-align") if min_align else None
-    result = plan(compare(req, kernels, floor), budgets)
+    result = plan(compare(req, kernels, grid), budgets)
     _emit(plan_doc(req, kernels, budgets, result), as_json, color, "render_plan")
     if result.recommended is None:
         ctx_exit(EXIT_FAIL)

@@ -21,6 +21,7 @@ from vmemplan.kernel.dax_device import (
     dev_dax_vmemmap_shift,
     nr_vmemmap_pages_per_compound,
     vmemmap_can_optimize,
+    vmemmap_no_optimize_reason,
 )
 from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
@@ -323,8 +324,10 @@ def prepare(req: EstimateRequest) -> Prepared:
                 "nr_memmap_pages counts the nominal memmap, not the deduplicated pages, on "
                 "kernels without the 2026 accounting fix (--counters exact if yours has it)"
             )
-    elif pgmap.vmemmap_shift and pgmap.altmap is not None:
-        notes.append("map=dev (altmap): no vmemmap deduplication (vmemmap_can_optimize)")
+    else:
+        reason = vmemmap_no_optimize_reason(arch, req.kernel, s, pgmap, align)
+        if reason is not None:
+            notes.append(reason)
     return Prepared(
         struct_page_size=s,
         align=align,

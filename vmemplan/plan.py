@@ -61,21 +61,50 @@ class Row:
         return (f.dram_bytes + f.device_bytes, f.time_ns[1], -self.choice.align)
 
 
-def choices(req: EstimateRequest, min_align: int | None = None) -> list[Choice]:
-    """fsdax/devdax x map mem/dev x every align the arch supports (>= ``min_align``)."""
-    aligns = [a for a in req.arch.dax_alignments if min_align is None or a >= min_align]
+@dataclass(frozen=True)
+class Grid:
+    """The configurations to consider: empty tuples mean every one the arch allows."""
+
+    modes: tuple[Mode, ...] = ()
+    maps: tuple[MapMode, ...] = ()
+    aligns: tuple[int, ...] = ()
+    min_align: int | None = None
+
+
+def choices(req: EstimateRequest, grid: Grid | None = None) -> list[Choice]:
+    """fsdax/devdax x map mem/dev x every align the arch supports, restricted by ``grid``."""
+    grid = grid or Grid()
+    known = req.arch.dax_alignments
+    for a in grid.aligns:
+        if a not in known:
+            supported = ", ".join(format_size_exact(k) for k in known)
+            raise InputError(
+                "--align",
+                f"{format_size_exact(a)}: not a device-dax align of {req.arch.name} "
+                f"(supported: {supported})",
+            )
+    aligns = [a for a in (grid.aligns or known) if grid.min_align is None or a >= grid.min_align]
     if not aligns:
-        raise InputError("--min-align", f"no align of {req.arch.name} is at least {min_align}")
-    return [Choice(mode, map_, align) for mode in MODES for map_ in MAPS for align in aligns]
+        raise InputError(
+            "--min-align",
+            f"no align of {req.arch.name} is at least {format_size_exact(grid.min_align or 0)}",
+        )
+    modes = [m for m in MODES if not grid.modes or m in grid.modes]
+    maps = [m for m in MAPS if not grid.maps or m in grid.maps]
+    return [Choice(mode, map_, align) for mode in modes for map_ in maps for align in aligns]
 
 
 def compare(
-    req: EstimateRequest, kernels: list[KernelProfile], min_align: int | None = None
+    req: EstimateRequest, kernels: list[KernelProfile], grid: Grid | None = None
 ) -> list[Row]:
-    """One row per kernel and configuration, in a stable order."""
+    """One row per kernel and configuration, in a stable order.
+
+    A size that no configuration of the grid can take is an input error (as ``estimate``
+    would report it), not a table of refusals.
+    """
     rows = []
     for kernel in kernels:
-        for choice in choices(req, min_align):
+        for choice in choices(req, grid):
             one = replace(
                 req,
                 kernel=kernel,
@@ -88,6 +117,11 @@ def compare(
                 rows.append(Row(kernel, choice, estimate(one), None))
             except InputError as err:
                 rows.append(Row(kernel, choice, None, err.message))
+    if rows and all(r.estimate is None for r in rows):
+        reasons = sorted({r.refused or "" for r in rows})
+        raise InputError(
+            "--size", f"no configuration can take this namespace: {'; '.join(reasons)}"
+        )
     return rows
 
 

@@ -13,7 +13,7 @@ from typing import Literal
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.pfn_devs import Altmap
 from vmemplan.kernel.versions import KernelProfile
-from vmemplan.units import is_power_of_2
+from vmemplan.units import format_size_exact, is_power_of_2
 
 Mode = Literal["devdax", "fsdax"]
 
@@ -73,3 +73,53 @@ def vmemmap_can_optimize(
             > kernel.dedup_keep
         )
     return True
+
+
+def vmemmap_no_optimize_reason(
+    arch: ArchProfile,
+    kernel: KernelProfile,
+    struct_page_size: int,
+    pgmap: DevPagemap,
+    align: int,
+) -> str | None:
+    """Why vmemmap_can_optimize() says no for this pgmap (None when it says yes).
+
+    Follows vmemmap_can_optimize() in include/linux/mm.h and dev_dax_probe() in
+    drivers/dax/device.c, in the order the kernel tests them, so the note names the rule.
+    """
+    if pgmap.mode == "fsdax":
+        return "fsdax (MEMORY_DEVICE_FS_DAX) never sets vmemmap_shift: no vmemmap deduplication"
+    if not kernel.compound_devmap:
+        return (
+            f'kernel {kernel.label} predates compound devmaps (v5.17, "device-dax: compound '
+            'devmap support"): no vmemmap deduplication'
+        )
+    if pgmap.vmemmap_shift == 0:
+        return "align equals PAGE_SIZE: vmemmap_shift is 0, no compound pages to deduplicate"
+    if kernel.optimize_rule == "none":
+        return (
+            f'kernel {kernel.label} predates v5.19 (4917f55b4ef9 "mm/sparse-vmemmap: improve '
+            'memory savings for compound devmaps"): no vmemmap deduplication'
+        )
+    if not kernel.arch_can_dedup(arch):
+        kconfig = (
+            "ARCH_WANT_OPTIMIZE_DAX_VMEMMAP"
+            if kernel.optimize_rule == "reserve_dax_gated"
+            else "ARCH_WANT_HUGETLB_PAGE_OPTIMIZE_VMEMMAP"
+        )
+        return f"{arch.name} on {kernel.label} does not select {kconfig}: no vmemmap deduplication"
+    if pgmap.altmap is not None:
+        return "map=dev (altmap): no vmemmap deduplication (vmemmap_can_optimize)"
+    if not is_power_of_2(struct_page_size):
+        return (
+            f"struct page size {struct_page_size} is not a power of two: no vmemmap "
+            "deduplication (vmemmap_can_optimize)"
+        )
+    if kernel.optimize_rule == "reserve_dax_gated":
+        nr = nr_vmemmap_pages_per_compound(arch, struct_page_size, pgmap.vmemmap_shift)
+        if nr <= kernel.dedup_keep:
+            return (
+                f"a {format_size_exact(align)} compound has {nr} vmemmap pages, not more than "
+                f"VMEMMAP_RESERVE_NR ({kernel.dedup_keep}): no vmemmap deduplication"
+            )
+    return None
