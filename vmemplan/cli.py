@@ -66,7 +66,9 @@ class VmemplanGroup(click.Group):
         except (KeyboardInterrupt, click.Abort):
             _fail(EXIT_INTERRUPTED, "interrupted")
         except BrokenPipeError:
-            sys.exit(EXIT_OK)
+            _quiet_closed_pipe()
+        except OSError as e:
+            _fail(EXIT_INPUT, f"cannot write output: {e.strerror or e}")
         except Exception as e:  # pragma: no cover - the internal-error path
             if os.environ.get("VMEMPLAN_DEBUG") == "1":
                 traceback.print_exc()
@@ -74,7 +76,20 @@ class VmemplanGroup(click.Group):
                 EXIT_INTERNAL,
                 f"internal error: {type(e).__name__}: {e} (set VMEMPLAN_DEBUG=1 for a traceback)",
             )
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_closed_pipe()
+        except OSError as e:
+            _fail(EXIT_INPUT, f"cannot write output: {e.strerror or e}")
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _quiet_closed_pipe() -> NoReturn:
+    """The reader closed the pipe (``| head``): exit 0, as the output was not wanted."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())  # so the interpreter's final flush cannot fail
+    sys.exit(EXIT_OK)
 
 
 @click.group(
@@ -301,9 +316,17 @@ def _console(color: str) -> Any:
     """A rich Console (imported only for human output: --json start-up stays lean)."""
     from rich.console import Console  # noqa: PLC0415
 
-    no_color = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
-    console = Console(
-        force_terminal=True if color == "always" else None, no_color=no_color, highlight=False
+    class _PipeConsole(Console):
+        def on_broken_pipe(self) -> None:
+            raise BrokenPipeError  # rich would exit 1; main() exits 0 quietly
+
+    never = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
+    extra: dict[str, Any] = {"color_system": None} if never else {}
+    console = _PipeConsole(
+        force_terminal=True if color == "always" else None,
+        no_color=never,
+        highlight=False,
+        **extra,
     )
     if not console.is_terminal and "COLUMNS" not in os.environ:
         console.width = 120  # a pipe or a log: do not truncate tables to 80 columns
