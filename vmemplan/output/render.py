@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from vmemplan.budget import format_ns
@@ -190,7 +191,7 @@ def _bar(value: int, top: int, width: int = 6) -> str:
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
-def _config_table(doc: Doc, title: str, *, with_plan: bool) -> Table:
+def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) -> Table:
     rows = doc["rows"]
     many_kernels = len(doc["input"]["kernels"]) > 1
     table = Table(
@@ -206,7 +207,8 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool) -> Table:
         table.add_column("kernel")
     table.add_column("mode/map/align", no_wrap=True)
     table.add_column("DRAM", justify="right", no_wrap=True)
-    table.add_column("", no_wrap=True)
+    if bar:
+        table.add_column("", no_wrap=True)
     for name in ("lost", "usable", "inits", "init time", "saved"):
         table.add_column(name, justify="right", no_wrap=True)
     top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
@@ -218,11 +220,12 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool) -> Table:
             cells.append(r["kernel"])
         cells.append(f"{r['mode']}/{r['map']}/{format_size_exact(r['align_bytes'])}")
         if r["refused"] is not None:
-            cells += ["refused", "", "", "", "", "", ""]
+            cells += ["refused"] + [""] * (6 if bar else 5)
         else:
+            cells += [_short_iec(r["dram_bytes"])]
+            if bar:
+                cells.append(_bar(r["dram_bytes"], top))
             cells += [
-                _short_iec(r["dram_bytes"]),
-                _bar(r["dram_bytes"], top),
                 _short_iec(r["device_bytes"]),
                 _short_iec(r["usable_bytes"]),
                 _short_count(r["struct_pages_initialised"]),
@@ -233,6 +236,37 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool) -> Table:
     return table
 
 
+def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -> None:
+    """The configuration table, never cut: drop the bar column first, then print one
+    block of lines per configuration when even that is wider than the terminal."""
+    for bar in (True, False):
+        table = _config_table(doc, title, with_plan=with_plan, bar=bar)
+        wide = console.options.update_width(1 << 16)
+        if Measurement.get(console, wide, table).maximum <= console.width:
+            console.print(table)
+            return
+    console.print(title, highlight=False)
+    for r in doc["rows"]:
+        head = f"{r['mode']}/{r['map']}/{format_size_exact(r['align_bytes'])}"
+        if with_plan and r["rank"] is not None:
+            head = f"#{r['rank']}{'*' if r['pareto'] else ''} {head}"
+        if len(doc["input"]["kernels"]) > 1:
+            head = f"{head} (Linux {r['kernel']})"
+        if r["refused"] is not None:
+            console.print(f"{head}: refused", highlight=False)
+            continue
+        console.print(head, highlight=False)
+        for name, value in (
+            ("DRAM", _short_iec(r["dram_bytes"])),
+            ("lost", _short_iec(r["device_bytes"])),
+            ("usable", _short_iec(r["usable_bytes"])),
+            ("inits", _short_count(r["struct_pages_initialised"])),
+            ("init time", _ns_range(r["time_ns_low"], r["time_ns_high"])),
+            ("saved", _short_iec(r["dram_saved_bytes"])),
+        ):
+            console.print(f"  {name:<10} {value}", highlight=False)
+
+
 def render_compare(console: Console, doc: Doc) -> None:
     """Every configuration in one table, with a DRAM bar per row."""
     inp = doc["input"]
@@ -240,7 +274,7 @@ def render_compare(console: Console, doc: Doc) -> None:
         f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, "
         f"Linux {' vs '.join(inp['kernels'])}"
     )
-    console.print(_config_table(doc, title, with_plan=False))
+    _print_configs(console, doc, title, with_plan=False)
     for r in doc["rows"]:
         if r["refused"] is not None:
             console.print(
@@ -262,7 +296,7 @@ def render_plan(console: Console, doc: Doc) -> None:
             highlight=False,
         )
     title = f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, Linux {inp['kernels'][0]}"
-    console.print(_config_table(doc, title, with_plan=True))
+    _print_configs(console, doc, title, with_plan=True)
     for r in doc["rows"]:
         if not r["fits"]:
             what = f"{r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}"
@@ -319,48 +353,66 @@ def render_machine(console: Console, doc: Doc) -> None:
         _short_count(t["struct_pages_initialised"]),
         _ns_range(t["time_ns_low"], t["time_ns_high"]),
     )
-    console.print(table)
+    wide = console.options.update_width(1 << 16)
+    if Measurement.get(console, wide, table).maximum <= console.width:
+        console.print(table)
+    else:  # too narrow for the table: one block of lines per namespace, nothing cut
+        console.print(table.title, highlight=False)
+        headers = [str(c.header) for c in table.columns]
+        for column_cells in zip(*(list(c.cells) for c in table.columns), strict=True):
+            console.print(str(column_cells[0]), highlight=False)
+            for name, value in zip(headers[1:], column_cells[1:], strict=True):
+                if str(value):
+                    console.print(f"  {name:<15} {value}", highlight=False)
     if doc["source"] is not None:
         for line in doc["source"]["inferred"]:
             console.print(f"inferred: {line}", highlight=False)
 
 
 def render_hugetlb(console: Console, doc: Doc) -> None:
-    """One row per HugeTLB pool: vmemmap without and with HVO, and the PTE tables it splits."""
+    """Per HugeTLB pool: vmemmap without and with HVO, and the PTE tables it splits.
+
+    Figures are rows and pools are columns; when the pools do not fit the terminal,
+    each pool is printed as its own block of lines, so no figure is ever cut."""
     inp = doc["input"]
     p = inp["page_size_bytes"]
-    table = Table(
-        title=f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
+    title = (
+        f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
         f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
-        f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio)",
-        title_justify="left",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
+        f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio)"
     )
-    for name in ("pool", "folios", "without HVO", "HVO kept", "PTE tables", "with HVO", "saved"):
-        table.add_column(name, justify="left" if name == "pool" else "right", no_wrap=True)
+    columns: list[tuple[str, Doc, bool]] = []
     for pool in doc["pools"]:
         node = "" if pool["node"] is None else f" node {pool['node']}"
-        table.add_row(
-            f"{format_size_exact(pool['folio_bytes'])}{node}",
-            format_count(pool["nr_folios"]),
-            _pages(pool["vmemmap_pages_unoptimized"], p),
-            _pages(pool["vmemmap_pages_optimized"], p) if pool["optimized"] else "refused",
-            _pages(pool["pagetable_pages"], p),
-            format_iec(pool["dram_bytes"]),
-            _pages(pool["pages_saved"], p),
-        )
-    t = doc["total"]
-    table.add_section()
-    table.add_row(
-        "total",
-        format_count(t["nr_folios"]),
-        _pages(t["vmemmap_pages_unoptimized"], p),
-        _pages(t["vmemmap_pages_optimized"], p),
-        _pages(t["pagetable_pages"], p),
-        format_iec(t["dram_bytes"]),
-        _pages(t["pages_saved"], p),
-    )
-    console.print(table)
+        columns.append((f"{format_size_exact(pool['folio_bytes'])}{node}", pool, pool["optimized"]))
+    if len(columns) > 1:
+        columns.append(("total", doc["total"], True))
+
+    def figures(fig: Doc, optimized: bool) -> list[tuple[str, str]]:
+        return [
+            ("folios", format_count(fig["nr_folios"])),
+            ("without HVO", _pages(fig["vmemmap_pages_unoptimized"], p)),
+            ("HVO kept", _pages(fig["vmemmap_pages_optimized"], p) if optimized else "refused"),
+            ("PTE tables", _pages(fig["pagetable_pages"], p)),
+            ("DRAM with HVO", format_iec(fig["dram_bytes"])),
+            ("saved", _pages(fig["pages_saved"], p)),
+        ]
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("figure", no_wrap=True)
+    for name, _, _ in columns:
+        table.add_column(name, justify="right", no_wrap=True)
+    cells = [figures(fig, optimized) for _, fig, optimized in columns]
+    for i, (label, _) in enumerate(cells[0]):
+        table.add_row(label, *(c[i][1] for c in cells))
+    wide = console.options.update_width(1 << 16)
+    if Measurement.get(console, wide, table).maximum <= console.width:
+        console.print(table)
+    else:
+        console.print(title, highlight=False)
+        for (name, _, _), figs in zip(columns, cells, strict=True):
+            console.print(name, highlight=False)
+            for label, value in figs:
+                console.print(f"  {label:<14} {value}", highlight=False)
     for note in doc["notes"]:
         console.print(f"note: {note}", highlight=False)

@@ -1,0 +1,54 @@
+"""No figure is ever cut: at 60, 80 and 120 columns every command prints each value whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+COMMANDS = [
+    ["estimate", "--size", "1T", "--align", "1G"],
+    ["compare", "--size", "1536G"],
+    ["compare", "--size", "1536G", "--kernel", "6.1", "--kernel", "6.12"],
+    ["plan", "--size", "1536G", "--max-dram", "1%"],
+    ["hugetlb", "--pages", "1G:512"],
+    ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
+    ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+]
+
+
+def run(args: list[str], columns: int) -> str:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "vmemplan", *args, "--color", "never"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.mark.parametrize("columns", [60, 80, 120])
+@pytest.mark.parametrize("args", COMMANDS, ids=" ".join)
+def test_nothing_is_cut(args: list[str], columns: int) -> None:
+    out = run(args, columns)
+    assert "…" not in out
+    assert max(len(line.rstrip()) for line in out.splitlines()) <= columns
+
+
+@pytest.mark.parametrize("columns", [60, 80])
+def test_plan_keeps_ranks_and_configurations_when_narrow(columns: int) -> None:
+    args = ["plan", "--size", "1536G", "--max-dram", "1%"]
+    doc = json.loads(run([*args, "--json"], 120))
+    out = run(args, columns)
+    for row in doc["rows"]:
+        assert f"{row['mode']}/{row['map']}/" in out
+        if row["rank"] is not None:
+            assert f"{row['rank']}{'*' if row['pareto'] else ''}" in out
