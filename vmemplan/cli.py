@@ -56,8 +56,12 @@ class VmemplanGroup(click.Group):
         kwargs["standalone_mode"] = False
         try:
             rv = super().main(*args, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as e:
+            # bare `vmemplan` (or a bare subcommand group): the normal help, exit 0
+            click.echo(e.ctx.get_help())
+            sys.exit(EXIT_OK)
         except click.UsageError as e:
-            _fail(EXIT_INPUT, e.format_message().replace("\n", " "))
+            _fail(EXIT_INPUT, " ".join(e.format_message().split()))
         except click.ClickException as e:
             _fail(e.exit_code if e.exit_code != 1 else EXIT_INPUT, e.format_message())
         except VmemplanError as e:

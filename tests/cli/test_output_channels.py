@@ -60,3 +60,19 @@ def test_color_never_emits_no_escape_even_on_a_terminal() -> None:
     assert proc.returncode == 0, proc.stderr
     assert "struct pages" in proc.stdout.lower()
     assert "\x1b[" not in proc.stdout
+
+
+def test_bare_vmemplan_prints_the_normal_help() -> None:
+    proc = subprocess.run([*VMEMPLAN], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("Usage: vmemplan")
+    assert "\n  estimate " in proc.stdout  # the command list, one per line
+    assert proc.stderr == ""
+
+
+def test_usage_errors_are_one_line_without_tabs() -> None:
+    proc = subprocess.run([*VMEMPLAN, "schema"], capture_output=True, text=True, check=False)
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1
+    assert "\t" not in proc.stderr
+    assert "config, report" in proc.stderr
