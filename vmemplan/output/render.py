@@ -236,13 +236,18 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) ->
     return table
 
 
+def _fits(console: Console, table: Table) -> bool:
+    """Whether the table's natural width fits the terminal (else rich would cut cells)."""
+    wide = console.options.update_width(1 << 16)
+    return Measurement.get(console, wide, table).maximum <= console.width
+
+
 def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -> None:
     """The configuration table, never cut: drop the bar column first, then print one
     block of lines per configuration when even that is wider than the terminal."""
     for bar in (True, False):
         table = _config_table(doc, title, with_plan=with_plan, bar=bar)
-        wide = console.options.update_width(1 << 16)
-        if Measurement.get(console, wide, table).maximum <= console.width:
+        if _fits(console, table):
             console.print(table)
             return
     console.print(title, highlight=False)
@@ -353,8 +358,7 @@ def render_machine(console: Console, doc: Doc) -> None:
         _short_count(t["struct_pages_initialised"]),
         _ns_range(t["time_ns_low"], t["time_ns_high"]),
     )
-    wide = console.options.update_width(1 << 16)
-    if Measurement.get(console, wide, table).maximum <= console.width:
+    if _fits(console, table):
         console.print(table)
     else:  # too narrow for the table: one block of lines per namespace, nothing cut
         console.print(table.title, highlight=False)
@@ -405,8 +409,7 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
     cells = [figures(fig, optimized) for _, fig, optimized in columns]
     for i, (label, _) in enumerate(cells[0]):
         table.add_row(label, *(c[i][1] for c in cells))
-    wide = console.options.update_width(1 << 16)
-    if Measurement.get(console, wide, table).maximum <= console.width:
+    if _fits(console, table):
         console.print(table)
     else:
         console.print(title, highlight=False)
