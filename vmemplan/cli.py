@@ -149,6 +149,8 @@ def build_request(
     early_init_fix: bool | None,
     dedup_keep: str | None,
     ns_per_page: str | None,
+    linear_map: str | None = None,
+    no_gbpages: bool = False,
 ) -> EstimateRequest:
     """Turn raw option strings into an EstimateRequest; every error names its option."""
     profile = get_arch(arch)
@@ -195,6 +197,13 @@ def build_request(
         fields["struct_page_size"] = _parse_int(struct_page_size, "--struct-page-size")
     if ns_per_page is not None:
         fields["ps_per_struct_page"] = parse_ns_per_page(ns_per_page, "--ns-per-page")
+    if linear_map is not None:
+        key = linear_map.strip().lower()
+        if key not in ("pages", "blocks"):
+            raise InputError("--linear-map", f"{linear_map!r}: expected pages or blocks")
+        fields["linear_map"] = key
+    if no_gbpages:
+        fields["gbpages"] = False
     return EstimateRequest(**fields)
 
 
@@ -302,6 +311,18 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             metavar="LOW-HIGH",
             help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
             "from the seed's 128 GiB measurement).",
+        ),
+        click.option(
+            "--linear-map",
+            metavar="pages|blocks",
+            help="How arch_add_memory() maps added ranges into the direct map: pages "
+            "(arm64 default: rodata=full, debug_pagealloc) or blocks (x86 default; arm64 "
+            "rodata=on/off).",
+        ),
+        click.option(
+            "--no-gbpages",
+            is_flag=True,
+            help="x86: no 1 GiB pages in the direct map (nogbpages, or no CPU support).",
         ),
     )
 

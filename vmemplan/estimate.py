@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vmemplan.errors import GeometryError, InputError
-from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile
+from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile, LinearMap
 from vmemplan.kernel.dax_device import (
     DevPagemap,
     Mode,
@@ -23,6 +23,7 @@ from vmemplan.kernel.dax_device import (
     vmemmap_can_optimize,
     vmemmap_no_optimize_reason,
 )
+from vmemplan.kernel.linear_map import DirectMapState
 from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
@@ -53,6 +54,8 @@ class EstimateRequest:
     struct_page_size: int | None = None
     ps_per_struct_page: tuple[int, int] = DEFAULT_PS_PER_STRUCT_PAGE
     label: str | None = None  # the namespace's name when several are estimated together
+    linear_map: LinearMap | None = None  # default: the arch profile's (arm64 pages, x86 blocks)
+    gbpages: bool | None = None  # x86 direct_gbpages; default True (X86_FEATURE_GBPAGES)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ class Figures:
     table_bytes: dict[str, int]
     device_bytes: int
     ps_per_struct_page: tuple[int, int]
+    # New direct-map (linear map) table pages per level; None where it is not modelled.
+    direct_map: dict[str, int] | None = None
+
+    @property
+    def direct_map_bytes(self) -> int:
+        """Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled)."""
+        if self.direct_map is None:
+            return 0
+        return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.direct_map.items())
 
     @property
     def memmap_pages(self) -> int:
@@ -78,8 +90,12 @@ class Figures:
 
     @property
     def dram_bytes(self) -> int:
-        """Memmap DRAM pages plus page-table tables, in bytes."""
-        return self.cost.account.dram_pages * self.page_size + self.page_table_bytes
+        """Memmap DRAM pages plus vmemmap and direct-map page-table tables, in bytes."""
+        return (
+            self.cost.account.dram_pages * self.page_size
+            + self.page_table_bytes
+            + self.direct_map_bytes
+        )
 
     @property
     def time_ns(self) -> tuple[int, int]:
@@ -260,7 +276,13 @@ def _check_compound_alignment(req: EstimateRequest, pgmap: DevPagemap, option: s
 
 
 def _walk(
-    machine: Machine, req: EstimateRequest, pgmap: DevPagemap, *, optimized: bool, device_bytes: int
+    machine: Machine,
+    req: EstimateRequest,
+    pgmap: DevPagemap,
+    *,
+    optimized: bool,
+    device_bytes: int,
+    direct_map: dict[str, int] | None,
 ) -> Figures:
     cost = machine.memremap_pages(pgmap, optimized=optimized)
     return Figures(
@@ -270,7 +292,51 @@ def _walk(
         table_bytes={lvl.name: lvl.table_bytes for lvl in req.arch.levels},
         device_bytes=device_bytes,
         ps_per_struct_page=req.ps_per_struct_page,
+        direct_map=direct_map,
     )
+
+
+def resolve_linear_map(req: EstimateRequest) -> tuple[LinearMap, bool] | None:
+    """The direct-map mode and x86 ``direct_gbpages`` of ``req``; None where not modelled.
+
+    Refuses a switch the arch does not have, so that every option changes the answer.
+    """
+    arch = req.arch
+    x86 = arch.populate == "x86"
+    if arch.linear_map is None:
+        if req.linear_map is not None:
+            raise InputError(
+                "--linear-map",
+                f"{req.linear_map}: the direct map is not modelled on {arch.name}",
+            )
+        if req.gbpages is not None:
+            raise InputError("--no-gbpages", f"the direct map is not modelled on {arch.name}")
+        return None
+    mode = req.linear_map if req.linear_map is not None else arch.linear_map
+    if req.gbpages is not None:
+        if not x86:
+            # alloc_init_pud() in arch/arm64/mm/mmu.c: 1G blocks follow the granule
+            # (pud_sect_supported()), there is no gbpages switch.
+            raise InputError("--no-gbpages", f"x86 only: {arch.name} has no direct_gbpages")
+        if mode == "pages":
+            raise InputError("--no-gbpages", "no effect with --linear-map pages (no blocks)")
+    return mode, req.gbpages is not False
+
+
+def _direct_map_tables(
+    state: DirectMapState | None, arch: ArchProfile, pgmap: DevPagemap
+) -> dict[str, int] | None:
+    """The direct-map tables arch_add_memory() allocates for each range of ``pgmap``."""
+    if state is None:
+        return None
+    total = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
+    p = arch.page_size
+    # pagemap_range() in mm/memremap.c: arch_add_memory() per range of the pgmap (the
+    # whole pgmap range, the altmap reserve included for map=dev).
+    for r0, r1 in pgmap.ranges:
+        for lvl, n in state.add_range(r0 * p, r1 * p).items():
+            total[lvl] += n
+    return total
 
 
 @dataclass(frozen=True)
@@ -368,23 +434,50 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     if not reqs:
         return []
     first = reqs[0]
+
+    def machine_of(r: EstimateRequest) -> tuple[object, ...]:
+        return (r.arch, r.kernel, r.system_ram, r.struct_page_size, r.linear_map, r.gbpages)
+
     for req in reqs[1:]:
-        same = (req.arch, req.kernel, req.system_ram, req.struct_page_size)
-        if same != (first.arch, first.kernel, first.system_ram, first.struct_page_size):
+        if machine_of(req) != machine_of(first):
             raise InputError(
                 req.label or "namespaces",
                 "every namespace of one machine needs the same arch, kernel, struct page "
-                "size and boot RAM",
+                "size, boot RAM and linear map",
             )
     prepared = [prepare(req) for req in reqs]
     _check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
     machine = Machine(first.arch, first.kernel, s, first.system_ram)
     base_machine = Machine(first.arch, first.kernel, s, first.system_ram)
+    linear = resolve_linear_map(first)
+    direct: DirectMapState | None = None
+    if linear is not None:
+        # Boot RAM is mapped first (map_mem() on arm64, init_mem_mapping() on x86) with the
+        # same mode: the tables it owns are not counted again.
+        direct = DirectMapState(first.arch, *linear)
+        for lo, hi in first.system_ram:
+            direct.add_range(lo, hi)
     out = []
     for req, p in zip(reqs, prepared, strict=True):
-        figures = _walk(machine, req, p.pgmap, optimized=p.optimized, device_bytes=p.device_bytes)
-        baseline = _walk(base_machine, req, p.pgmap, optimized=False, device_bytes=p.device_bytes)
+        # The direct map does not depend on deduplication: the baseline pays the same.
+        dmap = _direct_map_tables(direct, req.arch, p.pgmap)
+        figures = _walk(
+            machine,
+            req,
+            p.pgmap,
+            optimized=p.optimized,
+            device_bytes=p.device_bytes,
+            direct_map=dmap,
+        )
+        baseline = _walk(
+            base_machine,
+            req,
+            p.pgmap,
+            optimized=False,
+            device_bytes=p.device_bytes,
+            direct_map=dmap,
+        )
         notes = p.notes
         if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
             notes += (

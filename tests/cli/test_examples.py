@@ -21,7 +21,8 @@ def test_per_tib_script_reproduces_the_seed_figures() -> None:
         ["bash", str(EXAMPLES / "per-tib.sh")], capture_output=True, text=True, check=True, env=env
     ).stdout.splitlines()
     rows = {line.split()[0]: [int(x) for x in line.split()[1:]] for line in out[1:]}
-    assert rows["4K"][0] == (4_194_304 + 16) * 4096
-    assert rows["2M"][0] == 1_056_784 * 4096
-    assert rows["1G"][0] == 10_256 * 4096
+    # + 2 direct-map PUD tables: 1T at 64G crosses into [512G, 1T) and [1T, 1.5T)
+    assert rows["4K"][0] == (4_194_304 + 16 + 2) * 4096
+    assert rows["2M"][0] == (1_056_784 + 2) * 4096
+    assert rows["1G"][0] == (10_256 + 2) * 4096
     assert rows["1G"][2] == 131_072

@@ -24,10 +24,11 @@ Model of the tables
 Assumptions (documented, not modelled): the linear map offset is aligned to the top
 table span (no KASLR of the direct map; arm64 memstart_addr == 0), so the physical
 address indexes the tables; x86_64 uses 4-level paging and arm64 48-bit VA, so no p4d
-table is ever allocated (the p4d level is folded); x86's boot-time 4K mapping of the ISA
-range [0, 1 MiB) and ``adjust_range_page_size_mask()`` widening an unaligned edge to a
-2 MiB page when memblock says the whole 2 MiB is RAM are not modelled (edges that are not
-aligned to a leaf get smaller leaves).
+table is ever allocated (the p4d level is folded; "x86_64-la57" is 5-level paging and
+has p4d tables); x86's boot-time 4K mapping of the ISA range [0, 1 MiB) and
+``adjust_range_page_size_mask()`` widening an unaligned edge to a 2 MiB page when
+memblock says the whole 2 MiB is RAM are not modelled (edges that are not aligned to a
+leaf get smaller leaves).
 
 Rules and the kernel code each follows
 --------------------------------------
@@ -99,9 +100,11 @@ class _Geometry:
 
 def _geometry(arch: str, mode: str, gbpages: bool) -> _Geometry:
     """Table shape (arch/*/include/asm/pgtable*.h) and allowed leaves for ``mode``."""
-    if arch == "x86_64":
-        # 4-level paging: PTE 4K, PMD entry 2M, PUD entry 1G, PGD entry 512G.
-        page, entries, levels = 4 * KiB, 512, ("pte", "pmd", "pud")
+    if arch in ("x86_64", "x86_64-la57"):
+        # 4-level paging: PTE 4K, PMD entry 2M, PUD entry 1G, PGD entry 512G; 5-level
+        # (la57) adds a P4D table under each 256T PGD entry (pgtable_64_types.h).
+        page, entries = 4 * KiB, 512
+        levels = ("pte", "pmd", "pud") if arch == "x86_64" else ("pte", "pmd", "pud", "p4d")
         blocks: tuple[str, ...] = ("pmd", "pud") if gbpages else ("pmd",)
     elif arch == "arm64-4k":
         # 48-bit VA, 4 levels; pud_sect_supported() is true for 4K: 1G blocks too.
@@ -174,7 +177,7 @@ def _fill_table(t: _Tables, geo: _Geometry, level: str, index: int, start: int, 
         covered = start <= e_lo and e_hi <= end  # entry aligned and wholly inside
         wants_leaf = covered and level in geo.leaf_levels
         if (level, e) in t.leaves:
-            if wants_leaf or t.arch != "x86_64":
+            if wants_leaf or not t.arch.startswith("x86_64"):
                 continue  # rule 4: leaf already maps it
             # rule 4, x86: split the leaf into a fresh next-level table
             t.leaves.discard((level, e))

@@ -30,7 +30,10 @@ CASES: list[tuple[str, dict[str, Any], dict[str, int | None]]] = [
             "page_tables.pte_pages": 0,
             "page_tables.pmd_pages": 16,
             "page_tables.pud_pages": 0,
-            "dram_bytes": (4_194_304 + 16) * 4096,
+            # direct map (x86 1G pages): [64G, 1088G) needs the PUD tables of [512G, 1T) and
+            # [1T, 1.5T); boot RAM 0+64G owns the first (kernel_physical_mapping_init())
+            "page_tables.direct_map.pud_pages": 2,
+            "dram_bytes": (4_194_304 + 16 + 2) * 4096,
             "init.struct_pages_initialised": 268_435_456,
             "counters.nr_memmap_pages": 4_194_304,
             "sections.touched": 8192,
@@ -44,7 +47,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, int | None]]] = [
             "memmap.saved_pages": 3_145_728,
             "page_tables.pte_pages": 8192,
             "page_tables.pmd_pages": 16,
-            "dram_bytes": 1_056_784 * 4096,
+            "dram_bytes": (1_056_784 + 2) * 4096,  # + 2 direct-map PUD tables
             "init.struct_pages_initialised": 67_108_864,
             "counters.nr_memmap_pages": 4_194_304,
             "pgmap.saved_pages_per_compound": 6,
@@ -58,7 +61,7 @@ CASES: list[tuple[str, dict[str, Any], dict[str, int | None]]] = [
             "memmap.saved_pages": 4_192_256,
             "page_tables.pte_pages": 8192,
             "page_tables.pmd_pages": 16,
-            "dram_bytes": 10_256 * 4096,
+            "dram_bytes": (10_256 + 2) * 4096,  # + 2 direct-map PUD tables
             "init.struct_pages_initialised": 131_072,
             "pgmap.saved_pages_per_compound": 4094,
             "pgmap.vmemmap_pages_per_compound": 4096,

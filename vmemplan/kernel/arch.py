@@ -38,6 +38,13 @@ PopulateStrategy = Literal["x86", "arm64-4k", "basepages", "hugepages", "ppc-rad
 #              (compound offsets from the absolute pfn).
 CompoundAlgo = Literal["generic", "ppc"]
 
+# How arch_add_memory() maps an added range into the kernel's direct (linear) map:
+#   "pages":  base pages only (arm64 when can_set_direct_map(): rodata=full, debug_pagealloc,
+#             late KFENCE, realms; x86 under debug_pagealloc);
+#   "blocks": the largest aligned block leaf (x86 2M/1G, arm64 2M/1G on 4K, 32M on 16K,
+#             512M on 64K). None on a profile: the direct map is not modelled there.
+LinearMap = Literal["pages", "blocks"]
+
 # Which Kconfig gate lets the arch take the compound path, per kernel era (see kernel.py).
 DedupGate = Literal["x86", "arm64", "ppc64-radix", "riscv"]
 
@@ -74,6 +81,7 @@ class ArchProfile:
     altmap_fallback_to_dram: bool = False
     struct_page_size: int = 64
     hvo_hugetlb: bool = False
+    linear_map: LinearMap | None = None  # default direct-map mode; None: not modelled
 
     @property
     def page_size(self) -> int:
@@ -139,6 +147,7 @@ ARCHES: dict[str, ArchProfile] = {
             dedup_gate="x86",
             dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
             hvo_hugetlb=True,
+            linear_map="blocks",
         ),
         ArchProfile(
             name="x86_64-la57",
@@ -152,6 +161,7 @@ ARCHES: dict[str, ArchProfile] = {
             dedup_gate="x86",
             dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
             hvo_hugetlb=True,
+            linear_map="blocks",
         ),
         ArchProfile(
             name="arm64-4k",
@@ -164,6 +174,7 @@ ARCHES: dict[str, ArchProfile] = {
             compound_algo="generic",
             dedup_gate="arm64",
             dax_alignments=(4 * KiB, 2 * MiB),
+            linear_map="pages",
         ),
         ArchProfile(
             name="arm64-16k",
@@ -176,6 +187,7 @@ ARCHES: dict[str, ArchProfile] = {
             compound_algo="generic",
             dedup_gate="arm64",
             dax_alignments=(16 * KiB, 32 * MiB),
+            linear_map="pages",
         ),
         ArchProfile(
             name="arm64-64k",
@@ -188,6 +200,7 @@ ARCHES: dict[str, ArchProfile] = {
             compound_algo="generic",
             dedup_gate="arm64",
             dax_alignments=(64 * KiB, 512 * MiB),
+            linear_map="pages",
         ),
         ArchProfile(
             name="ppc64-radix-64k",

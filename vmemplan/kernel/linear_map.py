@@ -4,17 +4,31 @@
 which maps the range into the kernel's direct map; the tables that mapping allocates are
 DRAM. Byte ranges are half-open ``[start, end)``. Work is O(ranges): each range needs
 tables below a leaf only at its unaligned head and tail.
+
+Modes (``LinearMap``), and where each arch takes them:
+
+* arm64: ``arch_add_memory()`` and ``map_mem()`` in arch/arm64/mm/mmu.c pass
+  ``NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS`` when ``can_set_direct_map()`` (arch/arm64/mm/
+  pageattr.c) is true: ``rodata_full`` (default y with CONFIG_RODATA_FULL_DEFAULT_ENABLED),
+  ``debug_pagealloc``, ``arm64_kfence_can_set_direct_map()`` (only a KFENCE pool that is NOT
+  allocated early, i.e. ``kfence.sample_interval=0`` at boot: an early pool is mapped with
+  pages on its own) or a realm. So boot RAM and added ranges get the same mode: "pages".
+  ``rodata=on`` means blocks since Linux kernel commit acfa60dbe038 ("arm64: mm: Fix
+  "rodata=on" when CONFIG_RODATA_FULL_DEFAULT_ENABLED=y") (in v6.7, also 6.1.y stable);
+  before it ``rodata=on`` kept the full default (pages).
+* x86_64: ``init_memory_mapping()`` -> ``kernel_physical_mapping_init()`` in
+  arch/x86/mm/init_64.c with the page sizes ``split_mem_range()`` (arch/x86/mm/init.c)
+  picks: 1G where an aligned GiB is covered and ``direct_gbpages``, 2M, 4K at the
+  unaligned edges: "blocks"; "pages" is ``debug_pagealloc`` (``probe_page_size_mask()``).
 """
 
 from __future__ import annotations
 
-from typing import Literal
-
-from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.arch import ArchProfile, LinearMap
 from vmemplan.kernel.intervals import IntervalSet
 from vmemplan.units import align_down, align_up
 
-LinearMap = Literal["pages", "blocks"]
+__all__ = ["DirectMapState", "LinearMap", "direct_map_table_pages"]
 
 
 def _pud_leaves_allowed(arch: ArchProfile, linear_map: LinearMap, gbpages: bool) -> bool:

@@ -32,6 +32,16 @@ def _pages(n: int, page_size: int) -> str:
     return f"{format_count(n)} ({format_iec(n * page_size)})"
 
 
+def _direct_map(pt: Doc) -> str:
+    dm = pt["direct_map"]
+    if dm is None:
+        return "not modelled"
+    return (
+        f"{format_count(dm['pte_pages'])} / {format_count(dm['pmd_pages'])} / "
+        f"{format_count(dm['pud_pages'])} / {format_count(dm['p4d_pages'])}"
+    )
+
+
 def _fig_rows(fig: Doc, page_size: int) -> list[str]:
     pt = fig["page_tables"]
     init = fig["init"]
@@ -41,6 +51,7 @@ def _fig_rows(fig: Doc, page_size: int) -> list[str]:
         f"{format_count(pt['pte_pages'])} / {format_count(pt['pmd_pages'])} / "
         f"{format_count(pt['pud_pages'])} / {format_count(pt['p4d_pages'])}",
         format_iec(pt["bytes"]),
+        _direct_map(pt),
         format_iec(fig["dram_bytes"]),
         format_iec(fig["device_bytes"]),
         format_count(init["struct_pages_initialised"]),
@@ -54,6 +65,7 @@ _FIG_LABELS = [
     "memmap on device (altmap)",
     "page tables PTE/PMD/PUD/P4D",
     "page tables (bytes)",
+    "direct map PTE/PMD/PUD/P4D",
     "DRAM used",
     "device capacity lost",
     "struct pages initialised",
@@ -107,6 +119,11 @@ def _geometry_table(doc: Doc) -> Table:
         "sections",
         f"{format_count(sec['touched'])} touched, {sec['early_reused']} early (boot memmap reused)",
     )
+    if inp["linear_map"] is None:
+        geo.add_row("linear map", "not modelled on this arch")
+    else:
+        gb = {True: ", 1G pages", False: ", no 1G pages", None: ""}[inp["gbpages"]]
+        geo.add_row("linear map", f"{inp['linear_map']}{gb}")
     return geo
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
-from vmemplan.estimate import Estimate, EstimateRequest, Figures
+from vmemplan.estimate import Estimate, EstimateRequest, Figures, resolve_linear_map
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
@@ -27,7 +27,9 @@ ASSUMPTIONS = [
     "vmemmap_base is aligned to the top page-table level (no KASLR of the vmemmap)",
     "boot RAM sections have a full, non-deduplicated memmap populated at boot",
     "every allocation succeeds (no fallback from PMD blocks to base pages under pressure)",
-    "one NUMA node; direct-map page tables for the device range are not counted",
+    "one NUMA node",
+    "the direct (linear) map starts at a top-level table boundary; boot RAM is mapped in "
+    "the same linear-map mode as the added ranges",
 ]
 
 
@@ -39,6 +41,15 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
     """The figures of one walk: memmap, page tables, bytes, init work, counters."""
     acct, cost = fig.cost.account, fig.cost
     lo, hi = fig.time_ns
+    dmap = None
+    if fig.direct_map is not None:
+        dmap = {
+            "pte_pages": fig.direct_map["pte"],
+            "pmd_pages": fig.direct_map["pmd"],
+            "pud_pages": fig.direct_map["pud"],
+            "p4d_pages": fig.direct_map["p4d"],
+            "bytes": fig.direct_map_bytes,
+        }
     return {
         "memmap": {
             "nominal_pages": est.nominal_memmap_pages,
@@ -53,6 +64,7 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
             "pud_pages": acct.tables["pud"],
             "p4d_pages": acct.tables["p4d"],
             "bytes": fig.page_table_bytes,
+            "direct_map": dmap,
         },
         "dram_bytes": fig.dram_bytes,
         "device_bytes": fig.device_bytes,
@@ -79,6 +91,7 @@ def estimate_doc(est: Estimate) -> Doc:
     optimized = est.figures.optimized
     kept = k.dedup_keep if optimized else None
     nr = pgmap.pgmap_vmemmap_nr()
+    linear = resolve_linear_map(req)
     fig = figures_doc(est, est.figures, est.saved_pages)
     altmap = None
     if pgmap.altmap is not None:
@@ -108,6 +121,8 @@ def estimate_doc(est: Estimate) -> Doc:
                 "dedup_keep": k.dedup_keep,
                 "arm64_subsection_basepages": k.arm64_subsection_basepages,
             },
+            "linear_map": None if linear is None else linear[0],
+            "gbpages": None if linear is None or arch.populate != "x86" else linear[1],
             "mode": pgmap.mode,
             "map": None if est.kind == "dax-ranges" else req.map,
             "align_bytes": est.align,
@@ -177,6 +192,7 @@ def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
             "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs),
             "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs),
             "page_table_bytes": sum(f.page_table_bytes for f in total_figs),
+            "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs),
             "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs),
             "time_ns_low": sum(f.time_ns[0] for f in total_figs),
             "time_ns_high": sum(f.time_ns[1] for f in total_figs),

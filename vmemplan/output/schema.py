@@ -50,6 +50,8 @@ class InputDoc(_Model):
     paging_levels: int
     max_physmem_bits: int
     kernel: KernelInput
+    linear_map: Literal["pages", "blocks"] | None
+    gbpages: bool | None
     mode: str
     map: Literal["mem", "dev"] | None
     align_bytes: int
@@ -107,14 +109,29 @@ class MemmapDoc(_Model):
     altmap_align_pfns: int
 
 
-class PageTablesDoc(_Model):
-    """Vmemmap page-table tables newly allocated, per level (always DRAM)."""
+class DirectMapDoc(_Model):
+    """Direct-map (linear map) tables arch_add_memory() newly allocated, per level (DRAM)."""
 
     pte_pages: int
     pmd_pages: int
     pud_pages: int
     p4d_pages: int
     bytes: int
+
+
+class PageTablesDoc(_Model):
+    """Vmemmap page-table tables newly allocated, per level (always DRAM).
+
+    ``bytes`` counts the vmemmap tables only; ``direct_map`` (null where the arch's direct
+    map is not modelled) holds the linear-map tables, which ``dram_bytes`` also includes.
+    """
+
+    pte_pages: int
+    pmd_pages: int
+    pud_pages: int
+    p4d_pages: int
+    bytes: int
+    direct_map: DirectMapDoc | None
 
 
 class InitDoc(_Model):
@@ -181,6 +198,7 @@ class TotalDoc(_Model):
     memmap_dram_pages: int
     memmap_device_pages: int
     page_table_bytes: int
+    direct_map_bytes: int
     struct_pages_initialised: int
     time_ns_low: int
     time_ns_high: int
