@@ -479,6 +479,13 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
             direct_map=dmap,
         )
         notes = p.notes
+        if linear is not None and linear[0] == "pages" and req.linear_map is None:
+            # can_set_direct_map() in arch/arm64/mm/pageattr.c decides it at boot.
+            notes += (
+                "direct map at base pages, as arm64 maps it with rodata=full (the usual "
+                "default), debug_pagealloc or a late KFENCE pool; --linear-map blocks for "
+                "rodata=on/off",
+            )
         if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
             notes += (
                 "device subsections in an early section reuse the boot memmap, but this kernel "

@@ -18,6 +18,7 @@ COMMANDS = [
     ["hugetlb", "--pages", "1G:512"],
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+    ["estimate", "--arch", "arm64-4k", "--size", "4G", "--start", "4G", "--system-ram", "0+4G"],
 ]
 
 

@@ -41,7 +41,9 @@ Rules and the kernel code each follows
    arch/arm64/mm/mmu.c set a block when ``((addr | next | phys) & ~MASK) == 0`` and
    ``NO_BLOCK_MAPPINGS`` is clear; a PUD block also needs ``pud_sect_supported()``, which
    is true only for the 4K granule.  Contiguous-bit hints (``NO_CONT_MAPPINGS``) change
-   no table count and are ignored.
+   no table count and are ignored.  riscv64 (Sv48): ``create_linear_mapping_range()``
+   steps by ``best_map_size()`` (arch/riscv/mm/init.c), the largest of PUD/PMD/page whose
+   aligned entry fits in what is left: the same greedy rule, 1G leaves always allowed.
 2. "pages" mode.  arm64: ``arch_add_memory()`` and ``map_mem()`` both add
    ``NO_BLOCK_MAPPINGS | NO_CONT_MAPPINGS`` when ``can_set_direct_map()`` (rodata=full,
    the Kconfig default, or debug_pagealloc, KFENCE, realm), so the SAME condition maps
@@ -106,6 +108,11 @@ def _geometry(arch: str, mode: str, gbpages: bool) -> _Geometry:
         page, entries = 4 * KiB, 512
         levels = ("pte", "pmd", "pud") if arch == "x86_64" else ("pte", "pmd", "pud", "p4d")
         blocks: tuple[str, ...] = ("pmd", "pud") if gbpages else ("pmd",)
+    elif arch == "riscv64":
+        # Sv48: PTE 4K, PMD entry 2M, PUD entry 1G, PGD entry 512G (P4D folded);
+        # best_map_size() (arch/riscv/mm/init.c) allows PMD and PUD leaves.
+        page, entries, levels = 4 * KiB, 512, ("pte", "pmd", "pud")
+        blocks = ("pmd", "pud")
     elif arch == "arm64-4k":
         # 48-bit VA, 4 levels; pud_sect_supported() is true for 4K: 1G blocks too.
         page, entries, levels = 4 * KiB, 512, ("pte", "pmd", "pud")

@@ -27,7 +27,8 @@ Case = tuple[str, list[tuple[int, int]], list[tuple[int, int]], Mode, bool]
 
 @st.composite
 def linear_map_cases(draw: st.DrawFn) -> Case:
-    arch = draw(st.sampled_from(["x86_64", "x86_64-la57", "arm64-4k", "arm64-16k", "arm64-64k"]))
+    arches = ["x86_64", "x86_64-la57", "arm64-4k", "arm64-16k", "arm64-64k", "riscv64"]
+    arch = draw(st.sampled_from(arches))
     step = 2 * MiB if arch != "arm64-64k" else 64 * MiB
     hi = 8 * GiB // step
 

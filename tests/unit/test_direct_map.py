@@ -200,6 +200,16 @@ def test_estimate_many_shares_the_direct_map() -> None:
     assert _dmap(second) == _tables(pte=256)
 
 
+def test_arm64_default_says_what_it_assumed() -> None:
+    """The default (pages) is a boot-time choice of can_set_direct_map(): say so; an
+    explicit --linear-map is the user's statement and needs no note."""
+    assumed = [n for n in _est("arm64-4k", GiB, 4 * GiB).notes if "direct map" in n]
+    assert len(assumed) == 1
+    assert "rodata=full" in assumed[0]
+    explicit = _est("arm64-4k", GiB, 4 * GiB, linear_map="pages")
+    assert not [n for n in explicit.notes if "direct map" in n]
+
+
 def test_json_and_dram_bytes() -> None:
     """The JSON carries the tables per level, and dram_bytes includes their bytes."""
     doc = estimate_doc(_est("arm64-4k", GiB, 4 * GiB))
@@ -217,12 +227,31 @@ def test_json_and_dram_bytes() -> None:
     assert doc["dram_bytes"] == vmemmap + 513 * PAGE
 
 
+@pytest.mark.parametrize(
+    ("size", "start", "linear_map", "expected"),
+    [
+        (GiB, 4 * GiB, None, _tables()),
+        (4 * GiB, 4 * GiB, None, _tables()),
+        (GiB, 4 * GiB + 64 * MiB, None, _tables(pmd=2)),
+        (GiB, 4 * GiB, "pages", _tables(pte=512, pmd=1)),
+    ],
+)
+def test_riscv_sv48(size: int, start: int, linear_map: Any, expected: dict[str, int]) -> None:
+    """riscv64 Sv48, best_map_size(): [4G, 5G) and [4G, 8G) are whole aligned GiBs -> 1G
+    leaves in the PUD table boot RAM owns -> 0; [4G+64M, 5G+64M) -> GiB 4 and 5 get a PMD
+    table each, filled with 2M leaves -> 2; debug_pagealloc (pages) -> 512 PTE + 1 PMD."""
+    e = _est("riscv64", size, start, linear_map=linear_map)
+    assert _dmap(e) == expected
+
+
 def test_not_modelled_arches_say_so() -> None:
-    """powerpc radix and riscv: not modelled, the field is null and dram_bytes excludes it."""
-    for arch in ("ppc64-radix-64k", "riscv64"):
+    """powerpc radix: not modelled, the field is null and dram_bytes excludes it."""
+    for arch in ("ppc64-radix-64k", "ppc64-radix-4k"):
         doc = estimate_doc(estimate(request(arch=arch, size=GiB, start=4 * GiB, system_ram=BOOT)))
         assert doc["page_tables"]["direct_map"] is None
         assert doc["input"]["linear_map"] is None
+        vmemmap = doc["memmap"]["dram_pages"] * doc["input"]["page_size"]
+        assert doc["dram_bytes"] == vmemmap + doc["page_tables"]["bytes"]
 
 
 @pytest.mark.parametrize(
@@ -230,7 +259,8 @@ def test_not_modelled_arches_say_so() -> None:
     [
         ({"arch": "arm64-4k", "gbpages": False}, "--no-gbpages"),
         ({"arch": "x86_64", "gbpages": False, "linear_map": "pages"}, "--no-gbpages"),
-        ({"arch": "riscv64", "linear_map": "pages"}, "--linear-map"),
+        ({"arch": "ppc64-radix-64k", "linear_map": "pages"}, "--linear-map"),
+        ({"arch": "riscv64", "gbpages": False}, "--no-gbpages"),
         ({"arch": "ppc64-radix-4k", "gbpages": False}, "--no-gbpages"),
     ],
 )

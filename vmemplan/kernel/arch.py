@@ -42,7 +42,8 @@ CompoundAlgo = Literal["generic", "ppc"]
 #   "pages":  base pages only (arm64 when can_set_direct_map(): rodata=full, debug_pagealloc,
 #             late KFENCE, realms; x86 under debug_pagealloc);
 #   "blocks": the largest aligned block leaf (x86 2M/1G, arm64 2M/1G on 4K, 32M on 16K,
-#             512M on 64K). None on a profile: the direct map is not modelled there.
+#             512M on 64K, riscv Sv48 2M/1G). None on a profile: the direct map is not
+#             modelled there (powerpc radix).
 LinearMap = Literal["pages", "blocks"]
 
 # Which Kconfig gate lets the arch take the compound path, per kernel era (see kernel.py).
@@ -240,6 +241,8 @@ ARCHES: dict[str, ArchProfile] = {
             compound_algo="generic",
             dedup_gate="riscv",
             dax_alignments=(4 * KiB, 2 * MiB, 1 * GiB),
+            # best_map_size() in arch/riscv/mm/init.c: PUD (1G, Sv48) and PMD leaves.
+            linear_map="blocks",
         ),
     )
 }

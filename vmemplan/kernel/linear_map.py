@@ -12,7 +12,9 @@ Modes (``LinearMap``), and where each arch takes them:
   pageattr.c) is true: ``rodata_full`` (default y with CONFIG_RODATA_FULL_DEFAULT_ENABLED),
   ``debug_pagealloc``, ``arm64_kfence_can_set_direct_map()`` (only a KFENCE pool that is NOT
   allocated early, i.e. ``kfence.sample_interval=0`` at boot: an early pool is mapped with
-  pages on its own) or a realm. So boot RAM and added ranges get the same mode: "pages".
+  pages on its own, since Zhenhua Huang's "mm,kfence: decouple kfence from page
+  granularity mapping judgement" (2023; before it any CONFIG_KFENCE kernel used pages) or
+  a realm. So boot RAM and added ranges get the same mode: "pages".
   ``rodata=on`` means blocks since Linux kernel commit acfa60dbe038 ("arm64: mm: Fix
   "rodata=on" when CONFIG_RODATA_FULL_DEFAULT_ENABLED=y") (in v6.7, also 6.1.y stable);
   before it ``rodata=on`` kept the full default (pages).
@@ -20,6 +22,11 @@ Modes (``LinearMap``), and where each arch takes them:
   arch/x86/mm/init_64.c with the page sizes ``split_mem_range()`` (arch/x86/mm/init.c)
   picks: 1G where an aligned GiB is covered and ``direct_gbpages``, 2M, 4K at the
   unaligned edges: "blocks"; "pages" is ``debug_pagealloc`` (``probe_page_size_mask()``).
+* riscv64 (Sv48): ``arch_add_memory()`` -> ``create_linear_mapping_range()`` in
+  arch/riscv/mm/init.c, chunk by chunk of ``best_map_size()``: a 1G PUD leaf where pa and
+  va are GiB aligned and a GiB remains, else a 2M PMD leaf, else 4K: "blocks" with 1G
+  leaves always (no gbpages switch); ``debug_pagealloc`` gives "pages". Boot RAM goes
+  through the same function (``create_linear_mapping_page_table()``).
 """
 
 from __future__ import annotations
@@ -38,7 +45,10 @@ def _pud_leaves_allowed(arch: ArchProfile, linear_map: LinearMap, gbpages: bool)
     if arch.name.startswith("arm64"):
         # pud_sect_supported() in arch/arm64/include/asm/pgtable.h: 4K pages only.
         return arch.page_shift == 12
-    return gbpages
+    if arch.name.startswith("x86_64"):
+        return gbpages  # direct_gbpages: PG_LEVEL_1G in page_size_mask (probe_page_size_mask())
+    # riscv best_map_size() in arch/riscv/mm/init.c: PUD leaves whenever aligned (Sv48).
+    return True
 
 
 def _leaf_cut(start: int, end: int, size: int) -> list[tuple[int, int]]:
