@@ -156,6 +156,15 @@ def test_x86_no_gbpages(size: int, start: int, expected: dict[str, int]) -> None
     assert _dmap(e) == expected
 
 
+def test_x86_la57_new_pgd_entry() -> None:
+    """5-level x86 (la57): one PGD entry maps 256 TiB, one P4D table 256 TiB (512 x 512G).
+    1 GiB at 256 TiB is in PGD entry 1, which boot RAM [0, 4G) never touched:
+    __kernel_physical_mapping_init() allocates its P4D table, phys_p4d_init() a PUD table
+    for [256T, 256T+512G), and phys_pud_init() sets a 1G page -> 1 P4D + 1 PUD."""
+    e = _est("x86_64-la57", GiB, 256 << 40)
+    assert _dmap(e) == {"pte": 0, "pmd": 0, "pud": 1, "p4d": 1}
+
+
 def test_x86_pages_is_arm64_pages() -> None:
     """x86 under debug_pagealloc (probe_page_size_mask() leaves 2M/1G out): the same tables
     as arm64 4K pages, 512 PTE + 1 PMD for [4G, 5G)."""
@@ -223,6 +232,8 @@ def test_json_and_dram_bytes() -> None:
         "bytes": 513 * PAGE,
     }
     assert doc["baseline"]["page_tables"]["direct_map"] == doc["page_tables"]["direct_map"]
+    x86 = estimate_doc(_est("x86_64", GiB, 4 * GiB, gbpages=False))["input"]
+    assert (x86["linear_map"], x86["gbpages"]) == ("blocks", False)
     vmemmap = doc["memmap"]["dram_pages"] * PAGE + doc["page_tables"]["bytes"]
     assert doc["dram_bytes"] == vmemmap + 513 * PAGE
 

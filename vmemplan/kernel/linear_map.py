@@ -13,11 +13,12 @@ Modes (``LinearMap``), and where each arch takes them:
   ``debug_pagealloc``, ``arm64_kfence_can_set_direct_map()`` (only a KFENCE pool that is NOT
   allocated early, i.e. ``kfence.sample_interval=0`` at boot: an early pool is mapped with
   pages on its own, since Zhenhua Huang's "mm,kfence: decouple kfence from page
-  granularity mapping judgement" (2023; before it any CONFIG_KFENCE kernel used pages) or
-  a realm. So boot RAM and added ranges get the same mode: "pages".
+  granularity mapping judgement" (2023, also in stable 6.1.65; before it any CONFIG_KFENCE
+  kernel used pages) or a realm. So boot RAM and added ranges get the same mode: "pages".
   ``rodata=on`` means blocks since Linux kernel commit acfa60dbe038 ("arm64: mm: Fix
-  "rodata=on" when CONFIG_RODATA_FULL_DEFAULT_ENABLED=y") (in v6.7, also 6.1.y stable);
-  before it ``rodata=on`` kept the full default (pages).
+  "rodata=on" when CONFIG_RODATA_FULL_DEFAULT_ENABLED=y") (Nov 2023, in stable 6.1.65 of
+  2023-12-03; mainline tag not confirmed here, presumably v6.7); before it ``rodata=on``
+  kept the full default (pages).
 * x86_64: ``init_memory_mapping()`` -> ``kernel_physical_mapping_init()`` in
   arch/x86/mm/init_64.c with the page sizes ``split_mem_range()`` (arch/x86/mm/init.c)
   picks: 1G where an aligned GiB is covered and ``direct_gbpages``, 2M, 4K at the
