@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
+from click.shell_completion import CompletionItem
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit, parse_limit
@@ -28,6 +29,7 @@ from vmemplan.kernel.versions import (
     CounterSemantics,
     KernelProfile,
     kernel_profile,
+    known_versions,
     parse_kernel_version,
     with_overrides,
 )
@@ -123,6 +125,35 @@ def _parse_map(text: str) -> MapMode:
     if key not in ("mem", "dev"):
         raise InputError("--map", f"{text!r}: expected mem or dev")
     return "mem" if key == "mem" else "dev"
+
+
+# Shell completion (click's _VMEMPLAN_COMPLETE=bash_source|zsh_source|fish_source): the
+# words each option's parser accepts, and file names where an option reads a file.
+Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
+
+
+def _complete_words(words: dict[str, str | None]) -> Completer:
+    """Complete ``words`` (word -> help shown by zsh/fish) case-insensitively."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        low = incomplete.strip().lower()
+        return [CompletionItem(w, help=h) for w, h in words.items() if w.startswith(low)]
+
+    return complete
+
+
+def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Let the shell complete a file name (click's "file" completion type)."""
+    return [CompletionItem(incomplete, type="file")]
+
+
+COMPLETE_MODE = _complete_words(
+    {"devdax": None, "fsdax": None, "dax": "legacy name of devdax", "memory": "legacy fsdax"}
+)
+COMPLETE_MAP = _complete_words({"mem": "memmap in DRAM", "dev": "memmap on the device"})
+COMPLETE_ARCH = _complete_words(dict.fromkeys(ARCHES))
+COMPLETE_KERNEL = _complete_words(dict.fromkeys(known_versions()))
+COMPLETE_COUNTERS = _complete_words(dict.fromkeys(COUNTER_CHOICES))
 
 
 def _parse_int(text: str, option: str) -> int:
@@ -236,6 +267,7 @@ MAP_OPTION = click.option(
     default="mem",
     show_default=True,
     metavar="mem|dev",
+    shell_complete=COMPLETE_MAP,
     help="Where the memmap lives. NOTE: ndctl's default is dev; vmemplan defaults to mem, "
     "the DRAM case that deduplication is about.",
 )
@@ -245,6 +277,7 @@ MODE_OPTION = click.option(
     default="devdax",
     show_default=True,
     metavar="devdax|fsdax",
+    shell_complete=COMPLETE_MODE,
     help="Namespace mode (fsdax never deduplicates).",
 )
 
@@ -268,6 +301,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             default="x86_64",
             show_default=True,
             metavar="NAME",
+            shell_complete=COMPLETE_ARCH,
             help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, "
             "x86_64-la57 5-level.",
         ),
@@ -277,6 +311,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             default=("6.12",) if many_kernels else "6.12",
             show_default=True,
             metavar="X.Y",
+            shell_complete=COMPLETE_KERNEL,
             help=kernel_help,
         ),
         click.option(
@@ -285,6 +320,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
         click.option(
             "--counters",
             metavar="none|nominal|exact",
+            shell_complete=COMPLETE_COUNTERS,
             help="Override nr_memmap_pages semantics (for kernels with backports).",
         ),
         click.option(
@@ -365,12 +401,14 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
 @click.option(
     "--from-ndctl",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
     "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes.",
 )
 @click.option(
     "--iomem",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
     "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
 )
@@ -480,6 +518,7 @@ GRID_OPTIONS = _options(
         "modes",
         multiple=True,
         metavar="devdax|fsdax",
+        shell_complete=COMPLETE_MODE,
         help="Only this mode (repeatable). Default: both.",
     ),
     click.option(
@@ -488,6 +527,7 @@ GRID_OPTIONS = _options(
         "maps",
         multiple=True,
         metavar="mem|dev",
+        shell_complete=COMPLETE_MAP,
         help="Only this map (repeatable). Default: both.",
     ),
     click.option(
@@ -616,7 +656,7 @@ def plan_cmd(**opts: Any) -> None:
 
 
 @cli.command("check", epilog=EPILOG)
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.argument("files", nargs=-1, metavar="[FILE]...", shell_complete=_complete_file)
 @click.option(
     "--format",
     "fmt",
@@ -628,6 +668,7 @@ def plan_cmd(**opts: Any) -> None:
 @click.option(
     "--from-ndctl",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
     "--max-* budgets, on the machine the options describe.",
 )
@@ -730,8 +771,22 @@ def _check_summary(r: Any) -> str:
     "default_hugepagesz=, hugetlb_free_vmemmap=) or sysctl lines.",
 )
 @click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
-@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
-@click.option("--kernel", default="6.12", show_default=True, metavar="X.Y", help="Kernel version.")
+@click.option(
+    "--arch",
+    default="x86_64",
+    show_default=True,
+    metavar="NAME",
+    shell_complete=COMPLETE_ARCH,
+    help="Architecture.",
+)
+@click.option(
+    "--kernel",
+    default="6.12",
+    show_default=True,
+    metavar="X.Y",
+    shell_complete=COMPLETE_KERNEL,
+    help="Kernel version.",
+)
 @click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
 @OUTPUT_OPTIONS
 def hugetlb_cmd(**opts: Any) -> None:
