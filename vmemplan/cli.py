@@ -20,7 +20,13 @@ from click.shell_completion import CompletionItem
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
-from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
+from vmemplan.estimate import (
+    DEFAULT_PS_PER_STRUCT_PAGE,
+    DEFAULT_PS_PER_STRUCT_PAGE_DEV,
+    EstimateRequest,
+    estimate,
+    estimate_many,
+)
 from vmemplan.kernel.arch import ARCHES, get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
@@ -233,6 +239,7 @@ _ARCH_HELP = ", ".join(ARCHES)
 _DEFAULT_NS = (
     f"{DEFAULT_PS_PER_STRUCT_PAGE[0] / 1000:.1f}-{DEFAULT_PS_PER_STRUCT_PAGE[1] / 1000:.1f}"
 )
+_DEFAULT_NS_DEV = "-".join(f"{ps / 1000:.1f}" for ps in DEFAULT_PS_PER_STRUCT_PAGE_DEV)
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -326,18 +333,22 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
         click.option(
             "--early-init-fix/--no-early-init-fix",
             default=None,
-            help="Override the 2026 early-section init fix.",
+            help='Override the early-section init fix ("mm/mm_init: Fix uninitialized struct '
+            'pages for ZONE_DEVICE", v7.2; stable 7.1.5, 6.18.40, 6.12.97, 6.6.145, 6.1.184).',
         ),
         click.option(
             "--dedup-keep",
             metavar="1|2",
-            help="Vmemmap pages kept per compound (2; 1 for the 2026 DAX generalisation).",
+            help="Vmemmap pages kept per compound: 2; 1 with Muchun Song's \"Generalize vmemmap "
+            'optimization for DAX and HugeTLB" series (not merged as of v7.3).',
         ),
         click.option(
             "--ns-per-page",
             metavar="LOW-HIGH",
-            help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
-            "from the seed's 128 GiB measurement).",
+            help=f"Init cost per struct page in ns, for every map. Default {_DEFAULT_NS} with the "
+            "memmap in DRAM (map=mem, dax ranges; Joao Martins' 128 GiB measurement for the "
+            f"v5.19 compound devmaps series) and {_DEFAULT_NS_DEV} with it on the device "
+            "(map=dev; Li Zhe's 100 GiB measurement in a VM, v7.1-rc3; unknown on real media).",
         ),
     )
 

@@ -628,7 +628,9 @@ class HostSection(_Model):
     counters: Counters | None = None
     early_init_fix: StrictBool | None = None
     dedup_keep: DedupKeep | None = None
-    ns_per_page: NsPerPage | None = Field(default=None, description="default 8.0-10.7")
+    ns_per_page: NsPerPage | None = Field(
+        default=None, description="default 8.0-10.7 (memmap in DRAM), 10.6-57.6 (map=dev)"
+    )
 
 
 class BudgetSection(_Model):
