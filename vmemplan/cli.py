@@ -371,9 +371,12 @@ def _console(color: str) -> Any:
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # rich would exit 1; main() exits 0 quietly
 
+    from vmemplan.output.render import strip_trailing_blanks  # noqa: PLC0415
+
     never = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
     extra: dict[str, Any] = {"color_system": None} if never else {}
     console = _PipeConsole(
+        file=strip_trailing_blanks(sys.stdout),
         force_terminal=True if color == "always" else None,
         no_color=never,
         highlight=False,

@@ -330,7 +330,8 @@ def prepare(req: EstimateRequest) -> Prepared:
     if req.memmap_on_device and req.ps_per_struct_page is None:
         lo, hi = (f"{ps / 1000:.1f}" for ps in DEFAULT_PS_PER_STRUCT_PAGE_DEV)
         notes.append(
-            f"init time assumes {lo}-{hi} ns per struct page written to the device (map=dev), "
+            f"init time assumes {lo} ns - {hi} ns per struct page written to the device "
+            "(map=dev), "
             "from the one published map=dev measurement, taken in a VM (Li Zhe, linux-mm, "
             "May 2026); on real pmem/CXL media it is unknown: --ns-per-page to calibrate"
         )

@@ -90,7 +90,7 @@ def test_dax_ranges_have_the_dram_calibration() -> None:
 def test_map_dev_note_says_what_is_assumed() -> None:
     d = doc("estimate", "--size", "100G", "--map", "dev")
     (note,) = (x for x in d["notes"] if "written to the device" in x)
-    assert "10.6-57.6 ns" in note
+    assert "10.6 ns - 57.6 ns" in note
     assert "Li Zhe" in note
     assert "unknown" in note
     assert "--ns-per-page" in note
