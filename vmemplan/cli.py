@@ -15,11 +15,18 @@ from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
+from click.shell_completion import CompletionItem
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
-from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
+from vmemplan.estimate import (
+    DEFAULT_PS_PER_STRUCT_PAGE,
+    DEFAULT_PS_PER_STRUCT_PAGE_DEV,
+    EstimateRequest,
+    estimate,
+    estimate_many,
+)
 from vmemplan.kernel.arch import ARCHES, get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
@@ -28,6 +35,7 @@ from vmemplan.kernel.versions import (
     CounterSemantics,
     KernelProfile,
     kernel_profile,
+    known_versions,
     parse_kernel_version,
     with_overrides,
 )
@@ -125,6 +133,35 @@ def _parse_map(text: str) -> MapMode:
     return "mem" if key == "mem" else "dev"
 
 
+# Shell completion (click's _VMEMPLAN_COMPLETE=bash_source|zsh_source|fish_source): the
+# words each option's parser accepts, and file names where an option reads a file.
+Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
+
+
+def _complete_words(words: dict[str, str | None]) -> Completer:
+    """Complete ``words`` (word -> help shown by zsh/fish) case-insensitively."""
+
+    def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        low = incomplete.strip().lower()
+        return [CompletionItem(w, help=h) for w, h in words.items() if w.startswith(low)]
+
+    return complete
+
+
+def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Let the shell complete a file name (click's "file" completion type)."""
+    return [CompletionItem(incomplete, type="file")]
+
+
+COMPLETE_MODE = _complete_words(
+    {"devdax": None, "fsdax": None, "dax": "legacy name of devdax", "memory": "legacy fsdax"}
+)
+COMPLETE_MAP = _complete_words({"mem": "memmap in DRAM", "dev": "memmap on the device"})
+COMPLETE_ARCH = _complete_words(dict.fromkeys(ARCHES))
+COMPLETE_KERNEL = _complete_words(dict.fromkeys(known_versions()))
+COMPLETE_COUNTERS = _complete_words(dict.fromkeys(COUNTER_CHOICES))
+
+
 def _parse_int(text: str, option: str) -> int:
     try:
         return int(text, 0)
@@ -211,6 +248,7 @@ _ARCH_HELP = ", ".join(ARCHES)
 _DEFAULT_NS = (
     f"{DEFAULT_PS_PER_STRUCT_PAGE[0] / 1000:.1f}-{DEFAULT_PS_PER_STRUCT_PAGE[1] / 1000:.1f}"
 )
+_DEFAULT_NS_DEV = "-".join(f"{ps / 1000:.1f}" for ps in DEFAULT_PS_PER_STRUCT_PAGE_DEV)
 
 Decorator = Callable[[Callable[..., Any]], Callable[..., Any]]
 
@@ -245,6 +283,7 @@ MAP_OPTION = click.option(
     default="mem",
     show_default=True,
     metavar="mem|dev",
+    shell_complete=COMPLETE_MAP,
     help="Where the memmap lives. NOTE: ndctl's default is dev; vmemplan defaults to mem, "
     "the DRAM case that deduplication is about.",
 )
@@ -254,6 +293,7 @@ MODE_OPTION = click.option(
     default="devdax",
     show_default=True,
     metavar="devdax|fsdax",
+    shell_complete=COMPLETE_MODE,
     help="Namespace mode (fsdax never deduplicates).",
 )
 
@@ -277,6 +317,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             default="x86_64",
             show_default=True,
             metavar="NAME",
+            shell_complete=COMPLETE_ARCH,
             help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, "
             "x86_64-la57 5-level.",
         ),
@@ -286,6 +327,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             default=("6.12",) if many_kernels else "6.12",
             show_default=True,
             metavar="X.Y",
+            shell_complete=COMPLETE_KERNEL,
             help=kernel_help,
         ),
         click.option(
@@ -294,23 +336,28 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
         click.option(
             "--counters",
             metavar="none|nominal|exact",
+            shell_complete=COMPLETE_COUNTERS,
             help="Override nr_memmap_pages semantics (for kernels with backports).",
         ),
         click.option(
             "--early-init-fix/--no-early-init-fix",
             default=None,
-            help="Override the 2026 early-section init fix.",
+            help='Override the early-section init fix ("mm/mm_init: Fix uninitialized struct '
+            'pages for ZONE_DEVICE", v7.2; stable 7.1.5, 6.18.40, 6.12.97, 6.6.145, 6.1.184).',
         ),
         click.option(
             "--dedup-keep",
             metavar="1|2",
-            help="Vmemmap pages kept per compound (2; 1 for the 2026 DAX generalisation).",
+            help="Vmemmap pages kept per compound: 2; 1 with Muchun Song's \"Generalize vmemmap "
+            'optimization for DAX and HugeTLB" series (not merged as of v7.3).',
         ),
         click.option(
             "--ns-per-page",
             metavar="LOW-HIGH",
-            help=f"Init cost per struct page in ns (default {_DEFAULT_NS}, "
-            "from the seed's 128 GiB measurement).",
+            help=f"Init cost per struct page in ns, for every map. Default {_DEFAULT_NS} with the "
+            "memmap in DRAM (map=mem, dax ranges; Joao Martins' 128 GiB measurement for the "
+            f"v5.19 compound devmaps series) and {_DEFAULT_NS_DEV} with it on the device "
+            "(map=dev; Li Zhe's 100 GiB measurement in a VM, v7.1-rc3; unknown on real media).",
         ),
         click.option(
             "--linear-map",
@@ -345,9 +392,12 @@ def _console(color: str) -> Any:
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # rich would exit 1; main() exits 0 quietly
 
+    from vmemplan.output.render import strip_trailing_blanks  # noqa: PLC0415
+
     never = color == "never" or (color == "auto" and "NO_COLOR" in os.environ)
     extra: dict[str, Any] = {"color_system": None} if never else {}
     console = _PipeConsole(
+        file=strip_trailing_blanks(sys.stdout),
         force_terminal=True if color == "always" else None,
         no_color=never,
         highlight=False,
@@ -386,12 +436,14 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
 @click.option(
     "--from-ndctl",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
     "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes.",
 )
 @click.option(
     "--iomem",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
     "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
 )
@@ -501,6 +553,7 @@ GRID_OPTIONS = _options(
         "modes",
         multiple=True,
         metavar="devdax|fsdax",
+        shell_complete=COMPLETE_MODE,
         help="Only this mode (repeatable). Default: both.",
     ),
     click.option(
@@ -509,6 +562,7 @@ GRID_OPTIONS = _options(
         "maps",
         multiple=True,
         metavar="mem|dev",
+        shell_complete=COMPLETE_MAP,
         help="Only this map (repeatable). Default: both.",
     ),
     click.option(
@@ -637,7 +691,7 @@ def plan_cmd(**opts: Any) -> None:
 
 
 @cli.command("check", epilog=EPILOG)
-@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.argument("files", nargs=-1, metavar="[FILE]...", shell_complete=_complete_file)
 @click.option(
     "--format",
     "fmt",
@@ -649,6 +703,7 @@ def plan_cmd(**opts: Any) -> None:
 @click.option(
     "--from-ndctl",
     metavar="FILE",
+    shell_complete=_complete_file,
     help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
     "--max-* budgets, on the machine the options describe.",
 )
@@ -751,8 +806,22 @@ def _check_summary(r: Any) -> str:
     "default_hugepagesz=, hugetlb_free_vmemmap=) or sysctl lines.",
 )
 @click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
-@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
-@click.option("--kernel", default="6.12", show_default=True, metavar="X.Y", help="Kernel version.")
+@click.option(
+    "--arch",
+    default="x86_64",
+    show_default=True,
+    metavar="NAME",
+    shell_complete=COMPLETE_ARCH,
+    help="Architecture.",
+)
+@click.option(
+    "--kernel",
+    default="6.12",
+    show_default=True,
+    metavar="X.Y",
+    shell_complete=COMPLETE_KERNEL,
+    help="Kernel version.",
+)
 @click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
 @OUTPUT_OPTIONS
 def hugetlb_cmd(**opts: Any) -> None:

@@ -30,9 +30,18 @@ from vmemplan.kernel.sparse import subsection_span
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
 
-# Init-time calibration: the seed's 128 GiB namespace took ~268-358 ms for 33,554,432
-# struct pages (Joao Martins, v9 cover letter): 8.0 - 10.7 ns per struct page.
+# Init-time calibration, struct pages in DRAM (map=mem, dax ranges): a 128 GiB namespace
+# took ~268-358 ms for 33,554,432 struct pages (Joao Martins, "sparse-vmemmap: memory
+# savings for compound devmaps (device-dax)" v9 cover letter, April 2022, merged for v5.19):
+# 8.0 - 10.7 ns per struct page.
 DEFAULT_PS_PER_STRUCT_PAGE = (8000, 10700)
+# Struct pages on the device (map=dev, written through the altmap): Li Zhe, "[PATCH 0/4] mm:
+# speed up ZONE_DEVICE memmap initialization" (linux-mm, 2026-05-15), a 100 GB fsdax map=dev
+# namespace on v7.1-rc3 in a VM: memmap_init_zone_device() took 1486 ms on first bind and
+# 273.52 ms per rebind. Read as 100 GiB, the pr_debug count is the 25,804,288 pfns after
+# the altmap (mm/mm_init.c, memmap_init_zone_device()): 10.6 - 57.6 ns per struct page.
+# No figure on real pmem/CXL media is published; the range is an assumption to override.
+DEFAULT_PS_PER_STRUCT_PAGE_DEV = (10600, 57600)
 DEFAULT_START = 64 << 30
 DEFAULT_SYSTEM_RAM: tuple[tuple[int, int], ...] = ((0, 64 << 30),)
 
@@ -52,10 +61,25 @@ class EstimateRequest:
     dax_ranges: tuple[tuple[int, int], ...] = ()
     system_ram: tuple[tuple[int, int], ...] = DEFAULT_SYSTEM_RAM
     struct_page_size: int | None = None
-    ps_per_struct_page: tuple[int, int] = DEFAULT_PS_PER_STRUCT_PAGE
+    # None: the calibrated default for where the struct pages are written (see init_cost_ps)
+    ps_per_struct_page: tuple[int, int] | None = None
     label: str | None = None  # the namespace's name when several are estimated together
     linear_map: LinearMap | None = None  # default: the arch profile's (arm64 pages, x86 blocks)
     gbpages: bool | None = None  # x86 direct_gbpages; default True (X86_FEATURE_GBPAGES)
+
+    @property
+    def memmap_on_device(self) -> bool:
+        """Whether the struct pages are written to the device (map=dev; never for dax ranges)."""
+        return self.map == "dev" and not self.dax_ranges
+
+    @property
+    def init_cost_ps(self) -> tuple[int, int]:
+        """Picoseconds per struct page written: --ns-per-page, else the default for the map."""
+        if self.ps_per_struct_page is not None:
+            return self.ps_per_struct_page
+        if self.memmap_on_device:
+            return DEFAULT_PS_PER_STRUCT_PAGE_DEV
+        return DEFAULT_PS_PER_STRUCT_PAGE
 
 
 @dataclass(frozen=True)
@@ -291,7 +315,7 @@ def _walk(
         page_size=req.arch.page_size,
         table_bytes={lvl.name: lvl.table_bytes for lvl in req.arch.levels},
         device_bytes=device_bytes,
-        ps_per_struct_page=req.ps_per_struct_page,
+        ps_per_struct_page=req.init_cost_ps,
         direct_map=direct_map,
     )
 
@@ -359,7 +383,7 @@ def prepare(req: EstimateRequest) -> Prepared:
     s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
     if not 32 <= s <= 1024 or s % 8:
         raise InputError("--struct-page-size", f"{s}: expected a multiple of 8 from 32 to 1024")
-    lo_ps, hi_ps = req.ps_per_struct_page
+    lo_ps, hi_ps = req.init_cost_ps
     if not 0 < lo_ps <= hi_ps:
         raise InputError("--ns-per-page", "expected LOW-HIGH with 0 < LOW <= HIGH")
     align = _resolve_align(req)
@@ -369,6 +393,14 @@ def prepare(req: EstimateRequest) -> Prepared:
     optimized = vmemmap_can_optimize(arch, req.kernel, s, pgmap)
     cv = nr_vmemmap_pages_per_compound(arch, s, pgmap.vmemmap_shift)
     notes: list[str] = []
+    if req.memmap_on_device and req.ps_per_struct_page is None:
+        lo, hi = (f"{ps / 1000:.1f}" for ps in DEFAULT_PS_PER_STRUCT_PAGE_DEV)
+        notes.append(
+            f"init time assumes {lo} ns - {hi} ns per struct page written to the device "
+            "(map=dev), "
+            "from the one published map=dev measurement, taken in a VM (Li Zhe, linux-mm, "
+            "May 2026); on real pmem/CXL media it is unknown: --ns-per-page to calibrate"
+        )
     if optimized:
         if cv < req.kernel.dedup_keep:
             raise GeometryError(
@@ -387,8 +419,9 @@ def prepare(req: EstimateRequest) -> Prepared:
             )
         if req.kernel.counters == "nominal":
             notes.append(
-                "nr_memmap_pages counts the nominal memmap, not the deduplicated pages, on "
-                "kernels without the 2026 accounting fix (--counters exact if yours has it)"
+                "nr_memmap_pages counts the nominal memmap, not the deduplicated pages, "
+                'before v7.2 ("mm/sparse-vmemmap: Fix DAX vmemmap accounting with '
+                'optimization"; --counters exact if yours has it)'
             )
     else:
         reason = vmemmap_no_optimize_reason(arch, req.kernel, s, pgmap, align)
@@ -490,8 +523,9 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
             notes += (
                 "device subsections in an early section reuse the boot memmap, but this kernel "
                 "initialises only the deduplicated struct pages of their compounds: the rest "
-                'stay uninitialised (fixed in 2026 by "mm/mm_init: Fix uninitialized struct '
-                'pages for ZONE_DEVICE"; --early-init-fix if your kernel has it)',
+                "stay uninitialised (fixed in v7.2 and stable 7.1.5, 6.18.40, 6.12.97, 6.6.145, "
+                '6.1.184 by "mm/mm_init: Fix uninitialized struct pages for ZONE_DEVICE"; '
+                "--early-init-fix if your kernel has it)",
             )
         out.append(
             Estimate(

@@ -180,12 +180,17 @@ _IEC = (("EiB", 60), ("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB",
 
 
 def format_iec(value: int) -> str:
-    """``4328587264`` -> ``4.03 GiB``: two decimals, rounded half up, like ``ndctl -u``.
+    """``4328587264`` -> ``4.03 GiB``: two decimals, rounded half up, like ``ndctl -u``
+    (``1023.00 GiB``); a figure that rounds to 1024.00 of a unit is shown as 1.00 of the
+    next (1 TiB - 2 MiB is ``1.00 TiB``, never ``1024.00 GiB``); below 1 KiB, exact bytes.
 
     For people only (tables, messages); JSON always carries the exact integer.
     """
-    for unit, shift in _IEC:
+    for index, (unit, shift) in enumerate(_IEC):
         if value >= 1 << shift:
             hundredths = (value * 100 + (1 << shift) // 2) >> shift
-            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
+            shown = unit
+            if hundredths >= 1024 * 100 and index > 0:
+                shown, hundredths = _IEC[index - 1][0], 100
+            return f"{hundredths // 100}.{hundredths % 100:02d} {shown}"
     return f"{value} B"

@@ -153,3 +153,12 @@ def with_overrides(
     if dedup_keep is not None:
         profile = replace(profile, dedup_keep=dedup_keep)
     return profile
+
+
+def known_versions() -> tuple[str, ...]:
+    """Every ``X.Y`` the version table accepts, newest first (for shell completion)."""
+    return tuple(
+        f"{major}.{minor}"
+        for major in sorted(_KNOWN_MINORS, reverse=True)
+        for minor in reversed(_KNOWN_MINORS[major])
+    )

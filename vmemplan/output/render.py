@@ -2,14 +2,54 @@
 
 from __future__ import annotations
 
+import re
+from typing import IO, Any, cast
+
 from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from vmemplan.budget import format_ns
+from vmemplan.budget import format_ns, format_ns_range
 from vmemplan.output.report import Doc
 from vmemplan.units import format_iec, format_size_exact
+
+_TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
+_SGR = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class TrailingBlankStripper:
+    """A text stream that drops the blanks rich pads lines with, before each newline
+    (keeping the colour escapes among them), so no output line ends in spaces."""
+
+    def __init__(self, file: IO[str]) -> None:
+        self._file = file
+        self._pending = ""
+
+    def write(self, text: str) -> int:
+        lines, newline, rest = (self._pending + text).rpartition("\n")
+        if newline:
+            self._file.write(_TRAILING_BLANKS.sub(_escapes_only, lines + newline))
+        self._pending = rest
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending:
+            self._file.write(self._pending)
+            self._pending = ""
+        self._file.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)  # isatty, fileno, encoding: the real stream's
+
+
+def strip_trailing_blanks(file: IO[str]) -> IO[str]:
+    """``file`` behind a TrailingBlankStripper, typed as the stream rich expects."""
+    return cast("IO[str]", TrailingBlankStripper(file))
+
+
+def _escapes_only(match: re.Match[str]) -> str:
+    return "".join(_SGR.findall(match.group()))
 
 
 def format_count(value: int | None) -> str:
@@ -55,7 +95,7 @@ def _fig_rows(fig: Doc, page_size: int) -> list[str]:
         format_iec(fig["dram_bytes"]),
         format_iec(fig["device_bytes"]),
         format_count(init["struct_pages_initialised"]),
-        f"{format_ns(init['time_ns_low'])} - {format_ns(init['time_ns_high'])}",
+        format_ns_range(init["time_ns_low"], init["time_ns_high"]),
         format_count(fig["counters"]["nr_memmap_pages"]),
     ]
 
@@ -99,7 +139,8 @@ def _geometry_table(doc: Doc) -> Table:
         a = pg["altmap"]
         geo.add_row(
             "altmap (pfns)",
-            f"reserve {a['reserve']}, free {a['free']:,}, used {a['alloc']:,} + {a['align']} align",
+            f"reserve {a['reserve']:,}, free {a['free']:,}, used {a['alloc']:,} + "
+            f"{a['align']:,} align",
         )
     geo.add_row("struct pages", format_count(doc["struct_pages"]))
     geo.add_row(
@@ -117,7 +158,8 @@ def _geometry_table(doc: Doc) -> Table:
     sec = doc["sections"]
     geo.add_row(
         "sections",
-        f"{format_count(sec['touched'])} touched, {sec['early_reused']} early (boot memmap reused)",
+        f"{format_count(sec['touched'])} touched, {format_count(sec['early_reused'])} early "
+        "(boot memmap reused)",
     )
     if inp["linear_map"] is None:
         geo.add_row("linear map", "not modelled on this arch")
@@ -158,47 +200,6 @@ def render_estimate(console: Console, doc: Doc) -> None:
         console.print(text, highlight=False)
 
 
-def _short_iec(value: int) -> str:
-    """Three significant digits: ``24.0 GiB``, ``96.0 KiB``, ``1.49 TiB``, ``512 B``."""
-    for unit, shift in (
-        ("EiB", 60),
-        ("PiB", 50),
-        ("TiB", 40),
-        ("GiB", 30),
-        ("MiB", 20),
-        ("KiB", 10),
-    ):
-        if value >= 1 << shift:
-            return f"{_short_scaled(value, 1 << shift)} {unit}"
-    return f"{value} B"
-
-
-def _short_count(value: int) -> str:
-    """``402,653,184`` -> ``403M``; small counts stay exact."""
-    for suffix, scale in (("G", 10**9), ("M", 10**6), ("k", 10**3)):
-        if value >= 10 * scale:
-            return f"{(value + scale // 2) // scale}{suffix}"
-    return f"{value:,}"
-
-
-def _ns_range(lo: int, hi: int) -> str:
-    """``80.5-107 ms`` in the unit of the high end."""
-    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3), ("ns", 1)):
-        if hi >= scale or unit == "ns":
-            return f"{_short_scaled(lo, scale)}-{_short_scaled(hi, scale)} {unit}"
-    return ""
-
-
-def _short_scaled(value: int, scale: int) -> str:
-    """``value / scale`` with two decimals below 10, one below 100, none above."""
-    for decimals in (2, 1):
-        q = (value * 10**decimals + scale // 2) // scale
-        if q < 10 ** (decimals + 1):
-            whole, frac = divmod(q, 10**decimals)
-            return f"{whole}.{frac:0{decimals}d}"
-    return str((value + scale // 2) // scale)
-
-
 def _bar(value: int, top: int, width: int = 6) -> str:
     """A bar of ``width`` cells for ``value`` out of ``top`` (eighths of a cell)."""
     if top <= 0:
@@ -208,7 +209,15 @@ def _bar(value: int, top: int, width: int = 6) -> str:
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
-def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) -> Table:
+def _config_table(
+    doc: Doc,
+    title: str,
+    *,
+    with_plan: bool,
+    bar: bool = True,
+    tight: bool = False,
+    split_time: bool = False,
+) -> Table:
     rows = doc["rows"]
     many_kernels = len(doc["input"]["kernels"]) > 1
     table = Table(
@@ -217,6 +226,8 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) ->
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
+        padding=(0, 0) if tight else (0, 1),  # tight: one blank between columns
+        show_edge=not tight,
     )
     if with_plan:
         table.add_column("#", justify="right")
@@ -239,18 +250,25 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) ->
         if r["refused"] is not None:
             cells += ["refused"] + [""] * (6 if bar else 5)
         else:
-            cells += [_short_iec(r["dram_bytes"])]
+            cells += [format_iec(r["dram_bytes"])]
             if bar:
                 cells.append(_bar(r["dram_bytes"], top))
             cells += [
-                _short_iec(r["device_bytes"]),
-                _short_iec(r["usable_bytes"]),
-                _short_count(r["struct_pages_initialised"]),
-                _ns_range(r["time_ns_low"], r["time_ns_high"]),
-                _short_iec(r["dram_saved_bytes"]),
+                format_iec(r["device_bytes"]),
+                format_iec(r["usable_bytes"]),
+                format_count(r["struct_pages_initialised"]),
+                _time_cell(r["time_ns_low"], r["time_ns_high"], split=split_time),
+                format_iec(r["dram_saved_bytes"]),
             ]
         table.add_row(*cells)
     return table
+
+
+def _time_cell(low: int, high: int, *, split: bool) -> str:
+    """The init-time range, on two lines (``low -`` over ``high``) when the table is narrow."""
+    if split:
+        return f"{format_ns(low)} -\n{format_ns(high)}"
+    return format_ns_range(low, high)
 
 
 def _fits(console: Console, table: Table) -> bool:
@@ -260,10 +278,18 @@ def _fits(console: Console, table: Table) -> bool:
 
 
 def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -> None:
-    """The configuration table, never cut: drop the bar column first, then print one
-    block of lines per configuration when even that is wider than the terminal."""
-    for bar in (True, False):
-        table = _config_table(doc, title, with_plan=with_plan, bar=bar)
+    """The configuration table, never cut: drop the bar column first, then close up the
+    columns, then put each time range on two lines, then print one block of lines per
+    configuration when even that is wider than the terminal."""
+    for bar, tight, split_time in (
+        (True, False, False),
+        (False, False, False),
+        (False, True, False),
+        (False, True, True),
+    ):
+        table = _config_table(
+            doc, title, with_plan=with_plan, bar=bar, tight=tight, split_time=split_time
+        )
         if _fits(console, table):
             console.print(table)
             return
@@ -279,12 +305,12 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
             continue
         console.print(head, highlight=False)
         for name, value in (
-            ("DRAM", _short_iec(r["dram_bytes"])),
-            ("lost", _short_iec(r["device_bytes"])),
-            ("usable", _short_iec(r["usable_bytes"])),
-            ("inits", _short_count(r["struct_pages_initialised"])),
-            ("init time", _ns_range(r["time_ns_low"], r["time_ns_high"])),
-            ("saved", _short_iec(r["dram_saved_bytes"])),
+            ("DRAM", format_iec(r["dram_bytes"])),
+            ("lost", format_iec(r["device_bytes"])),
+            ("usable", format_iec(r["usable_bytes"])),
+            ("inits", format_count(r["struct_pages_initialised"])),
+            ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
+            ("saved", format_iec(r["dram_saved_bytes"])),
         ):
             console.print(f"  {name:<10} {value}", highlight=False)
 
@@ -330,12 +356,24 @@ def render_plan(console: Console, doc: Doc) -> None:
 
 
 def render_machine(console: Console, doc: Doc) -> None:
-    """One row per namespace and the machine's total."""
+    """One row per namespace and the machine's total; columns closed up, then one block
+    of lines per namespace, when the terminal is too narrow for the table."""
+    for tight in (False, True):
+        table = _machine_table(doc, tight=tight)
+        if _fits(console, table):
+            break
+    _print_machine(console, doc, table)
+
+
+def _machine_table(doc: Doc, *, tight: bool) -> Table:
     table = Table(
         title="namespaces walked as one machine (shared page tables counted once)",
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
+        collapse_padding=tight,
+        padding=(0, 0) if tight else (0, 1),
+        show_edge=not tight,
     )
     for name, right in (
         ("namespace", False),
@@ -355,13 +393,13 @@ def render_machine(console: Console, doc: Doc) -> None:
         config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
-            _short_iec(size),
+            format_iec(size),
             config,
-            _short_iec(ns["dram_bytes"]),
-            _short_iec(ns["device_bytes"]),
-            _short_iec(usable),
-            _short_count(ns["init"]["struct_pages_initialised"]),
-            _ns_range(ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]),
+            format_iec(ns["dram_bytes"]),
+            format_iec(ns["device_bytes"]),
+            format_iec(usable),
+            format_count(ns["init"]["struct_pages_initialised"]),
+            format_ns_range(ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]),
         )
     t = doc["total"]
     table.add_section()
@@ -369,12 +407,16 @@ def render_machine(console: Console, doc: Doc) -> None:
         f"total ({t['namespaces']})",
         "",
         "",
-        _short_iec(t["dram_bytes"]),
-        _short_iec(t["device_bytes"]),
+        format_iec(t["dram_bytes"]),
+        format_iec(t["device_bytes"]),
         "",
-        _short_count(t["struct_pages_initialised"]),
-        _ns_range(t["time_ns_low"], t["time_ns_high"]),
+        format_count(t["struct_pages_initialised"]),
+        format_ns_range(t["time_ns_low"], t["time_ns_high"]),
     )
+    return table
+
+
+def _print_machine(console: Console, doc: Doc, table: Table) -> None:
     if _fits(console, table):
         console.print(table)
     else:  # too narrow for the table: one block of lines per namespace, nothing cut

@@ -131,8 +131,8 @@ def estimate_doc(est: Estimate) -> Doc:
             "size_bytes": layout.size if layout else None,
             "dax_ranges": _ranges(req.dax_ranges),
             "system_ram": _ranges(req.system_ram),
-            "ps_per_struct_page_low": req.ps_per_struct_page[0],
-            "ps_per_struct_page_high": req.ps_per_struct_page[1],
+            "ps_per_struct_page_low": req.init_cost_ps[0],
+            "ps_per_struct_page_high": req.init_cost_ps[1],
             "assumptions": list(ASSUMPTIONS),
         },
         "namespace": None

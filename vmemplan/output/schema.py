@@ -348,4 +348,17 @@ def json_schema(which: str) -> str:
         "machine": MachineDoc,
         "hugetlb": HugetlbDoc,
     }
-    return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"
+    schema = models[which].model_json_schema()
+    # pydantic writes draft 2020-12 without saying so; the $id names the document kind and
+    # its schema_version, so a validator never has to guess either.
+    schema["$schema"] = JSON_SCHEMA_DIALECT
+    schema["$id"] = schema_id(which)
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def schema_id(which: str) -> str:
+    """The ``$id`` of a published schema: a URN, as vmemplan has no canonical web address."""
+    return f"urn:vmemplan:schema:{which}:1"

@@ -167,9 +167,17 @@ def _shown(value: object) -> str:
 # Value types: what the file may spell, parsed to exact values
 
 
+# ECMA-262 SyntaxCharacter: the only characters a unicode-mode pattern may escape with a
+# backslash outside a class (re.escape also escapes "-", which such a pattern refuses).
+_ECMA_SYNTAX = frozenset("^$\\.*+?()[]{}|/")
+
+
 def _ci(word: str) -> str:
-    """A case-insensitive JSON Schema (ECMA 262) spelling of ``word``."""
-    return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else re.escape(c) for c in word)
+    """A case-insensitive JSON Schema (ECMA-262, unicode mode) spelling of ``word``."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() else f"\\{c}" if c in _ECMA_SYNTAX else c
+        for c in word
+    )
 
 
 def _ci_pattern(words: Iterable[str]) -> str:
@@ -620,7 +628,9 @@ class HostSection(_Model):
     counters: Counters | None = None
     early_init_fix: StrictBool | None = None
     dedup_keep: DedupKeep | None = None
-    ns_per_page: NsPerPage | None = Field(default=None, description="default 8.0-10.7")
+    ns_per_page: NsPerPage | None = Field(
+        default=None, description="default 8.0-10.7 (memmap in DRAM), 10.6-57.6 (map=dev)"
+    )
 
 
 class BudgetSection(_Model):
