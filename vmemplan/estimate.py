@@ -26,7 +26,7 @@ from vmemplan.kernel.dax_device import (
 from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
-from vmemplan.kernel.versions import KernelProfile
+from vmemplan.kernel.versions import KernelProfile, require_zone_device
 from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
 
 # Init-time calibration: the seed's 128 GiB namespace took ~268-358 ms for 33,554,432
@@ -290,6 +290,7 @@ class Prepared:
 def prepare(req: EstimateRequest) -> Prepared:
     """Validate ``req`` as the kernel would and build its pgmap."""
     arch = req.arch
+    require_zone_device(req.kernel)
     s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
     if not 32 <= s <= 1024 or s % 8:
         raise InputError("--struct-page-size", f"{s}: expected a multiple of 8 from 32 to 1024")
@@ -302,7 +303,7 @@ def prepare(req: EstimateRequest) -> Prepared:
     _check_boot_ram(req, pgmap, option)
     optimized = vmemmap_can_optimize(arch, req.kernel, s, pgmap)
     cv = nr_vmemmap_pages_per_compound(arch, s, pgmap.vmemmap_shift)
-    notes: list[str] = []
+    notes: list[str] = list(req.kernel.notes_for(arch))
     if optimized:
         if cv < req.kernel.dedup_keep:
             raise GeometryError(

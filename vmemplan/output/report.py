@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
 from vmemplan.estimate import Estimate, EstimateRequest, Figures
+from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
@@ -70,6 +71,26 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
     }
 
 
+def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
+    """The kernel switches in effect on ``arch``, and where each came from."""
+    rel = k.release
+    return {
+        "version": k.label,
+        "compound_devmap": k.compound_devmap,
+        "optimize_rule": k.optimize_rule,
+        "counters": k.counters,
+        "early_init_fix": k.early_init_fix,
+        "dedup_keep": k.dedup_keep,
+        "arm64_subsection_basepages": k.arm64_subsection_basepages,
+        "release": (rel.text or rel.label) if rel is not None else k.label,
+        "sublevel": rel.sublevel if rel is not None else None,
+        "distribution_suffix": (rel.extra or None) if rel is not None else None,
+        "switches": {
+            name: {"value": value, "source": source} for name, value, source in k.switches(arch)
+        },
+    }
+
+
 def estimate_doc(est: Estimate) -> Doc:
     """The ``estimate --json`` document of one estimate."""
     req, arch, k = est.request, est.request.arch, est.request.kernel
@@ -99,15 +120,7 @@ def estimate_doc(est: Estimate) -> Doc:
             "struct_page_size": est.struct_page_size,
             "paging_levels": len(arch.levels) + 1,
             "max_physmem_bits": arch.max_physmem_bits,
-            "kernel": {
-                "version": k.label,
-                "compound_devmap": k.compound_devmap,
-                "optimize_rule": k.optimize_rule,
-                "counters": k.counters,
-                "early_init_fix": k.early_init_fix,
-                "dedup_keep": k.dedup_keep,
-                "arm64_subsection_basepages": k.arm64_subsection_basepages,
-            },
+            "kernel": kernel_doc(k, arch),
             "mode": pgmap.mode,
             "map": None if est.kind == "dax-ranges" else req.map,
             "align_bytes": est.align,
