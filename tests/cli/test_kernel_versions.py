@@ -187,3 +187,18 @@ def test_compare_labels_stable_kernels_side_by_side() -> None:
     )
     CompareDoc.model_validate(doc)
     assert doc["input"]["kernels"] == ["6.12.19", "6.12.20"]
+
+
+def test_compare_and_plan_carry_kernel_notes_and_switches() -> None:
+    args = ("--size", "64G", "--kernel", "5.14.0-427.el9.x86_64")
+    for command in ("compare", "plan"):
+        doc = run_json(command, *args, "--kernel-switch", "compound_devmap=y")
+        details = doc["input"]["kernel_details"]
+        assert [d["release"] for d in details] == ["5.14.0-427.el9.x86_64"]
+        assert details[0]["switches"]["compound_devmap"] == {"value": True, "source": "override"}
+        assert any("distribution kernel" in n for n in doc["input"]["kernel_notes"])
+        text = run(command, *args, "--color", "never")
+        assert text.exit_code == 0, text.stderr
+        assert "note: 5.14.0-427.el9.x86_64 is a distribution kernel" in " ".join(
+            text.stdout.split()
+        )

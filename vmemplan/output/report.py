@@ -241,6 +241,9 @@ def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
         "start_bytes": req.start,
         "system_ram": _ranges(req.system_ram),
         "struct_page_size": req.struct_page_size or req.arch.struct_page_size,
+        "kernel_details": [kernel_doc(k, req.arch) for k in kernels],
+        # what resolving each --kernel assumed (distribution suffix, stable backports)
+        "kernel_notes": list(dict.fromkeys(n for k in kernels for n in k.notes_for(req.arch))),
     }
 
 

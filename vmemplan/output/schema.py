@@ -253,6 +253,8 @@ class CompareInputDoc(_Model):
     start_bytes: int
     system_ram: list[ByteRange]
     struct_page_size: int
+    kernel_details: list[KernelInput]
+    kernel_notes: list[str]
 
 
 class CompareDoc(_Model):
