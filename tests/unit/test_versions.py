@@ -242,3 +242,16 @@ def test_zone_device_off_is_refused() -> None:
     require_zone_device(profile("6.12"))
     with pytest.raises(InputError, match="CONFIG_ZONE_DEVICE"):
         require_zone_device(with_switches(profile("6.12"), {"zone_device": False}))
+
+
+def test_distribution_note_lists_only_the_rules_left_to_the_table() -> None:
+    p = profile("6.12.118-1-arm64")
+    (x86_note,) = [n for n in p.notes_for(X86) if "distribution kernel" in n]
+    (arm_note,) = [n for n in p.notes_for(ARM64) if "distribution kernel" in n]
+    # the arm64 partial-section rule is named only where it applies
+    assert "arm64_subsection_basepages=y" in arm_note
+    assert "arm64_subsection_basepages" not in x86_note
+    over = with_switches(p, {"counters": "exact"})
+    (over_note,) = [n for n in over.notes_for(X86) if "distribution kernel" in n]
+    assert "counters=nominal" in x86_note
+    assert "counters" not in over_note  # overridden: no longer an assumption

@@ -279,6 +279,9 @@ _TRUE, _FALSE = ("y", "yes", "true", "on", "1"), ("n", "no", "false", "off", "0"
 
 SwitchSource = Literal["version table", "override"]
 
+# KernelNote.switch of the distribution-kernel note, whose text notes_for() builds.
+DISTRIBUTION_NOTE = "(distribution)"
+
 
 @dataclass(frozen=True)
 class KernelNote:
@@ -375,10 +378,34 @@ class KernelProfile:
         """The resolution notes that matter on ``arch``."""
         out = []
         for note in self.notes:
-            if note.switch == "arm64_subsection_basepages" and arch.populate != "arm64-4k":
+            if note.switch == DISTRIBUTION_NOTE:
+                out.append(self._distribution_note(arch))
+            elif note.switch == "arm64_subsection_basepages" and arch.populate != "arm64-4k":
                 continue
-            out.append(note.text)
+            else:
+                out.append(note.text)
         return tuple(out)
+
+    def _distribution_note(self, arch: ArchProfile) -> str:
+        """Which upstream rules a distribution kernel was given: those not overridden."""
+        rel = self.release
+        assert rel is not None
+        names = [
+            n
+            for n in SWITCH_NAMES
+            if n not in ("zone_device", "arch_want_optimize_dax_vmemmap")
+            and (n != "arm64_subsection_basepages" or arch.populate == "arm64-4k")
+        ]
+        values = {name: value for name, value, _ in self.switches(arch)}
+        assumed = [f"{n}={_format_value(values[n])}" for n in names if self.source(n) != "override"]
+        head = f"{rel.text} is a distribution kernel ({rel.extra!r} after the upstream version)"
+        if not assumed:
+            return f"{head}: every upstream rule was overridden"
+        return (
+            f"{head}: the upstream rules of {rel.label} were assumed ({', '.join(assumed)}); "
+            "distributions backport fixes and features, so set what yours carries with "
+            "--kernel-switch NAME=VALUE"
+        )
 
 
 def kernel_profile(version: tuple[int, int] | KernelRelease) -> KernelProfile:
@@ -414,11 +441,11 @@ def kernel_profile(version: tuple[int, int] | KernelRelease) -> KernelProfile:
         ),
         release=rel,
     )
-    notes.extend(_release_notes(rel, profile))
+    notes.extend(_release_notes(rel))
     return replace(profile, notes=tuple(notes))
 
 
-def _release_notes(rel: KernelRelease, profile: KernelProfile) -> list[KernelNote]:
+def _release_notes(rel: KernelRelease) -> list[KernelNote]:
     """Notes on what the release string itself leaves open (rc, distribution suffix)."""
     out: list[KernelNote] = []
     series = f"{rel.major}.{rel.minor}"
@@ -427,24 +454,8 @@ def _release_notes(rel: KernelRelease, profile: KernelProfile) -> list[KernelNot
             KernelNote(f"{rel.label} is a release candidate: the rules of {series} were assumed")
         )
     if rel.extra:
-        rules = ", ".join(
-            f"{name}={_format_value(value)}"
-            for name, value in (
-                ("compound_devmap", profile.compound_devmap),
-                ("optimize_rule", profile.optimize_rule),
-                ("counters", profile.counters),
-                ("early_init_fix", profile.early_init_fix),
-                ("arm64_subsection_basepages", profile.arm64_subsection_basepages),
-            )
-        )
-        out.append(
-            KernelNote(
-                f"{rel.text} is a distribution kernel ({rel.extra!r} after the upstream "
-                f"version): the upstream rules of {rel.label} were assumed ({rules}); "
-                "distributions backport fixes and features, so set what yours carries with "
-                "--kernel-switch NAME=VALUE"
-            )
-        )
+        # the text names the switches left to the table: built per arch by notes_for()
+        out.append(KernelNote("", DISTRIBUTION_NOTE))
         if not rel.sublevel:
             out.append(
                 KernelNote(
