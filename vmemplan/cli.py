@@ -775,7 +775,13 @@ def _check_summary(r: Any) -> str:
 )
 @click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
 @click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
-@click.option("--kernel", default="6.12", show_default=True, metavar="X.Y", help="Kernel version.")
+@click.option(
+    "--kernel",
+    default="6.12",
+    show_default=True,
+    metavar="X.Y[.Z]|UNAME",
+    help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
+)
 @click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
 @OUTPUT_OPTIONS
 def hugetlb_cmd(**opts: Any) -> None:
