@@ -23,7 +23,7 @@ from vmemplan.estimate import (
     prepare,
 )
 from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
-from vmemplan.kernel.versions import kernel_profile, parse_kernel_version, with_overrides
+from vmemplan.kernel.versions import kernel_profile, parse_kernel_release, with_overrides
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
 from vmemplan.sources.config import BudgetSection, ConfigFile, NamespaceEntry
 from vmemplan.sources.config import Limit as ConfigLimit
@@ -90,7 +90,7 @@ def base_request(cfg: ConfigFile) -> EstimateRequest:
     host = cfg.host
     arch = get_arch(host.arch or "x86_64", "host.arch")
     kernel = with_overrides(
-        kernel_profile(parse_kernel_version(host.kernel or "6.12", "host.kernel")),
+        kernel_profile(parse_kernel_release(host.kernel or "6.12", "host.kernel")),
         counters=host.counters,
         early_init_fix=host.early_init_fix,
         dedup_keep=host.dedup_keep,

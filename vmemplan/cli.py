@@ -32,12 +32,15 @@ from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.kernel.versions import (
     COUNTER_CHOICES,
-    CounterSemantics,
+    SWITCH_NAMES,
     KernelProfile,
+    SwitchValue,
     kernel_profile,
     known_versions,
-    parse_kernel_version,
-    with_overrides,
+    parse_kernel_release,
+    parse_kernel_switch,
+    require_zone_device,
+    with_switches,
 )
 from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.plan import Choice, Grid, Row, compare, plan
@@ -188,23 +191,15 @@ def build_request(
     ns_per_page: str | None,
     linear_map: str | None = None,
     no_gbpages: bool = False,
+    kernel_switch: tuple[str, ...] = (),
 ) -> EstimateRequest:
     """Turn raw option strings into an EstimateRequest; every error names its option."""
     profile = get_arch(arch)
-    kprofile = kernel_profile(parse_kernel_version(kernel))
-    counter_sem: CounterSemantics | None = None
-    if counters is not None:
-        if counters not in COUNTER_CHOICES:
-            raise InputError("--counters", f"{counters!r}: expected none, nominal or exact")
-        counter_sem = counters
-    keep = None
-    if dedup_keep is not None:
-        keep = _parse_int(dedup_keep, "--dedup-keep")
-        if keep not in (1, 2):
-            raise InputError("--dedup-keep", f"{dedup_keep}: expected 1 or 2")
-    kprofile = with_overrides(
-        kprofile, counters=counter_sem, early_init_fix=early_init_fix, dedup_keep=keep
+    kprofile = with_switches(
+        kernel_profile(parse_kernel_release(kernel)),
+        _kernel_switches(counters, early_init_fix, dedup_keep, kernel_switch),
     )
+    require_zone_device(kprofile)
     fields: dict[str, Any] = {
         "arch": profile,
         "kernel": kprofile,
@@ -242,6 +237,43 @@ def build_request(
     if no_gbpages:
         fields["gbpages"] = False
     return EstimateRequest(**fields)
+
+
+def _kernel_switches(
+    counters: str | None,
+    early_init_fix: bool | None,
+    dedup_keep: str | None,
+    kernel_switch: tuple[str, ...],
+) -> dict[str, SwitchValue]:
+    """The switch overrides of --counters, --early-init-fix, --dedup-keep and --kernel-switch.
+
+    Giving one switch two different values (``--counters exact --kernel-switch
+    counters=nominal``) is an input error, not a silent last-one-wins.
+    """
+    switches: dict[str, SwitchValue] = {}
+    given: dict[str, str] = {}
+
+    def put(name: str, value: SwitchValue, option: str, text: str) -> None:
+        if name in switches and switches[name] != value:
+            raise InputError(option, f"{text}: conflicts with {given[name]}")
+        switches[name], given[name] = value, text
+
+    if counters is not None:
+        if counters not in COUNTER_CHOICES:
+            raise InputError("--counters", f"{counters!r}: expected none, nominal or exact")
+        put("counters", counters, "--counters", f"--counters {counters}")
+    if early_init_fix is not None:
+        flag = "--early-init-fix" if early_init_fix else "--no-early-init-fix"
+        put("early_init_fix", early_init_fix, flag, flag)
+    if dedup_keep is not None:
+        keep = _parse_int(dedup_keep, "--dedup-keep")
+        if keep not in (1, 2):
+            raise InputError("--dedup-keep", f"{dedup_keep}: expected 1 or 2")
+        put("dedup_keep", keep, "--dedup-keep", f"--dedup-keep {dedup_keep}")
+    for text in kernel_switch:
+        name, value = parse_kernel_switch(text)
+        put(name, value, "--kernel-switch", f"--kernel-switch {text}")
+    return switches
 
 
 _ARCH_HELP = ", ".join(ARCHES)
@@ -300,7 +332,10 @@ MODE_OPTION = click.option(
 
 def _machine_options(*, many_kernels: bool = False) -> Decorator:
     """Options that describe the machine rather than one namespace."""
-    kernel_help = "Kernel version whose behaviour to model."
+    kernel_help = (
+        "Kernel whose behaviour to model: X.Y, a stable X.Y.Z, or a full `uname -r` "
+        "(a distribution suffix gets a note naming the upstream rules assumed)."
+    )
     if many_kernels:
         kernel_help += " Repeat to compare kernels side by side."
     return _options(
@@ -326,9 +361,18 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             multiple=many_kernels,
             default=("6.12",) if many_kernels else "6.12",
             show_default=True,
-            metavar="X.Y",
+            metavar="X.Y[.Z]|UNAME",
             shell_complete=COMPLETE_KERNEL,
             help=kernel_help,
+        ),
+        click.option(
+            "--kernel-switch",
+            multiple=True,
+            metavar="NAME=VALUE",
+            help="Override one behaviour switch of the version table (repeatable), for "
+            "kernels with backports or built without a feature: "
+            + ", ".join(SWITCH_NAMES)
+            + " (y/n; optimize_rule and counters by name; dedup_keep 1 or 2).",
         ),
         click.option(
             "--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64)."
@@ -818,9 +862,9 @@ def _check_summary(r: Any) -> str:
     "--kernel",
     default="6.12",
     show_default=True,
-    metavar="X.Y",
+    metavar="X.Y[.Z]|UNAME",
     shell_complete=COMPLETE_KERNEL,
-    help="Kernel version.",
+    help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
 )
 @click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
 @OUTPUT_OPTIONS

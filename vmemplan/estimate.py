@@ -27,7 +27,7 @@ from vmemplan.kernel.linear_map import DirectMapState
 from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
-from vmemplan.kernel.versions import KernelProfile
+from vmemplan.kernel.versions import KernelProfile, require_zone_device
 from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
 
 # Init-time calibration, struct pages in DRAM (map=mem, dax ranges): a 128 GiB namespace
@@ -380,6 +380,7 @@ class Prepared:
 def prepare(req: EstimateRequest) -> Prepared:
     """Validate ``req`` as the kernel would and build its pgmap."""
     arch = req.arch
+    require_zone_device(req.kernel)
     s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
     if not 32 <= s <= 1024 or s % 8:
         raise InputError("--struct-page-size", f"{s}: expected a multiple of 8 from 32 to 1024")
@@ -392,7 +393,7 @@ def prepare(req: EstimateRequest) -> Prepared:
     _check_boot_ram(req, pgmap, option)
     optimized = vmemmap_can_optimize(arch, req.kernel, s, pgmap)
     cv = nr_vmemmap_pages_per_compound(arch, s, pgmap.vmemmap_shift)
-    notes: list[str] = []
+    notes: list[str] = list(req.kernel.notes_for(arch))
     if req.memmap_on_device and req.ps_per_struct_page is None:
         lo, hi = (f"{ps / 1000:.1f}" for ps in DEFAULT_PS_PER_STRUCT_PAGE_DEV)
         notes.append(

@@ -19,7 +19,7 @@ from vmemplan.kernel.hugetlb_vmemmap import (
     hugetlb_vmemmap_refusal,
     hugetlb_vmemmap_reserve_pages,
 )
-from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_version
+from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
 from vmemplan.units import format_size_exact, parse_size
 
@@ -131,6 +131,13 @@ def hugetlb_doc(
         "assumes the pool's vmemmap is boot memory mapped with PMD leaves, one PTE table per "
         "PMD the pool spans, and that every head-page copy allocation succeeds"
     )
+    rel = kernel.release
+    if rel is not None and rel.extra:
+        notes.append(
+            f"{rel.text} is a distribution kernel ({rel.extra!r} after the upstream version):"
+            f" the upstream HugeTLB vmemmap rules of {rel.label} were assumed (the arch's HVO "
+            "Kconfig and the vmemmap pages kept per folio, by version); distributions backport"
+        )
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
@@ -171,7 +178,7 @@ def hugetlb_command(
 ) -> dict[str, object]:
     """Parse the ``vmemplan hugetlb`` options and build its document."""
     a = get_arch(arch)
-    k = kernel_profile(parse_kernel_version(kernel))
+    k = kernel_profile(parse_kernel_release(kernel))
     s = a.struct_page_size
     if struct_page_size is not None:
         s = parse_size(struct_page_size, "--struct-page-size")

@@ -102,11 +102,20 @@ def vmemmap_no_optimize_reason(
             'memory savings for compound devmaps"): no vmemmap deduplication'
         )
     if not kernel.arch_can_dedup(arch):
-        kconfig = (
-            "ARCH_WANT_OPTIMIZE_DAX_VMEMMAP"
-            if kernel.optimize_rule == "reserve_dax_gated"
-            else "ARCH_WANT_HUGETLB_PAGE_OPTIMIZE_VMEMMAP"
-        )
+        if kernel.optimize_rule == "reserve_dax_gated":
+            kconfig = "ARCH_WANT_OPTIMIZE_DAX_VMEMMAP"
+        elif kernel.version >= (6, 4):
+            # 0b376f1e0ff5 renamed the gate in v6.4; the 6.3.y/6.1.y backports of
+            # 87a7ae75d738 test the old name.
+            kconfig = "ARCH_WANT_OPTIMIZE_VMEMMAP"
+        else:
+            kconfig = "ARCH_WANT_HUGETLB_PAGE_OPTIMIZE_VMEMMAP"
+        if kernel.arch_dedup is False:
+            return (
+                f"kernel built without {kconfig} (--kernel-switch "
+                "arch_want_optimize_dax_vmemmap=n): vmemmap_can_optimize() is false, no "
+                "vmemmap deduplication"
+            )
         return f"{arch.name} on {kernel.label} does not select {kconfig}: no vmemmap deduplication"
     if pgmap.altmap is not None:
         return "map=dev (altmap): no vmemmap deduplication (vmemmap_can_optimize)"

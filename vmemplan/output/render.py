@@ -330,6 +330,12 @@ def render_compare(console: Console, doc: Doc) -> None:
                 f" {r['refused']}",
                 highlight=False,
             )
+    _print_kernel_notes(console, inp)
+
+
+def _print_kernel_notes(console: Console, inp: Doc) -> None:
+    for note in inp.get("kernel_notes", ()):
+        console.print(f"note: {note}", highlight=False)
 
 
 def render_plan(console: Console, doc: Doc) -> None:
@@ -353,6 +359,7 @@ def render_plan(console: Console, doc: Doc) -> None:
         console.print("no configuration meets every budget", highlight=False)
     else:
         console.print(f"recommended: {doc['ndctl_command']}", highlight=False)
+    _print_kernel_notes(console, inp)
 
 
 def render_machine(console: Console, doc: Doc) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit
 from vmemplan.estimate import Estimate, EstimateRequest, Figures, resolve_linear_map
+from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
@@ -82,6 +83,26 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
     }
 
 
+def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
+    """The kernel switches in effect on ``arch``, and where each came from."""
+    rel = k.release
+    return {
+        "version": k.label,
+        "compound_devmap": k.compound_devmap,
+        "optimize_rule": k.optimize_rule,
+        "counters": k.counters,
+        "early_init_fix": k.early_init_fix,
+        "dedup_keep": k.dedup_keep,
+        "arm64_subsection_basepages": k.arm64_subsection_basepages,
+        "release": (rel.text or rel.label) if rel is not None else k.label,
+        "sublevel": rel.sublevel if rel is not None else None,
+        "distribution_suffix": (rel.extra or None) if rel is not None else None,
+        "switches": {
+            name: {"value": value, "source": source} for name, value, source in k.switches(arch)
+        },
+    }
+
+
 def estimate_doc(est: Estimate) -> Doc:
     """The ``estimate --json`` document of one estimate."""
     req, arch, k = est.request, est.request.arch, est.request.kernel
@@ -112,15 +133,7 @@ def estimate_doc(est: Estimate) -> Doc:
             "struct_page_size": est.struct_page_size,
             "paging_levels": len(arch.levels) + 1,
             "max_physmem_bits": arch.max_physmem_bits,
-            "kernel": {
-                "version": k.label,
-                "compound_devmap": k.compound_devmap,
-                "optimize_rule": k.optimize_rule,
-                "counters": k.counters,
-                "early_init_fix": k.early_init_fix,
-                "dedup_keep": k.dedup_keep,
-                "arm64_subsection_basepages": k.arm64_subsection_basepages,
-            },
+            "kernel": kernel_doc(k, arch),
             "linear_map": None if linear is None else linear[0],
             "gbpages": None if linear is None or arch.populate != "x86" else linear[1],
             "mode": pgmap.mode,
@@ -244,6 +257,9 @@ def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
         "start_bytes": req.start,
         "system_ram": _ranges(req.system_ram),
         "struct_page_size": req.struct_page_size or req.arch.struct_page_size,
+        "kernel_details": [kernel_doc(k, req.arch) for k in kernels],
+        # what resolving each --kernel assumed (distribution suffix, stable backports)
+        "kernel_notes": list(dict.fromkeys(n for k in kernels for n in k.notes_for(req.arch))),
     }
 
 

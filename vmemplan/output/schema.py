@@ -28,6 +28,13 @@ class ByteRange(_Model):
     end_bytes: int
 
 
+class KernelSwitch(_Model):
+    """One behaviour switch in effect, and whether the version table or an override set it."""
+
+    value: bool | int | str
+    source: Literal["version table", "override"]
+
+
 class KernelInput(_Model):
     """The kernel behaviour switches the estimate used."""
 
@@ -38,6 +45,10 @@ class KernelInput(_Model):
     early_init_fix: bool
     dedup_keep: int
     arm64_subsection_basepages: bool
+    release: str
+    sublevel: int | None
+    distribution_suffix: str | None
+    switches: dict[str, KernelSwitch]
 
 
 class InputDoc(_Model):
@@ -260,6 +271,8 @@ class CompareInputDoc(_Model):
     start_bytes: int
     system_ram: list[ByteRange]
     struct_page_size: int
+    kernel_details: list[KernelInput]
+    kernel_notes: list[str]
 
 
 class CompareDoc(_Model):
