@@ -34,7 +34,13 @@ from vmemplan.kernel.versions import (
 from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.plan import Choice, Grid, Row, compare, plan
 from vmemplan.sizing import raw_size_for_usable
-from vmemplan.units import parse_duration_ns, parse_ns_per_page, parse_range, parse_size
+from vmemplan.units import (
+    parse_duration_ns,
+    parse_ns_per_page,
+    parse_range,
+    parse_size,
+    parse_size_spelled,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -173,16 +179,20 @@ def build_request(
         "mode": _parse_mode(mode),
     }
     if size is not None:
-        fields["size"] = parse_size(size, "--size")
+        fields["size"] = parse_size_spelled(size, "--size")
         if fields["size"] == 0:
             raise InputError("--size", f"{size!r}: must not be zero")
     if start is not None:
-        fields["start"] = parse_size(start, "--start")
+        fields["start"] = parse_size_spelled(start, "--start")
     if align is not None:
-        fields["align"] = parse_size(align, "--align")
+        fields["align"] = parse_size_spelled(align, "--align")
     if vmemmap_shift is not None:
         fields["vmemmap_shift"] = _parse_int(vmemmap_shift, "--vmemmap-shift")
     if dax_ranges:
+        if start is not None:
+            raise InputError(
+                "--start", f"{start}: not with --dax-range (the ranges give the addresses)"
+            )
         fields["dax_ranges"] = tuple(parse_range(r, "--dax-range") for r in dax_ranges)
     if system_ram:
         if any(r.strip().lower() == "none" for r in system_ram):
@@ -259,7 +269,8 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             "--system-ram",
             multiple=True,
             metavar="RANGE",
-            help="Boot System RAM range (START-END inclusive, or START+SIZE); repeatable; "
+            help="Boot System RAM range (START-END inclusive, START..END exclusive, or "
+            "START+SIZE); repeatable; "
             "'none' for no boot RAM. Default: 0+64G. Its sections reuse their boot memmap and "
             "it owns page tables.",
         ),
@@ -359,8 +370,9 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     "dax_ranges",
     multiple=True,
     metavar="RANGE",
-    help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; "
-    "repeatable. Replaces --size/--start; never has an altmap.",
+    help="A dynamic dax device range (hmem/CXL): START-END (END inclusive), START..END "
+    "(END exclusive: 512G..4T) or START+SIZE; repeatable. Replaces --size/--start; never "
+    "has an altmap.",
 )
 @click.option(
     "--from-ndctl",
@@ -424,13 +436,17 @@ def discover_estimates(
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
 
     entries = None
+    ram_from_iomem = False
     if iomem_path is not None:
         entries = parse_iomem(read_input(iomem_path, "--iomem"), iomem_path)
         if not opts["system_ram"]:
             opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in system_ram(entries))
+            ram_from_iomem = True
             if not opts["system_ram"]:
                 opts["system_ram"] = ("none",)
     base = build_request(**opts)
+    if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
+        base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None

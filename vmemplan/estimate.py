@@ -27,7 +27,16 @@ from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
 from vmemplan.kernel.versions import KernelProfile
-from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
+from vmemplan.units import (
+    SpelledRange,
+    align_down,
+    align_up,
+    div_round_up,
+    format_as_given,
+    format_range,
+    format_size_exact,
+    is_power_of_2,
+)
 
 # Init-time calibration: the seed's 128 GiB namespace took ~268-358 ms for 33,554,432
 # struct pages (Joao Martins, v9 cover letter): 8.0 - 10.7 ns per struct page.
@@ -129,24 +138,20 @@ class Estimate:
 
 def _check_align(arch: ArchProfile, align: int, option: str) -> None:
     if not is_power_of_2(align):
-        raise InputError(option, f"{format_size_exact(align)} is not a power of two")
+        raise InputError(option, f"{format_as_given(align)} is not a power of two")
     if align not in arch.dax_alignments:
         known = ", ".join(format_size_exact(a) for a in arch.dax_alignments)
         raise InputError(
             option,
-            f"{format_size_exact(align)} is not supported on {arch.name} (supported: {known})",
+            f"{format_as_given(align)} is not supported on {arch.name} (supported: {known})",
         )
 
 
 def _check_ranges_disjoint(ranges: list[tuple[int, int]], option: str) -> None:
     ordered = sorted(ranges)
-    for (a0, a1), (b0, b1) in itertools.pairwise(ordered):
-        if b0 < a1:
-            raise InputError(
-                option,
-                f"ranges {format_size_exact(a0)}+{format_size_exact(a1 - a0)} and "
-                f"{format_size_exact(b0)}+{format_size_exact(b1 - b0)} overlap",
-            )
+    for a, b in itertools.pairwise(ordered):
+        if b[0] < a[1]:
+            raise InputError(option, f"ranges {format_range(a)} and {format_range(b)} overlap")
 
 
 def _resolve_align(req: EstimateRequest) -> int:
@@ -181,11 +186,12 @@ def _build_pgmap(
             raise InputError("--mode", f"{req.mode}: dax ranges are device-dax (use --mode devdax)")
         _check_ranges_disjoint(list(req.dax_ranges), "--dax-range")
         step = max(align, SUBSECTION_SIZE)
-        for lo, hi in req.dax_ranges:
+        for r in req.dax_ranges:
+            lo, hi = r
             if lo % step or hi % step:
                 raise GeometryError(
                     "--dax-range",
-                    f"{format_size_exact(lo)}+{format_size_exact(hi - lo)} is not aligned to "
+                    f"{format_range(r)} is not aligned to "
                     f"{format_size_exact(step)} (device align and 2M subsection, check_pfn_span); "
                     f"nearest: {format_size_exact(align_down(lo, step))}+"
                     f"{format_size_exact(max(step, align_down(hi, step) - align_down(lo, step)))}",
@@ -193,7 +199,7 @@ def _build_pgmap(
             if hi > limit:
                 raise InputError(
                     "--dax-range",
-                    f"{format_size_exact(lo)}+{format_size_exact(hi - lo)} ends above "
+                    f"{format_range(r)} ends above "
                     f"2^{arch.max_physmem_bits} (MAX_PHYSMEM_BITS on {arch.name})",
                 )
         ranges = tuple((lo // p, hi // p) for lo, hi in req.dax_ranges)
@@ -205,7 +211,7 @@ def _build_pgmap(
     if req.start + req.size > limit:
         raise InputError(
             "--size",
-            f"{format_size_exact(req.start)}+{format_size_exact(req.size)} ends above "
+            f"{format_as_given(req.start)}+{format_as_given(req.size)} ends above "
             f"2^{arch.max_physmem_bits} (MAX_PHYSMEM_BITS on {arch.name})",
         )
     layout = nd_pfn_init(
@@ -222,11 +228,11 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
     """pagemap_range() refuses a range that intersects System RAM; subsections are per owner."""
     arch = req.arch
     _check_ranges_disjoint(list(req.system_ram), "--system-ram")
-    for lo, hi in req.system_ram:
+    for ram in req.system_ram:
+        lo, hi = ram
+        shown = ram.text if isinstance(ram, SpelledRange) else f"{lo:#x}-{hi - 1:#x}"
         if hi > 1 << arch.max_physmem_bits:
-            raise InputError(
-                "--system-ram", f"{format_size_exact(lo)}-... ends above MAX_PHYSMEM_BITS"
-            )
+            raise InputError("--system-ram", f"{shown} ends above MAX_PHYSMEM_BITS")
         slo, shi = subsection_span(arch, lo, hi)
         for r0, r1 in pgmap.ranges:
             d0, d1 = r0 * arch.page_size, r1 * arch.page_size
@@ -235,7 +241,7 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
                     option,
                     f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)} shares a subsection "
                     "with "
-                    f"System RAM {lo:#x}-{hi - 1:#x} (pagemap_range() refuses it; the default "
+                    f"System RAM {shown} (pagemap_range() refuses it; the default "
                     f"--system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
                 )
 

@@ -81,8 +81,11 @@ def _geometry_table(doc: Doc) -> Table:
         )
         geo.add_row("usable size", f"{format_iec(ns['usable_bytes'])} ({ns['usable_bytes']:,})")
         geo.add_row("npfns", format_count(ns["npfns"]))
+    given = {(r["start_bytes"], r["end_bytes"]): r.get("as_given") for r in inp["dax_ranges"]}
     for r in pg["ranges"]:
-        geo.add_row("pgmap range", f"{r['start_bytes']:#x}-{r['end_bytes'] - 1:#x}")
+        span = f"{r['start_bytes']:#x}-{r['end_bytes'] - 1:#x}"
+        typed = given.get((r["start_bytes"], r["end_bytes"]))
+        geo.add_row("pgmap range", f"{typed} ({span})" if typed and typed != span else span)
     if pg["altmap"] is not None:
         a = pg["altmap"]
         geo.add_row(

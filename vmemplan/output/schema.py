@@ -28,6 +28,13 @@ class ByteRange(_Model):
     end_bytes: int
 
 
+class GivenRange(ByteRange):
+    """A range the user gave, with its spelling (``START-END``, ``START..END`` or
+    ``START+SIZE``) so output can print it the way it was typed."""
+
+    as_given: str
+
+
 class KernelInput(_Model):
     """The kernel behaviour switches the estimate used."""
 
@@ -56,8 +63,8 @@ class InputDoc(_Model):
     vmemmap_shift: int
     start_bytes: int | None
     size_bytes: int | None
-    dax_ranges: list[ByteRange]
-    system_ram: list[ByteRange]
+    dax_ranges: list[GivenRange | ByteRange]
+    system_ram: list[GivenRange | ByteRange]
     ps_per_struct_page_low: int
     ps_per_struct_page_high: int
     assumptions: list[str]
@@ -240,7 +247,7 @@ class CompareInputDoc(_Model):
     kernels: list[str]
     size_bytes: int | None
     start_bytes: int
-    system_ram: list[ByteRange]
+    system_ram: list[GivenRange | ByteRange]
     struct_page_size: int
 
 
