@@ -378,13 +378,16 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     "--from-ndctl",
     metavar="FILE",
     help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
-    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes.",
+    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes. "
+    "--align/--map/--mode, when given, override the dump's values (a note says which); "
+    "with --iomem, namespaces are placed in its Persistent Memory ranges.",
 )
 @click.option(
     "--iomem",
     metavar="FILE",
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
-    "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
+    "ranges (with --align/--map/--mode), dax devices (Soft Reserved, CXL) and kmem System "
+    "RAM are estimated, unless --from-ndctl is given.",
 )
 @_machine_options()
 @OUTPUT_OPTIONS
@@ -402,7 +405,16 @@ def estimate_cmd(**opts: Any) -> None:
         return
     if opts["size"] is not None or opts["dax_ranges"]:
         raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
-    doc = discover_machine(opts, ndctl_path, iomem_path)
+    if ndctl_path is not None and opts["vmemmap_shift"] is not None:
+        raise InputError("--vmemmap-shift", "not with --from-ndctl: give --align to override")
+    if ndctl_path is None and opts["start"] is not None:
+        raise InputError("--start", f"{opts['start']}: not with --iomem: it gives the addresses")
+    ctx = click.get_current_context()
+    typed = {
+        name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
+        for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
+    }
+    doc = discover_machine(opts, ndctl_path, iomem_path, typed)
     _emit(doc, as_json, color, "render_machine")
 
 
@@ -420,18 +432,33 @@ def read_input(path: str, option: str) -> str:
 
 
 def discover_machine(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    estimates, source = discover_estimates(opts, ndctl_path, iomem_path)
+    estimates, source = discover_estimates(opts, ndctl_path, iomem_path, typed)
     return machine_doc(estimates, source)
 
 
 def discover_estimates(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    from vmemplan.sources.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump.
+
+    ``typed`` says which of --align/--map/--mode the user gave: those override the dump.
+    """
+    from vmemplan.sources.discover import (  # noqa: PLC0415
+        Given,
+        found_doc,
+        from_iomem,
+        from_ndctl,
+        pmem_namespaces,
+    )
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
 
@@ -444,6 +471,7 @@ def discover_estimates(
             ram_from_iomem = True
             if not opts["system_ram"]:
                 opts["system_ram"] = ("none",)
+    given = Given(**(typed or {}))
     base = build_request(**opts)
     if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
         base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
@@ -453,18 +481,24 @@ def discover_estimates(
         if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
-        found = from_ndctl(devices, base, start)
+        found = from_ndctl(devices, base, start, given=given, iomem=entries)
         kind, path = "ndctl", ndctl_path
     else:
         assert entries is not None
-        found = from_iomem(entries, base)
+        found = from_iomem(entries, base, given)
         kind, path = "iomem", str(iomem_path)
     if not found.requests:
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
     estimates = estimate_many(found.requests)
-    return estimates, {"kind": kind, "path": path, "inferred": found.inferred}
+    source = {
+        "kind": kind,
+        "path": path,
+        "inferred": found.inferred,
+        "found": [found_doc(f) for f in found.found],
+    }
+    return estimates, source
 
 
 def _machine_request(
