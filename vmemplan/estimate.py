@@ -33,6 +33,7 @@ from vmemplan.units import (
     align_up,
     div_round_up,
     format_as_given,
+    format_like,
     format_range,
     format_size_exact,
     is_power_of_2,
@@ -237,9 +238,16 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
         for r0, r1 in pgmap.ranges:
             d0, d1 = r0 * arch.page_size, r1 * arch.page_size
             if d0 < shi and slo < d1:
+                given = next((r for r in req.dax_ranges if tuple(r) == (d0, d1)), None)
+                if given is not None:
+                    what = format_range(given)
+                elif not req.dax_ranges and d0 == req.start:
+                    what = f"the namespace at {format_as_given(req.start)}"
+                else:
+                    what = f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)}"
                 raise GeometryError(
                     option,
-                    f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)} shares a subsection "
+                    f"{what} shares a subsection "
                     "with "
                     f"System RAM {shown} (pagemap_range() refuses it; the default "
                     f"--system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
@@ -255,13 +263,17 @@ def _check_compound_alignment(req: EstimateRequest, pgmap: DevPagemap, option: s
         if r0 % need:
             at = need * arch.page_size
             start = r0 * arch.page_size
+            # echo the user's spelling: their --start, or the dax range that starts here
+            like = req.start if start == req.start and not req.dax_ranges else start
+            given = next((r for r in req.dax_ranges if r[0] == start), None)
+            shown = f"{format_range(given)}: its start" if given else format_as_given(like)
             raise GeometryError(
                 option,
-                f"{format_size_exact(start)} is not aligned to {format_size_exact(at)}: with "
+                f"{shown} is not aligned to {format_size_exact(at)}: with "
                 f"{format_size_exact(nr * arch.page_size)} compound pages the kernel would alias "
                 f"a compound head onto a shared tail vmemmap page; nearest valid start: "
-                f"{format_size_exact(align_down(start, at))} or "
-                f"{format_size_exact(align_up(start, at))}",
+                f"{format_like(align_down(start, at), like)} or "
+                f"{format_like(align_up(start, at), like)}",
             )
 
 

@@ -4,6 +4,7 @@ spelling of a value the user did not type."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -88,6 +89,22 @@ def test_system_ram_takes_the_exclusive_spelling() -> None:
             ["0x1043fffffff", "0x0-"],
         ),
         (("--dax-range", "512G..4T", "--start", "1G"), ["--start: 1G: not with --dax-range"], []),
+        # the compound-alignment check and the boot RAM check name the typed start/range
+        (
+            ("--start", "0x1002000000", "--size", "64G", "--align", "1G"),
+            ["--start: 0x1002000000 is not aligned to 128M", "0x1000000000 or 0x1008000000"],
+            ["65568M", "65664M"],
+        ),
+        (
+            ("--start", "0x1000000000", "--size", "64G", "--system-ram", "0..0x1000100000"),
+            ["the namespace at 0x1000000000 shares a subsection", "System RAM 0..0x1000100000"],
+            ["64G+"],
+        ),
+        (
+            ("--dax-range", "64G..65G", "--system-ram", "0..0x1000100000"),
+            ["--dax-range: 64G..65G shares a subsection"],
+            ["64G+1G"],
+        ),
     ],
 )
 def test_range_and_address_errors_echo_the_input(
@@ -100,3 +117,22 @@ def test_range_and_address_errors_echo_the_input(
         assert fragment in result.stderr
     for fragment in absent:
         assert fragment not in result.stderr
+
+
+def test_config_files_take_the_exclusive_spelling(tmp_path: Path) -> None:
+    """A config range '512G..514G' is the same as '512G+2G': check passes its budgets."""
+    texts = {}
+    for name, spelled in (("dotted", "512G..514G"), ("plus", "512G+2G")):
+        path = tmp_path / f"{name}.toml"
+        path.write_text(
+            'schema_version = 1\n[budgets]\ndram = "1%"\n[[namespaces]]\nname = "cxl0"\n'
+            f'dax_ranges = ["{spelled}"]\nalign = "1G"\n'
+        )
+        result = run("check", str(path), "--format", "json")
+        assert result.exit_code == 0, result.output
+        (ns,) = json.loads(result.stdout)["files"][0]["namespaces"]
+        texts[name] = ns
+    for ns in texts.values():
+        assert ns["input"]["dax_ranges"][0]["start_bytes"] == 512 * GiB
+        assert ns["input"]["dax_ranges"][0]["end_bytes"] == 514 * GiB
+    assert texts["dotted"]["dram_bytes"] == texts["plus"]["dram_bytes"] > 0

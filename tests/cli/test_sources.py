@@ -9,6 +9,7 @@ dataoff = ALIGN(8K, align); usable = size - dataoff - end_trunc.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -249,3 +250,20 @@ def test_mode_devdax_models_a_system_ram_device_as_device_dax() -> None:
     assert ns["input"]["align_bytes"] == GiB
     assert ns["pgmap"]["compound_pages"] == 64
     assert found(doc)["dax0.0"]["overridden"] == ["mode", "align"]
+
+
+def test_human_table_shows_system_ram() -> None:
+    result = run("estimate", "--iomem", HMEM, "--color", "never")
+    assert result.exit_code == 0
+    rows = {}
+    table = result.stdout.split("\ninferred:")[0]
+    for line in table.splitlines():
+        words = line.split()
+        if words and re.fullmatch(r"(dax|namespace)[0-9]+\.[0-9]+", words[0]):
+            rows[words[0]] = next(w for w in words if "/" in w)
+    assert rows == {
+        "dax1.0": "devdax/-/2M",
+        "dax2.0": "system-ram/-/4K",
+        "namespace0.0": "devdax/mem/2M",
+        "namespace0.1": "devdax/dev/2M",
+    }

@@ -334,11 +334,19 @@ def render_machine(console: Console, doc: Doc) -> None:
         ("init time", True),
     ):
         table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    source = doc["source"] or {}
+    system_ram = {f["label"] for f in source.get("found", []) if f["kind"] == "system-ram"}
     for ns in doc["namespaces"]:
         inp = ns["input"]
         size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
         usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        # kmem System RAM is estimated as a 4K devdax range for now: show what it is
+        mode = (
+            "system-ram"
+            if inp["label"] in system_ram and inp["align_bytes"] == inp["page_size"]
+            else inp["mode"]
+        )
+        config = f"{mode}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
             _short_iec(size),
