@@ -19,7 +19,13 @@ import click
 from vmemplan import __version__
 from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
-from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest, estimate, estimate_many
+from vmemplan.estimate import (
+    DEFAULT_PS_PER_STRUCT_PAGE,
+    EstimateRequest,
+    estimate,
+    estimate_many,
+    prepare,
+)
 from vmemplan.kernel.arch import ARCHES, get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
@@ -491,6 +497,14 @@ def discover_estimates(
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
+    dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+    for req, origin in zip(found.requests, found.origins, strict=True):
+        try:
+            prepare(req)  # a refusal names the device, not only the value
+        except InputError as e:
+            # values the dump gave are the dump's fault; typed ones keep their option
+            option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
+            raise type(e)(option, f"{origin}: {e.message}") from None
     estimates = estimate_many(found.requests)
     source = {
         "kind": kind,

@@ -267,3 +267,17 @@ def test_human_table_shows_system_ram() -> None:
         "namespace0.0": "devdax/mem/2M",
         "namespace0.1": "devdax/dev/2M",
     }
+
+
+def test_a_refused_device_is_named_with_its_line(tmp_path: Path) -> None:
+    """dax1.0 covers [66.25G, 130G): not 1G-aligned at its start, so --align 1G is refused for
+    it, and the message says which device of which file line."""
+    dump = tmp_path / "iomem"
+    dump.write_text(
+        "100000000-107fffffff : System RAM\n"
+        "1080000000-207fffffff : Soft Reserved\n"
+        "  1090000000-207fffffff : dax1.0\n"
+    )
+    err = refused("--iomem", str(dump), "--align", "1G")
+    assert err.startswith("vmemplan: error: --iomem: dax1.0 (line 3, in Soft Reserved): ")
+    assert "is not aligned to 1G" in err

@@ -417,3 +417,10 @@ def test_boot_ram_includes_system_ram_in_a_cxl_window_only() -> None:
         "    300000000-3ffffffff : System RAM\n"
     )
     assert system_ram(parse_iomem(text, "x")) == [(4 * GiB, 12 * GiB)]
+
+
+def test_dax_device_under_kmem_ram_is_system_ram_too() -> None:
+    """The kernel puts System RAM (kmem) inside daxX.Y; the other nesting means the same."""
+    text = "100000000-1ffffffff : System RAM (kmem)\n  100000000-1ffffffff : dax0.0\n"
+    (dev,) = memory_devices(parse_iomem(text, "x"))
+    assert (dev.name, dev.kind, dev.ranges) == ("dax0.0", "system-ram", ((4 * GiB, 8 * GiB),))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from vmemplan.errors import InputError
+from vmemplan.errors import InputError, InternalError
 from vmemplan.estimate import EstimateRequest
 from vmemplan.kernel.arch import SUBSECTION_SIZE
 from vmemplan.kernel.dax_device import Mode
@@ -75,6 +75,8 @@ class Discovered:
     requests: list[EstimateRequest]
     inferred: list[str]
     found: list[Found] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    """For each request, the device it models and where the dump lists it."""
 
 
 def found_doc(f: Found) -> dict[str, object]:
@@ -186,6 +188,7 @@ def from_ndctl(
     else:
         placer, dax_in_iomem = None, {}
     requests: list[EstimateRequest] = []
+    origins: list[str] = []
     inferred: list[str] = []
     found: list[Found] = []
     for dev in devices:
@@ -201,6 +204,7 @@ def from_ndctl(
         overridden: list[str] = []
         if dev.source == "daxctl" or dev.mode == "system-ram":
             req, notes, ranges = _dax_device(dev, base, given, cursor, dax_in_iomem, overridden)
+            origins.append(where)
             requests.append(req)
             inferred.extend(f"{where}: {n}" for n in notes)
             found.append(
@@ -297,6 +301,7 @@ def from_ndctl(
                     "(memmap=), whose raw size is not bound to those steps"
                 )
             )
+        origins.append(where)
         requests.append(
             replace(
                 base,
@@ -326,7 +331,7 @@ def from_ndctl(
             )
         )
         cursor = placement + raw
-    return Discovered(requests, inferred, found)
+    return Discovered(requests, inferred, found, origins)
 
 
 def _exact_alternatives(
@@ -350,7 +355,7 @@ def _exact_alternatives(
                     start=align_up(start, _placement_align(align)),
                     struct_page_size=s,
                 )
-            except InputError:
+            except (InputError, InternalError):
                 continue
             if abs(sized.usable - dev.usable_bytes) <= slack:
                 opts = [f"--align {format_size_exact(align)}"] if dev.align is None else []
@@ -534,6 +539,7 @@ def from_iomem(
     given = given or Given()
     arch = base.arch
     requests: list[EstimateRequest] = []
+    origins: list[str] = []
     inferred: list[str] = []
     found: list[Found] = []
     devices = memory_devices(entries)
@@ -551,6 +557,7 @@ def from_iomem(
                 f"{', '.join(_span(r) for r in dev.ranges)}; estimated without compound "
                 "pages, memmap in DRAM (memory blocks and memmap_on_memory not modelled)"
             )
+            origins.append(where)
             requests.append(
                 replace(
                     base,
@@ -572,6 +579,7 @@ def from_iomem(
                     else ""
                 )
             )
+            origins.append(where)
             requests.append(
                 replace(
                     base, size=None, mode="devdax", map="mem", dax_ranges=dev.ranges, label=dev.name
@@ -593,6 +601,7 @@ def from_iomem(
                     f"{where}: mode {base.mode}, map={base.map} and align from the command "
                     "line (/proc/iomem does not say)"
                 )
+            origins.append(where)
             requests.append(
                 replace(
                     base,
@@ -613,4 +622,4 @@ def from_iomem(
             "driver has claimed it); not estimated"
         )
         found.append(Found(e.name, "unclaimed", f"line {e.line}", ((e.start, e.end),), False))
-    return Discovered(requests, inferred, found)
+    return Discovered(requests, inferred, found, origins)

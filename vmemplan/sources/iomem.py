@@ -249,6 +249,10 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
     by_index: dict[int, IomemDevice] = {}
     for name, indexes in dax.items():
         kmem = [c for i in indexes for c in _subtree(entries, i) if c.name == KMEM_RAM]
+        # The kernel nests System RAM (kmem) inside the dax resource; a hand-made or
+        # reordered dump may put it outside: the dax device is system-ram either way.
+        outer = {a.line: a for i in indexes for a in chains[i] if a.name == KMEM_RAM}
+        kmem += [a for line, a in outer.items() if line not in {c.line for c in kmem}]
         claimed.update(c.line for c in kmem)
         chain = chains[indexes[0]]
         ns = next((a for a in reversed(chain) if a.name.startswith("namespace")), None)
