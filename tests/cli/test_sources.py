@@ -281,3 +281,10 @@ def test_a_refused_device_is_named_with_its_line(tmp_path: Path) -> None:
     err = refused("--iomem", str(dump), "--align", "1G")
     assert err.startswith("vmemplan: error: --iomem: dax1.0 (line 3, in Soft Reserved): ")
     assert "is not aligned to 1G" in err
+
+
+def test_ndctl_namespace_with_no_pmem_in_iomem_is_refused() -> None:
+    err = refused(
+        "--iomem", CXL, "--from-ndctl", str(DATA / "ndctl" / "example_a_list_X_devdax.json")
+    )
+    assert "namespace0.0: no Persistent Memory range of the /proc/iomem dump holds it" in err

@@ -142,10 +142,14 @@ class _Placer:
                 (p for p in persistent_memory(self.entries) if p.start <= start < p.end), None
             )
             if region is None:
+                where = (
+                    f"is left for it at {start:#x} (the ranges before are full)"
+                    if persistent_memory(self.entries)
+                    else "holds it (the dump has none)"
+                )
                 raise InputError(
                     "--from-ndctl",
-                    f"{dev.name}: no Persistent Memory range of the /proc/iomem dump is left "
-                    f"for it at {start:#x} (the ranges are full)",
+                    f"{dev.name}: no Persistent Memory range of the /proc/iomem dump {where}",
                 )
             what = "its Persistent Memory range"
         if start + raw > region.end:
