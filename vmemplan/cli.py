@@ -26,6 +26,7 @@ from vmemplan.estimate import (
     EstimateRequest,
     estimate,
     estimate_many,
+    prepare,
 )
 from vmemplan.kernel.arch import ARCHES, get_arch
 from vmemplan.kernel.dax_device import Mode
@@ -45,7 +46,13 @@ from vmemplan.kernel.versions import (
 from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
 from vmemplan.plan import Choice, Grid, Row, compare, plan
 from vmemplan.sizing import raw_size_for_usable
-from vmemplan.units import parse_duration_ns, parse_ns_per_page, parse_range, parse_size
+from vmemplan.units import (
+    parse_duration_ns,
+    parse_ns_per_page,
+    parse_range,
+    parse_size,
+    parse_size_spelled,
+)
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -207,16 +214,20 @@ def build_request(
         "mode": _parse_mode(mode),
     }
     if size is not None:
-        fields["size"] = parse_size(size, "--size")
+        fields["size"] = parse_size_spelled(size, "--size")
         if fields["size"] == 0:
             raise InputError("--size", f"{size!r}: must not be zero")
     if start is not None:
-        fields["start"] = parse_size(start, "--start")
+        fields["start"] = parse_size_spelled(start, "--start")
     if align is not None:
-        fields["align"] = parse_size(align, "--align")
+        fields["align"] = parse_size_spelled(align, "--align")
     if vmemmap_shift is not None:
         fields["vmemmap_shift"] = _parse_int(vmemmap_shift, "--vmemmap-shift")
     if dax_ranges:
+        if start is not None:
+            raise InputError(
+                "--start", f"{start}: not with --dax-range (the ranges give the addresses)"
+            )
         fields["dax_ranges"] = tuple(parse_range(r, "--dax-range") for r in dax_ranges)
     if system_ram:
         if any(r.strip().lower() == "none" for r in system_ram):
@@ -343,7 +354,8 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             "--system-ram",
             multiple=True,
             metavar="RANGE",
-            help="Boot System RAM range (START-END inclusive, or START+SIZE); repeatable; "
+            help="Boot System RAM range (START-END inclusive, START..END exclusive, or "
+            "START+SIZE); repeatable; "
             "'none' for no boot RAM. Default: 0+64G. Its sections reuse their boot memmap and "
             "it owns page tables.",
         ),
@@ -474,22 +486,26 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     "dax_ranges",
     multiple=True,
     metavar="RANGE",
-    help="A dynamic dax device range (hmem/CXL), START-END (inclusive) or START+SIZE; "
-    "repeatable. Replaces --size/--start; never has an altmap.",
+    help="A dynamic dax device range (hmem/CXL): START-END (END inclusive), START..END "
+    "(END exclusive: 512G..4T) or START+SIZE; repeatable. Replaces --size/--start; never "
+    "has an altmap.",
 )
 @click.option(
     "--from-ndctl",
     metavar="FILE",
     shell_complete=_complete_file,
     help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
-    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes.",
+    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes. "
+    "--align/--map/--mode, when given, override the dump's values (a note says which); "
+    "with --iomem, namespaces are placed in its Persistent Memory ranges.",
 )
 @click.option(
     "--iomem",
     metavar="FILE",
     shell_complete=_complete_file,
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
-    "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
+    "ranges (with --align/--map/--mode), dax devices (Soft Reserved, CXL) and kmem System "
+    "RAM are estimated, unless --from-ndctl is given.",
 )
 @_machine_options()
 @OUTPUT_OPTIONS
@@ -507,7 +523,16 @@ def estimate_cmd(**opts: Any) -> None:
         return
     if opts["size"] is not None or opts["dax_ranges"]:
         raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
-    doc = discover_machine(opts, ndctl_path, iomem_path)
+    if ndctl_path is not None and opts["vmemmap_shift"] is not None:
+        raise InputError("--vmemmap-shift", "not with --from-ndctl: give --align to override")
+    if ndctl_path is None and opts["start"] is not None:
+        raise InputError("--start", f"{opts['start']}: not with --iomem: it gives the addresses")
+    ctx = click.get_current_context()
+    typed = {
+        name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
+        for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
+    }
+    doc = discover_machine(opts, ndctl_path, iomem_path, typed)
     _emit(doc, as_json, color, "render_machine")
 
 
@@ -525,47 +550,81 @@ def read_input(path: str, option: str) -> str:
 
 
 def discover_machine(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
 ) -> dict[str, Any]:
     """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    estimates, source = discover_estimates(opts, ndctl_path, iomem_path)
+    estimates, source = discover_estimates(opts, ndctl_path, iomem_path, typed)
     return machine_doc(estimates, source)
 
 
 def discover_estimates(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
 ) -> tuple[list[Any], dict[str, Any]]:
-    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    from vmemplan.sources.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump.
+
+    ``typed`` says which of --align/--map/--mode the user gave: those override the dump.
+    """
+    from vmemplan.sources.discover import (  # noqa: PLC0415
+        Given,
+        found_doc,
+        from_iomem,
+        from_ndctl,
+        pmem_namespaces,
+    )
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
 
     entries = None
+    ram_from_iomem = False
     if iomem_path is not None:
         entries = parse_iomem(read_input(iomem_path, "--iomem"), iomem_path)
         if not opts["system_ram"]:
             opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in system_ram(entries))
+            ram_from_iomem = True
             if not opts["system_ram"]:
                 opts["system_ram"] = ("none",)
+    given = Given(**(typed or {}))
     base = build_request(**opts)
+    if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
+        base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None
         if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
-        found = from_ndctl(devices, base, start)
+        found = from_ndctl(devices, base, start, given=given, iomem=entries)
         kind, path = "ndctl", ndctl_path
     else:
         assert entries is not None
-        found = from_iomem(entries, base)
+        found = from_iomem(entries, base, given)
         kind, path = "iomem", str(iomem_path)
     if not found.requests:
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
+    dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+    for req, origin in zip(found.requests, found.origins, strict=True):
+        try:
+            prepare(req)  # a refusal names the device, not only the value
+        except InputError as e:
+            # values the dump gave are the dump's fault; typed ones keep their option
+            option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
+            raise type(e)(option, f"{origin}: {e.message}") from None
     estimates = estimate_many(found.requests)
-    return estimates, {"kind": kind, "path": path, "inferred": found.inferred}
+    source = {
+        "kind": kind,
+        "path": path,
+        "inferred": found.inferred,
+        "found": [found_doc(f) for f in found.found],
+    }
+    return estimates, source
 
 
 def _machine_request(

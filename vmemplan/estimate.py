@@ -28,7 +28,17 @@ from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
 from vmemplan.kernel.versions import KernelProfile, require_zone_device
-from vmemplan.units import align_down, align_up, div_round_up, format_size_exact, is_power_of_2
+from vmemplan.units import (
+    SpelledRange,
+    align_down,
+    align_up,
+    div_round_up,
+    format_as_given,
+    format_like,
+    format_range,
+    format_size_exact,
+    is_power_of_2,
+)
 
 # Init-time calibration, struct pages in DRAM (map=mem, dax ranges): a 128 GiB namespace
 # took ~268-358 ms for 33,554,432 struct pages (Joao Martins, "sparse-vmemmap: memory
@@ -169,24 +179,20 @@ class Estimate:
 
 def _check_align(arch: ArchProfile, align: int, option: str) -> None:
     if not is_power_of_2(align):
-        raise InputError(option, f"{format_size_exact(align)} is not a power of two")
+        raise InputError(option, f"{format_as_given(align)} is not a power of two")
     if align not in arch.dax_alignments:
         known = ", ".join(format_size_exact(a) for a in arch.dax_alignments)
         raise InputError(
             option,
-            f"{format_size_exact(align)} is not supported on {arch.name} (supported: {known})",
+            f"{format_as_given(align)} is not supported on {arch.name} (supported: {known})",
         )
 
 
 def _check_ranges_disjoint(ranges: list[tuple[int, int]], option: str) -> None:
     ordered = sorted(ranges)
-    for (a0, a1), (b0, b1) in itertools.pairwise(ordered):
-        if b0 < a1:
-            raise InputError(
-                option,
-                f"ranges {format_size_exact(a0)}+{format_size_exact(a1 - a0)} and "
-                f"{format_size_exact(b0)}+{format_size_exact(b1 - b0)} overlap",
-            )
+    for a, b in itertools.pairwise(ordered):
+        if b[0] < a[1]:
+            raise InputError(option, f"ranges {format_range(a)} and {format_range(b)} overlap")
 
 
 def _resolve_align(req: EstimateRequest) -> int:
@@ -221,11 +227,12 @@ def _build_pgmap(
             raise InputError("--mode", f"{req.mode}: dax ranges are device-dax (use --mode devdax)")
         _check_ranges_disjoint(list(req.dax_ranges), "--dax-range")
         step = max(align, SUBSECTION_SIZE)
-        for lo, hi in req.dax_ranges:
+        for r in req.dax_ranges:
+            lo, hi = r
             if lo % step or hi % step:
                 raise GeometryError(
                     "--dax-range",
-                    f"{format_size_exact(lo)}+{format_size_exact(hi - lo)} is not aligned to "
+                    f"{format_range(r)} is not aligned to "
                     f"{format_size_exact(step)} (device align and 2M subsection, check_pfn_span); "
                     f"nearest: {format_size_exact(align_down(lo, step))}+"
                     f"{format_size_exact(max(step, align_down(hi, step) - align_down(lo, step)))}",
@@ -233,7 +240,7 @@ def _build_pgmap(
             if hi > limit:
                 raise InputError(
                     "--dax-range",
-                    f"{format_size_exact(lo)}+{format_size_exact(hi - lo)} ends above "
+                    f"{format_range(r)} ends above "
                     f"2^{arch.max_physmem_bits} (MAX_PHYSMEM_BITS on {arch.name})",
                 )
         ranges = tuple((lo // p, hi // p) for lo, hi in req.dax_ranges)
@@ -245,7 +252,7 @@ def _build_pgmap(
     if req.start + req.size > limit:
         raise InputError(
             "--size",
-            f"{format_size_exact(req.start)}+{format_size_exact(req.size)} ends above "
+            f"{format_as_given(req.start)}+{format_as_given(req.size)} ends above "
             f"2^{arch.max_physmem_bits} (MAX_PHYSMEM_BITS on {arch.name})",
         )
     layout = nd_pfn_init(
@@ -262,20 +269,27 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
     """pagemap_range() refuses a range that intersects System RAM; subsections are per owner."""
     arch = req.arch
     _check_ranges_disjoint(list(req.system_ram), "--system-ram")
-    for lo, hi in req.system_ram:
+    for ram in req.system_ram:
+        lo, hi = ram
+        shown = ram.text if isinstance(ram, SpelledRange) else f"{lo:#x}-{hi - 1:#x}"
         if hi > 1 << arch.max_physmem_bits:
-            raise InputError(
-                "--system-ram", f"{format_size_exact(lo)}-... ends above MAX_PHYSMEM_BITS"
-            )
+            raise InputError("--system-ram", f"{shown} ends above MAX_PHYSMEM_BITS")
         slo, shi = subsection_span(arch, lo, hi)
         for r0, r1 in pgmap.ranges:
             d0, d1 = r0 * arch.page_size, r1 * arch.page_size
             if d0 < shi and slo < d1:
+                given = next((r for r in req.dax_ranges if tuple(r) == (d0, d1)), None)
+                if given is not None:
+                    what = format_range(given)
+                elif not req.dax_ranges and d0 == req.start:
+                    what = f"the namespace at {format_as_given(req.start)}"
+                else:
+                    what = f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)}"
                 raise GeometryError(
                     option,
-                    f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)} shares a subsection "
+                    f"{what} shares a subsection "
                     "with "
-                    f"System RAM {lo:#x}-{hi - 1:#x} (pagemap_range() refuses it; the default "
+                    f"System RAM {shown} (pagemap_range() refuses it; the default "
                     f"--system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
                 )
 
@@ -289,13 +303,17 @@ def _check_compound_alignment(req: EstimateRequest, pgmap: DevPagemap, option: s
         if r0 % need:
             at = need * arch.page_size
             start = r0 * arch.page_size
+            # echo the user's spelling: their --start, or the dax range that starts here
+            like = req.start if start == req.start and not req.dax_ranges else start
+            given = next((r for r in req.dax_ranges if r[0] == start), None)
+            shown = f"{format_range(given)}: its start" if given else format_as_given(like)
             raise GeometryError(
                 option,
-                f"{format_size_exact(start)} is not aligned to {format_size_exact(at)}: with "
+                f"{shown} is not aligned to {format_size_exact(at)}: with "
                 f"{format_size_exact(nr * arch.page_size)} compound pages the kernel would alias "
                 f"a compound head onto a shared tail vmemmap page; nearest valid start: "
-                f"{format_size_exact(align_down(start, at))} or "
-                f"{format_size_exact(align_up(start, at))}",
+                f"{format_like(align_down(start, at), like)} or "
+                f"{format_like(align_up(start, at), like)}",
             )
 
 

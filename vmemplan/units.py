@@ -61,11 +61,55 @@ def parse_size(text: str, option: str) -> int:
     return value
 
 
-def parse_range(text: str, option: str) -> tuple[int, int]:
-    """Parse ``START-END`` (END inclusive, as /proc/iomem prints it) or ``START+SIZE``.
+class SpelledSize(int):
+    """A byte count that remembers how the user wrote it, so a message can echo it.
 
-    Returns the half-open byte range ``[start, end)``.
+    Behaves as the ``int`` it is; arithmetic on it gives plain ``int`` s, so only the value
+    the user typed carries ``text``.
     """
+
+    text: str
+
+    def __new__(cls, value: int, text: str) -> SpelledSize:
+        obj = super().__new__(cls, value)
+        obj.text = text
+        return obj
+
+
+class SpelledRange(tuple[int, int]):
+    """A half-open byte range ``(start, end)`` with the user's spelling of it in ``text``."""
+
+    text: str
+
+    def __new__(cls, start: int, end: int, text: str) -> SpelledRange:
+        obj = super().__new__(cls, (start, end))
+        obj.text = text
+        return obj
+
+
+def parse_size_spelled(text: str, option: str) -> SpelledSize:
+    """:func:`parse_size`, keeping ``text`` (stripped) for messages."""
+    return SpelledSize(parse_size(text, option), text.strip())
+
+
+def parse_range(text: str, option: str) -> SpelledRange:
+    """Parse a byte range in one of three spellings, each side a size (``0x``, suffixes):
+
+    * ``START-END``: END inclusive, as /proc/iomem prints it (``0x100000000-0x47fffffff``);
+    * ``START..END``: END exclusive, so suffixes can express it (``512G..4T``);
+    * ``START+SIZE`` (``64G+1T``).
+
+    Returns the half-open byte range ``[start, end)``, remembering ``text``.
+    """
+    try:
+        return _parse_range(text, option)
+    except InputError as e:
+        if e.message.startswith(repr(text)):
+            raise
+        raise InputError(option, f"{text!r}: {e.message}") from None
+
+
+def _parse_range(text: str, option: str) -> SpelledRange:
     s = text.strip()
     if "+" in s:
         start_s, _, size_s = s.partition("+")
@@ -73,15 +117,55 @@ def parse_range(text: str, option: str) -> tuple[int, int]:
         size = parse_size(size_s, option)
         if size == 0:
             raise InputError(option, f"{text!r}: empty range")
-        return start, start + size
-    if "-" in s[1:]:
+        end = start + size
+    elif ".." in s:
+        start_s, _, end_s = s.partition("..")
+        start = parse_size(start_s, option)
+        end = parse_size(end_s, option)
+        if end < start:
+            raise InputError(option, f"{text!r}: end is below start")
+        if end == start:
+            raise InputError(option, f"{text!r}: empty range (END is exclusive in START..END)")
+    elif "-" in s[1:]:
         start_s, _, last_s = s.partition("-")
         start = parse_size(start_s, option)
         last = parse_size(last_s, option)
         if last < start:
             raise InputError(option, f"{text!r}: end is below start")
-        return start, last + 1
-    raise InputError(option, f"{text!r}: expected START-END (END inclusive) or START+SIZE")
+        end = last + 1
+    else:
+        raise InputError(
+            option,
+            f"{text!r}: expected START-END (END inclusive), START..END (END exclusive) "
+            "or START+SIZE",
+        )
+    if end > _MAX_VALUE + 1:
+        raise InputError(option, f"{text!r}: ends above 2^64")
+    return SpelledRange(start, end, s)
+
+
+def format_as_given(value: int) -> str:
+    """A size as the user typed it when it is a :class:`SpelledSize`, else
+    :func:`format_size_exact`: messages never show a spelling the user did not type."""
+    if isinstance(value, SpelledSize):
+        return value.text
+    return format_size_exact(value)
+
+
+def format_like(value: int, like: int) -> str:
+    """``value`` in the style ``like`` was typed in: hex when the user wrote hex, else
+    :func:`format_size_exact` (a suggestion next to ``0x1000100000`` is ``0x1000000000``)."""
+    if isinstance(like, SpelledSize) and like.text.lower().startswith("0x"):
+        return f"{value:#x}"
+    return format_size_exact(value)
+
+
+def format_range(r: tuple[int, int]) -> str:
+    """A range as the user typed it when it is a :class:`SpelledRange`, else ``START+SIZE``."""
+    if isinstance(r, SpelledRange):
+        return r.text
+    start, end = r
+    return f"{format_size_exact(start)}+{format_size_exact(end - start)}"
 
 
 def format_size_exact(value: int) -> str:

@@ -59,7 +59,9 @@ def test_total_is_the_sum_of_the_namespaces() -> None:
 def test_iomem_gives_boot_ram_and_namespaces() -> None:
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--align", "1G")
     names = [n["input"]["label"] for n in doc["namespaces"]]
-    assert names == ["namespace0.0", "namespace0.1", "namespace1.0"]
+    # namespace0.1 holds dax0.0 with a System RAM (kmem) child: system-ram, named dax0.0;
+    # dax3.0 is the kmem range of the CXL window
+    assert names == ["namespace0.0", "dax0.0", "namespace1.0", "dax3.0"]
     ram = doc["namespaces"][0]["input"]["system_ram"]
     assert ram[0] == {"start_bytes": 0x1000, "end_bytes": 0xA0000}
     assert {"start_bytes": 0x100000000, "end_bytes": 0x2080000000} in ram
@@ -69,8 +71,9 @@ def test_iomem_gives_boot_ram_and_namespaces() -> None:
 
 
 def test_shared_page_tables_are_counted_once() -> None:
-    """namespace0.0 [130G, 194G) and namespace0.1 [194G, 258G) share the PMD table of the
-    [192G, 256G) window: the first allocates it, the second does not count it again."""
+    """namespace0.0 [130G, 194G) and the kmem System RAM of dax0.0 in namespace0.1,
+    [0x30c8000000, 258G), share the PMD table of the [192G, 256G) window: the first
+    allocates it, the second does not count it again."""
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--system-ram", "0+4G")
     first, second = doc["namespaces"][:2]
     assert first["page_tables"]["pmd_pages"] == 2  # windows [128G, 192G) and [192G, 256G)

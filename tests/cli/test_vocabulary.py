@@ -85,7 +85,8 @@ OLD_RANGE = re.compile(r"\d(?:\.\d+)?-\d+(?:\.\d+)? ?(?:ns|us|ms|s|min|h)\b")
 SHORT_SIZE = re.compile(r"(?<![\d.,])\d+(?:\.\d)? [KMGTPE]iB")
 UNROUNDED = re.compile(r"\b1024\.\d\d [KMGTPE]iB|\b1000\.\d\d (?:us|ms)\b|\b60\.\d\d (?:s|min)\b")
 SHORT_COUNT = re.compile(r"(?<![\w.])\d+(?:\.\d+)?[kM](?![\w])")
-UNGROUPED = re.compile(r"(?<![\w.,#:=x+-])\d{5,}(?![\w.,])")
+# a START-END address range echoed from /proc/iomem is an address, not a count
+UNGROUPED = re.compile(r"(?<![\w.,#:=x+-])\d{5,}(?![\w.,]|-[0-9a-f])")
 TIME = r"\d+\.\d\d (?:us|ms|s|min|h)|\d+ ns"
 RANGE = re.compile(rf"(?:{TIME}) - (?:{TIME})")
 

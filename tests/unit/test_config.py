@@ -388,7 +388,7 @@ def _ns_value(key: str, toml_value: str) -> ConfigError:
         ("interleave_ways", "0", "must be an integer >= 1"),
         ("name", '""', "not a valid name"),
         ("dax_ranges", "[]", "must not be empty"),
-        ("dax_ranges", '["128G"]', "expected START-END (END inclusive) or START+SIZE"),
+        ("dax_ranges", '["128G"]', "START..END (END exclusive) or START+SIZE"),
         ("budgets", '"1%"', "expected a table, got '1%'"),
     ],
 )

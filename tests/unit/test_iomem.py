@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from tests.helpers import GiB
 from vmemplan.errors import InputError
-from vmemplan.sources.iomem import IomemEntry, parse_iomem, persistent_memory, system_ram
+from vmemplan.sources.iomem import (
+    IomemEntry,
+    memory_devices,
+    parse_iomem,
+    persistent_memory,
+    system_ram,
+    unclaimed,
+)
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "iomem"
 
@@ -239,6 +246,8 @@ def test_fuzz_random_bytes(data: bytes) -> None:
     else:
         system_ram(entries)
         persistent_memory(entries)
+        memory_devices(entries)
+        unclaimed(entries)
         return
     assert "\n" not in message
 
@@ -247,11 +256,13 @@ _NAMES = st.sampled_from(
     [
         "System RAM", "Persistent Memory", "Persistent Memory (legacy)", "Reserved",
         "namespace0.0", "Kernel code", "CXL Window 0", "Soft Reserved", "", "a : b",
+        "dax0.0", "System RAM (kmem)",
     ]
 )  # fmt: skip
 _ADDR = st.integers(0, 1 << 66) | st.sampled_from([0, 0xFFF, 0x1000, (1 << 64) - 1])
 Node = tuple[str, list[Any]]
-Expected = tuple[IomemEntry, bool]  # an entry and whether it is nested under pmem
+# an entry, whether it is nested under pmem, and whether every ancestor is a CXL window
+Expected = tuple[IomemEntry, bool, bool]
 PMEM = {"Persistent Memory", "Persistent Memory (legacy)"}
 _SHAPE: st.SearchStrategy[Node] = st.recursive(
     _NAMES.map(lambda name: (name, [])),
@@ -261,36 +272,52 @@ _SHAPE: st.SearchStrategy[Node] = st.recursive(
 
 
 def _layout(
-    node: Node, start: int, end: int, depth: int, under_pmem: bool, out: list[Expected]
+    node: Node,
+    start: int,
+    end: int,
+    depth: int,
+    under_pmem: bool,
+    in_windows: bool,
+    out: list[Expected],
 ) -> None:
     """Give each child an equal slice of its parent's range (the whole range if too small)."""
     name, children = node
-    out.append((IomemEntry(start, end, name.strip(), depth, len(out) + 1), under_pmem))
+    entry = IomemEntry(start, end, name.strip(), depth, len(out) + 1)
+    out.append((entry, under_pmem, in_windows))
     step = (end - start) // max(len(children), 1)
     for i, child in enumerate(children):
         lo, hi = (start + i * step, start + (i + 1) * step) if step else (start, end)
-        _layout(child, lo, hi, depth + 1, under_pmem or name in PMEM, out)
+        windows = in_windows and name == "CXL Window 0"
+        _layout(child, lo, hi, depth + 1, under_pmem or name in PMEM, windows, out)
 
 
 @given(st.lists(_SHAPE, min_size=1, max_size=4), st.sampled_from(["\n", "\r\n"]))
 def test_fuzz_valid_trees_round_trip(trees: list[Node], nl: str) -> None:
     expected: list[Expected] = []
     for i, tree in enumerate(trees):
-        _layout(tree, i << 40, (i + 1) << 40, 0, False, expected)
-    text = nl.join(f"{'  ' * e.depth}{e.start:08x}-{e.end - 1:08x} : {e.name}" for e, _ in expected)
+        _layout(tree, i << 40, (i + 1) << 40, 0, False, True, expected)
+    text = nl.join(
+        f"{'  ' * e.depth}{e.start:08x}-{e.end - 1:08x} : {e.name}" for e, _, _ in expected
+    )
     entries = parse_iomem(text + nl, "fuzz")
-    assert entries == [e for e, _ in expected]
+    assert entries == [e for e, _, _ in expected]
     ram: list[tuple[int, int]] = []
-    for e, _ in expected:
-        if e.depth == 0 and e.name == "System RAM":
-            if ram and ram[-1][1] == e.start:
-                ram[-1] = (ram[-1][0], e.end)
+    # boot RAM: System RAM at the top level or inside CXL windows only (file order is
+    # address order here; a too-small parent gives its children its whole range)
+    for e, _, in_windows in expected:
+        if in_windows and e.name == "System RAM":
+            if ram and e.start <= ram[-1][1]:
+                ram[-1] = (ram[-1][0], max(ram[-1][1], e.end))
             else:
                 ram.append((e.start, e.end))
     assert system_ram(entries) == ram
     assert persistent_memory(entries) == [
-        e for e, under in expected if e.name in PMEM and not under
+        e for e, under, _ in expected if e.name in PMEM and not under
     ]
+    # every kmem range is reported once: as a dax device's RAM or on its own
+    devices = memory_devices(entries)
+    kmem = {(e.start, e.end) for e, _, _ in expected if e.name == "System RAM (kmem)"}
+    assert {r for d in devices if d.kind == "system-ram" for r in d.ranges} == kmem
 
 
 def _render(node: tuple[tuple[int, int, str], list[Any]], depth: int, out: list[str]) -> None:
@@ -335,3 +362,65 @@ def test_fuzz_random_address_trees(trees: list[tuple[tuple[int, int, str], list[
 def test_fuzz_iomem_alphabet(text: str) -> None:
     with contextlib.suppress(InputError):
         parse_iomem(text, "fuzz")
+
+
+# -- what the entries are: memory_devices / unclaimed -------------------------------------
+
+
+def test_memory_devices_of_the_big_dump() -> None:
+    devices = memory_devices(load("x86_pmem_cxl.iomem"))
+    assert [(d.name, d.kind, d.lines) for d in devices] == [
+        ("namespace0.0", "pmem", (28,)),
+        ("dax0.0", "system-ram", (30,)),
+        ("namespace1.0", "pmem", (33,)),
+        ("dax3.0", "system-ram", (37,)),
+    ]
+    dax0 = devices[1]
+    assert dax0.ranges == ((0x30C8000000, 0x4080000000),)  # the kmem child, not dax0.0
+    assert dax0.namespace is not None
+    assert dax0.namespace.name == "namespace0.1"
+    assert devices[3].within == "CXL Window 0 > Soft Reserved > region3"
+    assert devices[3].namespace is None
+
+
+def test_dax_device_on_several_lines_is_one_device() -> None:
+    text = (
+        "100000000-4ffffffff : Soft Reserved\n"
+        "  100000000-1ffffffff : dax0.0\n"
+        "  300000000-3ffffffff : dax0.0\n"
+        "  400000000-4ffffffff : dax1.0\n"
+        "    400000000-4ffffffff : System RAM (kmem)\n"
+        "500000000-5ffffffff : System RAM (kmem)\n"
+    )
+    devices = memory_devices(parse_iomem(text, "x"))
+    assert [(d.name, d.kind, d.ranges, d.lines) for d in devices] == [
+        ("dax0.0", "devdax", ((4 * GiB, 8 * GiB), (12 * GiB, 16 * GiB)), (2, 3)),
+        ("dax1.0", "system-ram", ((16 * GiB, 20 * GiB),), (4,)),
+        ("System RAM (kmem)@0x500000000", "system-ram", ((20 * GiB, 24 * GiB),), (6,)),
+    ]
+
+
+def test_unclaimed_soft_reserved_and_windows() -> None:
+    entries = load("hmem_soft_reserved.iomem")
+    assert [(e.name, e.line) for e in unclaimed(entries)] == [("Soft Reserved", 19)]
+    assert [(e.name, e.line) for e in unclaimed(load("cxl_kmem_window.iomem"))] == [
+        ("CXL Window 1", 25)
+    ]
+
+
+def test_boot_ram_includes_system_ram_in_a_cxl_window_only() -> None:
+    text = (
+        "100000000-1ffffffff : System RAM\n"
+        "200000000-3ffffffff : CXL Window 0\n"
+        "  200000000-2ffffffff : System RAM\n"
+        "  300000000-3ffffffff : region0\n"
+        "    300000000-3ffffffff : System RAM\n"
+    )
+    assert system_ram(parse_iomem(text, "x")) == [(4 * GiB, 12 * GiB)]
+
+
+def test_dax_device_under_kmem_ram_is_system_ram_too() -> None:
+    """The kernel puts System RAM (kmem) inside daxX.Y; the other nesting means the same."""
+    text = "100000000-1ffffffff : System RAM (kmem)\n  100000000-1ffffffff : dax0.0\n"
+    (dev,) = memory_devices(parse_iomem(text, "x"))
+    assert (dev.name, dev.kind, dev.ranges) == ("dax0.0", "system-ram", ((4 * GiB, 8 * GiB),))

@@ -71,3 +71,14 @@ def test_format_exact_round_trips(mult: int, shift: int) -> None:
     n = mult << shift
     assume(n < 1 << 64)
     assert parse_size(format_size_exact(n), "--size") == n
+
+
+def test_parse_range_exclusive_end_and_spelling() -> None:
+    r = parse_range(" 512G..4T ", "--dax-range")
+    assert r == (512 * GiB, 4 * 1024 * GiB)
+    assert r.text == "512G..4T"
+    assert parse_range("0..64G", "--system-ram") == parse_range("0-0xfffffffff", "--system-ram")
+    with pytest.raises(InputError, match="empty range"):
+        parse_range("4T..4T", "--dax-range")
+    with pytest.raises(InputError, match="end is below start"):
+        parse_range("4T..1T", "--dax-range")

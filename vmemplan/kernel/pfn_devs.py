@@ -12,7 +12,13 @@ from typing import Literal
 
 from vmemplan.errors import GeometryError
 from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile
-from vmemplan.units import align_down, align_up, format_size_exact
+from vmemplan.units import (
+    align_down,
+    align_up,
+    format_as_given,
+    format_like,
+    format_size_exact,
+)
 
 # MAX_STRUCT_PAGE_SIZE in drivers/nvdimm/nd.h: map=dev reserves 64 bytes per pfn whatever
 # the running kernel's sizeof(struct page) is.
@@ -102,15 +108,15 @@ def nd_pfn_init(
         lo, hi = align_down(start, compat), align_up(start, compat)
         raise GeometryError(
             "--start",
-            f"{format_size_exact(start)} is not aligned to {format_size_exact(compat)} "
-            f"(memremap_compat_align); nearest valid: {format_size_exact(lo)} or "
-            f"{format_size_exact(hi)}",
+            f"{format_as_given(start)} is not aligned to {format_size_exact(compat)} "
+            f"(memremap_compat_align); nearest valid: {format_like(lo, start)} or "
+            f"{format_like(hi, start)}",
         )
     if size % SUBSECTION_SIZE:
         raise GeometryError(
             "--size",
-            f"{format_size_exact(size)} is not a multiple of the 2M subsection; "
-            f"did you intend --size={format_size_exact(align_up(size, SUBSECTION_SIZE))}?",
+            f"{format_as_given(size)} is not a multiple of the 2M subsection; "
+            f"did you intend --size={format_like(align_up(size, SUBSECTION_SIZE), size)}?",
         )
     if map_ == "dev" and struct_page_size > MAX_STRUCT_PAGE_SIZE:
         raise GeometryError(
@@ -127,7 +133,7 @@ def nd_pfn_init(
                 break
         raise GeometryError(
             "--size",
-            f"{format_size_exact(size)} leaves no room for data at align "
+            f"{format_as_given(size)} leaves no room for data at align "
             f'{format_size_exact(align)} with map={map_} (dataoff >= size: "unable to satisfy '
             f'requested alignment"); smallest valid: --size={format_size_exact(suggestion)}',
         )

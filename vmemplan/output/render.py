@@ -133,8 +133,11 @@ def _geometry_table(doc: Doc) -> Table:
         )
         geo.add_row("usable size", f"{format_iec(ns['usable_bytes'])} ({ns['usable_bytes']:,})")
         geo.add_row("npfns", format_count(ns["npfns"]))
+    given = {(r["start_bytes"], r["end_bytes"]): r.get("as_given") for r in inp["dax_ranges"]}
     for r in pg["ranges"]:
-        geo.add_row("pgmap range", f"{r['start_bytes']:#x}-{r['end_bytes'] - 1:#x}")
+        span = f"{r['start_bytes']:#x}-{r['end_bytes'] - 1:#x}"
+        typed = given.get((r["start_bytes"], r["end_bytes"]))
+        geo.add_row("pgmap range", f"{typed} ({span})" if typed and typed != span else span)
     if pg["altmap"] is not None:
         a = pg["altmap"]
         geo.add_row(
@@ -393,11 +396,19 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
         ("init time", True),
     ):
         table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    source = doc["source"] or {}
+    system_ram = {f["label"] for f in source.get("found", []) if f["kind"] == "system-ram"}
     for ns in doc["namespaces"]:
         inp = ns["input"]
         size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
         usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        # kmem System RAM is estimated as a 4K devdax range for now: show what it is
+        mode = (
+            "system-ram"
+            if inp["label"] in system_ram and inp["align_bytes"] == inp["page_size"]
+            else inp["mode"]
+        )
+        config = f"{mode}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
             format_iec(size),

@@ -16,6 +16,7 @@ from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.plan import PlanResult, Row, ndctl_command
 from vmemplan.sizing import Sizing
+from vmemplan.units import SpelledRange
 
 if TYPE_CHECKING:  # check.py pulls in the config parser (pydantic, PyYAML): not at start-up
     from vmemplan.check import CheckResult
@@ -35,7 +36,15 @@ ASSUMPTIONS = [
 
 
 def _ranges(pairs: Any) -> list[Doc]:
-    return [{"start_bytes": a, "end_bytes": b} for a, b in pairs]
+    """Half-open ranges; one the user typed also carries its spelling (``as_given``)."""
+    out: list[Doc] = []
+    for r in pairs:
+        a, b = r
+        doc: Doc = {"start_bytes": a, "end_bytes": b}
+        if isinstance(r, SpelledRange):
+            doc["as_given"] = r.text
+        out.append(doc)
+    return out
 
 
 def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:

@@ -35,6 +35,13 @@ class KernelSwitch(_Model):
     source: Literal["version table", "override"]
 
 
+class GivenRange(ByteRange):
+    """A range the user gave, with its spelling (``START-END``, ``START..END`` or
+    ``START+SIZE``) so output can print it the way it was typed."""
+
+    as_given: str
+
+
 class KernelInput(_Model):
     """The kernel behaviour switches the estimate used."""
 
@@ -69,8 +76,8 @@ class InputDoc(_Model):
     vmemmap_shift: int
     start_bytes: int | None
     size_bytes: int | None
-    dax_ranges: list[ByteRange]
-    system_ram: list[ByteRange]
+    dax_ranges: list[GivenRange | ByteRange]
+    system_ram: list[GivenRange | ByteRange]
     ps_per_struct_page_low: int
     ps_per_struct_page_high: int
     assumptions: list[str]
@@ -216,12 +223,38 @@ class TotalDoc(_Model):
     baseline_dram_bytes: int
 
 
+class FoundDoc(_Model):
+    """One device a dump lists, as read: its kind, where it is, and what was inferred."""
+
+    label: str
+    kind: Literal["fsdax", "devdax", "system-ram", "sector", "raw", "pmem", "unclaimed"]
+    """From ndctl/daxctl: the dump's mode. From /proc/iomem: ``pmem`` (a namespace whose
+    mode it does not show), ``devdax`` (a daxX.Y range), ``system-ram`` (kmem System RAM)
+    or ``unclaimed`` (a Soft Reserved range or CXL window no driver claimed)."""
+    location: str
+    """The JSON path in the dump, or the /proc/iomem line(s)."""
+    ranges: list[ByteRange]
+    """Read from /proc/iomem, or where a namespace of an ndctl dump was placed."""
+    estimated: bool
+    dump_size_bytes: int | None
+    """The dump's ``size``: the usable size."""
+    dump_size_exact: bool | None
+    inferred_raw_bytes: int | None
+    inferred_usable_bytes: int | None
+    """The usable size the inferred raw size gives."""
+    usable_matches: bool | None
+    """False: no raw size ndctl accepts gives the dump's usable size (a note says why)."""
+    overridden: list[Literal["align", "map", "mode"]]
+    """Dump values the command line replaced."""
+
+
 class SourceDoc(_Model):
     """Where the namespaces came from (an ndctl/daxctl dump, /proc/iomem, a config)."""
 
     kind: Literal["ndctl", "iomem", "config"]
     path: str
     inferred: list[str]
+    found: list[FoundDoc] = []
 
 
 class MachineDoc(_Model):
@@ -269,7 +302,7 @@ class CompareInputDoc(_Model):
     kernels: list[str]
     size_bytes: int | None
     start_bytes: int
-    system_ram: list[ByteRange]
+    system_ram: list[GivenRange | ByteRange]
     struct_page_size: int
     kernel_details: list[KernelInput]
     kernel_notes: list[str]

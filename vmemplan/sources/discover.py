@@ -2,19 +2,70 @@
 
 ndctl prints the usable size of a namespace, never its raw size or physical start;
 /proc/iomem prints ranges but no modes. What a dump does not say is inferred, and every
-inference is reported so the output can say so.
+inference is reported so the output can say so. Where the command line gives
+``--align``, ``--map`` or ``--mode``, it wins over the dump, and a note says so.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from vmemplan.errors import InputError, InternalError
 from vmemplan.estimate import EstimateRequest
 from vmemplan.kernel.arch import SUBSECTION_SIZE
-from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
-from vmemplan.sources.iomem import IomemEntry, persistent_memory
+from vmemplan.kernel.dax_device import Mode
+from vmemplan.kernel.pfn_devs import MapMode, nd_pfn_init
+from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable, size_step
+from vmemplan.sources.iomem import (
+    IomemDevice,
+    IomemEntry,
+    memory_devices,
+    persistent_memory,
+    unclaimed,
+)
 from vmemplan.sources.ndctl import FoundDevice
-from vmemplan.units import align_up, format_size_exact
+from vmemplan.units import align_up, format_iec, format_size_exact
+
+
+@dataclass(frozen=True)
+class Given:
+    """Which of ``--align``, ``--map`` and ``--mode`` the user typed (the request carries
+    their values; a default is not a choice, so it never overrides a dump)."""
+
+    align: bool = False
+    map: bool = False
+    mode: bool = False
+
+
+@dataclass(frozen=True)
+class Found:
+    """One device a dump lists, as vmemplan read it (the ``source.found`` JSON items)."""
+
+    label: str
+    kind: str
+    """``fsdax``, ``devdax``, ``system-ram``, ``sector`` or ``raw`` from ndctl/daxctl;
+    ``pmem`` (a namespace whose mode /proc/iomem does not show), ``devdax``,
+    ``system-ram`` or ``unclaimed`` (a Soft Reserved range or CXL window no driver
+    claimed) from /proc/iomem."""
+    location: str
+    """The JSON path (``[0].namespaces[1]``) or the /proc/iomem line(s) (``line 30``)."""
+    ranges: tuple[tuple[int, int], ...]
+    """Half-open byte ranges: read from /proc/iomem, or where the namespace was placed."""
+    estimated: bool = True
+    """False for a device with no struct pages (sector, raw) or no range to estimate."""
+    dump_size_bytes: int | None = None
+    """ndctl/daxctl ``size`` (the usable size)."""
+    dump_size_exact: bool | None = None
+    """False when the dump's size was a rounded ``--human`` string."""
+    inferred_raw_bytes: int | None = None
+    """The raw namespace size inferred from the usable size."""
+    inferred_usable_bytes: int | None = None
+    """The usable size that raw size really gives (nd_pfn_init())."""
+    usable_matches: bool | None = None
+    """Whether the inferred raw size gives the dump's usable size back (within the dump's
+    rounding); False flags a dump no raw size ndctl accepts can produce."""
+    overridden: tuple[str, ...] = ()
+    """``align``, ``map``, ``mode``: where the command line replaced the dump's value."""
 
 
 @dataclass(frozen=True)
@@ -23,6 +74,27 @@ class Discovered:
 
     requests: list[EstimateRequest]
     inferred: list[str]
+    found: list[Found] = field(default_factory=list)
+    origins: list[str] = field(default_factory=list)
+    """For each request, the device it models and where the dump lists it."""
+
+
+def found_doc(f: Found) -> dict[str, object]:
+    """``f`` as a JSON object (``source.found`` items of the machine document)."""
+    doc: dict[str, object] = {
+        "label": f.label,
+        "kind": f.kind,
+        "location": f.location,
+        "ranges": [{"start_bytes": a, "end_bytes": b} for a, b in f.ranges],
+        "estimated": f.estimated,
+        "dump_size_bytes": f.dump_size_bytes,
+        "dump_size_exact": f.dump_size_exact,
+        "inferred_raw_bytes": f.inferred_raw_bytes,
+        "inferred_usable_bytes": f.inferred_usable_bytes,
+        "usable_matches": f.usable_matches,
+        "overridden": list(f.overridden),
+    }
+    return doc
 
 
 def human_resolution(value: int) -> int:
@@ -37,82 +109,340 @@ def _placement_align(align: int) -> int:
     return max(REGION_ALIGN, align, SUBSECTION_SIZE)
 
 
+def _span(r: tuple[int, int]) -> str:
+    """A byte range as /proc/iomem prints it (END inclusive)."""
+    return f"{r[0]:x}-{r[1] - 1:x}"
+
+
+def _lines(lines: tuple[int, ...]) -> str:
+    return f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
+
+
+@dataclass
+class _Placer:
+    """Where ndctl namespaces go when a /proc/iomem dump is given too.
+
+    A namespace /proc/iomem lists by name is placed at its range; the others are packed
+    from the first ``Persistent Memory`` range. Either way it must fit the range it
+    lands in: a dump whose namespace overruns it is refused.
+    """
+
+    entries: list[IomemEntry]
+    cursor: int
+
+    def place(self, dev: FoundDevice, raw: int, align: int) -> tuple[int, str]:
+        """The start of ``dev`` and a note saying where it came from."""
+        named = next((e for e in self.entries if e.name == dev.name), None)
+        region: IomemEntry | None
+        if named is not None:
+            start, region, what = named.start, named, "its /proc/iomem range"
+        else:
+            start = align_up(self.cursor, _placement_align(align))
+            region = next(
+                (p for p in persistent_memory(self.entries) if p.start <= start < p.end), None
+            )
+            if region is None:
+                where = (
+                    f"is left for it at {start:#x} (the ranges before are full)"
+                    if persistent_memory(self.entries)
+                    else "holds it (the dump has none)"
+                )
+                raise InputError(
+                    "--from-ndctl",
+                    f"{dev.name}: no Persistent Memory range of the /proc/iomem dump {where}",
+                )
+            what = "its Persistent Memory range"
+        if start + raw > region.end:
+            raise InputError(
+                "--from-ndctl",
+                f"{dev.name}: raw size {format_size_exact(raw)} at {start:#x} does not fit "
+                f"{what} {region.span} {region.name!r} (line {region.line}, "
+                f"{format_iec(region.end - region.start)}): the dumps disagree",
+            )
+        self.cursor = start + raw
+        return start, f"placed at {start:#x} ({what} {region.span}, line {region.line})"
+
+
 def from_ndctl(
-    devices: list[FoundDevice], base: EstimateRequest, start: int | None = None
+    devices: list[FoundDevice],
+    base: EstimateRequest,
+    start: int | None = None,
+    *,
+    given: Given | None = None,
+    iomem: list[IomemEntry] | None = None,
 ) -> Discovered:
     """One request per fsdax/devdax namespace or daxctl device, placed one after another.
 
     The raw size of a namespace is inferred from its usable size with the inverse model
-    (the smallest raw size ndctl accepts that gives at least that usable size). The
-    physical start is not in the dump: namespaces are packed from ``start`` (default:
-    the request's start) at the region's 16 MiB and the device's align.
+    (the smallest raw size ndctl accepts that gives at least that usable size), under the
+    dump's own align and map. The physical start is not in the dump: with ``iomem``, a
+    namespace goes where /proc/iomem lists it (or is packed into its ``Persistent
+    Memory`` ranges) and must fit there; otherwise namespaces are packed from ``start``
+    (default: the request's start) at the region's 16 MiB and the device's align.
+    ``given`` says which of the request's align/map/mode the user typed: those win over
+    the dump's values.
     """
+    given = given or Given()
     arch = base.arch
     s = base.struct_page_size or arch.struct_page_size
     cursor = base.start if start is None else start
+    if iomem is not None:
+        placer: _Placer | None = _Placer(iomem, cursor)
+        dax_in_iomem = {d.name: d for d in memory_devices(iomem) if d.kind != "pmem"}
+    else:
+        placer, dax_in_iomem = None, {}
     requests: list[EstimateRequest] = []
+    origins: list[str] = []
     inferred: list[str] = []
+    found: list[Found] = []
     for dev in devices:
         where = f"{dev.name} ({dev.location})"
         if dev.mode in ("sector", "raw"):
             inferred.append(f"{where}: {dev.mode} mode has no struct pages; skipped")
-            continue
-        align = dev.align or base.align or arch.pmd_size
-        cursor = align_up(cursor, _placement_align(align))
-        if dev.source == "daxctl" or dev.mode == "system-ram":
-            # A dax device: its range is the usable size; no altmap. A system-ram device
-            # is hot-plugged RAM: a full memmap without compound pages.
-            dax_align = arch.page_size if dev.mode == "system-ram" else align
-            size = align_up(dev.usable_bytes, max(dax_align, SUBSECTION_SIZE))
-            if dev.mode == "system-ram":
-                inferred.append(
-                    f"{where}: system-ram (kmem): modelled as hot-plugged memory without "
-                    "compound pages; memmap_on_memory is not modelled"
-                )
-            requests.append(
-                replace(
-                    base,
-                    size=None,
-                    align=dax_align,
-                    vmemmap_shift=None,
-                    mode="devdax",
-                    map="mem",
-                    dax_ranges=((cursor, cursor + size),),
-                    label=dev.name,
+            found.append(
+                Found(
+                    dev.name, dev.mode, dev.location, (), False, dev.usable_bytes, dev.usable_exact
                 )
             )
-            inferred.append(f"{where}: placed at {cursor:#x} (the dump has no address)")
-            cursor += size
             continue
-        map_ = dev.map or "dev"
+        overridden: list[str] = []
+        if dev.source == "daxctl" or dev.mode == "system-ram":
+            req, notes, ranges = _dax_device(dev, base, given, cursor, dax_in_iomem, overridden)
+            origins.append(where)
+            requests.append(req)
+            inferred.extend(f"{where}: {n}" for n in notes)
+            found.append(
+                Found(
+                    dev.name,
+                    dev.mode,
+                    dev.location,
+                    ranges,
+                    True,
+                    dev.usable_bytes,
+                    dev.usable_exact,
+                    overridden=tuple(overridden),
+                )
+            )
+            cursor = max(cursor, ranges[-1][1])
+            continue
+        # The namespace as it is: its raw size follows from the dump's own align and map.
+        dump_align = dev.align or (base.align if given.align else None) or arch.pmd_size
+        dump_map = dev.map or (base.map if given.map else "dev")
         if dev.map is None:
-            inferred.append(f"{where}: no map in the dump; assumed dev (ndctl's default)")
+            inferred.append(
+                f"{where}: no map in the dump; assumed {dump_map}"
+                + (" (from --map)" if given.map else " (ndctl's default)")
+            )
+        if dev.align is None:
+            inferred.append(
+                f"{where}: no align in the dump; assumed {format_size_exact(dump_align)}"
+                + (" (from --align)" if given.align else " (ndctl's default, the PMD size)")
+            )
+        # What to estimate: the command line wins over the dump.
+        align, map_ = dump_align, dump_map
+        mode: Mode = "fsdax" if dev.mode == "fsdax" else "devdax"
+        if given.align and base.align is not None:
+            if dev.align is not None and dev.align != base.align:
+                overridden.append("align")
+                inferred.append(
+                    f"{where}: --align {format_size_exact(base.align)} overrides the dump's "
+                    f"align {format_size_exact(dev.align)}"
+                )
+            align = base.align
+        if given.map:
+            if dev.map is not None and dev.map != base.map:
+                overridden.append("map")
+                inferred.append(f"{where}: --map {base.map} overrides the dump's map {dev.map}")
+            map_ = base.map
+        if given.mode:
+            if mode != base.mode:
+                overridden.append("mode")
+                inferred.append(f"{where}: --mode {base.mode} overrides the dump's mode {mode}")
+            mode = base.mode
         want = dev.usable_bytes
         if not dev.usable_exact:
             want -= human_resolution(want) // 2  # the true size is within half a digit
+        at = max(dump_align, align)  # the estimate's compounds must start aligned too
+        placement = align_up(cursor, _placement_align(at))
         sized = raw_size_for_usable(
-            arch, usable=want, align=align, map_=map_, start=cursor, struct_page_size=s
+            arch, usable=want, align=dump_align, map_=dump_map, start=placement, struct_page_size=s
         )
+        raw = sized.raw_size
+        if placer is not None:
+            placement, placed = placer.place(dev, raw, at)
+            sized = raw_size_for_usable(
+                arch,
+                usable=want,
+                align=dump_align,
+                map_=dump_map,
+                start=placement,
+                struct_page_size=s,
+            )
+            raw = sized.raw_size
+        else:
+            placed = f"placed at {placement:#x}"
+        got = sized.usable
+        slack = 0 if dev.usable_exact else human_resolution(dev.usable_bytes) // 2
+        matches = abs(got - dev.usable_bytes) <= slack
         inferred.append(
-            f"{where}: raw size {format_size_exact(sized.raw_size)} inferred from usable "
+            f"{where}: raw size {format_size_exact(raw)} inferred from usable "
             f"{dev.usable_bytes:,} bytes{'' if dev.usable_exact else ' (rounded in the dump)'}; "
-            f"placed at {cursor:#x}"
+            f"{placed}"
         )
+        if not matches:
+            exact = _exact_alternatives(dev, base, placement, s, slack)
+            inferred.append(
+                f"{where}: usable size mismatch: no raw size in "
+                f"{format_size_exact(size_step(dump_align))} steps gives the dump's "
+                f"{dev.usable_bytes:,} bytes with map={dump_map}, align "
+                f"{format_size_exact(dump_align)} (dataoff and end_trunc take at least "
+                f"{format_size_exact(raw - got)}); the nearest, {format_size_exact(raw)}, "
+                f"gives {got:,}. "
+                + (
+                    f"{exact}, which the dump does not state: pass it if that is the namespace's"
+                    if exact
+                    else "The dump may be edited, or the namespace a legacy e820 one "
+                    "(memmap=), whose raw size is not bound to those steps"
+                )
+            )
+        origins.append(where)
         requests.append(
             replace(
                 base,
-                size=sized.raw_size,
-                start=cursor,
+                size=raw,
+                start=placement,
                 align=align,
                 vmemmap_shift=None,
-                mode="fsdax" if dev.mode == "fsdax" else "devdax",
+                mode=mode,
                 map=map_,
                 dax_ranges=(),
                 label=dev.name,
             )
         )
-        cursor += sized.raw_size
-    return Discovered(requests, inferred)
+        found.append(
+            Found(
+                dev.name,
+                dev.mode,
+                dev.location,
+                ((placement, placement + raw),),
+                True,
+                dev.usable_bytes,
+                dev.usable_exact,
+                raw,
+                got,
+                matches,
+                tuple(overridden),
+            )
+        )
+        cursor = placement + raw
+    return Discovered(requests, inferred, found, origins)
+
+
+def _exact_alternatives(
+    dev: FoundDevice, base: EstimateRequest, start: int, s: int, slack: int
+) -> str:
+    """The align/map choices the dump leaves open (it omits them) under which some raw
+    size gives exactly the dump's usable size: ``"--align 1G (raw 17G) would give it"``."""
+    arch = base.arch
+    aligns = [dev.align] if dev.align is not None else list(arch.dax_alignments)
+    maps: list[MapMode] = [dev.map] if dev.map is not None else ["dev", "mem"]
+    hits = []
+    for map_ in maps:
+        for align in aligns:
+            assert align is not None
+            try:
+                sized = raw_size_for_usable(
+                    arch,
+                    usable=dev.usable_bytes - slack,
+                    align=align,
+                    map_=map_,
+                    start=align_up(start, _placement_align(align)),
+                    struct_page_size=s,
+                )
+            except (InputError, InternalError):
+                continue
+            if abs(sized.usable - dev.usable_bytes) <= slack:
+                opts = [f"--align {format_size_exact(align)}"] if dev.align is None else []
+                opts += [f"--map {map_}"] if dev.map is None else []
+                hits.append(f"{' '.join(opts)} (raw {format_size_exact(sized.raw_size)})")
+    if not hits:
+        return ""
+    return " or ".join(hits) + " would give it exactly"
+
+
+def _dax_device(
+    dev: FoundDevice,
+    base: EstimateRequest,
+    given: Given,
+    cursor: int,
+    dax_in_iomem: dict[str, IomemDevice],
+    overridden: list[str],
+) -> tuple[EstimateRequest, list[str], tuple[tuple[int, int], ...]]:
+    """A daxctl device (devdax or system-ram): its range is its usable size, no altmap."""
+    arch = base.arch
+    notes: list[str] = []
+    if given.map and base.map == "dev":
+        raise InputError(
+            "--map", f"dev: {dev.name} is a dax device: its memmap is never on the device"
+        )
+    mode = dev.mode
+    if given.mode:
+        if base.mode == "fsdax":
+            raise InputError("--mode", f"fsdax: {dev.name} is a dax device, not a pmem namespace")
+        if mode != "devdax":
+            overridden.append("mode")
+            notes.append(f"--mode devdax overrides the dump's mode {mode}")
+            mode = "devdax"
+    if mode == "system-ram":
+        if given.align:
+            raise InputError(
+                "--align",
+                f"{format_size_exact(base.align or 0)}: {dev.name} is system-ram (kmem), "
+                "which has no compound pages; add --mode devdax to model it as device-dax",
+            )
+        align = arch.page_size
+        notes.append(
+            "system-ram (kmem): modelled as hot-plugged memory without compound pages; "
+            "memmap_on_memory is not modelled"
+        )
+    else:
+        align = dev.align or base.align or arch.pmd_size
+        if given.align and base.align is not None:
+            if dev.align is not None and dev.align != base.align:
+                overridden.append("align")
+                notes.append(
+                    f"--align {format_size_exact(base.align)} overrides the dump's align "
+                    f"{format_size_exact(dev.align)}"
+                )
+            align = base.align
+    known = dax_in_iomem.get(dev.name)
+    if known is not None:
+        ranges = known.ranges
+        total = sum(b - a for a, b in ranges)
+        if dev.usable_bytes > total + (0 if dev.usable_exact else human_resolution(total)):
+            raise InputError(
+                "--from-ndctl",
+                f"{dev.name}: size {dev.usable_bytes:,} does not fit its /proc/iomem "
+                f"range(s) {', '.join(_span(r) for r in ranges)} ({_lines(known.lines)}, "
+                f"{format_iec(total)}): the dumps disagree",
+            )
+        notes.append(f"ranges from /proc/iomem ({_lines(known.lines)})")
+    else:
+        start = align_up(cursor, _placement_align(align))
+        size = align_up(dev.usable_bytes, max(align, SUBSECTION_SIZE))
+        ranges = ((start, start + size),)
+        notes.append(f"placed at {start:#x} (the dump has no address)")
+    req = replace(
+        base,
+        size=None,
+        align=align,
+        vmemmap_shift=None,
+        mode="devdax",
+        map="mem",
+        dax_ranges=ranges,
+        label=dev.name,
+    )
+    return req, notes, ranges
 
 
 def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
@@ -131,17 +461,169 @@ def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
     return out
 
 
-def from_iomem(entries: list[IomemEntry], base: EstimateRequest) -> Discovered:
-    """One request per pmem namespace of the dump, with the request's align/map/mode."""
-    requests = []
-    inferred = []
-    for e in pmem_namespaces(entries):
-        label = e.name if e.name.startswith("namespace") else f"{e.name}@{e.start:#x}"
-        requests.append(
-            replace(base, size=e.end - e.start, start=e.start, dax_ranges=(), label=label)
+def _layout_from_dax_start(
+    dev: IomemDevice, ns: IomemEntry, base: EstimateRequest, given: Given
+) -> tuple[MapMode, int | None, str]:
+    """The map and align of a pmem devdax namespace, read from where its dax device starts.
+
+    The dax range begins ``dataoff`` into the namespace (nd_pfn_init() in
+    drivers/nvdimm/pfn_devs.c), and dataoff depends on map and align: a map=dev memmap
+    pushes it to ~1/64 of the namespace. Typed --map/--align win; a default gives way to
+    the pair that reproduces the dump's dataoff.
+    """
+    arch = base.arch
+    s = base.struct_page_size or arch.struct_page_size
+    seen = dev.ranges[0][0] - ns.start
+    cli_align = base.align or arch.pmd_size
+
+    def dataoff(map_: MapMode, align: int) -> int | None:
+        try:
+            layout = nd_pfn_init(
+                arch,
+                start=ns.start,
+                size=ns.end - ns.start,
+                align=align,
+                map_=map_,
+                struct_page_size=s,
+            )
+        except InputError:
+            return None
+        return layout.dataoff
+
+    maps: list[MapMode] = (
+        [base.map] if given.map else [base.map, "dev" if base.map == "mem" else "mem"]
+    )
+    aligns = (
+        [cli_align]
+        if given.align
+        else [cli_align, *(a for a in arch.dax_alignments if a != cli_align)]
+    )
+    hits = [(m, a) for m in maps for a in aligns if dataoff(m, a) == seen]
+    shown = f"{dev.name} starts {format_size_exact(seen)} into {ns.name} (its dataoff)"
+    if hits and hits[0] == (base.map, cli_align):
+        return (
+            base.map,
+            base.align,
+            f"map={base.map}, align {format_size_exact(cli_align)}: {shown}, as they give",
         )
+    if hits:
+        m, a = hits[0]
+        return (
+            m,
+            a,
+            (
+                f"map={m}, align {format_size_exact(a)} inferred: {shown}, which they give "
+                f"(map={base.map}, align {format_size_exact(cli_align)} would not)"
+            ),
+        )
+    expected = dataoff(base.map, cli_align)
+    return (
+        base.map,
+        base.align,
+        (
+            f"map={base.map}, align {format_size_exact(cli_align)} from the command line; "
+            f"{shown}, where they would give "
+            + (format_size_exact(expected) if expected is not None else "no valid layout")
+            + ": /proc/iomem and the options disagree"
+        ),
+    )
+
+
+def from_iomem(
+    entries: list[IomemEntry], base: EstimateRequest, given: Given | None = None
+) -> Discovered:
+    """One request per pmem namespace, device-dax instance and kmem range of the dump.
+
+    A pmem namespace takes the request's mode, map and align (/proc/iomem does not show
+    them), except that one holding a dax device is devdax unless ``--mode`` says
+    otherwise. A dax device outside pmem (hmem ``Soft Reserved``, a CXL region) is a
+    dynamic dax range with the request's align. kmem System RAM is marked system-ram:
+    modelled as hot-added memory without compound pages.
+    """
+    given = given or Given()
+    arch = base.arch
+    requests: list[EstimateRequest] = []
+    origins: list[str] = []
+    inferred: list[str] = []
+    found: list[Found] = []
+    devices = memory_devices(entries)
+    namespaces = [d for d in devices if d.namespace is not None]
+    if given.map and base.map == "dev" and not namespaces:
+        raise InputError("--map", "dev: the /proc/iomem dump has no pmem namespace to apply it to")
+    if given.mode and base.mode == "fsdax" and not namespaces:
+        raise InputError("--mode", "fsdax: the /proc/iomem dump has no pmem namespace")
+    for dev in devices:
+        where = f"{dev.name} ({_lines(dev.lines)}{', in ' + dev.within if dev.within else ''})"
+        ns = dev.namespace
+        if dev.kind == "system-ram":
+            inferred.append(
+                f"{where}: system-ram: kmem hot-added "
+                f"{', '.join(_span(r) for r in dev.ranges)}; estimated without compound "
+                "pages, memmap in DRAM (memory blocks and memmap_on_memory not modelled)"
+            )
+            origins.append(where)
+            requests.append(
+                replace(
+                    base,
+                    size=None,
+                    align=arch.page_size,
+                    vmemmap_shift=None,
+                    mode="devdax",
+                    map="mem",
+                    dax_ranges=dev.ranges,
+                    label=dev.name,
+                )
+            )
+        elif ns is None:  # a dynamic dax device: hmem Soft Reserved or a CXL region
+            inferred.append(
+                f"{where}: device-dax, ranges from /proc/iomem; align from the command line"
+                + (
+                    " (--map and --mode apply to pmem namespaces only)"
+                    if given.map or given.mode
+                    else ""
+                )
+            )
+            origins.append(where)
+            requests.append(
+                replace(
+                    base, size=None, mode="devdax", map="mem", dax_ranges=dev.ranges, label=dev.name
+                )
+            )
+        else:
+            mode = base.mode
+            map_, align = base.map, base.align
+            if dev.kind == "devdax":
+                what = f"{ns.name} holds {dev.name}: devdax"
+                if given.mode and base.mode != "devdax":
+                    what += f", but --mode {base.mode} overrides it"
+                else:
+                    mode = "devdax"
+                map_, align, layout_note = _layout_from_dax_start(dev, ns, base, given)
+                inferred.append(f"{where}: {what}; {layout_note}")
+            else:
+                inferred.append(
+                    f"{where}: mode {base.mode}, map={base.map} and align from the command "
+                    "line (/proc/iomem does not say)"
+                )
+            origins.append(where)
+            requests.append(
+                replace(
+                    base,
+                    size=ns.end - ns.start,
+                    start=ns.start,
+                    mode=mode,
+                    map=map_,
+                    align=align,
+                    vmemmap_shift=base.vmemmap_shift if align == base.align else None,
+                    dax_ranges=(),
+                    label=ns.name,
+                )
+            )
+        found.append(Found(dev.name, dev.kind, _lines(dev.lines), dev.ranges))
+    for e in unclaimed(entries):
         inferred.append(
-            f"{label} (line {e.line}): mode {base.mode}, map={base.map} and align from the "
-            "command line (/proc/iomem does not say)"
+            f"{e.name} {e.span} (line {e.line}): no dax device or System RAM in it (no "
+            "driver has claimed it); not estimated"
         )
-    return Discovered(requests, inferred)
+        found.append(Found(e.name, "unclaimed", f"line {e.line}", ((e.start, e.end),), False))
+    return Discovered(requests, inferred, found, origins)

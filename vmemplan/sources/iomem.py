@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from vmemplan.errors import InputError
 
@@ -127,11 +128,19 @@ def parse_iomem(text: str, source: str) -> list[IomemEntry]:
 
 
 def system_ram(entries: list[IomemEntry]) -> list[tuple[int, int]]:
-    """Top-level ``System RAM`` as sorted half-open ranges, adjacent ones merged.
+    """Boot ``System RAM`` as sorted half-open ranges, adjacent ones merged.
 
-    Hot-plugged ``System RAM (kmem)`` (dax kmem, CXL) and nested entries are not included.
+    That is top-level ``System RAM``, and ``System RAM`` whose only ancestors are ``CXL
+    Window`` s: firmware-onlined CXL memory is boot RAM that cxl_acpi's add_cxl_resources()
+    (drivers/cxl/acpi.c) later wraps in the window it inserts with
+    insert_resource_expand_to_fit(). Hot-plugged ``System RAM (kmem)`` (dax kmem) and RAM
+    nested in anything else are not included.
     """
-    ranges = sorted((e.start, e.end) for e in entries if e.depth == 0 and e.name == SYSTEM_RAM)
+    ranges = sorted(
+        (e.start, e.end)
+        for e, chain in zip(entries, _ancestors(entries), strict=True)
+        if e.name == SYSTEM_RAM and all(_CXL_WINDOW_RE.fullmatch(a.name) for a in chain)
+    )
     merged: list[tuple[int, int]] = []
     for start, end in ranges:
         if merged and start <= merged[-1][1]:
@@ -158,4 +167,142 @@ def persistent_memory(entries: list[IomemEntry]) -> list[IomemEntry]:
         # A depth that skips levels (only possible in hand-made lists) inherits the last.
         inside.extend([under_pmem] * (e.depth - len(inside)))
         inside.append(under_pmem or is_pmem)
+    return out
+
+
+KMEM_RAM = "System RAM (kmem)"
+SOFT_RESERVED = "Soft Reserved"
+_DAX_NAME_RE = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
+_CXL_WINDOW_RE = re.compile(r"CXL Window [0-9]+", re.ASCII)
+
+IomemKind = Literal["pmem", "devdax", "system-ram"]
+
+
+@dataclass(frozen=True)
+class IomemDevice:
+    """Memory that needs struct pages, as /proc/iomem shows it.
+
+    * ``pmem``: a pmem namespace (a ``namespaceX.Y`` child of a ``Persistent Memory``
+      range, or the whole range) that no dax device claims: fsdax, raw or sector, or an
+      unbound devdax; /proc/iomem does not say which.
+    * ``devdax``: a ``daxX.Y`` entry without a ``System RAM (kmem)`` child: a device-dax
+      instance bound to device_dax (dev_dax_probe() in drivers/dax/device.c reserves each
+      range of the device under its name).
+    * ``system-ram``: a ``daxX.Y`` entry whose range kmem hot-added (dev_dax_kmem_probe()
+      in drivers/dax/kmem.c reserves the memory-block-aligned range under the device's name
+      and adds ``System RAM (kmem)`` inside it), or a ``System RAM (kmem)`` entry alone.
+    """
+
+    name: str
+    """``namespace0.0``, ``dax3.0``, or ``NAME@START`` for an unnamed range."""
+    kind: IomemKind
+    ranges: tuple[tuple[int, int], ...]
+    """Half-open byte ranges: the namespace's raw range, the dax device's ranges, or the
+    hot-added System RAM."""
+    lines: tuple[int, ...]
+    """The dump lines the ranges come from."""
+    namespace: IomemEntry | None = None
+    """For ``pmem`` and for a dax device inside a pmem namespace: the namespace entry."""
+    within: str = ""
+    """Its ancestors' names, outermost first (``CXL Window 0 > region3``)."""
+
+
+def _subtree(entries: list[IomemEntry], index: int) -> list[IomemEntry]:
+    """The descendants of ``entries[index]``, in file order."""
+    parent = entries[index]
+    out = []
+    for e in entries[index + 1 :]:
+        if e.depth <= parent.depth:
+            break
+        out.append(e)
+    return out
+
+
+def _ancestors(entries: list[IomemEntry]) -> list[tuple[IomemEntry, ...]]:
+    """For each entry, its ancestors from the top level down."""
+    out: list[tuple[IomemEntry, ...]] = []
+    stack: list[IomemEntry] = []
+    for e in entries:
+        del stack[e.depth :]
+        out.append(tuple(stack))
+        stack.append(e)
+    return out
+
+
+def _within(chain: tuple[IomemEntry, ...]) -> str:
+    """The names of the ancestors, outermost first: ``CXL Window 0 > Soft Reserved``."""
+    return " > ".join(a.name for a in chain)
+
+
+def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
+    """Every pmem namespace, device-dax instance and kmem System RAM range of the dump.
+
+    A dax device listed on several lines (one per range) is one device. A pmem namespace
+    that holds a dax device is reported as that dax device (with ``namespace`` set).
+    """
+    chains = _ancestors(entries)
+    dax: dict[str, list[int]] = {}  # dax device name -> indexes of its entries
+    for i, e in enumerate(entries):
+        if _DAX_NAME_RE.fullmatch(e.name):
+            dax.setdefault(e.name, []).append(i)
+    claimed: set[int] = set()  # lines of kmem entries that belong to a dax device
+    by_index: dict[int, IomemDevice] = {}
+    for name, indexes in dax.items():
+        kmem = [c for i in indexes for c in _subtree(entries, i) if c.name == KMEM_RAM]
+        # The kernel nests System RAM (kmem) inside the dax resource; a hand-made or
+        # reordered dump may put it outside: the dax device is system-ram either way.
+        outer = {a.line: a for i in indexes for a in chains[i] if a.name == KMEM_RAM}
+        kmem += [a for line, a in outer.items() if line not in {c.line for c in kmem}]
+        claimed.update(c.line for c in kmem)
+        chain = chains[indexes[0]]
+        ns = next((a for a in reversed(chain) if a.name.startswith("namespace")), None)
+        if kmem:
+            kind: IomemKind = "system-ram"
+            ranges = tuple((c.start, c.end) for c in kmem)
+        else:
+            kind = "devdax"
+            ranges = tuple((entries[i].start, entries[i].end) for i in indexes)
+        by_index[indexes[0]] = IomemDevice(
+            name, kind, ranges, tuple(entries[i].line for i in indexes), ns, _within(chain)
+        )
+    with_dax = {d.namespace.line for d in by_index.values() if d.namespace is not None}
+    for region in persistent_memory(entries):
+        index = entries.index(region)
+        children = [
+            e
+            for e in _subtree(entries, index)
+            if e.depth == region.depth + 1 and e.name.startswith("namespace")
+        ]
+        for ns in children or [region]:
+            i_ns = entries.index(ns)
+            if ns.line in with_dax:
+                continue
+            name = ns.name if ns.name.startswith("namespace") else f"{ns.name}@{ns.start:#x}"
+            by_index[i_ns] = IomemDevice(
+                name, "pmem", ((ns.start, ns.end),), (ns.line,), ns, _within(chains[i_ns])
+            )
+    for i, e in enumerate(entries):
+        if e.name == KMEM_RAM and e.line not in claimed:
+            by_index[i] = IomemDevice(
+                f"{e.name}@{e.start:#x}",
+                "system-ram",
+                ((e.start, e.end),),
+                (e.line,),
+                None,
+                _within(chains[i]),
+            )
+    return [by_index[i] for i in sorted(by_index)]
+
+
+def unclaimed(entries: list[IomemEntry]) -> list[IomemEntry]:
+    """``Soft Reserved`` ranges and ``CXL Window`` s that hold no dax device, kmem RAM or
+    System RAM: memory (or address space) no driver has turned into a device yet."""
+    out = []
+    for i, e in enumerate(entries):
+        if e.name == SOFT_RESERVED or _CXL_WINDOW_RE.fullmatch(e.name):
+            inside = _subtree(entries, i)
+            if not any(
+                _DAX_NAME_RE.fullmatch(c.name) or c.name.startswith(SYSTEM_RAM) for c in inside
+            ):
+                out.append(e)
     return out

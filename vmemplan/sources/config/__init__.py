@@ -186,7 +186,7 @@ def _ci_pattern(words: Iterable[str]) -> str:
 
 _SIZE_RX = r"(0[xX][0-9a-fA-F]+|0|[1-9][0-9]*)([kKmMgGtTpPeE]([iI][bB])?)?"
 SIZE_PATTERN = rf"^\s*{_SIZE_RX}\s*$"
-RANGE_PATTERN = rf"^\s*{_SIZE_RX}\s*[-+]\s*{_SIZE_RX}\s*$"
+RANGE_PATTERN = rf"^\s*{_SIZE_RX}\s*([-+]|\.\.)\s*{_SIZE_RX}\s*$"
 PERCENT_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,4})?\s*%\s*$"
 TIME_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,3})?\s*(ns|us|ms|s)\s*$"
 NS_PER_PAGE_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,3})?(\s*-\s*[0-9]+(\.[0-9]{1,3})?)?\s*$"
