@@ -306,14 +306,24 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
     )
 
 
-OUTPUT_OPTIONS = _options(
-    click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
-    ),
-    click.option(
-        "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
-    ),
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
 )
+HUMAN_OPTION = click.option(
+    "-u",
+    "--human",
+    is_flag=True,
+    help='JSON with readable sizes, as ndctl -u prints them ("15.63 GiB (16.78 GB)", '
+    "addresses in hex); implies --json. Without it JSON keeps exact integers.",
+)
+COLOR_OPTION = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour and style of human output (auto: on a terminal, unless NO_COLOR is set).",
+)
+OUTPUT_OPTIONS = _options(JSON_OPTION, HUMAN_OPTION, COLOR_OPTION)
 
 
 def _console(color: str) -> Any:
@@ -338,12 +348,21 @@ def _console(color: str) -> Any:
 
 
 def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
-    if as_json:
-        click.echo(to_json(doc), nl=False)
+    human = click.get_current_context().params.get("human", False)
+    if as_json or human:
+        click.echo(to_json(_human(doc) if human else doc), nl=False)
         return
     from vmemplan.output import render as r  # noqa: PLC0415
 
     getattr(r, render)(_console(color), doc)
+
+
+def _human(doc: dict[str, Any]) -> dict[str, Any]:
+    """``-u/--human``: sizes as ndctl -u prints them (see vmemplan.output.human)."""
+    from vmemplan.output.human import humanize  # noqa: PLC0415
+
+    out: dict[str, Any] = humanize(doc)
+    return out
 
 
 @cli.command("estimate", epilog=EPILOG)
@@ -382,7 +401,7 @@ def estimate_cmd(**opts: Any) -> None:
     Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     if ndctl_path is None and iomem_path is None:
         req = build_request(**opts)
@@ -523,7 +542,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
 
     --mode, --map and --align (each repeatable) restrict the grid.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     grid = _grid(opts)
     if size is None:
         raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
@@ -561,7 +580,7 @@ def plan_cmd(**opts: Any) -> None:
     Inverse: --usable with one --align/--map/--mode (default 2M, mem, devdax) gives the
     raw --size to ask ndctl for.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     size, usable = opts.pop("size"), opts.pop("usable")
     start = opts.pop("start")
     modes, maps, aligns = opts["modes"], opts["maps"], opts["aligns"]
@@ -634,16 +653,29 @@ def plan_cmd(**opts: Any) -> None:
 @click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
 @click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when there is nothing to check (no --max-* with --from-ndctl, or a file "
+    "without any budget); without it that is a warning on stderr.",
+)
 @_machine_options()
+@JSON_OPTION
+@HUMAN_OPTION
+@COLOR_OPTION
 def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     """Check host config files (TOML, YAML or JSON) against their budgets.
 
     Exit 0 when every budget holds, 1 when any budget fails, 2 when a file is unreadable
-    or invalid (every problem of a file is reported).
+    or invalid (every problem of a file is reported). A file (or --from-ndctl dump)
+    with no budget at all passes with a warning on stderr; --strict makes it exit 2.
+    --json is --format json.
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
     from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
 
+    fmt = _check_format(fmt, opts.pop("as_json"), opts.pop("human"))
+    color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
     ndctl_path = opts.pop("from_ndctl")
     if not files and ndctl_path is None:
@@ -679,16 +711,54 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
         opts.update(map_="mem", mode="devdax")
         estimates, _ = discover_estimates(opts, ndctl_path, None)
         results.append(check_machine(estimates, ndctl_path, budgets))
-    _report_check(results, fmt)
+    _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
-    ctx_exit(max(order[r.status] for r in results))
+    code = max(order[r.status] for r in results)
+    unchecked = [r for r in results if r.status != "error" and r.nr_budgets == 0]
+    for r in unchecked:
+        hint = (
+            "give --max-dram, --max-device-loss or --max-init"
+            if r.file == ndctl_path and not budgets
+            else "add [budgets] or [namespaces.budgets]"
+        )
+        level = "error" if strict else "warning"
+        click.echo(
+            f"vmemplan: {level}: {r.file}: no budget to check, so it passes only by parsing "
+            f"and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
+            err=True,
+        )
+    if strict and unchecked:
+        code = max(code, EXIT_INPUT)
+    ctx_exit(code)
 
 
-def _report_check(results: list[Any], fmt: str) -> None:
+def _check_format(fmt: str, as_json: bool, human: bool) -> str:
+    """``--format``, with ``--json`` and ``-u/--human`` as spellings of ``--format json``."""
+    if (as_json or human) and fmt not in ("text", "json"):
+        flag = "--json" if as_json else "--human"
+        raise InputError("--format", f"{fmt}: {flag} prints JSON, not with --format {fmt}")
+    return "json" if as_json or human else fmt
+
+
+def _echo_color(color: str) -> bool | None:
+    """click.echo's ``color``: None strips styles unless stdout is a terminal."""
+    if color == "always":
+        return True
+    if color == "never" or "NO_COLOR" in os.environ:
+        return False
+    return None
+
+
+_STATUS_FG = {"pass": "green", "fail": "red", "error": "red"}
+
+
+def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
     from vmemplan.output.report import check_doc  # noqa: PLC0415
 
     if fmt == "json":
-        click.echo(to_json(check_doc(results)), nl=False)
+        doc = check_doc(results)
+        human = click.get_current_context().params.get("human", False)
+        click.echo(to_json(_human(doc) if human else doc), nl=False)
         return
     for r in results:
         for f in r.findings:
@@ -697,8 +767,17 @@ def _report_check(results: list[Any], fmt: str) -> None:
                 pos = f"file={f.file}" + (f",line={f.line}" if f.line is not None else "")
                 click.echo(f"::error {pos},title=vmemplan {f.severity}::{f.location}: {f.message}")
             else:
-                click.echo(f"{f.file}{line}: {f.location}: {f.message}")
-        click.echo(_check_summary(r))
+                where = click.style(f"{f.file}{line}:", bold=True)
+                click.echo(f"{where} {f.location}: {f.message}", color=color)
+        if fmt == "github" and r.status != "error" and r.nr_budgets == 0:
+            click.echo(f"::warning file={r.file},title=vmemplan::no budget to check")
+        summary = _check_summary(r)
+        if fmt == "text":
+            head = f"{r.file}: {r.status}"
+            bold = True if r.status == "error" else None  # False would emit an escape too
+            styled = click.style(head, fg=_STATUS_FG[r.status], bold=bold)
+            summary = styled + summary[len(head) :]
+        click.echo(summary, color=color if fmt == "text" else False)
 
 
 def _check_summary(r: Any) -> str:
@@ -738,7 +817,7 @@ def hugetlb_cmd(**opts: Any) -> None:
     """The vmemmap of HugeTLB pools without and with HugeTLB Vmemmap Optimization."""
     from vmemplan.hugetlb import hugetlb_command  # noqa: PLC0415
 
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
 
 
