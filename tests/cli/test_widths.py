@@ -18,6 +18,9 @@ COMMANDS = [
     ["hugetlb", "--pages", "1G:512"],
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+    ["compare", "--size", "1T", "--current", "fsdax/dev/2M"],
+    ["plan", "--from-ndctl", "tests/data/ndctl/example_a_list_X_devdax.json", "--max-dram", "1%"],
+    ["plan", "--from-ndctl", "tests/data/ndctl/daxctl_list_cxl_system_ram.json"],
 ]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich import box
 from rich.console import Console
 from rich.measure import Measurement
@@ -172,6 +174,39 @@ def _ns_range(lo: int, hi: int) -> str:
     return ""
 
 
+def _signed_iec(value: int | None) -> str:
+    """A delta: ``+1.02 GiB``, ``-40.0 MiB``, ``0 B``; ``n/a`` when unknown."""
+    if value is None:
+        return "n/a"
+    return ("+" if value > 0 else "-" if value < 0 else "") + _short_iec(abs(value))
+
+
+def _signed_ns(value: int | None) -> str:
+    """A time delta in the unit of its size: ``+1.20 s``, ``-80.5 ms``."""
+    if value is None:
+        return "n/a"
+    sign = "+" if value > 0 else "-" if value < 0 else ""
+    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if abs(value) >= scale:
+            return f"{sign}{_short_scaled(abs(value), scale)} {unit}"
+    return f"{sign}{abs(value)} ns"
+
+
+def _delta_cells(r: Doc) -> list[str]:
+    d = r.get("delta")
+    if d is None:
+        return ["n/a", "n/a", "n/a"]
+    return [
+        _signed_iec(d["dram_bytes"]),
+        _signed_iec(d["usable_bytes"]),
+        _signed_ns(d["time_ns_high"]),
+    ]
+
+
+_DELTA_HEADERS = ("ΔDRAM", "Δusable", "Δinit")  # against "now:", the current configuration
+_FIGURE_HEADERS = ("lost", "usable", "inits", "init time", "saved")
+
+
 def _short_scaled(value: int, scale: int) -> str:
     """``value / scale`` with two decimals below 10, one below 100, none above."""
     for decimals in (2, 1):
@@ -191,7 +226,9 @@ def _bar(value: int, top: int, width: int = 6) -> str:
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
-def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) -> Table:
+def _config_table(
+    doc: Doc, title: str, *, with_plan: bool, bar: bool = True, brief: bool = False
+) -> Table:
     rows = doc["rows"]
     many_kernels = len(doc["input"]["kernels"]) > 1
     table = Table(
@@ -209,8 +246,14 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) ->
     table.add_column("DRAM", justify="right", no_wrap=True)
     if bar:
         table.add_column("", no_wrap=True)
-    for name in ("lost", "usable", "inits", "init time", "saved"):
+    # brief: DRAM, usable and the deltas against today only, so that they fit 80 columns
+    names = ("usable",) if brief else _FIGURE_HEADERS
+    for name in names:
         table.add_column(name, justify="right", no_wrap=True)
+    with_delta = doc.get("current") is not None
+    if with_delta:
+        for name in _DELTA_HEADERS:
+            table.add_column(name, justify="right", no_wrap=True)
     top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
     for r in rows:
         cells = []
@@ -220,18 +263,21 @@ def _config_table(doc: Doc, title: str, *, with_plan: bool, bar: bool = True) ->
             cells.append(r["kernel"])
         cells.append(f"{r['mode']}/{r['map']}/{format_size_exact(r['align_bytes'])}")
         if r["refused"] is not None:
-            cells += ["refused"] + [""] * (6 if bar else 5)
+            cells += ["refused"] + [""] * (len(names) + bar + (3 if with_delta else 0))
         else:
             cells += [_short_iec(r["dram_bytes"])]
             if bar:
                 cells.append(_bar(r["dram_bytes"], top))
-            cells += [
-                _short_iec(r["device_bytes"]),
-                _short_iec(r["usable_bytes"]),
-                _short_count(r["struct_pages_initialised"]),
-                _ns_range(r["time_ns_low"], r["time_ns_high"]),
-                _short_iec(r["dram_saved_bytes"]),
-            ]
+            figures = {
+                "lost": _short_iec(r["device_bytes"]),
+                "usable": _short_iec(r["usable_bytes"]),
+                "inits": _short_count(r["struct_pages_initialised"]),
+                "init time": _ns_range(r["time_ns_low"], r["time_ns_high"]),
+                "saved": _short_iec(r["dram_saved_bytes"]),
+            }
+            cells += [figures[name] for name in names]
+            if with_delta:
+                cells += _delta_cells(r)
         table.add_row(*cells)
     return table
 
@@ -245,8 +291,11 @@ def _fits(console: Console, table: Table) -> bool:
 def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -> None:
     """The configuration table, never cut: drop the bar column first, then print one
     block of lines per configuration when even that is wider than the terminal."""
-    for bar in (True, False):
-        table = _config_table(doc, title, with_plan=with_plan, bar=bar)
+    tries = [(True, False), (False, False)]
+    if doc.get("current") is not None:
+        tries.append((False, True))
+    for bar, brief in tries:
+        table = _config_table(doc, title, with_plan=with_plan, bar=bar, brief=brief)
         if _fits(console, table):
             console.print(table)
             return
@@ -268,18 +317,56 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
             ("inits", _short_count(r["struct_pages_initialised"])),
             ("init time", _ns_range(r["time_ns_low"], r["time_ns_high"])),
             ("saved", _short_iec(r["dram_saved_bytes"])),
+            *(
+                zip(_DELTA_HEADERS, _delta_cells(r), strict=True)
+                if doc.get("current") is not None
+                else ()
+            ),
         ):
             console.print(f"  {name:<10} {value}", highlight=False)
+
+
+def _subject_title(doc: Doc) -> str:
+    """``1.50 TiB namespace``, ``64.00 GiB dax device`` (two ranges), with its label."""
+    inp = doc["input"]
+    if inp["dax_ranges"]:
+        size = sum(r["end_bytes"] - r["start_bytes"] for r in inp["dax_ranges"])
+        n = len(inp["dax_ranges"])
+        what = f"{format_iec(size)} dax device" + (f" ({n} ranges)" if n > 1 else "")
+    else:
+        what = f"{format_iec(inp['size_bytes'])} namespace"
+    if doc.get("label"):
+        what = f"{doc['label']}: {what}"
+    return what
+
+
+def _print_current(console: Console, doc: Doc) -> None:
+    """What the namespace runs today, per kernel."""
+    cur = doc.get("current")
+    if cur is None:
+        return
+    config = f"{cur['mode']}/{cur['map']}/{format_size_exact(cur['align_bytes'])}"
+    for r in cur["rows"]:
+        kernel = f" (Linux {r['kernel']})" if len(cur["rows"]) > 1 else ""
+        if r["refused"] is not None:
+            console.print(
+                f"now{kernel}: {config}: refused: {r['refused']}", highlight=False, markup=False
+            )
+            continue
+        console.print(
+            f"now{kernel}: {config}: DRAM {_short_iec(r['dram_bytes'])}, lost "
+            f"{_short_iec(r['device_bytes'])}, usable {_short_iec(r['usable_bytes'])}, init "
+            f"{_ns_range(r['time_ns_low'], r['time_ns_high'])}",
+            highlight=False,
+        )
 
 
 def render_compare(console: Console, doc: Doc) -> None:
     """Every configuration in one table, with a DRAM bar per row."""
     inp = doc["input"]
-    title = (
-        f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, "
-        f"Linux {' vs '.join(inp['kernels'])}"
-    )
+    title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=False)
+    _print_current(console, doc)
     for r in doc["rows"]:
         if r["refused"] is not None:
             console.print(
@@ -300,16 +387,55 @@ def render_plan(console: Console, doc: Doc) -> None:
             f"{format_iec(doc['usable_bytes'])} ({doc['usable_bytes']:,} bytes)",
             highlight=False,
         )
-    title = f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, Linux {inp['kernels'][0]}"
+    title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=True)
+    _print_current(console, doc)
     for r in doc["rows"]:
         if not r["fits"]:
             what = f"{r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}"
             console.print(f"rejected {what}: {'; '.join(r['failures'])}", highlight=False)
-    if doc["recommended"] is None:
+    rec = doc["recommended"]
+    if rec is None:
         console.print("no configuration meets every budget", highlight=False)
+        return
+    config = f"{rec['mode']}/{rec['map']}/{format_size_exact(rec['align_bytes'])}"
+    kernel = f" on Linux {rec['kernel']}" if len(inp["kernels"]) > 1 else ""
+    if doc["ndctl_command"] is not None:
+        console.print(f"recommended{kernel}: {doc['ndctl_command']}", highlight=False)
     else:
-        console.print(f"recommended: {doc['ndctl_command']}", highlight=False)
+        console.print(f"recommended{kernel}: {config}", highlight=False)
+    device = doc.get("device")
+    if device is None:
+        return
+    if not doc["reconfigure_commands"]:
+        console.print(f"{device['name']} already runs {config}", highlight=False, markup=False)
+        return
+    keeps = "the data is not kept" if device["kind"] == "namespace" else "its data is lost"
+    console.print(
+        f"reconfigure {device['name']} in place ({keeps}):", highlight=False, markup=False
+    )
+    for command in doc["reconfigure_commands"]:
+        console.print(f"  {command}", highlight=False, markup=False)
+
+
+def _render_host(console: Console, doc: Doc, render: Callable[[Console, Doc], None]) -> None:
+    """Each namespace of a host, one after another, then what was inferred."""
+    for i, ns in enumerate(doc["namespaces"]):
+        if i:
+            console.print()
+        render(console, ns)
+    for line in doc["source"]["inferred"]:
+        console.print(f"inferred: {line}", highlight=False, markup=False)
+
+
+def render_host_compare(console: Console, doc: Doc) -> None:
+    """``compare`` of each namespace of a host."""
+    _render_host(console, doc, render_compare)
+
+
+def render_host_plan(console: Console, doc: Doc) -> None:
+    """``plan`` of each namespace of a host."""
+    _render_host(console, doc, render_plan)
 
 
 def render_machine(console: Console, doc: Doc) -> None:

@@ -205,7 +205,7 @@ class MachineDoc(_Model):
     total: TotalDoc
 
 
-class RowDoc(_Model):
+class CurrentRowDoc(_Model):
     """One configuration of ``compare``; figures are null when the kernel refuses it."""
 
     kernel: str
@@ -222,6 +222,39 @@ class RowDoc(_Model):
     time_ns_high: int | None
     dram_saved_bytes: int | None
     baseline_dram_bytes: int | None
+
+
+class DeltaDoc(_Model):
+    """A configuration minus what the host runs today (same kernel); null where unknown."""
+
+    dram_bytes: int | None
+    device_bytes: int | None
+    usable_bytes: int | None
+    time_ns_low: int | None
+    time_ns_high: int | None
+
+
+class RowDoc(CurrentRowDoc):
+    """A row of ``compare``, with its delta against the current configuration (if given)."""
+
+    delta: DeltaDoc | None
+
+
+class DeviceDoc(_Model):
+    """The existing namespace or dax device a plan would reconfigure."""
+
+    name: str
+    kind: Literal["namespace", "dax"]
+    system_ram: bool
+
+
+class CurrentDoc(_Model):
+    """What the host runs today (--from-ndctl, --config or --current), one row per kernel."""
+
+    mode: str
+    map: Literal["mem", "dev"]
+    align_bytes: int
+    rows: list[CurrentRowDoc]
 
 
 class PlanRowDoc(RowDoc):
@@ -242,6 +275,7 @@ class CompareInputDoc(_Model):
     start_bytes: int
     system_ram: list[ByteRange]
     struct_page_size: int
+    dax_ranges: list[ByteRange]
 
 
 class CompareDoc(_Model):
@@ -250,6 +284,9 @@ class CompareDoc(_Model):
     schema_version: int
     vmemplan_version: str
     input: CompareInputDoc
+    label: str | None
+    device: DeviceDoc | None
+    current: CurrentDoc | None
     rows: list[RowDoc]
 
 
@@ -274,14 +311,36 @@ class PlanDoc(_Model):
     schema_version: int
     vmemplan_version: str
     input: CompareInputDoc
+    label: str | None
+    device: DeviceDoc | None
+    current: CurrentDoc | None
     budgets: BudgetsDoc
     recommended: RowDoc | None
     ndctl_command: str | None
+    reconfigure_commands: list[str]
     rows: list[PlanRowDoc]
     requested_usable_bytes: int | None
     raw_size_bytes: int | None
     usable_bytes: int | None
     step_bytes: int | None
+
+
+class HostCompareDoc(_Model):
+    """``vmemplan compare --json`` of a host (--from-ndctl, --iomem, --config)."""
+
+    schema_version: int
+    vmemplan_version: str
+    source: SourceDoc
+    namespaces: list[CompareDoc]
+
+
+class HostPlanDoc(_Model):
+    """``vmemplan plan --json`` of a host (--from-ndctl, --iomem, --config)."""
+
+    schema_version: int
+    vmemplan_version: str
+    source: SourceDoc
+    namespaces: list[PlanDoc]
 
 
 class FindingDoc(_Model):
@@ -329,5 +388,7 @@ def json_schema(which: str) -> str:
         "plan": PlanDoc,
         "machine": MachineDoc,
         "hugetlb": HugetlbDoc,
+        "host-compare": HostCompareDoc,
+        "host-plan": HostPlanDoc,
     }
     return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"
