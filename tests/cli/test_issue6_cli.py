@@ -55,6 +55,7 @@ def test_strict_makes_nothing_to_check_exit_2(tmp_path: Path, fmt: str) -> None:
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()
     assert line.startswith("vmemplan: error: ")
+    assert "no budget to check" in line
 
 
 def test_strict_with_budgets_changes_nothing() -> None:
@@ -75,7 +76,10 @@ def test_a_failed_budget_is_not_hidden_by_the_warning(tmp_path: Path) -> None:
     failing.write_text(NO_BUDGETS + '[namespaces.budgets]\ndram = "1M"\n')
     empty = _no_budgets(tmp_path)
     assert run("check", empty, str(failing)).exit_code == 1
-    assert run("check", empty, str(failing), "--strict").exit_code == 2
+    strict = run("check", empty, str(failing), "--strict")
+    assert strict.exit_code == 2
+    assert f"{empty}: no budget to check" in strict.stderr
+    assert "fail" in strict.stdout  # the failing file is still reported
 
 
 def test_github_format_annotates_nothing_to_check(tmp_path: Path) -> None:
@@ -105,7 +109,8 @@ def test_check_color_never_on_a_terminal_has_no_escape() -> None:
 
 
 def test_check_color_auto_honours_no_color() -> None:
-    out = run("check", BUDGETED, color=True, env={"NO_COLOR": "1"}).stdout
+    assert "\x1b[" in run("check", BUDGETED, "--color", "auto", color=True).stdout
+    out = run("check", BUDGETED, "--color", "auto", color=True, env={"NO_COLOR": "1"}).stdout
     assert "\x1b[" not in out
 
 
@@ -120,7 +125,7 @@ def test_check_color_styles_failed_findings(tmp_path: Path) -> None:
 def test_check_color_rejects_an_unknown_mode() -> None:
     result = run("check", BUDGETED, "--color", "sometimes")
     assert result.exit_code == 2
-    assert "--color" in result.stderr
+    assert "'sometimes' is not one of 'auto', 'always', 'never'" in result.stderr
 
 
 # Item 13: --json on every command; -u/--human as ndctl -u.
