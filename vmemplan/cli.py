@@ -451,6 +451,14 @@ def discover_estimates(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
 ) -> tuple[list[Any], dict[str, Any]]:
     """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump."""
+    estimates, source, _ = _discover(opts, ndctl_path, iomem_path)
+    return estimates, source
+
+
+def _discover(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None
+) -> tuple[list[Any], dict[str, Any], list[Any]]:
+    """discover_estimates(), and the devices of the ndctl/daxctl dump (read once: '-')."""
     from vmemplan.sources.discover import from_iomem, from_ndctl, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
@@ -463,6 +471,7 @@ def discover_estimates(
             if not opts["system_ram"]:
                 opts["system_ram"] = ("none",)
     base = build_request(**opts)
+    devices = []
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None
@@ -480,7 +489,7 @@ def discover_estimates(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
     estimates = estimate_many(found.requests)
-    return estimates, {"kind": kind, "path": path, "inferred": found.inferred}
+    return estimates, {"kind": kind, "path": path, "inferred": found.inferred}, devices
 
 
 def discover_subjects(
@@ -488,12 +497,8 @@ def discover_subjects(
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device."""
-    from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
-
-    estimates, source = discover_estimates(opts, ndctl_path, iomem_path)
-    devices = {}
-    if ndctl_path is not None:  # parsed a second time: cheap, and discover stays untouched
-        devices = {d.name: d for d in parse_ndctl_json(read_input(ndctl_path, ""), ndctl_path)}
+    estimates, source, found = _discover(opts, ndctl_path, iomem_path)
+    devices = {d.name: d for d in found}
     subjects = []
     for e in estimates:
         req = e.request

@@ -263,3 +263,12 @@ def test_plan_reconfigures_a_system_ram_dax_device_with_daxctl() -> None:
         "daxctl reconfigure-device --align=1G dax0.0",
         "daxctl enable-device dax0.0",
     ]
+
+
+def test_a_dump_on_stdin_is_read_once() -> None:
+    text = Path(DEVDAX).read_text()
+    result = CliRunner().invoke(cli, ["compare", "--from-ndctl", "-", "--json"], input=text)
+    assert result.exit_code == 0, result.stderr
+    (ns,) = json.loads(result.stdout)["namespaces"]
+    assert ns["device"]["name"] == "namespace0.0"
+    assert ns["current"]["map"] == "dev"
