@@ -788,6 +788,11 @@ def _subjects(
                     "--namespace", f"{name}: not in the input (it has {', '.join(known)})"
                 )
         subjects = [s for s in subjects if s.request.label in names]
+        if source is not None:  # the notes of the namespaces left out go too
+            dropped = set(known) - set(names)
+            source["inferred"] = [
+                line for line in source["inferred"] if line.split(" ", 1)[0] not in dropped
+            ]
     return subjects, kernels, source
 
 

@@ -272,3 +272,11 @@ def test_a_dump_on_stdin_is_read_once() -> None:
     (ns,) = json.loads(result.stdout)["namespaces"]
     assert ns["device"]["name"] == "namespace0.0"
     assert ns["current"]["map"] == "dev"
+
+
+def test_namespace_keeps_only_its_own_notes() -> None:
+    doc = doc_of("compare", "--iomem", IOMEM, "--namespace", "namespace0.1")
+    assert [ns["label"] for ns in doc["namespaces"]] == ["namespace0.1"]
+    notes = doc["source"]["inferred"]
+    assert notes
+    assert all(line.startswith("namespace0.1 ") for line in notes)
