@@ -72,6 +72,7 @@ class CheckResult:
     status: Status
     findings: list[Finding] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
+    nr_budgets: int = 0  # budgets the file (or the --max-* options) set; 0: nothing checked
 
 
 def _budgets(section: BudgetSection) -> Budgets:
@@ -209,7 +210,13 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
     ):
         if not v.ok:
             error(f"budgets.{v.budget}", f"total: {v.message}", "fail")
-    return CheckResult(source, "fail" if findings else "pass", findings, estimates)
+    nr_budgets = sum(_count(ns.budgets) for ns in cfg.namespaces) + _count(cfg.budgets)
+    return CheckResult(source, "fail" if findings else "pass", findings, estimates, nr_budgets)
+
+
+def _count(section: BudgetSection) -> int:
+    """How many budgets a ``[budgets]`` section sets."""
+    return sum(x is not None for x in (section.dram, section.device_loss, section.init))
 
 
 def check_machine(estimates: list[Estimate], source: str, budgets: Budgets) -> CheckResult:
@@ -228,4 +235,5 @@ def check_machine(estimates: list[Estimate], source: str, budgets: Budgets) -> C
             findings.append(
                 Finding(source, f"--max-{v.budget.replace('_', '-')}", None, "fail", v.message)
             )
-    return CheckResult(source, "fail" if findings else "pass", findings, estimates)
+    nr_budgets = sum(x is not None for x in (budgets.dram, budgets.device_loss, budgets.init_ns))
+    return CheckResult(source, "fail" if findings else "pass", findings, estimates, nr_budgets)

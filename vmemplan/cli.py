@@ -43,10 +43,18 @@ from vmemplan.kernel.versions import (
     require_zone_device,
     with_switches,
 )
-from vmemplan.output.report import compare_doc, estimate_doc, machine_doc, plan_doc, to_json
-from vmemplan.plan import Choice, Grid, Row, compare, plan
+from vmemplan.output.report import (
+    compare_doc,
+    estimate_doc,
+    host_doc,
+    machine_doc,
+    plan_doc,
+    to_json,
+)
+from vmemplan.plan import Choice, Device, Grid, Row, Subject, compare, current_row, plan
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import (
+    format_size_exact,
     parse_duration_ns,
     parse_ns_per_page,
     parse_range,
@@ -430,14 +438,24 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
     )
 
 
-OUTPUT_OPTIONS = _options(
-    click.option(
-        "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
-    ),
-    click.option(
-        "--color", type=click.Choice(["auto", "always", "never"]), default="auto", show_default=True
-    ),
+JSON_OPTION = click.option(
+    "--json", "as_json", is_flag=True, help="Print one JSON document (exact integers)."
 )
+HUMAN_OPTION = click.option(
+    "-u",
+    "--human",
+    is_flag=True,
+    help='JSON with readable sizes, as ndctl -u prints them ("15.63 GiB (16.78 GB)", '
+    "addresses in hex); implies --json. Without it JSON keeps exact integers.",
+)
+COLOR_OPTION = click.option(
+    "--color",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Colour and style of human output (auto: on a terminal, unless NO_COLOR is set).",
+)
+OUTPUT_OPTIONS = _options(JSON_OPTION, HUMAN_OPTION, COLOR_OPTION)
 
 
 def _console(color: str) -> Any:
@@ -465,12 +483,21 @@ def _console(color: str) -> Any:
 
 
 def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
-    if as_json:
-        click.echo(to_json(doc), nl=False)
+    human = click.get_current_context().params.get("human", False)
+    if as_json or human:
+        click.echo(to_json(_human(doc) if human else doc), nl=False)
         return
     from vmemplan.output import render as r  # noqa: PLC0415
 
     getattr(r, render)(_console(color), doc)
+
+
+def _human(doc: dict[str, Any]) -> dict[str, Any]:
+    """``-u/--human``: sizes as ndctl -u prints them (see vmemplan.output.human)."""
+    from vmemplan.output.human import humanize  # noqa: PLC0415
+
+    out: dict[str, Any] = humanize(doc)
+    return out
 
 
 @cli.command("estimate", epilog=EPILOG)
@@ -515,7 +542,7 @@ def estimate_cmd(**opts: Any) -> None:
     Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     if ndctl_path is None and iomem_path is None:
         req = build_request(**opts)
@@ -570,6 +597,17 @@ def discover_estimates(
 
     ``typed`` says which of --align/--map/--mode the user gave: those override the dump.
     """
+    estimates, source, _ = _discover(opts, ndctl_path, iomem_path, typed)
+    return estimates, source
+
+
+def _discover(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
+) -> tuple[list[Any], dict[str, Any], list[Any]]:
+    """discover_estimates(), and the devices of the ndctl/daxctl dump (read once: '-')."""
     from vmemplan.sources.discover import (  # noqa: PLC0415
         Given,
         found_doc,
@@ -593,6 +631,7 @@ def discover_estimates(
     base = build_request(**opts)
     if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
         base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
+    devices = []
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None
@@ -624,7 +663,34 @@ def discover_estimates(
         "inferred": found.inferred,
         "found": [found_doc(f) for f in found.found],
     }
-    return estimates, source
+    return estimates, source, devices
+
+
+def discover_subjects(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, current: Choice | None
+) -> tuple[list[Subject], dict[str, Any]]:
+    """The namespaces of a dump as compare/plan subjects: what each runs today (from an
+    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device."""
+    estimates, source, found = _discover(opts, ndctl_path, iomem_path)
+    devices = {d.name: d for d in found}
+    subjects = []
+    for e in estimates:
+        req = e.request
+        label = req.label or ""
+        dev = devices.get(label)
+        if dev is not None:
+            system_ram = dev.mode == "system-ram"
+            kind: Any = "dax" if dev.source == "daxctl" else "namespace"
+            now = (
+                None
+                if system_ram
+                else Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
+            )
+            subjects.append(Subject(req, now, Device(label, kind, system_ram)))
+        else:
+            device = Device(label, "namespace") if label.startswith("namespace") else None
+            subjects.append(Subject(req, current, device))
+    return subjects, source
 
 
 def _machine_request(
@@ -642,7 +708,7 @@ def _machine_request(
         "vmemmap_shift": None,
         "map_": geometry.get("map_", "mem"),
         "mode": geometry.get("mode", "devdax"),
-        "dax_ranges": (),
+        "dax_ranges": geometry.get("dax_ranges", ()),
         **opts,
     }
     reqs = [build_request(kernel=v, **fields) for v in versions]
@@ -690,24 +756,262 @@ def _grid(opts: dict[str, Any]) -> Grid:
     )
 
 
+SUBJECT_OPTIONS = _options(
+    click.option(
+        "--dax-range",
+        "dax_ranges",
+        multiple=True,
+        metavar="RANGE",
+        help="A dynamic dax device (hmem/CXL) instead of --size: START-END (inclusive) or "
+        "START+SIZE; repeatable. Its grid is the aligns (devdax, never an altmap).",
+    ),
+    click.option(
+        "--from-ndctl",
+        metavar="FILE",
+        help="Each namespace and dax device of an `ndctl list` / `daxctl list` JSON dump "
+        "('-' is stdin), with its delta against the mode/map/align it runs today.",
+    ),
+    click.option(
+        "--iomem",
+        metavar="FILE",
+        help="A /proc/iomem dump: its System RAM is the boot RAM; without --from-ndctl its "
+        "Persistent Memory namespaces are the ones to compare.",
+    ),
+    click.option(
+        "--config",
+        "config_path",
+        metavar="FILE",
+        help="Each namespace of a host config (TOML, YAML or JSON) on its [host] machine; "
+        "its mode/map/align are what it runs today, plan uses its [namespaces.budgets].",
+    ),
+    click.option(
+        "--namespace",
+        "namespaces",
+        multiple=True,
+        metavar="NAME",
+        help="With --from-ndctl, --iomem or --config: only this namespace (repeatable).",
+    ),
+    click.option(
+        "--current",
+        metavar="MODE/MAP/ALIGN",
+        help="What the namespace runs today (e.g. fsdax/dev/2M): each row gets its delta "
+        "(DRAM, capacity, init time). --from-ndctl and --config say it themselves.",
+    ),
+)
+
+# The options that describe the machine: a config file's [host] section does instead.
+_MACHINE_PARAMS = (
+    "system_ram",
+    "arch",
+    "kernel",
+    "struct_page_size",
+    "counters",
+    "early_init_fix",
+    "dedup_keep",
+    "ns_per_page",
+)
+
+
+def _given(name: str) -> bool:
+    """Whether the user gave option ``name`` (not its default)."""
+    ctx = click.get_current_context()
+    source = ctx.get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _option_name(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def parse_current(text: str) -> Choice:
+    """``--current fsdax/dev/2M``: mode, map and align of what the host runs today."""
+    parts = text.split("/")
+    if len(parts) != 3:
+        raise InputError("--current", f"{text!r}: expected MODE/MAP/ALIGN, e.g. fsdax/dev/2M")
+    mode, map_, align = parts
+    try:
+        return Choice(_parse_mode(mode), _parse_map(map_), parse_size(align, "--current"))
+    except InputError as err:
+        raise InputError("--current", f"{text!r}: {err.message}") from None
+
+
+def _check_current(current: Choice | None, req: EstimateRequest, text: str | None) -> None:
+    """``--current`` names a configuration ndctl could have made on this arch."""
+    if current is None:
+        return
+    if current.align not in req.arch.dax_alignments:
+        supported = ", ".join(format_size_exact(a) for a in req.arch.dax_alignments)
+        raise InputError(
+            "--current", f"{text!r}: not an align of {req.arch.name} (supported: {supported})"
+        )
+    if req.dax_ranges and (current.mode, current.map) != ("devdax", "mem"):
+        raise InputError("--current", f"{text!r}: a dax device (--dax-range) is devdax/mem")
+
+
+def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], list[str]]:
+    """Each namespace of a host config, as check walks them (one machine, packed starts)."""
+    from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
+    from vmemplan.estimate import DEFAULT_START, prepare  # noqa: PLC0415
+    from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
+    from vmemplan.sizing import REGION_ALIGN  # noqa: PLC0415
+    from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
+    from vmemplan.units import align_up  # noqa: PLC0415
+
+    try:
+        cfg, _ = parse_config_located(read_input(path, "--config"), path)
+    except ConfigError as err:
+        more = len(err.problems) - 1
+        extra = f" (and {more} more: vmemplan check {path})" if more else ""
+        raise InputError("--config", f"{err.problems[0]}{extra}") from None
+    try:
+        base = base_request(cfg)
+    except InputError as err:
+        raise InputError(f"{path}: {err.option}", err.message) from None
+    subjects, cursor = [], DEFAULT_START
+    for i, ns in enumerate(cfg.namespaces):
+        try:
+            req = namespace_request(base, ns, cursor)
+            prepared = prepare(req)
+        except InputError as err:
+            raise InputError(f"{path}: namespaces[{i}] ({ns.name})", err.message) from None
+        end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
+        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)))
+        b = ns.budgets
+        budgets = Budgets(
+            dram=None if b.dram is None else Limit(bytes=b.dram.bytes, ppm=b.dram.ppm),
+            device_loss=None
+            if b.device_loss is None
+            else Limit(bytes=b.device_loss.bytes, ppm=b.device_loss.ppm),
+            init_ns=b.init,
+        )
+        now = Choice(req.mode, "mem" if req.dax_ranges else req.map, prepared.align)
+        subjects.append(Subject(req, now, None, budgets))
+    notes = []
+    if any(x is not None for x in (cfg.budgets.dram, cfg.budgets.device_loss, cfg.budgets.init)):
+        notes.append(
+            "the [budgets] totals are not split across namespaces: `vmemplan check` checks them"
+        )
+    return subjects, [base.kernel], notes
+
+
+def _subjects(
+    opts: dict[str, Any], size: str | None, start: str | None
+) -> tuple[list[Subject], list[KernelProfile], dict[str, Any] | None]:
+    """What to compare or plan: one namespace (--size / --dax-range) and no source, or
+    each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
+    The subject options are popped from ``opts``."""
+    dax_ranges, names = opts.pop("dax_ranges"), opts.pop("namespaces")
+    ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    config_path, current_text = opts.pop("config_path"), opts.pop("current")
+    current = None if current_text is None else parse_current(current_text)
+    if config_path is not None:
+        for option, value in (
+            ("--size", size),
+            ("--start", start),
+            ("--dax-range", dax_ranges),
+            ("--from-ndctl", ndctl_path),
+            ("--iomem", iomem_path),
+            ("--current", current_text),
+        ):
+            if value:
+                raise InputError(option, "not with --config: the config file gives the namespaces")
+        for name in _MACHINE_PARAMS:
+            if _given(name):
+                raise InputError(
+                    _option_name(name), "not with --config: its [host] section gives the machine"
+                )
+        subjects, kernels, notes = _config_subjects(config_path)
+        source: dict[str, Any] | None = {"kind": "config", "path": config_path, "inferred": notes}
+    elif ndctl_path is not None or iomem_path is not None:
+        if size is not None or dax_ranges:
+            option = "--size" if size is not None else "--dax-range"
+            raise InputError(option, "not with --from-ndctl or --iomem: the dump gives the sizes")
+        if current is not None and ndctl_path is not None:
+            raise InputError(
+                "--current", "not with --from-ndctl: the dump says what each namespace runs"
+            )
+        versions = tuple(opts.pop("kernel")) or ("6.12",)
+        fields = {
+            **opts,
+            "size": None,
+            "start": start,
+            "align": None,
+            "vmemmap_shift": None,
+            "map_": "mem",
+            "mode": "devdax",
+            "dax_ranges": (),
+        }
+        subjects, source = discover_subjects(
+            {**fields, "kernel": versions[0]}, ndctl_path, iomem_path, current
+        )
+        _check_current(current, subjects[0].request, current_text)
+        kernels = [subjects[0].request.kernel] + [
+            build_request(**{**fields, "kernel": v}).kernel for v in versions[1:]
+        ]
+    else:
+        if names:
+            raise InputError("--namespace", "only with --from-ndctl, --iomem or --config")
+        if size is None and not dax_ranges:
+            raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
+        req, kernels = _machine_request(opts, size=size, start=start, dax_ranges=dax_ranges)
+        _check_current(current, req, current_text)
+        return [Subject(req, current)], kernels, None
+    if names:
+        known = [s.request.label or "" for s in subjects]
+        for name in names:
+            if name not in known:
+                raise InputError(
+                    "--namespace", f"{name}: not in the input (it has {', '.join(known)})"
+                )
+        subjects = [s for s in subjects if s.request.label in names]
+        if source is not None:  # the notes of the namespaces left out go too
+            dropped = set(known) - set(names)
+            source["inferred"] = [
+                line for line in source["inferred"] if line.split(" ", 1)[0] not in dropped
+            ]
+    return subjects, kernels, source
+
+
+def _compare_subject(
+    subject: Subject, kernels: list[KernelProfile], grid: Grid
+) -> tuple[list[Row], list[Row]]:
+    """The rows of one subject, and what it runs today on each kernel (if known)."""
+    try:
+        rows = compare(subject.request, kernels, grid)
+    except InputError as err:
+        if subject.request.label is None:
+            raise
+        raise InputError(err.option, f"{subject.request.label}: {err.message}") from None
+    now = subject.current
+    return rows, [] if now is None else [current_row(subject.request, k, now) for k in kernels]
+
+
 @cli.command("compare", epilog=EPILOG)
 @_options(SIZE_OPTION, START_OPTION)
 @click.option("--min-align", metavar="SIZE", help="Leave out aligns below this (e.g. 2M).")
 @GRID_OPTIONS
+@SUBJECT_OPTIONS
 @_machine_options(many_kernels=True)
 @OUTPUT_OPTIONS
 def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     """Compare every mode, map and align the arch and kernel allow for one namespace size.
 
-    --mode, --map and --align (each repeatable) restrict the grid.
+    --mode, --map and --align (each repeatable) restrict the grid. --dax-range compares
+    the aligns of a dax device; --from-ndctl, --iomem or --config compare each namespace
+    of a host, and --from-ndctl, --config or --current add each row's delta against
+    what the namespace runs today.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     grid = _grid(opts)
-    if size is None:
-        raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
-    req, kernels = _machine_request(opts, size=size, start=start)
-    rows = compare(req, kernels, grid)
-    _emit(compare_doc(req, kernels, rows), as_json, color, "render_compare")
+    subjects, kernels, source = _subjects(opts, size, start)
+    docs = []
+    for subject in subjects:
+        rows, now = _compare_subject(subject, kernels, grid)
+        docs.append(compare_doc(subject.request, kernels, rows, subject=subject, current=now))
+    if source is None:
+        _emit(docs[0], as_json, color, "render_compare")
+    else:
+        _emit(host_doc(docs, source), as_json, color, "render_host_compare")
 
 
 @cli.command("plan", epilog=EPILOG)
@@ -715,6 +1019,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
 @click.option("--usable", metavar="SIZE", help="Inverse sizing: the usable size wanted.")
 @_options(START_OPTION)
 @GRID_OPTIONS
+@SUBJECT_OPTIONS
 @click.option(
     "--max-dram", metavar="SIZE|PCT", help="DRAM budget: bytes (64G) or % of the namespace."
 )
@@ -729,7 +1034,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     help="With --usable: the region's interleave ways (ndctl sizes are multiples of align x ways;"
     " default 1).",
 )
-@_machine_options(many_kernels=False)
+@_machine_options(many_kernels=True)
 @OUTPUT_OPTIONS
 def plan_cmd(**opts: Any) -> None:
     """Pick the configuration that meets every budget, or size a namespace from its usable size.
@@ -738,15 +1043,32 @@ def plan_cmd(**opts: Any) -> None:
     --mode, --map and --align (each repeatable) restrict the grid.
     Inverse: --usable with one --align/--map/--mode (default 2M, mem, devdax) gives the
     raw --size to ask ndctl for.
+    Host: --from-ndctl, --iomem or --config plan each namespace (--namespace picks some);
+    for an existing namespace or dax device the plan also prints the ndctl/daxctl
+    commands that reconfigure it in place. --max-* override a config's budgets.
     """
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     size, usable = opts.pop("size"), opts.pop("usable")
     start = opts.pop("start")
     modes, maps, aligns = opts["modes"], opts["maps"], opts["aligns"]
     budgets = _budgets(opts)
     ways_text = opts.pop("interleave_ways")
-    opts["kernel"] = (opts["kernel"],)
-    if (size is None) == (usable is None):
+    host = [opts[k] for k in ("dax_ranges", "from_ndctl", "iomem", "config_path")]
+    if usable is not None:
+        for option, value in zip(
+            ("--dax-range", "--from-ndctl", "--iomem", "--config", "--namespace", "--current"),
+            (*host, opts["namespaces"], opts["current"]),
+            strict=True,
+        ):
+            if value:
+                raise InputError(option, "not with --usable (it sizes one new namespace)")
+        if len(opts["kernel"]) > 1:
+            raise InputError("--kernel", "one kernel with --usable (it sizes one configuration)")
+        for key in ("dax_ranges", "from_ndctl", "iomem", "config_path", "namespaces", "current"):
+            opts.pop(key)
+    elif size is None and not any(host):
+        raise InputError("--size", "give exactly one of --size (forward plan) or --usable (sizing)")
+    if size is not None and usable is not None:
         raise InputError("--size", "give exactly one of --size (forward plan) or --usable (sizing)")
     if usable is not None:
         for option, values in (("--mode", modes), ("--map", maps), ("--align", aligns)):
@@ -786,10 +1108,19 @@ def plan_cmd(**opts: Any) -> None:
     if ways_text is not None:
         raise InputError("--interleave-ways", f"{ways_text}: only with --usable (inverse sizing)")
     grid = _grid(opts)
-    req, kernels = _machine_request(opts, size=size, start=start)
-    result = plan(compare(req, kernels, grid), budgets)
-    _emit(plan_doc(req, kernels, budgets, result), as_json, color, "render_plan")
-    if result.recommended is None:
+    subjects, kernels, source = _subjects(opts, size, start)
+    docs, fits = [], True
+    for subject in subjects:
+        rows, now = _compare_subject(subject, kernels, grid)
+        own = budgets if budgets or subject.budgets is None else subject.budgets
+        result = plan(rows, own)
+        fits = fits and result.recommended is not None
+        docs.append(plan_doc(subject.request, kernels, own, result, subject=subject, current=now))
+    if source is None:
+        _emit(docs[0], as_json, color, "render_plan")
+    else:
+        _emit(host_doc(docs, source), as_json, color, "render_host_plan")
+    if not fits:
         ctx_exit(EXIT_FAIL)
 
 
@@ -813,16 +1144,29 @@ def plan_cmd(**opts: Any) -> None:
 @click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
 @click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 2 when there is nothing to check (no --max-* with --from-ndctl, or a file "
+    "without any budget); without it that is a warning on stderr.",
+)
 @_machine_options()
+@JSON_OPTION
+@HUMAN_OPTION
+@COLOR_OPTION
 def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     """Check host config files (TOML, YAML or JSON) against their budgets.
 
     Exit 0 when every budget holds, 1 when any budget fails, 2 when a file is unreadable
-    or invalid (every problem of a file is reported).
+    or invalid (every problem of a file is reported). A file (or --from-ndctl dump)
+    with no budget at all passes with a warning on stderr; --strict makes it exit 2.
+    --json is --format json.
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
     from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
 
+    fmt = _check_format(fmt, opts.pop("as_json"), opts.pop("human"))
+    color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
     ndctl_path = opts.pop("from_ndctl")
     if not files and ndctl_path is None:
@@ -858,16 +1202,54 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
         opts.update(map_="mem", mode="devdax")
         estimates, _ = discover_estimates(opts, ndctl_path, None)
         results.append(check_machine(estimates, ndctl_path, budgets))
-    _report_check(results, fmt)
+    _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
-    ctx_exit(max(order[r.status] for r in results))
+    code = max(order[r.status] for r in results)
+    unchecked = [r for r in results if r.status != "error" and r.nr_budgets == 0]
+    for r in unchecked:
+        hint = (
+            "give --max-dram, --max-device-loss or --max-init"
+            if r.file == ndctl_path and not budgets
+            else "add [budgets] or [namespaces.budgets]"
+        )
+        level = "error" if strict else "warning"
+        click.echo(
+            f"vmemplan: {level}: {r.file}: no budget to check, so it passes only by parsing "
+            f"and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
+            err=True,
+        )
+    if strict and unchecked:
+        code = max(code, EXIT_INPUT)
+    ctx_exit(code)
 
 
-def _report_check(results: list[Any], fmt: str) -> None:
+def _check_format(fmt: str, as_json: bool, human: bool) -> str:
+    """``--format``, with ``--json`` and ``-u/--human`` as spellings of ``--format json``."""
+    if (as_json or human) and fmt not in ("text", "json"):
+        flag = "--json" if as_json else "--human"
+        raise InputError("--format", f"{fmt}: {flag} prints JSON, not with --format {fmt}")
+    return "json" if as_json or human else fmt
+
+
+def _echo_color(color: str) -> bool | None:
+    """click.echo's ``color``: None strips styles unless stdout is a terminal."""
+    if color == "always":
+        return True
+    if color == "never" or "NO_COLOR" in os.environ:
+        return False
+    return None
+
+
+_STATUS_FG = {"pass": "green", "fail": "red", "error": "red"}
+
+
+def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
     from vmemplan.output.report import check_doc  # noqa: PLC0415
 
     if fmt == "json":
-        click.echo(to_json(check_doc(results)), nl=False)
+        doc = check_doc(results)
+        human = click.get_current_context().params.get("human", False)
+        click.echo(to_json(_human(doc) if human else doc), nl=False)
         return
     for r in results:
         for f in r.findings:
@@ -876,8 +1258,17 @@ def _report_check(results: list[Any], fmt: str) -> None:
                 pos = f"file={f.file}" + (f",line={f.line}" if f.line is not None else "")
                 click.echo(f"::error {pos},title=vmemplan {f.severity}::{f.location}: {f.message}")
             else:
-                click.echo(f"{f.file}{line}: {f.location}: {f.message}")
-        click.echo(_check_summary(r))
+                where = click.style(f"{f.file}{line}:", bold=True)
+                click.echo(f"{where} {f.location}: {f.message}", color=color)
+        if fmt == "github" and r.status != "error" and r.nr_budgets == 0:
+            click.echo(f"::warning file={r.file},title=vmemplan::no budget to check")
+        summary = _check_summary(r)
+        if fmt == "text":
+            head = f"{r.file}: {r.status}"
+            bold = True if r.status == "error" else None  # False would emit an escape too
+            styled = click.style(head, fg=_STATUS_FG[r.status], bold=bold)
+            summary = styled + summary[len(head) :]
+        click.echo(summary, color=color if fmt == "text" else False)
 
 
 def _check_summary(r: Any) -> str:
@@ -931,14 +1322,26 @@ def hugetlb_cmd(**opts: Any) -> None:
     """The vmemmap of HugeTLB pools without and with HugeTLB Vmemmap Optimization."""
     from vmemplan.hugetlb import hugetlb_command  # noqa: PLC0415
 
-    as_json, color = opts.pop("as_json"), opts.pop("color")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
 
 
 @cli.command("schema", epilog=EPILOG)
 @click.argument(
     "which",
-    type=click.Choice(["config", "report", "estimate", "compare", "plan", "machine", "hugetlb"]),
+    type=click.Choice(
+        [
+            "config",
+            "report",
+            "estimate",
+            "compare",
+            "plan",
+            "machine",
+            "hugetlb",
+            "host-compare",
+            "host-plan",
+        ]
+    ),
 )
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""

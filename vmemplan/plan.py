@@ -8,6 +8,7 @@ kept as a row with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 from vmemplan.budget import Budgets, Verdict, check_budgets
 from vmemplan.errors import InputError
@@ -91,6 +92,14 @@ def choices(req: EstimateRequest, grid: Grid | None = None) -> list[Choice]:
         )
     modes = [m for m in MODES if not grid.modes or m in grid.modes]
     maps = [m for m in MAPS if not grid.maps or m in grid.maps]
+    if req.dax_ranges:
+        # A dax device (hmem/CXL, or a daxctl dump) is device-dax and never has an altmap.
+        for option, given, only in (("--mode", grid.modes, "devdax"), ("--map", grid.maps, "mem")):
+            if given and only not in given:
+                raise InputError(
+                    option, f"{', '.join(given)}: a dax device (--dax-range) is {only} only"
+                )
+        modes, maps = ["devdax"], ["mem"]
     return [Choice(mode, map_, align) for mode in modes for map_ in maps for align in aligns]
 
 
@@ -179,3 +188,68 @@ def ndctl_command(choice: Choice, size: int) -> str:
         f"ndctl create-namespace --mode={choice.mode} --map={choice.map} "
         f"--align={format_size_exact(choice.align)} --size={format_size_exact(size)}"
     )
+
+
+@dataclass(frozen=True)
+class Device:
+    """An existing namespace (``namespaceX.Y``) or dax device (``daxX.Y``) of the host."""
+
+    name: str
+    kind: Literal["namespace", "dax"]
+    system_ram: bool = False  # a dax device onlined as System RAM (kmem)
+
+
+@dataclass(frozen=True)
+class Subject:
+    """One namespace or dax device to compare or plan: its geometry, what it runs today
+    (if known), the device to reconfigure (if it exists) and its own budgets (config)."""
+
+    request: EstimateRequest
+    current: Choice | None = None
+    device: Device | None = None
+    budgets: Budgets | None = None
+
+
+def current_row(req: EstimateRequest, kernel: KernelProfile, current: Choice) -> Row:
+    """The estimate of what the host runs today, as a row to compare the others with."""
+    one = replace(
+        req,
+        kernel=kernel,
+        mode=current.mode,
+        map=current.map,
+        align=current.align,
+        vmemmap_shift=None,
+    )
+    try:
+        return Row(kernel, current, estimate(one), None)
+    except InputError as err:
+        return Row(kernel, current, None, err.message)
+
+
+def reconfigure_commands(device: Device, current: Choice | None, choice: Choice) -> list[str]:
+    """The commands that turn ``device`` into ``choice`` (none when it already is).
+
+    A namespace is re-created in place: ``ndctl create-namespace -e`` keeps its geometry,
+    mode and name unless told otherwise, and does not keep its data (ndctl's
+    Documentation/ndctl/ndctl-create-namespace.txt, --reconfig). A dax device's align
+    can only change while no driver is bound (align_store() in drivers/dax/bus.c
+    returns -EBUSY), and ``daxctl reconfigure-device --align`` does not unbind it, so it
+    is disabled around the change; one in system-ram mode is first returned to devdax.
+    """
+    if current == choice:
+        return []
+    align = format_size_exact(choice.align)
+    if device.kind == "namespace":
+        return [
+            f"ndctl create-namespace -f -e {device.name} --mode={choice.mode} "
+            f"--map={choice.map} --align={align}"
+        ]
+    commands = []
+    if device.system_ram:
+        commands.append(f"daxctl reconfigure-device --mode=devdax --force {device.name}")
+    commands += [
+        f"daxctl disable-device {device.name}",
+        f"daxctl reconfigure-device --align={align} {device.name}",
+        f"daxctl enable-device {device.name}",
+    ]
+    return commands

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+UNIT_FIRST = re.compile(r"\s*(?:[KMGTPE]i)?B\b|\s*(?:ns|us|ms|s|min|h)\b")
 
 COMMANDS = [
     ["estimate", "--size", "1T", "--align", "1G"],
@@ -19,6 +23,9 @@ COMMANDS = [
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
     ["estimate", "--arch", "arm64-4k", "--size", "4G", "--start", "4G", "--system-ram", "0+4G"],
+    ["compare", "--size", "1T", "--current", "fsdax/dev/2M"],
+    ["plan", "--from-ndctl", "tests/data/ndctl/example_a_list_X_devdax.json", "--max-dram", "1%"],
+    ["plan", "--from-ndctl", "tests/data/ndctl/daxctl_list_cxl_system_ram.json"],
 ]
 
 
@@ -42,6 +49,11 @@ def test_nothing_is_cut(args: list[str], columns: int) -> None:
     out = run(args, columns)
     assert "…" not in out
     assert max(len(line.rstrip()) for line in out.splitlines()) <= columns
+    # a wrapped line never parts a figure from its unit ("2.85" / "s - 15.46 s")
+    lines = out.splitlines()
+    for above, below in itertools.pairwise(lines):
+        if re.search(r"\d$", above.rstrip()):
+            assert not UNIT_FIRST.match(below), (above, below)
 
 
 @pytest.mark.parametrize("columns", [60, 80])

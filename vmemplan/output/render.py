@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import IO, Any, cast
 
 from rich import box
@@ -50,6 +51,37 @@ def strip_trailing_blanks(file: IO[str]) -> IO[str]:
 
 def _escapes_only(match: re.Match[str]) -> str:
     return "".join(_SGR.findall(match.group()))
+
+
+_UNIT = re.compile(r"(?:[KMGTPE]i)?B|ns|us|ms|s|min|h|x|%|pages?|bytes|[KMGTPE]")
+
+
+def wrap_words(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width`` columns, broken only at spaces and never
+    between a figure and its unit (``1.00 GiB``, ``8.59 s``); a word longer than the
+    line stands alone on its line, uncut."""
+    words: list[str] = []
+    for word in text.split(" "):
+        if words and _UNIT.fullmatch(word.rstrip(",;:.)")) and words[-1][-1:].isdigit():
+            words[-1] += " " + word
+        else:
+            words.append(word)
+    lines: list[str] = []
+    line = ""
+    for word in words:
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    lines.append(line)
+    return lines
+
+
+def say(console: Console, text: str) -> None:
+    """A line of prose (a note, what was inferred): wrapped to the terminal, figures whole."""
+    for line in wrap_words(text, console.width):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def format_count(value: int | None) -> str:
@@ -200,7 +232,36 @@ def render_estimate(console: Console, doc: Doc) -> None:
         ratio = base["init"]["struct_pages_initialised"] // written
         line += f"; {ratio:,}x fewer struct pages initialised"
     for text in [line, *(f"note: {n}" for n in doc["notes"])]:
-        console.print(text, highlight=False)
+        say(console, text)
+
+
+def _signed_iec(value: int | None) -> str:
+    """A delta: ``+1.02 GiB``, ``-40.00 MiB``, ``0 B``; ``n/a`` when unknown."""
+    if value is None:
+        return "n/a"
+    return ("+" if value > 0 else "-" if value < 0 else "") + format_iec(abs(value))
+
+
+def _signed_ns(value: int | None) -> str:
+    """A time delta: ``+1.20 s``, ``-80.50 ms``; ``n/a`` when unknown."""
+    if value is None:
+        return "n/a"
+    return ("+" if value > 0 else "-" if value < 0 else "") + format_ns(abs(value))
+
+
+def _delta_cells(r: Doc) -> list[str]:
+    d = r.get("delta")
+    if d is None:
+        return ["n/a", "n/a", "n/a"]
+    return [
+        _signed_iec(d["dram_bytes"]),
+        _signed_iec(d["usable_bytes"]),
+        _signed_ns(d["time_ns_high"]),
+    ]
+
+
+_DELTA_HEADERS = ("ΔDRAM", "Δusable", "Δinit")  # against "now:", the current configuration
+_FIGURE_HEADERS = ("lost", "usable", "inits", "init time", "saved")
 
 
 def _bar(value: int, top: int, width: int = 6) -> str:
@@ -220,6 +281,7 @@ def _config_table(
     bar: bool = True,
     tight: bool = False,
     split_time: bool = False,
+    brief: bool = False,
 ) -> Table:
     rows = doc["rows"]
     many_kernels = len(doc["input"]["kernels"]) > 1
@@ -240,8 +302,14 @@ def _config_table(
     table.add_column("DRAM", justify="right", no_wrap=True)
     if bar:
         table.add_column("", no_wrap=True)
-    for name in ("lost", "usable", "inits", "init time", "saved"):
+    # brief: DRAM, usable and the deltas against today only, so that they fit 80 columns
+    names = ("usable",) if brief else _FIGURE_HEADERS
+    for name in names:
         table.add_column(name, justify="right", no_wrap=True)
+    with_delta = doc.get("current") is not None
+    if with_delta:
+        for name in _DELTA_HEADERS:
+            table.add_column(name, justify="right", no_wrap=True)
     top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
     for r in rows:
         cells = []
@@ -251,18 +319,21 @@ def _config_table(
             cells.append(r["kernel"])
         cells.append(f"{r['mode']}/{r['map']}/{format_size_exact(r['align_bytes'])}")
         if r["refused"] is not None:
-            cells += ["refused"] + [""] * (6 if bar else 5)
+            cells += ["refused"] + [""] * (len(names) + bar + (3 if with_delta else 0))
         else:
             cells += [format_iec(r["dram_bytes"])]
             if bar:
                 cells.append(_bar(r["dram_bytes"], top))
-            cells += [
-                format_iec(r["device_bytes"]),
-                format_iec(r["usable_bytes"]),
-                format_count(r["struct_pages_initialised"]),
-                _time_cell(r["time_ns_low"], r["time_ns_high"], split=split_time),
-                format_iec(r["dram_saved_bytes"]),
-            ]
+            figures = {
+                "lost": format_iec(r["device_bytes"]),
+                "usable": format_iec(r["usable_bytes"]),
+                "inits": format_count(r["struct_pages_initialised"]),
+                "init time": _time_cell(r["time_ns_low"], r["time_ns_high"], split=split_time),
+                "saved": format_iec(r["dram_saved_bytes"]),
+            }
+            cells += [figures[name] for name in names]
+            if with_delta:
+                cells += _delta_cells(r)
         table.add_row(*cells)
     return table
 
@@ -282,16 +353,26 @@ def _fits(console: Console, table: Table) -> bool:
 
 def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -> None:
     """The configuration table, never cut: drop the bar column first, then close up the
-    columns, then put each time range on two lines, then print one block of lines per
-    configuration when even that is wider than the terminal."""
-    for bar, tight, split_time in (
-        (True, False, False),
-        (False, False, False),
-        (False, True, False),
-        (False, True, True),
-    ):
+    columns, then put each time range on two lines, then (with a current configuration)
+    keep only DRAM, usable and the deltas, then print one block of lines per configuration
+    when even that is wider than the terminal."""
+    tries = [
+        (True, False, False, False),
+        (False, False, False, False),
+        (False, True, False, False),
+        (False, True, True, False),
+    ]
+    if doc.get("current") is not None:
+        tries.append((False, True, False, True))
+    for bar, tight, split_time, brief in tries:
         table = _config_table(
-            doc, title, with_plan=with_plan, bar=bar, tight=tight, split_time=split_time
+            doc,
+            title,
+            with_plan=with_plan,
+            bar=bar,
+            tight=tight,
+            split_time=split_time,
+            brief=brief,
         )
         if _fits(console, table):
             console.print(table)
@@ -314,55 +395,156 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
             ("inits", format_count(r["struct_pages_initialised"])),
             ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
             ("saved", format_iec(r["dram_saved_bytes"])),
+            *(
+                zip(_DELTA_HEADERS, _delta_cells(r), strict=True)
+                if doc.get("current") is not None
+                else ()
+            ),
         ):
             console.print(f"  {name:<10} {value}", highlight=False)
+
+
+def _subject_title(doc: Doc) -> str:
+    """``1.50 TiB namespace``, ``64.00 GiB dax device`` (two ranges), with its label."""
+    inp = doc["input"]
+    if inp["dax_ranges"]:
+        size = sum(r["end_bytes"] - r["start_bytes"] for r in inp["dax_ranges"])
+        n = len(inp["dax_ranges"])
+        what = f"{format_iec(size)} dax device" + (f" ({n} ranges)" if n > 1 else "")
+    else:
+        what = f"{format_iec(inp['size_bytes'])} namespace"
+    if doc.get("label"):
+        what = f"{doc['label']}: {what}"
+    return what
+
+
+def _print_current(console: Console, doc: Doc) -> None:
+    """What the namespace runs today, per kernel."""
+    cur = doc.get("current")
+    if cur is None:
+        return
+    config = f"{cur['mode']}/{cur['map']}/{format_size_exact(cur['align_bytes'])}"
+    for r in cur["rows"]:
+        kernel = f" (Linux {r['kernel']})" if len(cur["rows"]) > 1 else ""
+        if r["refused"] is not None:
+            say(console, f"now{kernel}: {config}: refused: {r['refused']}")
+            continue
+        fields = [
+            f"now{kernel}: {config}: DRAM {format_iec(r['dram_bytes'])}",
+            f"lost {format_iec(r['device_bytes'])}",
+            f"usable {format_iec(r['usable_bytes'])}",
+            f"init {format_ns_range(r['time_ns_low'], r['time_ns_high'])}",
+        ]
+        for line in _wrap_fields(fields, console.width):
+            console.print(line, highlight=False, markup=False)
+
+
+def _wrap_fields(fields: list[str], width: int) -> list[str]:
+    """Join fields with ", " into lines of at most ``width`` columns, breaking only between
+    fields (a figure and its unit stay on one line); continuation lines are indented."""
+    lines: list[str] = []
+    line = ""
+    for i, f in enumerate(fields):
+        sep = "," if i < len(fields) - 1 else ""
+        piece = f + sep
+        if line and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = "  " + piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    if line:
+        lines.append(line)
+    return lines
 
 
 def render_compare(console: Console, doc: Doc) -> None:
     """Every configuration in one table, with a DRAM bar per row."""
     inp = doc["input"]
-    title = (
-        f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, "
-        f"Linux {' vs '.join(inp['kernels'])}"
-    )
+    title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=False)
+    _print_current(console, doc)
     for r in doc["rows"]:
         if r["refused"] is not None:
-            console.print(
+            say(
+                console,
                 f"refused: {r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}:"
                 f" {r['refused']}",
-                highlight=False,
             )
     _print_kernel_notes(console, inp)
 
 
 def _print_kernel_notes(console: Console, inp: Doc) -> None:
     for note in inp.get("kernel_notes", ()):
-        console.print(f"note: {note}", highlight=False)
+        say(console, f"note: {note}")
 
 
 def render_plan(console: Console, doc: Doc) -> None:
     """Ranked configurations (* = Pareto-optimal), why the others fail, the ndctl command."""
     inp = doc["input"]
     if doc["raw_size_bytes"] is not None:
-        console.print(
+        say(
+            console,
             f"usable {format_size_exact(doc['requested_usable_bytes'])} requested: ask ndctl for "
             f"--size={format_size_exact(doc['raw_size_bytes'])} ({doc['raw_size_bytes']:,} bytes,"
             f" a multiple of {format_size_exact(doc['step_bytes'])}); usable size "
             f"{format_iec(doc['usable_bytes'])} ({doc['usable_bytes']:,} bytes)",
-            highlight=False,
         )
-    title = f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, Linux {inp['kernels'][0]}"
+    title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=True)
+    _print_current(console, doc)
     for r in doc["rows"]:
         if not r["fits"]:
             what = f"{r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}"
-            console.print(f"rejected {what}: {'; '.join(r['failures'])}", highlight=False)
-    if doc["recommended"] is None:
-        console.print("no configuration meets every budget", highlight=False)
-    else:
-        console.print(f"recommended: {doc['ndctl_command']}", highlight=False)
+            say(console, f"rejected {what}: {'; '.join(r['failures'])}")
+    _print_recommendation(console, doc)
     _print_kernel_notes(console, inp)
+
+
+def _print_recommendation(console: Console, doc: Doc) -> None:
+    """The recommended configuration, its ndctl command, and how to reconfigure in place."""
+    inp = doc["input"]
+    rec = doc["recommended"]
+    if rec is None:
+        console.print("no configuration meets every budget", highlight=False)
+        return
+    config = f"{rec['mode']}/{rec['map']}/{format_size_exact(rec['align_bytes'])}"
+    kernel = f" on Linux {rec['kernel']}" if len(inp["kernels"]) > 1 else ""
+    if doc["ndctl_command"] is not None:
+        console.print(f"recommended{kernel}: {doc['ndctl_command']}", highlight=False)
+    else:
+        console.print(f"recommended{kernel}: {config}", highlight=False)
+    device = doc.get("device")
+    if device is None:
+        return
+    if not doc["reconfigure_commands"]:
+        console.print(f"{device['name']} already runs {config}", highlight=False, markup=False)
+        return
+    keeps = "the data is not kept" if device["kind"] == "namespace" else "its data is lost"
+    console.print(
+        f"reconfigure {device['name']} in place ({keeps}):", highlight=False, markup=False
+    )
+    for command in doc["reconfigure_commands"]:
+        console.print(f"  {command}", highlight=False, markup=False)
+
+
+def _render_host(console: Console, doc: Doc, render: Callable[[Console, Doc], None]) -> None:
+    """Each namespace of a host, one after another, then what was inferred."""
+    for i, ns in enumerate(doc["namespaces"]):
+        if i:
+            console.print()
+        render(console, ns)
+    for line in doc["source"]["inferred"]:
+        say(console, f"inferred: {line}")
+
+
+def render_host_compare(console: Console, doc: Doc) -> None:
+    """``compare`` of each namespace of a host."""
+    _render_host(console, doc, render_compare)
+
+
+def render_host_plan(console: Console, doc: Doc) -> None:
+    """``plan`` of each namespace of a host."""
+    _render_host(console, doc, render_plan)
 
 
 def render_machine(console: Console, doc: Doc) -> None:
@@ -447,7 +629,7 @@ def _print_machine(console: Console, doc: Doc, table: Table) -> None:
                     console.print(f"  {name:<15} {value}", highlight=False)
     if doc["source"] is not None:
         for line in doc["source"]["inferred"]:
-            console.print(f"inferred: {line}", highlight=False)
+            say(console, f"inferred: {line}")
 
 
 def render_hugetlb(console: Console, doc: Doc) -> None:
@@ -495,4 +677,4 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
             for label, value in figs:
                 console.print(f"  {label:<14} {value}", highlight=False)
     for note in doc["notes"]:
-        console.print(f"note: {note}", highlight=False)
+        say(console, f"note: {note}")

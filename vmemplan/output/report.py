@@ -14,7 +14,7 @@ from vmemplan.budget import Budgets, Limit
 from vmemplan.estimate import Estimate, EstimateRequest, Figures, resolve_linear_map
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.versions import KernelProfile
-from vmemplan.plan import PlanResult, Row, ndctl_command
+from vmemplan.plan import PlanResult, Row, Subject, ndctl_command, reconfigure_commands
 from vmemplan.sizing import Sizing
 from vmemplan.units import SpelledRange
 
@@ -248,7 +248,10 @@ def row_doc(row: Row) -> Doc:
             optimized=f.optimized,
             dram_bytes=f.dram_bytes,
             device_bytes=f.device_bytes,
-            usable_bytes=e.layout.usable if e.layout else None,
+            # a dax device has no info block or altmap: all of its ranges are usable
+            usable_bytes=e.layout.usable
+            if e.layout
+            else sum(hi - lo for lo, hi in e.request.dax_ranges),
             struct_pages_initialised=f.cost.struct_pages_initialised,
             time_ns_low=f.time_ns[0],
             time_ns_high=f.time_ns[1],
@@ -269,16 +272,69 @@ def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
         "kernel_details": [kernel_doc(k, req.arch) for k in kernels],
         # what resolving each --kernel assumed (distribution suffix, stable backports)
         "kernel_notes": list(dict.fromkeys(n for k in kernels for n in k.notes_for(req.arch))),
+        "dax_ranges": _ranges(req.dax_ranges),
     }
 
 
-def compare_doc(req: EstimateRequest, kernels: list[KernelProfile], rows: list[Row]) -> Doc:
-    """``compare --json``."""
+_DELTA_KEYS = ("dram_bytes", "device_bytes", "usable_bytes", "time_ns_low", "time_ns_high")
+
+
+def _delta(row: Doc, now: Doc | None) -> Doc | None:
+    """This row minus what the host runs today (same kernel); null when either is refused."""
+    if now is None or row["refused"] is not None or now["refused"] is not None:
+        return None
+    return {k: None if row[k] is None or now[k] is None else row[k] - now[k] for k in _DELTA_KEYS}
+
+
+def _subject_docs(subject: Subject | None, current: list[Row]) -> tuple[Doc, dict[str, Doc]]:
+    """The label/device/current keys, and the current row of each kernel."""
+    now = {r.kernel.label: row_doc(r) for r in current}
+    dev = None if subject is None else subject.device
+    cur = None if subject is None else subject.current
+    return {
+        "label": None if subject is None else subject.request.label,
+        "device": None
+        if dev is None
+        else {"name": dev.name, "kind": dev.kind, "system_ram": dev.system_ram},
+        "current": None
+        if cur is None
+        else {
+            "mode": cur.mode,
+            "map": cur.map,
+            "align_bytes": cur.align,
+            "rows": list(now.values()),
+        },
+    }, now
+
+
+def compare_doc(
+    req: EstimateRequest,
+    kernels: list[KernelProfile],
+    rows: list[Row],
+    *,
+    subject: Subject | None = None,
+    current: list[Row] | None = None,
+) -> Doc:
+    """``compare --json``; with a current configuration each row has its ``delta``."""
+    keys, now = _subject_docs(subject, current or [])
+    docs = [row_doc(r) for r in rows]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "input": _input_doc(req, kernels),
-        "rows": [row_doc(r) for r in rows],
+        **keys,
+        "rows": [{**d, "delta": _delta(d, now.get(d["kernel"]))} for d in docs],
+    }
+
+
+def host_doc(docs: list[Doc], source: Doc) -> Doc:
+    """``compare``/``plan`` of a whole host (--from-ndctl, --iomem, --config): one
+    compare or plan document per namespace, and where the namespaces came from."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "source": source,
+        "namespaces": docs,
     }
 
 
@@ -296,26 +352,42 @@ def plan_doc(
     result: PlanResult,
     *,
     sizing: Sizing | None = None,
+    subject: Subject | None = None,
+    current: list[Row] | None = None,
 ) -> Doc:
-    """``plan --json``: ranked rows, the recommendation and its ndctl command."""
+    """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
+    for an existing namespace or dax device, the commands that reconfigure it."""
     rec = result.recommended
     size = sizing.raw_size if sizing is not None else req.size or 0
+    keys, now = _subject_docs(subject, current or [])
+    device = None if subject is None else subject.device
+    reconfigure: list[str] = []
+    if rec is not None and device is not None:
+        reconfigure = reconfigure_commands(device, subject.current if subject else None, rec.choice)
+    rec_doc = None if rec is None else row_doc(rec)
+    creates = rec is not None and not req.dax_ranges  # ndctl creates namespaces, not dax ranges
     doc: Doc = {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "input": _input_doc(req, kernels),
+        **keys,
         "budgets": _budgets_doc(budgets),
-        "recommended": None if rec is None else row_doc(rec),
-        "ndctl_command": None if rec is None else ndctl_command(rec.choice, size),
+        "recommended": None
+        if rec_doc is None
+        else {**rec_doc, "delta": _delta(rec_doc, now.get(rec_doc["kernel"]))},
+        "ndctl_command": ndctl_command(rec.choice, size) if rec is not None and creates else None,
+        "reconfigure_commands": reconfigure,
         "rows": [
             {
-                **row_doc(r),
+                **d,
+                "delta": _delta(d, now.get(d["kernel"])),
                 "fits": r.fits,
                 "rank": r.rank,
                 "pareto": r.pareto,
                 "failures": r.failures,
             }
             for r in result.rows
+            for d in [row_doc(r)]
         ],
     }
     doc["requested_usable_bytes"] = sizing.requested if sizing else None

@@ -267,7 +267,7 @@ class MachineDoc(_Model):
     total: TotalDoc
 
 
-class RowDoc(_Model):
+class CurrentRowDoc(_Model):
     """One configuration of ``compare``; figures are null when the kernel refuses it."""
 
     kernel: str
@@ -284,6 +284,39 @@ class RowDoc(_Model):
     time_ns_high: int | None
     dram_saved_bytes: int | None
     baseline_dram_bytes: int | None
+
+
+class DeltaDoc(_Model):
+    """A configuration minus what the host runs today (same kernel); null where unknown."""
+
+    dram_bytes: int | None
+    device_bytes: int | None
+    usable_bytes: int | None
+    time_ns_low: int | None
+    time_ns_high: int | None
+
+
+class RowDoc(CurrentRowDoc):
+    """A row of ``compare``, with its delta against the current configuration (if given)."""
+
+    delta: DeltaDoc | None
+
+
+class DeviceDoc(_Model):
+    """The existing namespace or dax device a plan would reconfigure."""
+
+    name: str
+    kind: Literal["namespace", "dax"]
+    system_ram: bool
+
+
+class CurrentDoc(_Model):
+    """What the host runs today (--from-ndctl, --config or --current), one row per kernel."""
+
+    mode: str
+    map: Literal["mem", "dev"]
+    align_bytes: int
+    rows: list[CurrentRowDoc]
 
 
 class PlanRowDoc(RowDoc):
@@ -306,6 +339,7 @@ class CompareInputDoc(_Model):
     struct_page_size: int
     kernel_details: list[KernelInput]
     kernel_notes: list[str]
+    dax_ranges: list[GivenRange | ByteRange]
 
 
 class CompareDoc(_Model):
@@ -314,6 +348,9 @@ class CompareDoc(_Model):
     schema_version: int
     vmemplan_version: str
     input: CompareInputDoc
+    label: str | None
+    device: DeviceDoc | None
+    current: CurrentDoc | None
     rows: list[RowDoc]
 
 
@@ -338,14 +375,36 @@ class PlanDoc(_Model):
     schema_version: int
     vmemplan_version: str
     input: CompareInputDoc
+    label: str | None
+    device: DeviceDoc | None
+    current: CurrentDoc | None
     budgets: BudgetsDoc
     recommended: RowDoc | None
     ndctl_command: str | None
+    reconfigure_commands: list[str]
     rows: list[PlanRowDoc]
     requested_usable_bytes: int | None
     raw_size_bytes: int | None
     usable_bytes: int | None
     step_bytes: int | None
+
+
+class HostCompareDoc(_Model):
+    """``vmemplan compare --json`` of a host (--from-ndctl, --iomem, --config)."""
+
+    schema_version: int
+    vmemplan_version: str
+    source: SourceDoc
+    namespaces: list[CompareDoc]
+
+
+class HostPlanDoc(_Model):
+    """``vmemplan plan --json`` of a host (--from-ndctl, --iomem, --config)."""
+
+    schema_version: int
+    vmemplan_version: str
+    source: SourceDoc
+    namespaces: list[PlanDoc]
 
 
 class FindingDoc(_Model):
@@ -393,6 +452,8 @@ def json_schema(which: str) -> str:
         "plan": PlanDoc,
         "machine": MachineDoc,
         "hugetlb": HugetlbDoc,
+        "host-compare": HostCompareDoc,
+        "host-plan": HostPlanDoc,
     }
     schema = models[which].model_json_schema()
     # pydantic writes draft 2020-12 without saying so; the $id names the document kind and
