@@ -244,9 +244,65 @@ MODE_OPTION = click.option(
     "--mode",
     default="devdax",
     show_default=True,
-    metavar="devdax|fsdax",
-    help="Namespace mode (fsdax never deduplicates).",
+    metavar="devdax|fsdax|system-ram",
+    help="Namespace mode (fsdax never deduplicates); system-ram: the dax device onlined as "
+    "System RAM by dax kmem (daxctl reconfigure-device --mode=system-ram).",
 )
+SYSTEM_RAM_MODES = ("system-ram", "system_ram", "kmem")
+
+
+def _is_system_ram(mode: str) -> bool:
+    return mode.strip().lower() in SYSTEM_RAM_MODES
+
+
+def build_system_ram_request(
+    opts: dict[str, Any], memmap_on_memory: str | None, memory_block_size: str | None
+) -> Any:
+    """The SystemRamRequest of ``estimate --mode system-ram``; devdax-only options refused."""
+    from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES, SystemRamRequest  # noqa: PLC0415
+
+    for key, option in (
+        ("align", "--align"),
+        ("vmemmap_shift", "--vmemmap-shift"),
+        ("dedup_keep", "--dedup-keep"),
+        ("early_init_fix", "--early-init-fix"),
+    ):
+        if opts[key] is not None:
+            raise InputError(
+                option, "not with --mode system-ram: kmem trims the device to memory blocks"
+            )
+    if opts["map_"] != "mem":
+        raise InputError("--map", f"{opts['map_']}: not with --mode system-ram (no pgmap)")
+    mom = "off" if memmap_on_memory is None else memmap_on_memory.strip().lower()
+    if mom in ("y", "yes", "1", "true"):
+        mom = "on"
+    if mom in ("n", "no", "0", "false"):
+        mom = "off"
+    if mom not in MEMMAP_ON_MEMORY_CHOICES:
+        raise InputError("--memmap-on-memory", f"{memmap_on_memory!r}: expected off, on or force")
+    base = build_request(**{**opts, "mode": "devdax"})
+    if base.dax_ranges:
+        if base.size is not None:
+            raise InputError("--dax-range", "give either --size or --dax-range, not both")
+        ranges = base.dax_ranges
+    elif base.size is None:
+        raise InputError("--size", "missing: give --size (or --dax-range)")
+    else:
+        ranges = ((base.start, base.start + base.size),)
+    return SystemRamRequest(
+        arch=base.arch,
+        kernel=base.kernel,
+        ranges=ranges,
+        system_ram=base.system_ram,
+        memmap_on_memory=mom,
+        memory_block_size=(
+            None
+            if memory_block_size is None
+            else parse_size(memory_block_size, "--memory-block-size")
+        ),
+        struct_page_size=base.struct_page_size,
+        ps_per_struct_page=base.ps_per_struct_page,
+    )
 
 
 def _machine_options(*, many_kernels: bool = False) -> Decorator:
@@ -374,6 +430,18 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
     "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
 )
+@click.option(
+    "--memmap-on-memory",
+    metavar="off|on|force",
+    help="With --mode system-ram: memory_hotplug.memmap_on_memory (and the dax device's "
+    "memmap_on_memory attribute, 6.8+). Default off.",
+)
+@click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="With --mode system-ram: memory_block_size_bytes(). Default: as the kernel picks "
+    "it (x86: 2G with >= 64G boot RAM on bare metal, else 128M).",
+)
 @_machine_options()
 @OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
@@ -384,6 +452,19 @@ def estimate_cmd(**opts: Any) -> None:
     """
     as_json, color = opts.pop("as_json"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    if _is_system_ram(opts["mode"]):
+        from vmemplan.system_ram import system_ram_doc, system_ram_estimate  # noqa: PLC0415
+
+        if ndctl_path is not None or iomem_path is not None:
+            raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
+        sreq = build_system_ram_request(opts, mom, block)
+        _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
+        return
+    if mom is not None:
+        raise InputError("--memmap-on-memory", "only with --mode system-ram")
+    if block is not None:
+        raise InputError("--memory-block-size", "only with --mode system-ram")
     if ndctl_path is None and iomem_path is None:
         req = build_request(**opts)
         _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
@@ -745,7 +826,9 @@ def hugetlb_cmd(**opts: Any) -> None:
 @cli.command("schema", epilog=EPILOG)
 @click.argument(
     "which",
-    type=click.Choice(["config", "report", "estimate", "compare", "plan", "machine", "hugetlb"]),
+    type=click.Choice(
+        ["config", "report", "estimate", "compare", "plan", "machine", "hugetlb", "system-ram"]
+    ),
 )
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""

@@ -18,6 +18,17 @@ COMMANDS = [
     ["hugetlb", "--pages", "1G:512"],
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+    [
+        "estimate",
+        "--mode",
+        "system-ram",
+        "--size",
+        "2T",
+        "--start",
+        "1T",
+        "--memmap-on-memory",
+        "on",
+    ],
 ]
 
 

@@ -419,3 +419,53 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
                 console.print(f"  {label:<14} {value}", highlight=False)
     for note in doc["notes"]:
         console.print(f"note: {note}", highlight=False)
+
+
+def render_system_ram(console: Console, doc: Doc) -> None:
+    """A dax device onlined as System RAM: where each block's memmap went, and the cost.
+
+    One figure per line (label, value), so nothing is cut at any width."""
+    inp, fig, pl = doc["input"], doc["figures"], doc["placement"]
+    p = inp["page_size_bytes"]
+    block = format_size_exact(inp["memory_block_size_bytes"])
+    console.print(
+        f"System RAM (dax kmem) on {inp['arch']}, kernel {inp['kernel']}: memmap_on_memory "
+        f"{inp['memmap_on_memory']}, memory block {block}",
+        highlight=False,
+    )
+    for r in doc["ranges"]:
+        added = (
+            f"{format_size_exact(r['added_start'])}+{format_size_exact(r['added_bytes'])}"
+            if r["blocks"]
+            else "nothing"
+        )
+        console.print(
+            f"  range {format_size_exact(r['start'])}+{format_size_exact(r['size_bytes'])}: "
+            f"adds {added} ({format_count(r['blocks'])} blocks, memmap {r['memmap']})",
+            highlight=False,
+        )
+    tables = ", ".join(f"{n} {lvl.upper()}" for lvl, n in fig["page_tables"].items() if n)
+    rows = [
+        ("blocks self-hosted", format_count(pl["blocks_self_hosted"])),
+        ("blocks in DRAM", format_count(pl["blocks_dram"])),
+        ("memmap in DRAM", _pages(fig["memmap_pages_dram"], p)),
+        ("memmap on device", _pages(fig["memmap_pages_device"], p)),
+        ("page tables", f"{tables or 'none'} ({format_iec(fig['page_table_bytes'])})"),
+        ("DRAM spent", format_iec(fig["dram_bytes"])),
+        ("trimmed", format_iec(fig["trimmed_bytes"])),
+        ("usable as RAM", _pages(fig["managed_pages"], p)),
+        ("struct pages", f"{format_count(fig['struct_pages_initialised'])} (at online)"),
+        ("init", f"{format_ns(fig['init_ns'][0])} - {format_ns(fig['init_ns'][1])}"),
+        ("nr_memmap_pages", _delta(fig["nr_memmap_pages_delta"])),
+        ("nr_memmap_boot_pages", _delta(fig["nr_memmap_boot_pages_delta"])),
+    ]
+    for label, value in rows:
+        console.print(f"  {label:<20} {value}", highlight=False)
+    if pl["reason"] is not None:
+        console.print(f"  {'memmap in DRAM because':<20} {pl['reason']}", highlight=False)
+    for note in doc["notes"]:
+        console.print(f"note: {note}", highlight=False)
+
+
+def _delta(value: int | None) -> str:
+    return "n/a (no counter before v6.11)" if value is None else f"{value:+,}"

@@ -319,6 +319,7 @@ def json_schema(which: str) -> str:
     import json  # noqa: PLC0415
 
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
+    from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
     models: dict[str, type[BaseModel]] = {
@@ -329,5 +330,6 @@ def json_schema(which: str) -> str:
         "plan": PlanDoc,
         "machine": MachineDoc,
         "hugetlb": HugetlbDoc,
+        "system-ram": SystemRamDoc,
     }
     return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"
