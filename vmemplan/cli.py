@@ -602,15 +602,38 @@ def _grid(opts: dict[str, Any]) -> Grid:
 def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     """Compare every mode, map and align the arch and kernel allow for one namespace size.
 
-    --mode, --map and --align (each repeatable) restrict the grid.
+    --mode, --map and --align (each repeatable) restrict the grid. --mode system-ram adds
+    the same range onlined as System RAM by dax kmem, memmap_on_memory off and on.
     """
     as_json, color = opts.pop("as_json"), opts.pop("color")
+    modes = opts["modes"]
+    with_system_ram = any(_is_system_ram(m) for m in modes)
+    opts["modes"] = tuple(m for m in modes if not _is_system_ram(m))
+    only_system_ram = with_system_ram and not opts["modes"]
+    if only_system_ram:
+        for key, option in (("maps", "--map"), ("aligns", "--align"), ("min_align", "--min-align")):
+            if opts[key]:
+                raise InputError(option, "not with only --mode system-ram (no namespace grid)")
     grid = _grid(opts)
     if size is None:
         raise InputError("--size", "missing: give the raw namespace size, e.g. --size 1536G")
     req, kernels = _machine_request(opts, size=size, start=start)
-    rows = compare(req, kernels, grid)
-    _emit(compare_doc(req, kernels, rows), as_json, color, "render_compare")
+    rows = [] if only_system_ram else compare(req, kernels, grid)
+    doc = compare_doc(req, kernels, rows)
+    if with_system_ram:
+        from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+
+        assert req.size is not None
+        doc["system_ram_rows"] = system_ram_rows(
+            req.arch,
+            kernels,
+            start=req.start,
+            size=req.size,
+            system_ram=req.system_ram,
+            struct_page_size=req.struct_page_size,
+            ps_per_struct_page=req.ps_per_struct_page,
+        )
+    _emit(doc, as_json, color, "render_compare")
 
 
 @cli.command("plan", epilog=EPILOG)

@@ -257,3 +257,74 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
         },
         "notes": _notes(e),
     }
+
+
+def system_ram_rows(
+    arch: ArchProfile,
+    kernels: list[KernelProfile],
+    *,
+    start: int,
+    size: int,
+    system_ram: tuple[tuple[int, int], ...],
+    struct_page_size: int | None,
+    ps_per_struct_page: tuple[int, int],
+) -> list[dict[str, object]]:
+    """``compare``'s system-ram rows: the range as a dax region onlined by kmem, per kernel,
+    with memmap_on_memory off and on (force only differs where struct page is not 64 B
+    and is refused before v6.6, so it is left to ``estimate``)."""
+    rows: list[dict[str, object]] = []
+    modes: tuple[MemmapOnMemory, ...] = ("off", "on")
+    for kernel in kernels:
+        for mode in modes:
+            req = SystemRamRequest(
+                arch=arch,
+                kernel=kernel,
+                ranges=((start, start + size),),
+                system_ram=system_ram,
+                memmap_on_memory=mode,
+                struct_page_size=struct_page_size,
+                ps_per_struct_page=ps_per_struct_page,
+            )
+            row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
+            try:
+                e = system_ram_estimate(req)
+            except InputError as err:
+                rows.append({**row, "refused": err.message, **dict.fromkeys(_ROW_FIGURES)})
+                continue
+            c = e.cost
+            lo, hi = e.time_ns
+            rows.append(
+                {
+                    **row,
+                    "refused": None,
+                    "memory_block_size_bytes": e.memory_block_size,
+                    "blocks_self_hosted": c.blocks_self_hosted,
+                    "blocks_dram": c.blocks_dram,
+                    "reason": c.refusal,
+                    "memmap_pages_dram": c.account.dram_pages,
+                    "memmap_pages_device": c.account.device_pages,
+                    "dram_bytes": e.dram_bytes,
+                    "device_bytes": e.device_bytes - e.usable_bytes,
+                    "usable_bytes": e.usable_bytes,
+                    "struct_pages_initialised": c.struct_pages_initialised,
+                    "time_ns_low": lo,
+                    "time_ns_high": hi,
+                }
+            )
+    return rows
+
+
+_ROW_FIGURES = (
+    "memory_block_size_bytes",
+    "blocks_self_hosted",
+    "blocks_dram",
+    "reason",
+    "memmap_pages_dram",
+    "memmap_pages_device",
+    "dram_bytes",
+    "device_bytes",
+    "usable_bytes",
+    "struct_pages_initialised",
+    "time_ns_low",
+    "time_ns_high",
+)

@@ -14,6 +14,7 @@ from typing import Any
 from click.testing import CliRunner, Result
 
 from vmemplan.cli import cli
+from vmemplan.output.schema import CompareDoc
 from vmemplan.output.system_ram_schema import SystemRamDoc
 
 GiB, MiB, TiB = 1 << 30, 1 << 20, 1 << 40
@@ -166,3 +167,52 @@ def test_system_ram_options_refused_for_devdax() -> None:
         r = CliRunner().invoke(cli, ["estimate", "--size", "1T", *args])
         assert r.exit_code == 2
         assert "only with --mode system-ram" in r.stderr
+
+
+def compare_doc(*args: str) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, ["compare", *args, "--json"])
+    assert r.exit_code == 0, r.output
+    d: dict[str, Any] = json.loads(r.stdout)
+    CompareDoc.model_validate(d)
+    return d
+
+
+def test_compare_devdax_and_system_ram_side_by_side() -> None:
+    """The A-1/A-2 device in compare: system-ram rows off/on per kernel next to devdax."""
+    d = compare_doc(
+        "--size", "256G", "--start", "1T", "--mode", "devdax", "--mode", "system-ram",
+        "--align", "2M", "--kernel", "6.6", "--kernel", "6.12",
+    )  # fmt: skip
+    assert {r["mode"] for r in d["rows"]} == {"devdax"}
+    sr = {(r["kernel"], r["memmap_on_memory"]): r for r in d["system_ram_rows"]}
+    assert sorted(sr) == [("6.12", "off"), ("6.12", "on"), ("6.6", "off"), ("6.6", "on")]
+    # A-2 (off, and on before v6.8): 4 GiB of memmap + 4 PMD tables in DRAM, nothing lost
+    for key in (("6.12", "off"), ("6.6", "on"), ("6.6", "off")):
+        assert sr[key]["dram_bytes"] == 4 * GiB + 4 * 4096
+        assert sr[key]["device_bytes"] == 0
+    # A-1 (on, v6.8+): 4 GiB of the device hosts the memmap; only the PMD tables in DRAM
+    on = sr[("6.12", "on")]
+    assert (on["dram_bytes"], on["device_bytes"]) == (4 * 4096, 4 * GiB)
+    assert on["usable_bytes"] == 252 * GiB
+    assert on["blocks_self_hosted"] == 128
+
+
+def test_compare_without_system_ram_has_no_new_key() -> None:
+    """The compare document only grows when --mode system-ram asks for it."""
+    d = compare_doc("--size", "64G", "--mode", "devdax", "--align", "2M")
+    assert "system_ram_rows" not in d
+
+
+def test_compare_only_system_ram() -> None:
+    d = compare_doc("--size", "256G", "--start", "1T", "--mode", "system-ram")
+    assert d["rows"] == []
+    assert len(d["system_ram_rows"]) == 2
+    r = CliRunner().invoke(cli, ["compare", "--size", "1T", "--mode", "system-ram", "--map", "dev"])
+    assert r.exit_code == 2
+    assert "--map: not with only --mode system-ram" in r.stderr
+
+
+def test_plan_refuses_system_ram() -> None:
+    r = CliRunner().invoke(cli, ["plan", "--size", "1T", "--mode", "system-ram"])
+    assert r.exit_code == 2
+    assert "--mode" in r.stderr

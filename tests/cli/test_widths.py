@@ -18,6 +18,7 @@ COMMANDS = [
     ["hugetlb", "--pages", "1G:512"],
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+    ["compare", "--size", "256G", "--start", "1T", "--mode", "devdax", "--mode", "system-ram"],
     [
         "estimate",
         "--mode",

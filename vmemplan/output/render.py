@@ -279,7 +279,8 @@ def render_compare(console: Console, doc: Doc) -> None:
         f"{format_iec(inp['size_bytes'])} namespace on {inp['arch']}, "
         f"Linux {' vs '.join(inp['kernels'])}"
     )
-    _print_configs(console, doc, title, with_plan=False)
+    if doc["rows"]:
+        _print_configs(console, doc, title, with_plan=False)
     for r in doc["rows"]:
         if r["refused"] is not None:
             console.print(
@@ -287,6 +288,62 @@ def render_compare(console: Console, doc: Doc) -> None:
                 f" {r['refused']}",
                 highlight=False,
             )
+    if doc.get("system_ram_rows"):
+        _print_system_ram_rows(console, doc)
+
+
+def _print_system_ram_rows(console: Console, doc: Doc) -> None:
+    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on."""
+    inp = doc["input"]
+    title = (
+        f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info block)"
+    )
+    rows = doc["system_ram_rows"]
+
+    def cells(r: Doc) -> list[tuple[str, str]]:
+        if r["refused"] is not None:
+            return [("DRAM", "refused")]
+        return [
+            ("DRAM", _short_iec(r["dram_bytes"])),
+            ("lost", _short_iec(r["device_bytes"])),
+            ("usable", _short_iec(r["usable_bytes"])),
+            ("self-hosted", f"{_short_count(r['blocks_self_hosted'])} blk"),
+            ("inits", _short_count(r["struct_pages_initialised"])),
+            ("init time", _ns_range(r["time_ns_low"], r["time_ns_high"])),
+        ]
+
+    def head(r: Doc) -> str:
+        return f"kmem memmap_on_memory={r['memmap_on_memory']} (Linux {r['kernel']})"
+
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    table.add_column("kmem", no_wrap=True)
+    names = ["DRAM", "lost", "usable", "self-hosted", "inits", "init time"]
+    for n in names:
+        table.add_column(n, justify="right", no_wrap=True)
+    for r in rows:
+        values = [v for _, v in cells(r)]
+        values += [""] * (len(names) - len(values))
+        table.add_row(f"{r['memmap_on_memory']} {r['kernel']}", *values)
+    if _fits(console, table):
+        console.print(table)
+    else:
+        console.print(title, highlight=False)
+        for r in rows:
+            console.print(head(r), highlight=False)
+            for name, value in cells(r):
+                console.print(f"  {name:<11} {value}", highlight=False)
+    for r in rows:
+        if r["reason"] is not None and r["memmap_on_memory"] != "off":
+            console.print(
+                f"system-ram {r['memmap_on_memory']} (Linux {r['kernel']}): memmap in DRAM: "
+                f"{r['reason']}",
+                highlight=False,
+            )
+        if r["refused"] is not None:
+            console.print(f"refused: system-ram {head(r)}: {r['refused']}", highlight=False)
 
 
 def render_plan(console: Console, doc: Doc) -> None:

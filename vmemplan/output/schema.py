@@ -244,6 +244,28 @@ class CompareInputDoc(_Model):
     struct_page_size: int
 
 
+class SystemRamRowDoc(_Model):
+    """A ``compare`` row for the same range onlined as System RAM by dax kmem (present
+    only with ``--mode system-ram``); ``device_bytes`` is the capacity that does not
+    become RAM (trimmed edges and self-hosted memmap)."""
+
+    kernel: str
+    memmap_on_memory: Literal["off", "on", "force"]
+    refused: str | None
+    memory_block_size_bytes: int | None
+    blocks_self_hosted: int | None
+    blocks_dram: int | None
+    reason: str | None
+    memmap_pages_dram: int | None
+    memmap_pages_device: int | None
+    dram_bytes: int | None
+    device_bytes: int | None
+    usable_bytes: int | None
+    struct_pages_initialised: int | None
+    time_ns_low: int | None
+    time_ns_high: int | None
+
+
 class CompareDoc(_Model):
     """``vmemplan compare --json``."""
 
@@ -251,6 +273,7 @@ class CompareDoc(_Model):
     vmemplan_version: str
     input: CompareInputDoc
     rows: list[RowDoc]
+    system_ram_rows: list[SystemRamRowDoc] | None = None
 
 
 class LimitDoc(_Model):
