@@ -9,7 +9,17 @@ import pytest
 from vmemplan.output.schema import json_schema
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
-KINDS = ["config", "report", "estimate", "compare", "plan", "machine", "hugetlb", "system-ram"]
+KINDS = [
+    "config",
+    "report",
+    "estimate",
+    "compare",
+    "plan",
+    "machine",
+    "hugetlb",
+    "system-ram",
+    "host",
+]
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -846,11 +846,57 @@ def hugetlb_cmd(**opts: Any) -> None:
     _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
 
 
+@cli.command("host", epilog=EPILOG)
+@click.option(
+    "--boot-ram",
+    multiple=True,
+    metavar="SIZE|RANGE",
+    help="Boot System RAM: a size (from 0) or START-END / START+SIZE; repeatable. Required.",
+)
+@click.option(
+    "--hugetlb",
+    multiple=True,
+    metavar="SIZE:COUNT",
+    help="A HugeTLB pool (1G:512, 1G:0:256,1:256).",
+)
+@click.option("--hvo/--no-hvo", default=True, show_default=True, help="HVO for the pools.")
+@click.option(
+    "--devdax", multiple=True, metavar="SIZE[:ALIGN][@START]", help="A devdax namespace (map=mem)."
+)
+@click.option(
+    "--kmem",
+    multiple=True,
+    metavar="SIZE[:off|on|force][@START]",
+    help="A dax device onlined as System RAM, with its memmap_on_memory.",
+)
+@click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
+@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
+@click.option("--kernel", default="6.12", show_default=True, metavar="X.Y", help="Kernel version.")
+@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@OUTPUT_OPTIONS
+def host_cmd(**opts: Any) -> None:
+    """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
+    from vmemplan.host import host_command  # noqa: PLC0415
+
+    as_json, color = opts.pop("as_json"), opts.pop("color")
+    _emit(host_command(**opts), as_json, color, "render_host")
+
+
 @cli.command("schema", epilog=EPILOG)
 @click.argument(
     "which",
     type=click.Choice(
-        ["config", "report", "estimate", "compare", "plan", "machine", "hugetlb", "system-ram"]
+        [
+            "config",
+            "report",
+            "estimate",
+            "compare",
+            "plan",
+            "machine",
+            "hugetlb",
+            "system-ram",
+            "host",
+        ]
     ),
 )
 def schema_cmd(which: str) -> None:

@@ -117,7 +117,8 @@ def _check_ranges(req: SystemRamRequest, option: str) -> None:
                 )
 
 
-def _block_size(req: SystemRamRequest) -> tuple[int, str, int]:
+def block_size(req: SystemRamRequest) -> tuple[int, str, int]:
+    """memory_block_size_bytes() for the request, its source, and the end of boot RAM."""
     arch = req.arch
     boot_mem_end = max((hi for _, hi in req.system_ram), default=0)
     section = 1 << arch.section_size_bits
@@ -156,7 +157,7 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
         raise InputError("--ns-per-page", "expected LOW-HIGH with 0 < LOW <= HIGH")
     option = "--dax-range" if len(req.ranges) > 1 else "--start"
     _check_ranges(req, option)
-    mb, source, boot_mem_end = _block_size(req)
+    mb, source, boot_mem_end = block_size(req)
     machine = Machine(arch, kernel, s, req.system_ram)
     cost = kmem_hotplug(machine, req.ranges, mb, req.memmap_on_memory)
     return SystemRamEstimate(

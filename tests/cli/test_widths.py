@@ -19,6 +19,7 @@ COMMANDS = [
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
     ["compare", "--size", "256G", "--start", "1T", "--mode", "devdax", "--mode", "system-ram"],
+    ["host", "--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G", "--kmem", "2T:on"],
     [
         "estimate",
         "--mode",

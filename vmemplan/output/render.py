@@ -526,3 +526,50 @@ def render_system_ram(console: Console, doc: Doc) -> None:
 
 def _delta(value: int | None) -> str:
     return "n/a (no counter before v6.11)" if value is None else f"{value:+,}"
+
+
+def render_host(console: Console, doc: Doc) -> None:
+    """One row per kind of memory: DRAM spent on struct pages, saved, device lost, and the
+    share of boot RAM; the total is the host's real bill."""
+    inp, tot = doc["input"], doc["total"]
+    boot = tot["boot_ram_bytes"]
+    title = (
+        f"struct pages on this host: {inp['arch']}, kernel {inp['kernel']}, "
+        f"{format_iec(boot)} boot RAM"
+    )
+
+    def figures(r: Doc) -> list[tuple[str, str]]:
+        dram = r["dram_bytes"]
+        shown = f"-{_short_iec(-dram)}" if dram < 0 else _short_iec(dram)
+        pct = format_percent(abs(dram), boot)
+        return [
+            ("DRAM", shown),
+            ("% boot", f"-{pct}" if dram < 0 else pct),
+            ("saved", _short_iec(r["saved_bytes"])),
+            ("lost", _short_iec(r["device_bytes"])),
+            ("by", r["optimization"]),
+        ]
+
+    entries = [
+        (r["label"] + ("" if r["node"] is None else f" node {r['node']}"), r) for r in doc["rows"]
+    ]
+    entries.append(("total", {**tot, "optimization": "", "node": None}))
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("memory", no_wrap=True)
+    for name in ("DRAM", "% boot", "saved", "lost", "by"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for label, r in entries:
+        table.add_row(label, *(v for _, v in figures(r)))
+    if _fits(console, table):
+        console.print(table)
+    else:
+        console.print(title, highlight=False)
+        for label, r in entries:
+            console.print(label, highlight=False)
+            for name, value in figures(r):
+                console.print(f"  {name:<7} {value}", highlight=False)
+    for r in doc["rows"]:
+        if r["note"]:
+            console.print(f"{r['label']}: {r['note']}", highlight=False)
+    for note in doc["notes"]:
+        console.print(f"note: {note}", highlight=False)

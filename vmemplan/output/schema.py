@@ -341,6 +341,7 @@ def json_schema(which: str) -> str:
     """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
     import json  # noqa: PLC0415
 
+    from vmemplan.output.host_schema import HostDoc  # noqa: PLC0415
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
     from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
@@ -354,5 +355,6 @@ def json_schema(which: str) -> str:
         "machine": MachineDoc,
         "hugetlb": HugetlbDoc,
         "system-ram": SystemRamDoc,
+        "host": HostDoc,
     }
     return json.dumps(models[which].model_json_schema(), indent=2, sort_keys=True) + "\n"
