@@ -225,8 +225,7 @@ def host_estimate(req: HostRequest) -> dict[str, object]:
         rows.append(
             _row(
                 "system-ram",
-                f"system-ram {format_size_exact(kspec.size)} memmap_on_memory "
-                f"{kspec.memmap_on_memory}",
+                f"System RAM {format_size_exact(kspec.size)}, MoM {kspec.memmap_on_memory}",
                 capacity_bytes=kspec.size,
                 memmap_pages_dram=cost.account.dram_pages,
                 memmap_pages_device=cost.account.device_pages,
@@ -247,6 +246,7 @@ def host_estimate(req: HostRequest) -> dict[str, object]:
     boot_bytes = sum(hi - lo for lo, hi in req.boot_ram)
     notes = [
         "percentages are of boot RAM (the DRAM that pays for every struct page)",
+        *(["MoM: memory_hotplug.memmap_on_memory (dax kmem)"] if req.system_ram else []),
         "devices without a start are placed one after the other above boot RAM, each on "
         "the next 1 GiB (or memory block) boundary",
     ]

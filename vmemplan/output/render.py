@@ -486,8 +486,8 @@ def render_system_ram(console: Console, doc: Doc) -> None:
     p = inp["page_size_bytes"]
     block = format_size_exact(inp["memory_block_size_bytes"])
     console.print(
-        f"System RAM (dax kmem) on {inp['arch']}, kernel {inp['kernel']}: memmap_on_memory "
-        f"{inp['memmap_on_memory']}, memory block {block}",
+        f"System RAM (dax kmem), {inp['arch']}, kernel {inp['kernel']}, memmap_on_memory "
+        f"{inp['memmap_on_memory']}, {block} blocks",
         highlight=False,
     )
     for r in doc["ranges"]:
@@ -528,6 +528,9 @@ def _delta(value: int | None) -> str:
     return "n/a (no counter before v6.11)" if value is None else f"{value:+,}"
 
 
+_BY = {"none": "-", "dedup": "dedup", "hvo": "HVO", "memmap_on_memory": "on-memory"}
+
+
 def render_host(console: Console, doc: Doc) -> None:
     """One row per kind of memory: DRAM spent on struct pages, saved, device lost, and the
     share of boot RAM; the total is the host's real bill."""
@@ -547,17 +550,21 @@ def render_host(console: Console, doc: Doc) -> None:
             ("% boot", f"-{pct}" if dram < 0 else pct),
             ("saved", _short_iec(r["saved_bytes"])),
             ("lost", _short_iec(r["device_bytes"])),
-            ("by", r["optimization"]),
+            ("by", str(_BY.get(r["optimization"], r["optimization"]))),
         ]
 
     entries = [
         (r["label"] + ("" if r["node"] is None else f" node {r['node']}"), r) for r in doc["rows"]
     ]
     entries.append(("total", {**tot, "optimization": "", "node": None}))
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
     table.add_column("memory", no_wrap=True)
-    for name in ("DRAM", "% boot", "saved", "lost", "by"):
+    for name in ("DRAM", "% boot", "saved", "lost"):
         table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("by", no_wrap=True)
     for label, r in entries:
         table.add_row(label, *(v for _, v in figures(r)))
     if _fits(console, table):
