@@ -256,13 +256,23 @@ def _is_system_ram(mode: str) -> bool:
 
 
 def build_system_ram_request(
-    opts: dict[str, Any], memmap_on_memory: str | None, memory_block_size: str | None
+    opts: dict[str, Any],
+    memmap_on_memory: str | None,
+    memory_block_size: str | None,
+    *,
+    namespace: bool = False,
 ) -> Any:
-    """The SystemRamRequest of ``estimate --mode system-ram``; devdax-only options refused."""
-    from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES, SystemRamRequest  # noqa: PLC0415
+    """The SystemRamRequest of ``estimate --mode system-ram``; devdax-only options refused.
+
+    With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
+    devdax device is reconfigured; else they are the dax device's range (CXL/hmem)."""
+    from vmemplan.system_ram import (  # noqa: PLC0415
+        MEMMAP_ON_MEMORY_CHOICES,
+        SystemRamRequest,
+        pmem_namespace_layout,
+    )
 
     for key, option in (
-        ("align", "--align"),
         ("vmemmap_shift", "--vmemmap-shift"),
         ("dedup_keep", "--dedup-keep"),
         ("early_init_fix", "--early-init-fix"),
@@ -271,8 +281,6 @@ def build_system_ram_request(
             raise InputError(
                 option, "not with --mode system-ram: kmem trims the device to memory blocks"
             )
-    if opts["map_"] != "mem":
-        raise InputError("--map", f"{opts['map_']}: not with --mode system-ram (no pgmap)")
     mom = "off" if memmap_on_memory is None else memmap_on_memory.strip().lower()
     if mom in ("y", "yes", "1", "true"):
         mom = "on"
@@ -281,12 +289,18 @@ def build_system_ram_request(
     if mom not in MEMMAP_ON_MEMORY_CHOICES:
         raise InputError("--memmap-on-memory", f"{memmap_on_memory!r}: expected off, on or force")
     base = build_request(**{**opts, "mode": "devdax"})
+    layout = None
     if base.dax_ranges:
         if base.size is not None:
             raise InputError("--dax-range", "give either --size or --dax-range, not both")
+        if namespace:
+            raise InputError("--map", "not with --dax-range: dax ranges have no pmem namespace")
         ranges = base.dax_ranges
     elif base.size is None:
         raise InputError("--size", "missing: give --size (or --dax-range)")
+    elif namespace:
+        layout = pmem_namespace_layout(base)
+        ranges = ((base.start + layout.dataoff, base.start + base.size - layout.end_trunc),)
     else:
         ranges = ((base.start, base.start + base.size),)
     return SystemRamRequest(
@@ -302,6 +316,7 @@ def build_system_ram_request(
         ),
         struct_page_size=base.struct_page_size,
         ps_per_struct_page=base.ps_per_struct_page,
+        namespace=layout,
     )
 
 
@@ -458,7 +473,12 @@ def estimate_cmd(**opts: Any) -> None:
 
         if ndctl_path is not None or iomem_path is not None:
             raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
-        sreq = build_system_ram_request(opts, mom, block)
+        ctx = click.get_current_context()
+        explicit = [
+            ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+            for name in ("map_", "align")
+        ]
+        sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
         _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
         return
     if mom is not None:

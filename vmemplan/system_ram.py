@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from vmemplan import __version__
 from vmemplan.errors import GeometryError, InputError
+from vmemplan.estimate import EstimateRequest
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.memory_hotplug import (
     MEMMAP_ON_MEMORY_FORCE_SINCE,
@@ -23,6 +24,7 @@ from vmemplan.kernel.memory_hotplug import (
     memory_block_size_bytes,
 )
 from vmemplan.kernel.memremap import Machine
+from vmemplan.kernel.pfn_devs import PfnLayout, nd_pfn_init
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import div_round_up, format_size_exact, is_power_of_2
 
@@ -42,6 +44,9 @@ class SystemRamRequest:
     memory_block_size: int | None = None  # None: as the kernel picks it
     struct_page_size: int | None = None
     ps_per_struct_page: tuple[int, int] = (8000, 10700)
+    # a pmem namespace reconfigured to system-ram: its pfn layout; the dax device's range
+    # is its data area (__dax_pmem_probe() starts it at dataoff), so ``ranges`` is that
+    namespace: PfnLayout | None = None
 
 
 @dataclass(frozen=True)
@@ -68,8 +73,17 @@ class SystemRamEstimate:
 
     @property
     def device_bytes(self) -> int:
-        """The dax device's bytes."""
+        """The dax device's bytes (the whole namespace for a pmem namespace)."""
+        if self.request.namespace is not None:
+            return self.request.namespace.size
         return sum(hi - lo for lo, hi in self.request.ranges)
+
+    @property
+    def stranded_bytes(self) -> int:
+        """Namespace metadata (info block, map=dev memmap reservation, end truncation)
+        that is neither dax device nor RAM."""
+        ns = self.request.namespace
+        return 0 if ns is None else ns.dataoff + ns.end_trunc
 
     @property
     def usable_bytes(self) -> int:
@@ -170,6 +184,24 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
     )
 
 
+def pmem_namespace_layout(req: EstimateRequest) -> PfnLayout:
+    """The pfn layout of a pmem namespace (nd_pfn_init()) whose devdax device kmem takes."""
+    arch = req.arch
+    assert req.size is not None
+    s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
+    align = req.align if req.align is not None else arch.pmd_size
+    if align not in arch.dax_alignments:
+        known = ", ".join(format_size_exact(a) for a in arch.dax_alignments)
+        raise InputError(
+            "--align",
+            f"{format_size_exact(align)} is not a namespace align of {arch.name} "
+            f"(supported: {known})",
+        )
+    return nd_pfn_init(
+        arch, start=req.start, size=req.size, align=align, map_=req.map, struct_page_size=s
+    )
+
+
 def _notes(e: SystemRamEstimate) -> list[str]:
     c, mb = e.cost, format_size_exact(e.memory_block_size)
     notes = []
@@ -190,6 +222,13 @@ def _notes(e: SystemRamEstimate) -> list[str]:
             f"memory block size {mb} as probe_memory_block_size() picks it on bare metal from "
             f"the end of boot RAM ({format_size_exact(e.boot_mem_end)}); VMs and kernels "
             "following CXL CFMWS advice may pick less (--memory-block-size)"
+        )
+    ns = e.request.namespace
+    if ns is not None:
+        notes.append(
+            f"pmem namespace map={ns.map}: {format_size_exact(ns.dataoff)} before the dax "
+            f"device (info block{' and the memmap reservation' if ns.map == 'dev' else ''}) "
+            "is neither dax device nor RAM"
         )
     notes.append(
         "the direct map arch_add_memory() builds for the new RAM is not counted; struct "
@@ -231,6 +270,16 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
             "memory_block_size_source": e.block_size_source,
             "boot_mem_end_bytes": e.boot_mem_end,
             "system_ram": [[a, b] for a, b in req.system_ram],
+            "namespace": None
+            if req.namespace is None
+            else {
+                "start": req.namespace.start,
+                "size_bytes": req.namespace.size,
+                "map": req.namespace.map,
+                "align_bytes": req.namespace.align,
+                "dataoff_bytes": req.namespace.dataoff,
+                "end_trunc_bytes": req.namespace.end_trunc,
+            },
         },
         "ranges": ranges,
         "placement": {
@@ -243,6 +292,7 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
             "device_bytes": e.device_bytes,
             "added_bytes": c.added_bytes,
             "trimmed_bytes": sum(r.trimmed_bytes for r in c.ranges),
+            "stranded_bytes": e.stranded_bytes,
             "memmap_pages_dram": acct.dram_pages,
             "memmap_pages_device": acct.device_pages,
             "altmap_pages": c.altmap_pages,

@@ -149,8 +149,10 @@ def test_bad_values_exit_2_with_one_line() -> None:
         (("--size", "1T", "--memory-block-size", "3G"), "--memory-block-size: 3G"),
         (("--size", "1T", "--memory-block-size", "64M"), "--memory-block-size: 64M"),
         (("--size", "1T", "--start", "32G"), "overlaps boot System RAM"),
-        (("--size", "1T", "--align", "1G"), "--align: not with --mode system-ram"),
-        (("--size", "1T", "--map", "dev"), "--map: dev"),
+        (("--size", "1T", "--vmemmap-shift", "9"), "--vmemmap-shift: not with --mode"),
+        (("--dax-range", "1T+2G", "--map", "dev"), "--map: not with --dax-range"),
+        (("--size", "1T", "--map", "sideways"), "--map: 'sideways'"),
+        (("--size", "1T", "--align", "3M"), "--align: 3M"),
         (("--size", "1T", "--memmap-on-memory", "force", "--kernel", "6.1"), "force"),
         ((), "--size: missing"),
     ]
@@ -167,6 +169,30 @@ def test_system_ram_options_refused_for_devdax() -> None:
         r = CliRunner().invoke(cli, ["estimate", "--size", "1T", *args])
         assert r.exit_code == 2
         assert "only with --mode system-ram" in r.stderr
+
+
+def test_pmem_namespace_reconfigured_loses_a_block_to_its_info_block() -> None:
+    """A 256 GiB pmem namespace at 64G (--map given: a namespace, not a CXL range).
+    map=mem: dataoff = ALIGN(64G + 8K, 2M) - 64G = 2 MiB, so the dax device is
+    [64G + 2M, 320G) and kmem keeps [66G, 320G): 127 blocks, 2 GiB - 2 MiB trimmed.
+    map=dev: dataoff = ALIGN(64G + 8K + 64 * (256G - 8K) / 4K, 2M) - 64G = 4098 MiB
+    stranded; the device is [68G + 2M, 320G), kmem keeps [70G, 320G): 125 blocks."""
+    d = doc("--size", "256G", "--map", "mem")
+    assert d["input"]["namespace"]["dataoff_bytes"] == 2 * MiB
+    r = d["ranges"][0]
+    assert (r["start"], r["added_start"], r["blocks"]) == (64 * GiB + 2 * MiB, 66 * GiB, 127)
+    assert r["head_trimmed_bytes"] == 2 * GiB - 2 * MiB
+    assert d["figures"]["stranded_bytes"] == 2 * MiB
+    assert d["figures"]["device_bytes"] == 256 * GiB
+    assert d["figures"]["usable_bytes"] == 254 * GiB
+    d = doc("--size", "256G", "--map", "dev")
+    assert d["figures"]["stranded_bytes"] == 4098 * MiB
+    assert (d["ranges"][0]["added_start"], d["ranges"][0]["blocks"]) == (70 * GiB, 125)
+    assert d["figures"]["usable_bytes"] == 250 * GiB
+    # without --map/--align the same numbers are a CXL/hmem range: nothing stranded
+    d = doc("--size", "256G")
+    assert d["input"]["namespace"] is None
+    assert d["figures"]["usable_bytes"] == 256 * GiB
 
 
 def compare_doc(*args: str) -> dict[str, Any]:

@@ -11,6 +11,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class NamespaceDoc(_Model):
+    """The pmem namespace a dax device came from (``--map``/``--align`` given)."""
+
+    start: int
+    size_bytes: int
+    map: Literal["mem", "dev"]
+    align_bytes: int
+    dataoff_bytes: int
+    end_trunc_bytes: int
+
+
 class SystemRamInputDoc(_Model):
     """What the figures were computed for."""
 
@@ -23,6 +34,7 @@ class SystemRamInputDoc(_Model):
     memory_block_size_source: Literal["probe_memory_block_size", "section", "option"]
     boot_mem_end_bytes: int
     system_ram: list[list[int]]
+    namespace: NamespaceDoc | None
 
 
 class KmemRangeDoc(_Model):
@@ -53,6 +65,7 @@ class SystemRamFiguresDoc(_Model):
     device_bytes: int
     added_bytes: int
     trimmed_bytes: int
+    stranded_bytes: int
     memmap_pages_dram: int
     memmap_pages_device: int
     altmap_pages: int
