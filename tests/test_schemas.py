@@ -19,6 +19,8 @@ KINDS = [
     "hugetlb",
     "host-compare",
     "host-plan",
+    "system-ram",
+    "host",
 ]
 
 

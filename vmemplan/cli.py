@@ -54,6 +54,8 @@ from vmemplan.output.report import (
 from vmemplan.plan import Choice, Device, Grid, Row, Subject, compare, current_row, plan
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import (
+    SpelledRange,
+    format_as_given,
     format_size_exact,
     parse_duration_ns,
     parse_ns_per_page,
@@ -343,10 +345,82 @@ MODE_OPTION = click.option(
     "--mode",
     default="devdax",
     show_default=True,
-    metavar="devdax|fsdax",
+    metavar="devdax|fsdax|system-ram",
     shell_complete=COMPLETE_MODE,
-    help="Namespace mode (fsdax never deduplicates).",
+    help="Namespace mode (fsdax never deduplicates); system-ram: the dax device onlined as "
+    "System RAM by dax kmem (daxctl reconfigure-device --mode=system-ram).",
 )
+SYSTEM_RAM_MODES = ("system-ram", "system_ram", "kmem")
+
+
+def _is_system_ram(mode: str) -> bool:
+    return mode.strip().lower() in SYSTEM_RAM_MODES
+
+
+def build_system_ram_request(
+    opts: dict[str, Any],
+    memmap_on_memory: str | None,
+    memory_block_size: str | None,
+    *,
+    namespace: bool = False,
+) -> Any:
+    """The SystemRamRequest of ``estimate --mode system-ram``; devdax-only options refused.
+
+    With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
+    devdax device is reconfigured; else they are the dax device's range (CXL/hmem)."""
+    from vmemplan.system_ram import (  # noqa: PLC0415
+        MEMMAP_ON_MEMORY_CHOICES,
+        SystemRamRequest,
+        pmem_namespace_layout,
+    )
+
+    for key, option in (
+        ("vmemmap_shift", "--vmemmap-shift"),
+        ("dedup_keep", "--dedup-keep"),
+        ("early_init_fix", "--early-init-fix"),
+    ):
+        if opts[key] is not None:
+            raise InputError(
+                option, "not with --mode system-ram: kmem trims the device to memory blocks"
+            )
+    mom = "off" if memmap_on_memory is None else memmap_on_memory.strip().lower()
+    if mom in ("y", "yes", "1", "true"):
+        mom = "on"
+    if mom in ("n", "no", "0", "false"):
+        mom = "off"
+    if mom not in MEMMAP_ON_MEMORY_CHOICES:
+        raise InputError("--memmap-on-memory", f"{memmap_on_memory!r}: expected off, on or force")
+    base = build_request(**{**opts, "mode": "devdax"})
+    layout = None
+    if base.dax_ranges:
+        if base.size is not None:
+            raise InputError("--dax-range", "give either --size or --dax-range, not both")
+        if namespace:
+            raise InputError("--map", "not with --dax-range: dax ranges have no pmem namespace")
+        ranges = base.dax_ranges
+    elif base.size is None:
+        raise InputError("--size", "missing: give --size (or --dax-range)")
+    elif namespace:
+        layout = pmem_namespace_layout(base)
+        ranges = ((base.start + layout.dataoff, base.start + base.size - layout.end_trunc),)
+    else:
+        spelled = f"{format_as_given(base.start)}+{format_as_given(base.size)}"
+        ranges = (SpelledRange(base.start, base.start + base.size, spelled),)
+    return SystemRamRequest(
+        arch=base.arch,
+        kernel=base.kernel,
+        ranges=ranges,
+        system_ram=base.system_ram,
+        memmap_on_memory=mom,
+        memory_block_size=(
+            None
+            if memory_block_size is None
+            else parse_size(memory_block_size, "--memory-block-size")
+        ),
+        struct_page_size=base.struct_page_size,
+        ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+        namespace=layout,
+    )
 
 
 def _machine_options(*, many_kernels: bool = False) -> Decorator:
@@ -534,6 +608,18 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     "ranges (with --align/--map/--mode), dax devices (Soft Reserved, CXL) and kmem System "
     "RAM are estimated, unless --from-ndctl is given.",
 )
+@click.option(
+    "--memmap-on-memory",
+    metavar="off|on|force",
+    help="With --mode system-ram: memory_hotplug.memmap_on_memory (and the dax device's "
+    "memmap_on_memory attribute, 6.8+). Default off.",
+)
+@click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="With --mode system-ram: memory_block_size_bytes(). Default: as the kernel picks "
+    "it (x86: 2G with >= 64G boot RAM on bare metal, else 128M).",
+)
 @_machine_options()
 @OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
@@ -544,6 +630,24 @@ def estimate_cmd(**opts: Any) -> None:
     """
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    if _is_system_ram(opts["mode"]):
+        from vmemplan.system_ram import system_ram_doc, system_ram_estimate  # noqa: PLC0415
+
+        if ndctl_path is not None or iomem_path is not None:
+            raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
+        ctx = click.get_current_context()
+        explicit = [
+            ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+            for name in ("map_", "align")
+        ]
+        sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
+        _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
+        return
+    if mom is not None:
+        raise InputError("--memmap-on-memory", "only with --mode system-ram")
+    if block is not None:
+        raise InputError("--memory-block-size", "only with --mode system-ram")
     if ndctl_path is None and iomem_path is None:
         req = build_request(**opts)
         _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
@@ -762,8 +866,9 @@ SUBJECT_OPTIONS = _options(
         "dax_ranges",
         multiple=True,
         metavar="RANGE",
-        help="A dynamic dax device (hmem/CXL) instead of --size: START-END (inclusive) or "
-        "START+SIZE; repeatable. Its grid is the aligns (devdax, never an altmap).",
+        help="A dynamic dax device (hmem/CXL) instead of --size: START..END (END exclusive), "
+        "START-END (inclusive) or START+SIZE; repeatable. Its grid is the aligns (devdax, "
+        "never an altmap).",
     ),
     click.option(
         "--from-ndctl",
@@ -999,15 +1104,49 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     --mode, --map and --align (each repeatable) restrict the grid. --dax-range compares
     the aligns of a dax device; --from-ndctl, --iomem or --config compare each namespace
     of a host, and --from-ndctl, --config or --current add each row's delta against
-    what the namespace runs today.
+    what the namespace runs today. --mode system-ram adds the same range onlined as
+    System RAM by dax kmem, memmap_on_memory off and on (with --size only).
     """
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    modes = opts["modes"]
+    with_system_ram = any(_is_system_ram(m) for m in modes)
+    opts["modes"] = tuple(m for m in modes if not _is_system_ram(m))
+    only_system_ram = with_system_ram and not opts["modes"]
+    if only_system_ram:
+        for key, option in (("maps", "--map"), ("aligns", "--align"), ("min_align", "--min-align")):
+            if opts[key]:
+                raise InputError(option, "not with only --mode system-ram (no namespace grid)")
+    if with_system_ram:
+        for key, option in (
+            ("dax_ranges", "--dax-range"),
+            ("from_ndctl", "--from-ndctl"),
+            ("iomem", "--iomem"),
+            ("config_path", "--config"),
+            ("current", "--current"),
+        ):
+            if opts.get(key):
+                raise InputError("--mode", f"system-ram: only with --size, not with {option}")
     grid = _grid(opts)
     subjects, kernels, source = _subjects(opts, size, start)
     docs = []
     for subject in subjects:
-        rows, now = _compare_subject(subject, kernels, grid)
-        docs.append(compare_doc(subject.request, kernels, rows, subject=subject, current=now))
+        rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
+        doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
+        if with_system_ram:
+            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+
+            req = subject.request
+            assert req.size is not None
+            doc["system_ram_rows"] = system_ram_rows(
+                req.arch,
+                kernels,
+                start=req.start,
+                size=req.size,
+                system_ram=req.system_ram,
+                struct_page_size=req.struct_page_size,
+                ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+            )
+        docs.append(doc)
     if source is None:
         _emit(docs[0], as_json, color, "render_compare")
     else:
@@ -1326,6 +1465,49 @@ def hugetlb_cmd(**opts: Any) -> None:
     _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
 
 
+@cli.command("host", epilog=EPILOG)
+@click.option(
+    "--boot-ram",
+    multiple=True,
+    metavar="SIZE|RANGE",
+    help="Boot System RAM: a size (from 0) or START-END / START+SIZE; repeatable. Required.",
+)
+@click.option(
+    "--hugetlb",
+    multiple=True,
+    metavar="SIZE:COUNT",
+    help="A HugeTLB pool (1G:512, 1G:0:256,1:256).",
+)
+@click.option("--hvo/--no-hvo", default=True, show_default=True, help="HVO for the pools.")
+@click.option(
+    "--devdax", multiple=True, metavar="SIZE[:ALIGN][@START]", help="A devdax namespace (map=mem)."
+)
+@click.option(
+    "--kmem",
+    multiple=True,
+    metavar="SIZE[:off|on|force][@START]",
+    help="A dax device onlined as System RAM, with its memmap_on_memory.",
+)
+@click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
+@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
+@click.option(
+    "--kernel",
+    default="6.12",
+    show_default=True,
+    metavar="X.Y[.Z]|UNAME",
+    shell_complete=COMPLETE_KERNEL,
+    help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
+)
+@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@OUTPUT_OPTIONS
+def host_cmd(**opts: Any) -> None:
+    """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
+    from vmemplan.host import host_command  # noqa: PLC0415
+
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    _emit(host_command(**opts), as_json, color, "render_host")
+
+
 @cli.command("schema", epilog=EPILOG)
 @click.argument(
     "which",
@@ -1340,6 +1522,8 @@ def hugetlb_cmd(**opts: Any) -> None:
             "hugetlb",
             "host-compare",
             "host-plan",
+            "system-ram",
+            "host",
         ]
     ),
 )

@@ -207,3 +207,32 @@ def hotplug_memmap(
             out["blocks_dram"] += 1
             out["usable_bytes"] += mb
     return out
+
+
+def vmemmap_pmd_tables(
+    arch: str,
+    kernel: str,
+    start: int,
+    size: int,
+    memory_block_size: int,
+    memmap_on_memory: bool,
+) -> int:
+    """PMD tables (DRAM pages, never from the altmap) the added blocks' vmemmap needs.
+
+    Spec A.4 "vmemmap PMD tables (DRAM)": one per distinct window of vmemmap VA that one
+    PMD table maps (PAGE_SIZE / 8 entries of PMD_SIZE each), on a machine with nothing
+    mapped before.  Self-hosting changes where the data pages come from, not the tables
+    (vmemmap_pmd_populate() allocates with vmemmap_alloc_block_zero(), never the altmap).
+    """
+    del kernel, memmap_on_memory  # the tables are the same either way
+    a = _ARCHES[arch]
+    trimmed = dax_kmem_range(start, start + size, memory_block_size)
+    if trimmed is None:
+        return 0
+    lo, hi = trimmed
+    span = a.pmd_size * (a.page_size // 8)  # VA one PMD table maps
+    windows: set[int] = set()
+    for block_start in range(lo, hi, memory_block_size):
+        for page in _populate_block_memmap(a, block_start, memory_block_size):
+            windows.add(page * a.page_size // span)
+    return len(windows)

@@ -11,8 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.oracle.hotplug import hotplug_memmap as oracle_hotplug_memmap
+from tests.oracle.hotplug import vmemmap_pmd_tables as oracle_vmemmap_pmd_tables
 from vmemplan.kernel.arch import ARCHES
-from vmemplan.kernel.memory_hotplug import hotplug_memmap
+from vmemplan.kernel.memory_hotplug import hotplug_memmap, kmem_hotplug
+from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.versions import kernel_profile
 
 MiB = 1 << 20
@@ -41,3 +43,24 @@ def test_hotplug_memmap_equals_oracle(case: tuple[str, str, int, int, int, bool]
     )
     slow = oracle_hotplug_memmap(arch, kernel, start, size, block, memmap_on_memory)
     assert fast == slow
+
+
+@given(kmem_ranges())
+def test_kmem_hotplug_walk_equals_oracle(case: tuple[str, str, int, int, int, bool]) -> None:
+    """The walker path ``estimate --mode system-ram`` uses (kmem_hotplug() on a Machine,
+    one altmap per self-hosted block) gives the oracle's data pages, blocks, usable
+    bytes and PMD tables, with memmap_on_memory on and off."""
+    arch, kernel, start, size, block, memmap_on_memory = case
+    machine = Machine(ARCHES[arch], kernel_profile(KERNELS[kernel]), 64)
+    cost = kmem_hotplug(
+        machine, ((start, start + size),), block, "on" if memmap_on_memory else "off"
+    )
+    slow = oracle_hotplug_memmap(arch, kernel, start, size, block, memmap_on_memory)
+    assert cost.account.dram_pages == slow["memmap_pages_dram"]
+    assert cost.account.device_pages == slow["memmap_pages_self_hosted"]
+    assert cost.blocks_self_hosted == slow["blocks_self_hosted"]
+    assert cost.blocks_dram == slow["blocks_dram"]
+    assert cost.managed_pages * ARCHES[arch].page_size == slow["usable_bytes"]
+    assert cost.account.tables["pmd"] == oracle_vmemmap_pmd_tables(
+        arch, kernel, start, size, block, memmap_on_memory
+    )

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vmemplan.kernel.arch import get_arch
-from vmemplan.kernel.memory_hotplug import hotplug_memmap, memory_block_size_bytes
+from vmemplan.kernel.memory_hotplug import (
+    hotplug_memmap,
+    kmem_memmap_on_memory_refusal,
+    memory_block_memmap_on_memory_pages,
+    memory_block_size_bytes,
+    mhp_supports_memmap_on_memory,
+)
 from vmemplan.kernel.versions import kernel_profile
 
 X86 = get_arch("x86_64")
@@ -53,3 +59,23 @@ def test_a5_struct_page_72_falls_back() -> None:
     r = hotplug_memmap(a, K612, 48 * GiB, 16 * GiB, 128 * MiB, memmap_on_memory=True)
     assert r["blocks_self_hosted"] == 0
     assert r["memmap_pages_dram"] == 128 * 576
+
+
+def test_force_pads_to_a_pageblock_but_the_pmd_rule_stays() -> None:
+    """A.3.1: a 72-byte struct page gives a 128 MiB block PFN_UP(32,768 * 72 / 4096) = 576
+    memmap pages; force pads them to 1024 (two 512-page pageblocks), but 2,359,296 bytes
+    of memmap is still not a PMD_SIZE multiple, so the block is refused either way."""
+    assert memory_block_memmap_on_memory_pages(X86, 128 * MiB, 72) == 576
+    assert memory_block_memmap_on_memory_pages(X86, 128 * MiB, 72, force=True) == 1024
+    assert "pageblock" in (mhp_supports_memmap_on_memory(X86, 128 * MiB, 72) or "")
+    assert "PMD_SIZE" in (mhp_supports_memmap_on_memory(X86, 128 * MiB, 72, force=True) or "")
+    assert mhp_supports_memmap_on_memory(X86, 128 * MiB, 64, force=True) is None
+
+
+def test_kmem_refusal_by_version() -> None:
+    """A.5: the parameter from v5.12; dax kmem asks for it only from v6.8."""
+    assert "off" in (kmem_memmap_on_memory_refusal(X86, K612, 2 * GiB, 64, "off") or "")
+    k511, k67 = kernel_profile((5, 11)), kernel_profile((6, 7))
+    assert "v5.12" in (kmem_memmap_on_memory_refusal(X86, k511, 2 * GiB, 64, "on") or "")
+    assert "v6.8" in (kmem_memmap_on_memory_refusal(X86, k67, 2 * GiB, 64, "on") or "")
+    assert kmem_memmap_on_memory_refusal(X86, K612, 2 * GiB, 64, "on") is None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.dax_device import DevPagemap
 from vmemplan.kernel.mm_init import memmap_init_zone_device
+from vmemplan.kernel.pfn_devs import Altmap
 from vmemplan.kernel.sparse import (
     ChunkRun,
     chunk_runs,
@@ -85,6 +86,14 @@ class Machine:
                 st.populate_hugepages(acct, va_lo, va_hi, altmap)
             case "ppc-radix":
                 st.populate_hugepages(acct, va_lo, va_hi, altmap, ppc_radix=True)
+
+    def arch_add_memory(
+        self, acct: Account, start_pfn: int, end_pfn: int, altmap: Altmap | None
+    ) -> None:
+        """__add_pages() for hot-added System RAM: no pgmap, memmap in DRAM or the altmap."""
+        state = AltmapState(altmap) if altmap is not None else None
+        for run in chunk_runs(self.arch, start_pfn, end_pfn):
+            self._populate_run(acct, run, state)
 
     def memremap_pages(self, pgmap: DevPagemap, *, optimized: bool) -> PgmapCost:
         """Add every range of ``pgmap`` in order and return what it cost."""

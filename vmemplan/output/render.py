@@ -60,8 +60,10 @@ def wrap_words(text: str, width: int) -> list[str]:
     """``text`` in lines of at most ``width`` columns, broken only at spaces and never
     between a figure and its unit (``1.00 GiB``, ``8.59 s``); a word longer than the
     line stands alone on its line, uncut."""
+    body = text.lstrip(" ")
+    indent = " " * (len(text) - len(body))  # kept on the first line and continuation lines
     words: list[str] = []
-    for word in text.split(" "):
+    for word in body.split(" "):
         if words and _UNIT.fullmatch(word.rstrip(",;:.)")) and words[-1][-1:].isdigit():
             words[-1] += " " + word
         else:
@@ -69,12 +71,12 @@ def wrap_words(text: str, width: int) -> list[str]:
     lines: list[str] = []
     line = ""
     for word in words:
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
+        if line and len(indent) + len(line) + 1 + len(word) > width:
+            lines.append(indent + line)
             line = word
         else:
             line = f"{line} {word}" if line else word
-    lines.append(line)
+    lines.append(indent + line)
     return lines
 
 
@@ -461,7 +463,8 @@ def render_compare(console: Console, doc: Doc) -> None:
     """Every configuration in one table, with a DRAM bar per row."""
     inp = doc["input"]
     title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
-    _print_configs(console, doc, title, with_plan=False)
+    if doc["rows"]:
+        _print_configs(console, doc, title, with_plan=False)
     _print_current(console, doc)
     for r in doc["rows"]:
         if r["refused"] is not None:
@@ -470,7 +473,63 @@ def render_compare(console: Console, doc: Doc) -> None:
                 f"refused: {r['mode']} map={r['map']} align {format_size_exact(r['align_bytes'])}:"
                 f" {r['refused']}",
             )
+    if doc.get("system_ram_rows"):
+        _print_system_ram_rows(console, doc)
     _print_kernel_notes(console, inp)
+
+
+def _print_system_ram_rows(console: Console, doc: Doc) -> None:
+    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on."""
+    inp = doc["input"]
+    title = (
+        f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info block)"
+    )
+    rows = doc["system_ram_rows"]
+
+    def cells(r: Doc) -> list[tuple[str, str]]:
+        if r["refused"] is not None:
+            return [("DRAM", "refused")]
+        return [
+            ("DRAM", format_iec(r["dram_bytes"])),
+            ("lost", format_iec(r["device_bytes"])),
+            ("usable", format_iec(r["usable_bytes"])),
+            ("self-hosted", f"{format_count(r['blocks_self_hosted'])} blk"),
+            ("inits", format_count(r["struct_pages_initialised"])),
+            ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
+        ]
+
+    def head(r: Doc) -> str:
+        return f"kmem memmap_on_memory={r['memmap_on_memory']} (Linux {r['kernel']})"
+
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    table.add_column("kmem", no_wrap=True)
+    names = ["DRAM", "lost", "usable", "self-hosted", "inits", "init time"]
+    for n in names:
+        table.add_column(n, justify="right", no_wrap=True)
+    for r in rows:
+        values = [v for _, v in cells(r)]
+        values += [""] * (len(names) - len(values))
+        table.add_row(f"{r['memmap_on_memory']} {r['kernel']}", *values)
+    if _fits(console, table):
+        console.print(table)
+    else:
+        console.print(title, highlight=False)
+        for r in rows:
+            console.print(head(r), highlight=False)
+            for name, value in cells(r):
+                console.print(f"  {name:<11} {value}", highlight=False)
+    for r in rows:
+        if r["reason"] is not None and r["memmap_on_memory"] != "off":
+            say(
+                console,
+                f"system-ram {r['memmap_on_memory']} (Linux {r['kernel']}): memmap in DRAM: "
+                f"{r['reason']}",
+            )
+        if r["refused"] is not None:
+            say(console, f"refused: system-ram {head(r)}: {r['refused']}")
 
 
 def _print_kernel_notes(console: Console, inp: Doc) -> None:
@@ -676,5 +735,111 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
             console.print(name, highlight=False)
             for label, value in figs:
                 console.print(f"  {label:<14} {value}", highlight=False)
+    for note in doc["notes"]:
+        say(console, f"note: {note}")
+
+
+def render_system_ram(console: Console, doc: Doc) -> None:
+    """A dax device onlined as System RAM: where each block's memmap went, and the cost.
+
+    One figure per line (label, value), so nothing is cut at any width."""
+    inp, fig, pl = doc["input"], doc["figures"], doc["placement"]
+    p = inp["page_size_bytes"]
+    block = format_size_exact(inp["memory_block_size_bytes"])
+    console.print(
+        f"System RAM (dax kmem), {inp['arch']}, kernel {inp['kernel']}, memmap_on_memory "
+        f"{inp['memmap_on_memory']}, {block} blocks",
+        highlight=False,
+    )
+    for r in doc["ranges"]:
+        given = r.get("as_given")
+        # echo the range as typed; what kmem adds in the same style (hex for a hex range)
+        size = format_size_exact
+        if given is not None and given.lower().startswith("0x"):
+            size = "{:#x}".format
+        added = f"{size(r['added_start'])}+{size(r['added_bytes'])}" if r["blocks"] else "nothing"
+        shown = given or f"{size(r['start'])}+{size(r['size_bytes'])}"
+        say(
+            console,
+            f"  range {shown}: adds {added} ({format_count(r['blocks'])} blocks, "
+            f"memmap {r['memmap']})",
+        )
+    tables = ", ".join(f"{n} {lvl.upper()}" for lvl, n in fig["page_tables"].items() if n)
+    rows = [
+        ("blocks self-hosted", format_count(pl["blocks_self_hosted"])),
+        ("blocks in DRAM", format_count(pl["blocks_dram"])),
+        ("memmap in DRAM", _pages(fig["memmap_pages_dram"], p)),
+        ("memmap on device", _pages(fig["memmap_pages_device"], p)),
+        ("page tables", f"{tables or 'none'} ({format_iec(fig['page_table_bytes'])})"),
+        ("DRAM spent", format_iec(fig["dram_bytes"])),
+        ("trimmed", format_iec(fig["trimmed_bytes"])),
+        ("usable as RAM", _pages(fig["managed_pages"], p)),
+        ("struct pages", f"{format_count(fig['struct_pages_initialised'])} (at online)"),
+        ("init", f"{format_ns(fig['init_ns'][0])} - {format_ns(fig['init_ns'][1])}"),
+        ("nr_memmap_pages", _delta(fig["nr_memmap_pages_delta"])),
+        ("nr_memmap_boot_pages", _delta(fig["nr_memmap_boot_pages_delta"])),
+    ]
+    for label, value in rows:
+        console.print(f"  {label:<20} {value}", highlight=False)
+    if pl["reason"] is not None:
+        console.print(f"  {'memmap in DRAM because':<20} {pl['reason']}", highlight=False)
+    for note in doc["notes"]:
+        say(console, f"note: {note}")
+
+
+def _delta(value: int | None) -> str:
+    return "n/a (no counter before v6.11)" if value is None else f"{value:+,}"
+
+
+_BY = {"none": "-", "dedup": "dedup", "hvo": "HVO", "memmap_on_memory": "on-memory"}
+
+
+def render_host(console: Console, doc: Doc) -> None:
+    """One row per kind of memory: DRAM spent on struct pages, saved, device lost, and the
+    share of boot RAM; the total is the host's real bill."""
+    inp, tot = doc["input"], doc["total"]
+    boot = tot["boot_ram_bytes"]
+    title = (
+        f"struct pages on this host: {inp['arch']}, kernel {inp['kernel']}, "
+        f"{format_iec(boot)} boot RAM"
+    )
+
+    def figures(r: Doc) -> list[tuple[str, str]]:
+        dram = r["dram_bytes"]
+        shown = f"-{format_iec(-dram)}" if dram < 0 else format_iec(dram)
+        pct = format_percent(abs(dram), boot)
+        return [
+            ("DRAM", shown),
+            ("% boot", f"-{pct}" if dram < 0 else pct),
+            ("saved", format_iec(r["saved_bytes"])),
+            ("lost", format_iec(r["device_bytes"])),
+            ("by", str(_BY.get(r["optimization"], r["optimization"]))),
+        ]
+
+    entries = [
+        (r["label"] + ("" if r["node"] is None else f" node {r['node']}"), r) for r in doc["rows"]
+    ]
+    entries.append(("total", {**tot, "optimization": "", "node": None}))
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    table.add_column("memory", no_wrap=True)
+    for name in ("DRAM", "% boot", "saved", "lost"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("by", no_wrap=True)
+    for label, r in entries:
+        table.add_row(label, *(v for _, v in figures(r)))
+    if _fits(console, table):
+        console.print(table)
+    else:
+        console.print(title, highlight=False)
+        for label, r in entries:
+            console.print(label, highlight=False)
+            for name, value in figures(r):
+                console.print(f"  {name:<7} {value}", highlight=False)
+    for r in doc["rows"]:
+        if r["note"]:
+            say(console, f"{r['label']}: {r['note']}")
     for note in doc["notes"]:
         say(console, f"note: {note}")

@@ -342,6 +342,28 @@ class CompareInputDoc(_Model):
     dax_ranges: list[GivenRange | ByteRange]
 
 
+class SystemRamRowDoc(_Model):
+    """A ``compare`` row for the same range onlined as System RAM by dax kmem (present
+    only with ``--mode system-ram``); ``device_bytes`` is the capacity that does not
+    become RAM (trimmed edges and self-hosted memmap)."""
+
+    kernel: str
+    memmap_on_memory: Literal["off", "on", "force"]
+    refused: str | None
+    memory_block_size_bytes: int | None
+    blocks_self_hosted: int | None
+    blocks_dram: int | None
+    reason: str | None
+    memmap_pages_dram: int | None
+    memmap_pages_device: int | None
+    dram_bytes: int | None
+    device_bytes: int | None
+    usable_bytes: int | None
+    struct_pages_initialised: int | None
+    time_ns_low: int | None
+    time_ns_high: int | None
+
+
 class CompareDoc(_Model):
     """``vmemplan compare --json``."""
 
@@ -352,6 +374,7 @@ class CompareDoc(_Model):
     device: DeviceDoc | None
     current: CurrentDoc | None
     rows: list[RowDoc]
+    system_ram_rows: list[SystemRamRowDoc] | None = None
 
 
 class LimitDoc(_Model):
@@ -441,7 +464,9 @@ def json_schema(which: str) -> str:
     """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
     import json  # noqa: PLC0415
 
+    from vmemplan.output.host_schema import HostDoc  # noqa: PLC0415
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
+    from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
     models: dict[str, type[BaseModel]] = {
@@ -454,6 +479,8 @@ def json_schema(which: str) -> str:
         "hugetlb": HugetlbDoc,
         "host-compare": HostCompareDoc,
         "host-plan": HostPlanDoc,
+        "system-ram": SystemRamDoc,
+        "host": HostDoc,
     }
     schema = models[which].model_json_schema()
     # pydantic writes draft 2020-12 without saying so; the $id names the document kind and

@@ -558,8 +558,12 @@ def from_iomem(
         if dev.kind == "system-ram":
             inferred.append(
                 f"{where}: system-ram: kmem hot-added "
-                f"{', '.join(_span(r) for r in dev.ranges)}; estimated without compound "
-                "pages, memmap in DRAM (memory blocks and memmap_on_memory not modelled)"
+                f"{', '.join(_span(r) for r in dev.ranges)}; estimated here without "
+                "compound pages, memmap in DRAM; for its memory blocks and memmap_on_memory: "
+                + " ".join(
+                    f"vmemplan estimate --mode system-ram --start {r[0]:#x} --size {r[1] - r[0]:#x}"
+                    for r in dev.ranges[:1]
+                )
             )
             origins.append(where)
             requests.append(

@@ -1,0 +1,105 @@
+"""``vmemplan host``: the whole machine, one row per kind of memory.
+
+Figures derived by hand (x86_64, 4K pages, 64-byte struct page, 4-level paging, v6.12):
+- boot RAM 512 GiB = 4096 sections x 512 memmap pages = 2,097,152 pages (8 GiB, 1.5625%),
+  PMD-leaf mapped: 512 GiB / 64 GiB = 8 PMD tables + 1 PUD table (kernel-model B14);
+- 512 x 1 GiB HugeTLB with HVO (hotplug-hvo-model B.6, per 512 folios): vmemmap 512 x 4096
+  = 2,097,152 pages, kept 512, 8 PTE tables per folio = 4096; saved 2,092,544 pages;
+- 512 GiB devdax align 1G (kernel-model C1 halved): 2 pages kept per 1 GiB compound = 1024,
+  one PTE table per compound's vmemmap (16 MiB of vmemmap = 8 PMD windows) = 4096 PTE,
+  8 PMD tables; without dedup 2,097,152 pages + 8 PMD tables; map=mem dataoff 1 GiB;
+- 2 TiB System RAM at 1 TiB (after the devdax): 16,384 sections x 512 = 8,388,608 pages
+  (32 GiB) + 32 PMD tables, in DRAM (off) or on the device (on, 1024 blocks x 8192).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from click.testing import CliRunner, Result
+
+from vmemplan.cli import cli
+from vmemplan.output.host_schema import HostDoc
+
+GiB, MiB, P = 1 << 30, 1 << 20, 4096
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(cli, ["host", *args])
+
+
+def doc(*args: str) -> dict[str, Any]:
+    r = run(*args, "--json")
+    assert r.exit_code == 0, r.output
+    d: dict[str, Any] = json.loads(r.stdout)
+    HostDoc.model_validate(d)
+    return d
+
+
+def test_boot_ram_row_pays_one_and_a_half_percent() -> None:
+    (boot,) = doc("--boot-ram", "512G")["rows"]
+    assert boot["kind"] == "boot-ram"
+    assert boot["memmap_pages_dram"] == 2097152
+    assert boot["pagetable_pages"] == 9
+    assert boot["dram_bytes"] == 8 * GiB + 9 * P
+
+
+def test_hugetlb_with_hvo_next_to_devdax_align_1g() -> None:
+    """The issue's comparison: 512 x 1 GiB HugeTLB with HVO vs 512 GiB devdax align 1G."""
+    d = doc("--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G")
+    boot, huge, dax = d["rows"]
+    assert huge["optimization"] == "hvo"
+    assert (huge["memmap_pages_dram"], huge["pagetable_pages"]) == (512, 4096)
+    assert huge["saved_bytes"] == 2092544 * P
+    assert huge["dram_bytes"] == -2092544 * P  # given back from the boot RAM row
+    assert dax["optimization"] == "dedup"
+    assert (dax["memmap_pages_dram"], dax["pagetable_pages"]) == (1024, 4104)
+    # placed at 512G, after the boot RAM: its direct map (1G leaves) needs one new PUD table,
+    # the one under the second PGD entry (arch_add_memory(), as `estimate` counts it)
+    direct_map = 1
+    assert dax["dram_bytes"] == (1024 + 4104 + direct_map) * P
+    assert dax["dram_bytes_unoptimized"] == (2097152 + 8 + direct_map) * P
+    assert dax["device_bytes"] == GiB
+    assert d["total"]["dram_bytes"] == (
+        boot["dram_bytes"] - 2092544 * P + (1024 + 4104 + direct_map) * P
+    )
+
+
+def test_no_hvo_gives_nothing_back() -> None:
+    huge = doc("--boot-ram", "512G", "--hugetlb", "1G:512", "--no-hvo")["rows"][1]
+    assert (huge["dram_bytes"], huge["saved_bytes"], huge["optimization"]) == (0, 0, "none")
+    assert "hugetlb_free_vmemmap=off" in huge["note"]
+
+
+def test_system_ram_with_and_without_memmap_on_memory() -> None:
+    d = doc("--boot-ram", "512G", "--kmem", "2T:on@1T", "--kmem", "2T:off@3T")
+    on, off = d["rows"][1:]
+    assert (on["memmap_pages_device"], on["memmap_pages_dram"]) == (8388608, 0)
+    assert on["dram_bytes"] == 32 * P
+    assert on["saved_bytes"] == 32 * GiB
+    assert on["device_bytes"] == 32 * GiB
+    assert off["dram_bytes"] == 32 * GiB + 32 * P
+    assert off["device_bytes"] == 0
+
+
+def test_devices_are_placed_above_boot_ram_and_share_nothing_twice() -> None:
+    """Without @START the kmem device follows the devdax (at 1T): its own 32 PMD tables."""
+    d = doc("--boot-ram", "512G", "--devdax", "512G:1G", "--kmem", "2T:off")
+    assert d["rows"][2]["pagetable_pages"] == 32
+
+
+def test_bad_values_exit_2() -> None:
+    cases = [
+        ((), "--boot-ram: missing"),
+        (("--boot-ram", "64G", "--hugetlb", "1G:128"), "--hugetlb: the pools need 128G"),
+        (("--boot-ram", "64G", "--kmem", "1T:maybe"), "--kmem: '1T:maybe'"),
+        (("--boot-ram", "64G", "--kmem", "1T@32G"), "overlaps boot System RAM"),
+        (("--boot-ram", "64G", "--devdax", "1T:3M"), "--align"),
+        (("--boot-ram", "64G", "--memory-block-size", "1G"), "only with --kmem"),
+    ]
+    for args, expected in cases:
+        r = run(*args)
+        assert r.exit_code == 2, (args, r.output)
+        assert expected in r.stderr, (args, r.stderr)
+        assert len(r.stderr.strip().splitlines()) == 1

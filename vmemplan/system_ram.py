@@ -1,0 +1,382 @@
+"""``vmemplan estimate --mode system-ram``: a dax device onlined as System RAM by dax kmem.
+
+Composes kernel/memory_hotplug.py: the device's ranges are trimmed to memory blocks
+(dax_kmem_range()), hot-added on a machine whose boot RAM is populated first (so page
+tables boot RAM already owns are not counted again), each block with its memmap at its
+own start when memmap_on_memory is on and mhp_supports_memmap_on_memory() allows it,
+else in DRAM.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from vmemplan import __version__
+from vmemplan.errors import GeometryError, InputError
+from vmemplan.estimate import EstimateRequest
+from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.memory_hotplug import (
+    MEMMAP_ON_MEMORY_FORCE_SINCE,
+    HotplugCost,
+    MemmapOnMemory,
+    kmem_hotplug,
+    memory_block_size_bytes,
+)
+from vmemplan.kernel.memremap import Machine
+from vmemplan.kernel.pfn_devs import PfnLayout, nd_pfn_init
+from vmemplan.kernel.versions import KernelProfile
+from vmemplan.units import SpelledRange, div_round_up, format_size_exact, is_power_of_2
+
+SCHEMA_VERSION = 1
+MEMMAP_ON_MEMORY_CHOICES: tuple[MemmapOnMemory, ...] = ("off", "on", "force")
+
+
+@dataclass(frozen=True)
+class SystemRamRequest:
+    """One dax device to online as System RAM (byte values, already parsed)."""
+
+    arch: ArchProfile
+    kernel: KernelProfile
+    ranges: tuple[tuple[int, int], ...]  # the dax device's ranges, [start, end)
+    system_ram: tuple[tuple[int, int], ...]  # boot RAM
+    memmap_on_memory: MemmapOnMemory = "off"
+    memory_block_size: int | None = None  # None: as the kernel picks it
+    struct_page_size: int | None = None
+    ps_per_struct_page: tuple[int, int] = (8000, 10700)
+    # a pmem namespace reconfigured to system-ram: its pfn layout; the dax device's range
+    # is its data area (__dax_pmem_probe() starts it at dataoff), so ``ranges`` is that
+    namespace: PfnLayout | None = None
+
+
+@dataclass(frozen=True)
+class SystemRamEstimate:
+    """The result of ``system_ram_estimate()``."""
+
+    request: SystemRamRequest
+    struct_page_size: int
+    memory_block_size: int
+    block_size_source: str
+    boot_mem_end: int
+    cost: HotplugCost
+
+    @property
+    def page_table_bytes(self) -> int:
+        """Bytes of the vmemmap page-table tables the hot-add allocates (DRAM)."""
+        sizes: dict[str, int] = {lvl.name: lvl.table_bytes for lvl in self.request.arch.levels}
+        return sum(n * sizes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())
+
+    @property
+    def dram_bytes(self) -> int:
+        """Memmap data pages from DRAM plus page-table tables, in bytes."""
+        return self.cost.account.dram_pages * self.cost.page_size + self.page_table_bytes
+
+    @property
+    def device_bytes(self) -> int:
+        """The dax device's bytes (the whole namespace for a pmem namespace)."""
+        if self.request.namespace is not None:
+            return self.request.namespace.size
+        return sum(hi - lo for lo, hi in self.request.ranges)
+
+    @property
+    def stranded_bytes(self) -> int:
+        """Namespace metadata (info block, map=dev memmap reservation, end truncation)
+        that is neither dax device nor RAM."""
+        ns = self.request.namespace
+        return 0 if ns is None else ns.dataoff + ns.end_trunc
+
+    @property
+    def usable_bytes(self) -> int:
+        """Device bytes the page allocator gets (MemTotal grows by this)."""
+        return self.cost.managed_pages * self.cost.page_size
+
+    @property
+    def time_ns(self) -> tuple[int, int]:
+        """Init-time range at online: struct pages written x the calibrated cost."""
+        n = self.cost.struct_pages_initialised
+        lo, hi = self.request.ps_per_struct_page
+        return n * lo // 1000, div_round_up(n * hi, 1000)
+
+
+def _check_ranges(req: SystemRamRequest, option: str) -> None:
+    arch = req.arch
+    limit = 1 << arch.max_physmem_bits
+    if not req.ranges:
+        raise InputError("--size", "missing: give --size (or --dax-range)")
+    ordered = sorted(req.ranges)
+    for (a0, a1), (b0, b1) in itertools.pairwise(ordered):
+        if b0 < a1:
+            raise InputError(
+                option,
+                f"ranges {format_size_exact(a0)}+{format_size_exact(a1 - a0)} and "
+                f"{format_size_exact(b0)}+{format_size_exact(b1 - b0)} overlap",
+            )
+    for lo, hi in req.ranges:
+        text = f"{format_size_exact(lo)}+{format_size_exact(hi - lo)}"
+        if hi <= lo:
+            raise InputError(option, f"{text}: must not be empty")
+        if lo % arch.page_size or hi % arch.page_size:
+            raise GeometryError(option, f"{text} is not page aligned")
+        if hi > limit:
+            raise InputError(
+                option, f"{text} ends above 2^{arch.max_physmem_bits} (MAX_PHYSMEM_BITS)"
+            )
+        for r0, r1 in req.system_ram:
+            if lo < r1 and r0 < hi:
+                # register_memory_resource() -> request_resource() conflict: -EEXIST
+                raise GeometryError(
+                    option,
+                    f"{text} overlaps boot System RAM {r0:#x}-{r1 - 1:#x}: add_memory() "
+                    "refuses it (-EEXIST); the default --system-ram is 0+64G",
+                )
+
+
+def block_size(req: SystemRamRequest) -> tuple[int, str, int]:
+    """memory_block_size_bytes() for the request, its source, and the end of boot RAM."""
+    arch = req.arch
+    boot_mem_end = max((hi for _, hi in req.system_ram), default=0)
+    section = 1 << arch.section_size_bits
+    if req.memory_block_size is not None:
+        mb = req.memory_block_size
+        if not is_power_of_2(mb) or mb < section:
+            raise InputError(
+                "--memory-block-size",
+                f"{format_size_exact(mb)}: expected a power of two of at least one section "
+                f"({format_size_exact(section)} on {arch.name})",
+            )
+        return mb, "option", boot_mem_end
+    mb = memory_block_size_bytes(arch, boot_mem_end)
+    source = "probe_memory_block_size" if arch.populate == "x86" else "section"
+    return mb, source, boot_mem_end
+
+
+def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
+    """Hot-add the request's ranges as System RAM and return every figure."""
+    arch, kernel = req.arch, req.kernel
+    s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
+    if not 32 <= s <= 1024 or s % 8:
+        raise InputError("--struct-page-size", f"{s}: expected a multiple of 8 from 32 to 1024")
+    if req.memmap_on_memory not in MEMMAP_ON_MEMORY_CHOICES:
+        raise InputError(
+            "--memmap-on-memory", f"{req.memmap_on_memory!r}: expected off, on or force"
+        )
+    if req.memmap_on_memory == "force" and kernel.version < MEMMAP_ON_MEMORY_FORCE_SINCE:
+        raise InputError(
+            "--memmap-on-memory",
+            f"force: memory_hotplug.memmap_on_memory=force exists from v6.6 (kernel "
+            f"{kernel.label} takes only Y/N)",
+        )
+    lo_ps, hi_ps = req.ps_per_struct_page
+    if not 0 < lo_ps <= hi_ps:
+        raise InputError("--ns-per-page", "expected LOW-HIGH with 0 < LOW <= HIGH")
+    option = "--dax-range" if len(req.ranges) > 1 else "--start"
+    _check_ranges(req, option)
+    mb, source, boot_mem_end = block_size(req)
+    machine = Machine(arch, kernel, s, req.system_ram)
+    cost = kmem_hotplug(machine, req.ranges, mb, req.memmap_on_memory)
+    return SystemRamEstimate(
+        request=req,
+        struct_page_size=s,
+        memory_block_size=mb,
+        block_size_source=source,
+        boot_mem_end=boot_mem_end,
+        cost=cost,
+    )
+
+
+def pmem_namespace_layout(req: EstimateRequest) -> PfnLayout:
+    """The pfn layout of a pmem namespace (nd_pfn_init()) whose devdax device kmem takes."""
+    arch = req.arch
+    assert req.size is not None
+    s = req.struct_page_size if req.struct_page_size is not None else arch.struct_page_size
+    align = req.align if req.align is not None else arch.pmd_size
+    if align not in arch.dax_alignments:
+        known = ", ".join(format_size_exact(a) for a in arch.dax_alignments)
+        raise InputError(
+            "--align",
+            f"{format_size_exact(align)} is not a namespace align of {arch.name} "
+            f"(supported: {known})",
+        )
+    return nd_pfn_init(
+        arch, start=req.start, size=req.size, align=align, map_=req.map, struct_page_size=s
+    )
+
+
+def _notes(e: SystemRamEstimate) -> list[str]:
+    c, mb = e.cost, format_size_exact(e.memory_block_size)
+    notes = []
+    if c.refusal is not None and e.request.memmap_on_memory != "off":
+        notes.append(f"memmap_on_memory falls back to DRAM for every block: {c.refusal}")
+    if any(r.blocks == 0 for r in c.ranges):
+        notes.append(
+            f"a range holds no whole {mb} memory block: dax_kmem_range() skips it (-ENOSPC)"
+        )
+    if c.blocks_self_hosted:
+        notes.append(
+            "each self-hosted block is added on its own (create_altmaps_and_memory_blocks()), "
+            "which precludes PUD mappings in the direct map; HugeTLB pages carved from "
+            "self-hosted memory get no HVO"
+        )
+    if e.block_size_source == "probe_memory_block_size":
+        notes.append(
+            f"memory block size {mb} as probe_memory_block_size() picks it on bare metal from "
+            f"the end of boot RAM ({format_size_exact(e.boot_mem_end)}); VMs and kernels "
+            "following CXL CFMWS advice may pick less (--memory-block-size)"
+        )
+    ns = e.request.namespace
+    if ns is not None:
+        notes.append(
+            f"pmem namespace map={ns.map}: {format_size_exact(ns.dataoff)} before the dax "
+            f"device (info block{' and the memmap reservation' if ns.map == 'dev' else ''}) "
+            "is neither dax device nor RAM"
+        )
+    notes.append(
+        "the direct map arch_add_memory() builds for the new RAM is not counted; struct "
+        "pages are written when the blocks are onlined, not when kmem adds them"
+    )
+    return notes
+
+
+def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
+    """The ``vmemplan estimate --mode system-ram --json`` document (schema: SystemRamDoc)."""
+    req, c = e.request, e.cost
+    p = c.page_size
+    acct = c.account
+    ranges = [
+        {
+            "start": r.start,
+            "size_bytes": r.end - r.start,
+            "added_start": r.added_start,
+            "added_bytes": r.added_bytes,
+            "head_trimmed_bytes": r.added_start - r.start if r.blocks else r.end - r.start,
+            "tail_trimmed_bytes": r.end - r.added_end if r.blocks else 0,
+            "blocks": r.blocks,
+            "memmap": ("device" if r.self_hosted else "dram") if r.blocks else "none",
+            "as_given": given.text if isinstance(given, SpelledRange) else None,
+        }
+        for r, given in zip(c.ranges, req.ranges, strict=True)
+    ]
+    lo, hi = e.time_ns
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "status": "ok",
+        "input": {
+            "arch": req.arch.name,
+            "kernel": req.kernel.label,
+            "page_size_bytes": p,
+            "struct_page_size_bytes": e.struct_page_size,
+            "memmap_on_memory": req.memmap_on_memory,
+            "memory_block_size_bytes": e.memory_block_size,
+            "memory_block_size_source": e.block_size_source,
+            "boot_mem_end_bytes": e.boot_mem_end,
+            "system_ram": [[a, b] for a, b in req.system_ram],
+            "namespace": None
+            if req.namespace is None
+            else {
+                "start": req.namespace.start,
+                "size_bytes": req.namespace.size,
+                "map": req.namespace.map,
+                "align_bytes": req.namespace.align,
+                "dataoff_bytes": req.namespace.dataoff,
+                "end_trunc_bytes": req.namespace.end_trunc,
+            },
+        },
+        "ranges": ranges,
+        "placement": {
+            "blocks_self_hosted": c.blocks_self_hosted,
+            "blocks_dram": c.blocks_dram,
+            "altmap_pages_per_block": c.altmap_pages_per_block,
+            "reason": c.refusal,
+        },
+        "figures": {
+            "device_bytes": e.device_bytes,
+            "added_bytes": c.added_bytes,
+            "trimmed_bytes": sum(r.trimmed_bytes for r in c.ranges),
+            "stranded_bytes": e.stranded_bytes,
+            "memmap_pages_dram": acct.dram_pages,
+            "memmap_pages_device": acct.device_pages,
+            "altmap_pages": c.altmap_pages,
+            "page_tables": dict(acct.tables),
+            "page_table_bytes": e.page_table_bytes,
+            "dram_bytes": e.dram_bytes,
+            "managed_pages": c.managed_pages,
+            "usable_bytes": e.usable_bytes,
+            "struct_pages_initialised": c.struct_pages_initialised,
+            "init_ns": [lo, hi],
+            "nr_memmap_pages_delta": c.nr_memmap_pages_delta,
+            "nr_memmap_boot_pages_delta": None if c.nr_memmap_pages_delta is None else 0,
+        },
+        "notes": _notes(e),
+    }
+
+
+def system_ram_rows(
+    arch: ArchProfile,
+    kernels: list[KernelProfile],
+    *,
+    start: int,
+    size: int,
+    system_ram: tuple[tuple[int, int], ...],
+    struct_page_size: int | None,
+    ps_per_struct_page: tuple[int, int],
+) -> list[dict[str, object]]:
+    """``compare``'s system-ram rows: the range as a dax region onlined by kmem, per kernel,
+    with memmap_on_memory off and on (force only differs where struct page is not 64 B
+    and is refused before v6.6, so it is left to ``estimate``)."""
+    rows: list[dict[str, object]] = []
+    modes: tuple[MemmapOnMemory, ...] = ("off", "on")
+    for kernel in kernels:
+        for mode in modes:
+            req = SystemRamRequest(
+                arch=arch,
+                kernel=kernel,
+                ranges=((start, start + size),),
+                system_ram=system_ram,
+                memmap_on_memory=mode,
+                struct_page_size=struct_page_size,
+                ps_per_struct_page=ps_per_struct_page,
+            )
+            row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
+            try:
+                e = system_ram_estimate(req)
+            except InputError as err:
+                rows.append({**row, "refused": err.message, **dict.fromkeys(_ROW_FIGURES)})
+                continue
+            c = e.cost
+            lo, hi = e.time_ns
+            rows.append(
+                {
+                    **row,
+                    "refused": None,
+                    "memory_block_size_bytes": e.memory_block_size,
+                    "blocks_self_hosted": c.blocks_self_hosted,
+                    "blocks_dram": c.blocks_dram,
+                    "reason": c.refusal,
+                    "memmap_pages_dram": c.account.dram_pages,
+                    "memmap_pages_device": c.account.device_pages,
+                    "dram_bytes": e.dram_bytes,
+                    "device_bytes": e.device_bytes - e.usable_bytes,
+                    "usable_bytes": e.usable_bytes,
+                    "struct_pages_initialised": c.struct_pages_initialised,
+                    "time_ns_low": lo,
+                    "time_ns_high": hi,
+                }
+            )
+    return rows
+
+
+_ROW_FIGURES = (
+    "memory_block_size_bytes",
+    "blocks_self_hosted",
+    "blocks_dram",
+    "reason",
+    "memmap_pages_dram",
+    "memmap_pages_device",
+    "dram_bytes",
+    "device_bytes",
+    "usable_bytes",
+    "struct_pages_initialised",
+    "time_ns_low",
+    "time_ns_high",
+)
