@@ -10,14 +10,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
-from vmemplan.budget import Budgets, Limit
-from vmemplan.estimate import Estimate, EstimateRequest, Figures
-from vmemplan.kernel.versions import KernelProfile
-from vmemplan.plan import PlanResult, Row, ndctl_command
-from vmemplan.sizing import Sizing
 
-if TYPE_CHECKING:  # check.py pulls in the config parser (pydantic, PyYAML): not at start-up
-    from vmemplan.check import CheckResult
+if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
+    from vmemplan.budget import Budgets, Limit
+    from vmemplan.check import CheckResult  # the config parser (pydantic, PyYAML)
+    from vmemplan.estimate import Estimate, EstimateRequest, Figures
+    from vmemplan.kernel.versions import KernelProfile
+    from vmemplan.plan import PlanResult, Row
+    from vmemplan.sizing import Sizing
 
 SCHEMA_VERSION = 1
 
@@ -257,6 +257,8 @@ def plan_doc(
     sizing: Sizing | None = None,
 ) -> Doc:
     """``plan --json``: ranked rows, the recommendation and its ndctl command."""
+    from vmemplan.plan import ndctl_command  # noqa: PLC0415
+
     rec = result.recommended
     size = sizing.raw_size if sizing is not None else req.size or 0
     doc: Doc = {
