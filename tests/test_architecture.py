@@ -107,7 +107,7 @@ JSON_PATH_MUST_NOT_IMPORT = (
 )
 
 
-def _imported_after(argv: list[str]) -> set[str]:
+def _imported_after(argv: list[str], stdin: str = "") -> set[str]:
     code = (
         "import sys\n"
         "from vmemplan.cli import cli\n"
@@ -117,8 +117,10 @@ def _imported_after(argv: list[str]) -> set[str]:
         "    pass\n"
         "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert '"schema_version": 1' in out.stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.count('"schema_version":') == max(1, stdin.count("\n"))
     return set(out.stderr.split())
 
 
@@ -139,8 +141,13 @@ def _heavy(modules: set[str]) -> list[str]:
     ],
 )
 def test_json_start_up_stays_lean(argv: list[str]) -> None:
-    """`vmemplan estimate --json` (and --batch) imports only what that path uses."""
+    """`vmemplan estimate --json` imports only what that path uses."""
     assert _heavy(_imported_after(argv)) == []
+
+
+def test_batch_stays_lean() -> None:
+    lines = '--size 1T --align 1G\n{"size": "2T", "map": "dev"}\n'
+    assert _heavy(_imported_after(["estimate", "--batch", "-"], lines)) == []
 
 
 def test_the_lean_check_would_see_a_heavy_import() -> None:

@@ -376,6 +376,14 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
     "ranges are the namespaces (with --align/--map/--mode) unless --from-ndctl is given.",
 )
+@click.option(
+    "--batch",
+    metavar="FILE",
+    help="Estimate one geometry per line of FILE ('-' reads stdin), given as a JSON object "
+    '({"size": "1T", "align": "1G"}) or as flags (--size 1T --align 1G); writes one JSON '
+    "document per line. The other options are every line's defaults; blank and # lines are "
+    "skipped; a bad line is reported with its number and the run exits 2 at the end.",
+)
 @_machine_options()
 @OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
@@ -384,6 +392,10 @@ def estimate_cmd(**opts: Any) -> None:
     Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
+    if opts["batch"] is not None:
+        _estimate_batch(opts.pop("batch"), opts)
+        return
+    opts.pop("batch")
     as_json, color = opts.pop("as_json"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     if ndctl_path is None and iomem_path is None:
@@ -394,6 +406,68 @@ def estimate_cmd(**opts: Any) -> None:
         raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
     doc = discover_machine(opts, ndctl_path, iomem_path)
     _emit(doc, as_json, color, "render_machine")
+
+
+# Given once for the whole batch, never per line: with --batch they are refused.
+_BATCH_REFUSES = {
+    "as_json": ("--json", "--batch always writes JSON, one document per line"),
+    "color": ("--color", "--batch writes JSON, which has no colour"),
+    "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
+    "iomem": ("--iomem", "each --batch line gives its own geometry"),
+}
+
+
+def _batch_line_options() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spellings (``-s``, ``--size``) and JSON keys (``size``) a batch line may use."""
+    from vmemplan.batch import LineOption  # noqa: PLC0415
+
+    flags: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    for p in estimate_cmd.params:
+        if not isinstance(p, click.Option) or p.name is None:
+            continue
+        if p.name == "batch" or p.name in _BATCH_REFUSES:
+            continue
+        opt = LineOption(p.name, p.multiple, True if p.is_flag else None)
+        for spelling in p.opts:
+            flags[spelling] = opt
+            if spelling.startswith("--"):
+                keys[spelling[2:]] = opt
+        for spelling in p.secondary_opts:
+            flags[spelling] = LineOption(p.name, multiple=False, flag=False)
+    return flags, keys
+
+
+def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
+    """``estimate --batch``: one JSON document per geometry line; exit 2 if any line failed.
+
+    The geometry and machine options given on the command line are every line's defaults;
+    a line's own value replaces them (a repeatable option's values too, never adding to them).
+    """
+    from click.core import ParameterSource  # noqa: PLC0415
+
+    from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.output.report import to_json_line  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for name, (option, why) in _BATCH_REFUSES.items():
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            raise InputError(option, f"not with --batch: {why}")
+        opts.pop(name)
+    flags, keys = _batch_line_options()
+    where = "<stdin>" if path == "-" else path
+    text = read_input(path, "--batch")
+    failed = 0
+    for number, line in geometry_lines(text):
+        try:
+            doc = estimate_doc(estimate(build_request(**{**opts, **parse_line(line, flags, keys)})))
+        except InputError as err:
+            failed += 1
+            click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
+            continue
+        click.echo(to_json_line(doc), nl=False)
+    if failed:
+        ctx_exit(EXIT_INPUT)
 
 
 def read_input(path: str, option: str) -> str:

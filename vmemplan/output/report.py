@@ -156,6 +156,11 @@ def to_json(doc: Doc) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+def to_json_line(doc: Doc) -> str:
+    """The same document on one line (JSON Lines, for ``--batch``), trailing newline."""
+    return json.dumps(doc, separators=(",", ":")) + "\n"
+
+
 def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
     """Several namespaces walked as one machine: each estimate, and the total.
 
