@@ -458,6 +458,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     where = "<stdin>" if path == "-" else path
     text = read_input(path, "--batch")
     failed = 0
+    write = sys.stdout.write  # buffered: click.echo would flush (one write(2)) per line
     for number, line in geometry_lines(text):
         try:
             doc = estimate_doc(estimate(build_request(**{**opts, **parse_line(line, flags, keys)})))
@@ -465,7 +466,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
             failed += 1
             click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
             continue
-        click.echo(to_json_line(doc), nl=False)
+        write(to_json_line(doc))
     if failed:
         ctx_exit(EXIT_INPUT)
 

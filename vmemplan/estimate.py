@@ -357,6 +357,32 @@ def _check_pgmaps_disjoint(reqs: Sequence[EstimateRequest], prepared: Sequence[P
             )
 
 
+_BOOT_MACHINES: dict[tuple[ArchProfile, KernelProfile, int, tuple[tuple[int, int], ...]], Machine]
+_BOOT_MACHINES = {}
+_BOOT_MACHINES_MAX = 64  # machine descriptions kept; a batch rarely has more than a few
+
+
+def _boot_machine(
+    arch: ArchProfile,
+    kernel: KernelProfile,
+    struct_page_size: int,
+    boot_ram: tuple[tuple[int, int], ...],
+) -> Machine:
+    """A fresh machine with its boot RAM populated.
+
+    Populating the boot memmap costs about as much as the walk of a namespace, and a batch
+    of estimates describes the same machine again and again: each description is populated
+    once and handed out as copies (the cached one is never walked).
+    """
+    key = (arch, kernel, struct_page_size, boot_ram)
+    machine = _BOOT_MACHINES.get(key)
+    if machine is None:
+        if len(_BOOT_MACHINES) >= _BOOT_MACHINES_MAX:
+            _BOOT_MACHINES.clear()
+        machine = _BOOT_MACHINES[key] = Machine(arch, kernel, struct_page_size, boot_ram)
+    return machine.copy()
+
+
 def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     """Estimate several namespaces walked, in order, as one machine.
 
@@ -379,8 +405,8 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     prepared = [prepare(req) for req in reqs]
     _check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
-    machine = Machine(first.arch, first.kernel, s, first.system_ram)
-    base_machine = Machine(first.arch, first.kernel, s, first.system_ram)
+    machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)
+    base_machine = machine.copy()
     out = []
     for req, p in zip(reqs, prepared, strict=True):
         figures = _walk(machine, req, p.pgmap, optimized=p.optimized, device_bytes=p.device_bytes)

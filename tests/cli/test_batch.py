@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -235,3 +237,27 @@ def test_a_line_takes_every_geometry_and_machine_option_of_estimate() -> None:
 def test_help_documents_batch() -> None:
     result = CliRunner().invoke(cli, ["estimate", "--help"], catch_exceptions=False)
     assert "--batch FILE" in result.stdout
+
+
+def test_a_batch_equals_fresh_processes() -> None:
+    """Lines after the first reuse the populated boot memmap; each must still equal what a
+    fresh interpreter (nothing cached) prints for the same options."""
+    lines = [
+        ["--size", "1T", "--align", "1G"],
+        ["--size", "64G", "--align", "2M", "--start", "128G"],
+        ["--size", "1T", "--align", "1G", "--map", "dev"],
+        ["--size", "1T", "--align", "1G"],
+    ]
+    result = batch("".join(" ".join(args) + "\n" for args in lines))
+    fresh = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-m", "vmemplan", "estimate", *args, "--json"],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        for args in lines
+    ]
+    assert docs(result) == fresh

@@ -47,3 +47,22 @@ def test_adjacent_section_aligned_namespaces_add_up() -> None:
     for lvl in ("pte", "pmd", "pud"):
         assert a.account.tables[lvl] + b.account.tables[lvl] == whole.account.tables[lvl]
     assert a.struct_pages_initialised + b.struct_pages_initialised == whole.struct_pages_initialised
+
+
+def test_a_copied_machine_walks_as_a_fresh_one_and_leaves_the_original_alone() -> None:
+    """Machine.copy() (the batch reuses one boot memmap): same costs, independent state."""
+    k = kernel_profile((6, 12))
+    boot = [(0, 3 * GiB)]
+    pgmap = _pgmap(64 * GiB, 65 * GiB)
+    fresh = Machine(X86, k, 64, boot).memremap_pages(pgmap, optimized=True)
+    original = Machine(X86, k, 64, boot)
+    copy = original.copy()
+    assert copy.memremap_pages(pgmap, optimized=True) == fresh
+    # the walk populated the copy's page tables, not the original's: walking the same pgmap
+    # again costs nothing on the copy and everything on the original
+    again = copy.memremap_pages(pgmap, optimized=True)
+    assert again.account.dram_pages == 0
+    assert sum(again.account.tables.values()) == 0
+    assert original.memremap_pages(pgmap, optimized=True) == fresh
+    assert original.boot == copy.boot
+    assert original.boot.tables is not copy.boot.tables

@@ -156,9 +156,12 @@ def to_json(doc: Doc) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
 def to_json_line(doc: Doc) -> str:
     """The same document on one line (JSON Lines, for ``--batch``), trailing newline."""
-    return json.dumps(doc, separators=(",", ":")) + "\n"
+    return _LINE_ENCODER.encode(doc) + "\n"
 
 
 def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
