@@ -155,3 +155,36 @@ def test_the_lean_check_would_see_a_heavy_import() -> None:
     heavy = _heavy(_imported_after(["plan", "--size", "1T", "--json"]))
     assert "vmemplan.plan" in heavy
     assert "vmemplan.budget" in heavy
+
+
+def test_the_entry_point_runs_the_cli_with_the_collector_back_on() -> None:
+    """__main__.main() imports with gc off (start-up), then runs the command with it on,
+    the import-time objects frozen out of its collections."""
+    code = (
+        "import gc, vmemplan.cli\n"
+        "vmemplan.cli.main = lambda: print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "from vmemplan.__main__ import main\n"
+        "main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "True True\n"
+
+
+def test_text_start_up_imports_rich_but_not_the_other_commands() -> None:
+    """The text path needs rich; it still imports no budgets, plans, configs or emoji table."""
+    code = (
+        "import sys\n"
+        "from vmemplan.cli import cli\n"
+        "try:\n"
+        "    cli.main(['estimate', '--size', '1T', '--color', 'never'], prog_name='vmemplan')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "struct pages" in out.stdout
+    modules = set(out.stderr.split())
+    assert "rich.console" in modules
+    heavy = _heavy(modules - {m for m in modules if m == "rich" or m.startswith("rich.")})
+    assert heavy == ["vmemplan.output.render"]
+    assert "rich._emoji_codes" not in modules

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vmemplan.units import PPM_PER_PERCENT, format_iec, parse_percent_ppm, parse_size
+from vmemplan.units import PPM_PER_PERCENT, format_iec, format_ns, parse_percent_ppm, parse_size
 
 PPM = 1_000_000
 
@@ -89,12 +89,3 @@ def check_budgets(
         message = f"init time up to {format_ns(init_ns_high)} {verb} {format_ns(budgets.init_ns)}"
         out.append(Verdict("init", init_ns_high, budgets.init_ns, ok, message))
     return out
-
-
-def format_ns(value: int) -> str:
-    """Nanoseconds in the largest unit that keeps the figure readable (for people)."""
-    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
-        if value >= scale:
-            hundredths = (value * 100 + scale // 2) // scale
-            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
-    return f"{value} ns"

@@ -332,6 +332,7 @@ def _console(color: str) -> Any:
         force_terminal=True if color == "always" else None,
         no_color=never,
         highlight=False,
+        emoji=False,  # ":name:" in a label is text; and rich's emoji table is not imported
         **extra,
     )
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -790,8 +791,7 @@ def _report_check(results: list[Any], fmt: str) -> None:
 
 
 def _check_summary(r: Any) -> str:
-    from vmemplan.budget import format_ns  # noqa: PLC0415
-    from vmemplan.units import format_iec  # noqa: PLC0415
+    from vmemplan.units import format_iec, format_ns  # noqa: PLC0415
 
     if r.status == "error":
         return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"

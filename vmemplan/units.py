@@ -189,3 +189,15 @@ def format_iec(value: int) -> str:
             hundredths = (value * 100 + (1 << shift) // 2) >> shift
             return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
     return f"{value} B"
+
+
+def format_ns(value: int) -> str:
+    """Nanoseconds in the largest unit that keeps the figure readable (for people).
+
+    Here, not in budget.py, so that estimate's text output does not import the budgets.
+    """
+    for unit, scale in (("s", 10**9), ("ms", 10**6), ("us", 10**3)):
+        if value >= scale:
+            hundredths = (value * 100 + scale // 2) // scale
+            return f"{hundredths // 100}.{hundredths % 100:02d} {unit}"
+    return f"{value} ns"

@@ -7,9 +7,8 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from vmemplan.budget import format_ns
 from vmemplan.output.report import Doc
-from vmemplan.units import format_iec, format_size_exact
+from vmemplan.units import format_iec, format_ns, format_size_exact
 
 
 def format_count(value: int | None) -> str:
