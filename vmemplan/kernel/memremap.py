@@ -63,7 +63,8 @@ class Machine:
 
     def copy(self) -> Machine:
         """An independent machine in the same state: boot RAM is populated once and reused."""
-        other = Machine(self.arch, self.kernel, self.struct_page_size)
+        other = object.__new__(Machine)
+        other.__dict__.update(self.__dict__)  # arch, kernel and sizes are shared, immutable
         other.state = self.state.copy()
         other.early = self.early.copy()
         other.boot = replace(self.boot, tables=dict(self.boot.tables))

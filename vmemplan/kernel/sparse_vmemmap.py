@@ -71,7 +71,8 @@ class VmemmapState:
 
     def copy(self) -> VmemmapState:
         """An independent state with the same page tables, leaves and mapped pages."""
-        other = VmemmapState(self.arch, self.struct_page_size)
+        other = object.__new__(VmemmapState)
+        other.__dict__.update(self.__dict__)  # the arch and its sizes are shared, immutable
         other.tables = {name: runs.copy() for name, runs in self.tables.items()}
         other.pmd_leaves = self.pmd_leaves.copy()
         other.ptes = self.ptes.copy()
