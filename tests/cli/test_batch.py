@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
@@ -261,3 +262,11 @@ def test_a_batch_equals_fresh_processes() -> None:
         for args in lines
     ]
     assert docs(result) == fresh
+
+
+def test_the_collector_is_back_on_after_a_batch() -> None:
+    """The batch loop runs with gc off (nothing cyclic to free); it must not leak that."""
+    assert gc.isenabled()
+    result = batch("--size 1T\n--size 3X\n")
+    assert result.exit_code == 2
+    assert gc.isenabled()
