@@ -476,6 +476,9 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
                 click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
                 continue
             write(to_json_line(doc))
+    except BrokenPipeError:
+        # the reader left mid-batch (`| head -1`): inside the command, click would exit 1
+        _quiet_closed_pipe()
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -270,3 +271,24 @@ def test_the_collector_is_back_on_after_a_batch() -> None:
     result = batch("--size 1T\n--size 3X\n")
     assert result.exit_code == 2
     assert gc.isenabled()
+
+
+def test_a_reader_leaving_mid_batch_exits_0_quietly() -> None:
+    """`vmemplan estimate --batch FILE | head -1`: the rest of the batch was not wanted."""
+    r, w = os.pipe()
+    with subprocess.Popen(
+        [sys.executable, "-m", "vmemplan", "estimate", "--batch", "-"],
+        stdin=subprocess.PIPE,
+        stdout=w,
+        stderr=subprocess.PIPE,
+    ) as proc:
+        os.close(w)
+        assert proc.stdin is not None
+        proc.stdin.write(b"--size 1T\n" * 2000)  # ~5 MB of JSON: far more than a pipe holds
+        proc.stdin.close()
+        with os.fdopen(r, "rb") as reader:
+            assert reader.read(1) == b"{"  # take one byte, then hang up
+        assert proc.stderr is not None
+        err = proc.stderr.read()
+        assert proc.wait(timeout=60) == 0
+    assert err == b""
