@@ -406,11 +406,21 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     _check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
     machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)
-    base_machine = machine.copy()
+    # The baseline machine walks every pgmap without deduplication. Until the first
+    # deduplicated walk it is in the same state as ``machine`` (None), and a walk that does
+    # not deduplicate is its own baseline: the no-dedup walk is done once, not twice.
+    base_machine: Machine | None = None
     out = []
     for req, p in zip(reqs, prepared, strict=True):
+        if p.optimized and base_machine is None:
+            base_machine = machine.copy()
         figures = _walk(machine, req, p.pgmap, optimized=p.optimized, device_bytes=p.device_bytes)
-        baseline = _walk(base_machine, req, p.pgmap, optimized=False, device_bytes=p.device_bytes)
+        if base_machine is None:
+            baseline = figures
+        else:
+            baseline = _walk(
+                base_machine, req, p.pgmap, optimized=False, device_bytes=p.device_bytes
+            )
         notes = p.notes
         if p.optimized and figures.cost.early_chunks and not req.kernel.early_init_fix:
             notes += (
