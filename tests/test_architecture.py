@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import vmemplan
 
 PKG = Path(vmemplan.__file__).parent
@@ -84,19 +86,105 @@ def test_core_is_ui_free() -> None:
     assert out.stdout.strip() == ""
 
 
-def test_json_start_up_stays_lean() -> None:
-    """`vmemplan estimate --json` imports neither rich (human output), pydantic (schemas)
-    nor PyYAML (config files): each costs tens of milliseconds of start-up."""
+# What `estimate --json` must not import: rich (human output), pydantic (schemas), PyYAML and
+# jsonschema (config files) cost tens of milliseconds each; the others are what
+# compare/plan/check/crash reports use (issue 8: import only what the path uses).
+JSON_PATH_MUST_NOT_IMPORT = (
+    "rich",
+    "pydantic",
+    "yaml",
+    "jsonschema",
+    "difflib",
+    "traceback",
+    "vmemplan.budget",
+    "vmemplan.plan",
+    "vmemplan.sizing",
+    "vmemplan.check",
+    "vmemplan.hugetlb",
+    "vmemplan.sources",
+    "vmemplan.output.render",
+    "vmemplan.output.schema",
+)
+
+
+def _imported_after(argv: list[str], stdin: str = "") -> set[str]:
     code = (
         "import sys\n"
         "from vmemplan.cli import cli\n"
         "try:\n"
-        "    cli.main(['estimate', '--size', '1T', '--json'], prog_name='vmemplan')\n"
+        f"    cli.main({argv!r}, prog_name='vmemplan')\n"
         "except SystemExit:\n"
         "    pass\n"
-        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'rich', 'pydantic', 'yaml'})\n"
-        "sys.stderr.write(','.join(heavy))\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], input=stdin, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.count('"schema_version":') == max(1, stdin.count("\n"))
+    return set(out.stderr.split())
+
+
+def _heavy(modules: set[str]) -> list[str]:
+    return sorted(
+        m
+        for m in modules
+        for banned in JSON_PATH_MUST_NOT_IMPORT
+        if m == banned or m.startswith(banned + ".")
+    )
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["estimate", "--size", "1T", "--json"],
+        ["estimate", "--size", "1T", "--align", "1G", "--map", "dev", "--json"],
+    ],
+)
+def test_json_start_up_stays_lean(argv: list[str]) -> None:
+    """`vmemplan estimate --json` imports only what that path uses."""
+    assert _heavy(_imported_after(argv)) == []
+
+
+def test_batch_stays_lean() -> None:
+    lines = '--size 1T --align 1G\n{"size": "2T", "map": "dev"}\n'
+    assert _heavy(_imported_after(["estimate", "--batch", "-"], lines)) == []
+
+
+def test_the_lean_check_would_see_a_heavy_import() -> None:
+    """The check above can fail: `plan --json` does use the plan and budget modules."""
+    heavy = _heavy(_imported_after(["plan", "--size", "1T", "--json"]))
+    assert "vmemplan.plan" in heavy
+    assert "vmemplan.budget" in heavy
+
+
+def test_the_entry_point_runs_the_cli_with_the_collector_back_on() -> None:
+    """__main__.main() imports with gc off (start-up), then runs the command with it on,
+    the import-time objects frozen out of its collections."""
+    code = (
+        "import gc, vmemplan.cli\n"
+        "vmemplan.cli.main = lambda: print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "from vmemplan.__main__ import main\n"
+        "main()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stderr == ""
-    assert '"schema_version": 1' in out.stdout
+    assert out.stdout == "True True\n"
+
+
+def test_text_start_up_imports_rich_but_not_the_other_commands() -> None:
+    """The text path needs rich; it still imports no budgets, plans, configs or emoji table."""
+    code = (
+        "import sys\n"
+        "from vmemplan.cli import cli\n"
+        "try:\n"
+        "    cli.main(['estimate', '--size', '1T', '--color', 'never'], prog_name='vmemplan')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "sys.stderr.write(' '.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "struct pages" in out.stdout
+    modules = set(out.stderr.split())
+    assert "rich.console" in modules
+    heavy = _heavy(modules - {m for m in modules if m == "rich" or m.startswith("rich.")})
+    assert heavy == ["vmemplan.output.render"]
+    assert "rich._emoji_codes" not in modules

@@ -7,18 +7,18 @@ the option and value); 3 internal error (no traceback unless VMEMPLAN_DEBUG=1);
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 import sys
-import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 from click.shell_completion import CompletionItem
 
 from vmemplan import __version__
-from vmemplan.budget import Budgets, Limit, parse_limit
 from vmemplan.errors import InputError, VmemplanError
 from vmemplan.estimate import (
     DEFAULT_PS_PER_STRUCT_PAGE,
@@ -51,8 +51,6 @@ from vmemplan.output.report import (
     plan_doc,
     to_json,
 )
-from vmemplan.plan import Choice, Device, Grid, Row, Subject, compare, current_row, plan
-from vmemplan.sizing import raw_size_for_usable
 from vmemplan.units import (
     SpelledRange,
     format_as_given,
@@ -63,6 +61,10 @@ from vmemplan.units import (
     parse_size,
     parse_size_spelled,
 )
+
+if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
+    from vmemplan.budget import Budgets, Limit
+    from vmemplan.plan import Choice, Grid, Row, Subject
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -103,6 +105,8 @@ class VmemplanGroup(click.Group):
             _fail(EXIT_INPUT, f"cannot write output: {e.strerror or e}")
         except Exception as e:  # pragma: no cover - the internal-error path
             if os.environ.get("VMEMPLAN_DEBUG") == "1":
+                import traceback  # noqa: PLC0415 - only for a crash
+
                 traceback.print_exc()
             _fail(
                 EXIT_INTERNAL,
@@ -549,6 +553,7 @@ def _console(color: str) -> Any:
         force_terminal=True if color == "always" else None,
         no_color=never,
         highlight=False,
+        emoji=False,  # ":name:" in a label is text; and rich's emoji table is not imported
         **extra,
     )
     if not console.is_terminal and "COLUMNS" not in os.environ:
@@ -620,6 +625,14 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     help="With --mode system-ram: memory_block_size_bytes(). Default: as the kernel picks "
     "it (x86: 2G with >= 64G boot RAM on bare metal, else 128M).",
 )
+@click.option(
+    "--batch",
+    metavar="FILE",
+    help="Estimate one geometry per line of FILE ('-' reads stdin), given as a JSON object "
+    '({"size": "1T", "align": "1G"}) or as flags (--size 1T --align 1G); writes one JSON '
+    "document per line. The other options are every line's defaults; blank and # lines are "
+    "skipped; a bad line is reported with its number and the run exits 2 at the end.",
+)
 @_machine_options()
 @OUTPUT_OPTIONS
 def estimate_cmd(**opts: Any) -> None:
@@ -628,6 +641,10 @@ def estimate_cmd(**opts: Any) -> None:
     Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
+    if opts["batch"] is not None:
+        _estimate_batch(opts.pop("batch"), opts)
+        return
+    opts.pop("batch")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
@@ -665,6 +682,85 @@ def estimate_cmd(**opts: Any) -> None:
     }
     doc = discover_machine(opts, ndctl_path, iomem_path, typed)
     _emit(doc, as_json, color, "render_machine")
+
+
+# Given once for the whole batch, never per line: with --batch they are refused.
+_BATCH_REFUSES = {
+    "as_json": ("--json", "--batch always writes JSON, one document per line"),
+    "color": ("--color", "--batch writes JSON, which has no colour"),
+    "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
+    "iomem": ("--iomem", "each --batch line gives its own geometry"),
+    "human": ("--human", "--batch writes exact JSON, one document per line"),
+    "memmap_on_memory": ("--memmap-on-memory", "--batch lines are namespaces, not System RAM"),
+    "memory_block_size": ("--memory-block-size", "--batch lines are namespaces, not System RAM"),
+}
+
+
+def _batch_line_options() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spellings (``-s``, ``--size``) and JSON keys (``size``) a batch line may use."""
+    from vmemplan.batch import LineOption  # noqa: PLC0415
+
+    flags: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    for p in estimate_cmd.params:
+        if not isinstance(p, click.Option) or p.name is None:
+            continue
+        if p.name == "batch" or p.name in _BATCH_REFUSES:
+            continue
+        opt = LineOption(p.name, p.multiple, True if p.is_flag else None)
+        for spelling in p.opts:
+            flags[spelling] = opt
+            if spelling.startswith("--"):
+                keys[spelling[2:]] = opt
+        for spelling in p.secondary_opts:
+            flags[spelling] = LineOption(p.name, multiple=False, flag=False)
+    return flags, keys
+
+
+def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
+    """``estimate --batch``: one JSON document per geometry line; exit 2 if any line failed.
+
+    The geometry and machine options given on the command line are every line's defaults;
+    a line's own value replaces them (a repeatable option's values too, never adding to them).
+    """
+    from click.core import ParameterSource  # noqa: PLC0415
+
+    from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.output.report import to_json_line  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for name, (option, why) in _BATCH_REFUSES.items():
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            raise InputError(option, f"not with --batch: {why}")
+        opts.pop(name)
+    flags, keys = _batch_line_options()
+    where = "<stdin>" if path == "-" else path
+    text = read_input(path, "--batch")
+    failed = 0
+    write = sys.stdout.write  # buffered: click.echo would flush (one write(2)) per line
+    # A line allocates thousands of short-lived objects and no reference cycle (gc.collect()
+    # after 10,000 lines, 1,000 of them bad, finds nothing): the collector's passes over
+    # them cost 10-20% of a batch and free nothing, so it is off for the loop.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for number, line in geometry_lines(text):
+            try:
+                req = build_request(**{**opts, **parse_line(line, flags, keys)})
+                doc = estimate_doc(estimate(req))
+            except InputError as err:
+                failed += 1
+                click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
+                continue
+            write(to_json_line(doc))
+    except BrokenPipeError:
+        # the reader left mid-batch (`| head -1`): inside the command, click would exit 1
+        _quiet_closed_pipe()
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if failed:
+        ctx_exit(EXIT_INPUT)
 
 
 def read_input(path: str, option: str) -> str:
@@ -775,6 +871,8 @@ def discover_subjects(
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device."""
+    from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
+
     estimates, source, found = _discover(opts, ndctl_path, iomem_path)
     devices = {d.name: d for d in found}
     subjects = []
@@ -851,6 +949,8 @@ GRID_OPTIONS = _options(
 
 def _grid(opts: dict[str, Any]) -> Grid:
     """The --mode/--map/--align/--min-align restriction of the grid (popped from ``opts``)."""
+    from vmemplan.plan import Grid  # noqa: PLC0415
+
     min_align = opts.pop("min_align")
     return Grid(
         modes=tuple(dict.fromkeys(_parse_mode(m) for m in opts.pop("modes"))),
@@ -930,6 +1030,8 @@ def _option_name(name: str) -> str:
 
 def parse_current(text: str) -> Choice:
     """``--current fsdax/dev/2M``: mode, map and align of what the host runs today."""
+    from vmemplan.plan import Choice  # noqa: PLC0415
+
     parts = text.split("/")
     if len(parts) != 3:
         raise InputError("--current", f"{text!r}: expected MODE/MAP/ALIGN, e.g. fsdax/dev/2M")
@@ -955,9 +1057,11 @@ def _check_current(current: Choice | None, req: EstimateRequest, text: str | Non
 
 def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], list[str]]:
     """Each namespace of a host config, as check walks them (one machine, packed starts)."""
+    from vmemplan.budget import Budgets, Limit  # noqa: PLC0415
     from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
     from vmemplan.estimate import DEFAULT_START, prepare  # noqa: PLC0415
     from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
+    from vmemplan.plan import Choice, Subject  # noqa: PLC0415
     from vmemplan.sizing import REGION_ALIGN  # noqa: PLC0415
     from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
     from vmemplan.units import align_up  # noqa: PLC0415
@@ -1005,6 +1109,8 @@ def _subjects(
     """What to compare or plan: one namespace (--size / --dax-range) and no source, or
     each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
     The subject options are popped from ``opts``."""
+    from vmemplan.plan import Subject  # noqa: PLC0415
+
     dax_ranges, names = opts.pop("dax_ranges"), opts.pop("namespaces")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     config_path, current_text = opts.pop("config_path"), opts.pop("current")
@@ -1081,6 +1187,8 @@ def _compare_subject(
     subject: Subject, kernels: list[KernelProfile], grid: Grid
 ) -> tuple[list[Row], list[Row]]:
     """The rows of one subject, and what it runs today on each kernel (if known)."""
+    from vmemplan.plan import compare, current_row  # noqa: PLC0415
+
     try:
         rows = compare(subject.request, kernels, grid)
     except InputError as err:
@@ -1186,6 +1294,9 @@ def plan_cmd(**opts: Any) -> None:
     for an existing namespace or dax device the plan also prints the ndctl/daxctl
     commands that reconfigure it in place. --max-* override a config's budgets.
     """
+    from vmemplan.plan import Choice, Row, plan  # noqa: PLC0415
+    from vmemplan.sizing import raw_size_for_usable  # noqa: PLC0415
+
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     size, usable = opts.pop("size"), opts.pop("usable")
     start = opts.pop("start")
@@ -1411,8 +1522,7 @@ def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
 
 
 def _check_summary(r: Any) -> str:
-    from vmemplan.budget import format_ns  # noqa: PLC0415
-    from vmemplan.units import format_iec  # noqa: PLC0415
+    from vmemplan.units import format_iec, format_ns  # noqa: PLC0415
 
     if r.status == "error":
         return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"
@@ -1536,6 +1646,8 @@ def schema_cmd(which: str) -> None:
 
 def _budgets(opts: dict[str, Any]) -> Budgets:
     """The --max-dram / --max-device-loss / --max-init budgets (popped from ``opts``)."""
+    from vmemplan.budget import Budgets  # noqa: PLC0415
+
     init = opts.pop("max_init")
     return Budgets(
         dram=_limit(opts.pop("max_dram"), "--max-dram"),
@@ -1545,6 +1657,8 @@ def _budgets(opts: dict[str, Any]) -> Budgets:
 
 
 def _limit(text: str | None, option: str) -> Limit | None:
+    from vmemplan.budget import parse_limit  # noqa: PLC0415
+
     return None if text is None else parse_limit(text, option)
 
 
@@ -1553,6 +1667,20 @@ def ctx_exit(code: int) -> None:
     click.get_current_context().exit(code)
 
 
-def main() -> None:
-    """Console-script entry point."""
-    cli.main(prog_name="vmemplan")
+def main() -> NoReturn:
+    """Console-script entry point (``vmemplan`` and ``python -m vmemplan``).
+
+    Once the command has finished and its output is flushed, leave with ``os._exit``: the
+    interpreter's teardown (freeing every module of click, the model and rich) costs several
+    milliseconds of a ~60 ms run and does nothing a finished command needs (vmemplan registers
+    no atexit handler and keeps no file open for writing). ``cli.main`` itself still raises
+    SystemExit, so in-process callers (CliRunner, tests) are unaffected.
+    """
+    try:
+        cli.main(prog_name="vmemplan")
+    except SystemExit as e:
+        code = EXIT_OK if e.code is None else e.code if isinstance(e.code, int) else EXIT_INTERNAL
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a write error was reported already
+            stream.flush()
+    os._exit(code)

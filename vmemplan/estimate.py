@@ -475,6 +475,32 @@ def _check_pgmaps_disjoint(reqs: Sequence[EstimateRequest], prepared: Sequence[P
             )
 
 
+_BOOT_MACHINES: dict[tuple[ArchProfile, KernelProfile, int, tuple[tuple[int, int], ...]], Machine]
+_BOOT_MACHINES = {}
+_BOOT_MACHINES_MAX = 64  # machine descriptions kept; a batch rarely has more than a few
+
+
+def _boot_machine(
+    arch: ArchProfile,
+    kernel: KernelProfile,
+    struct_page_size: int,
+    boot_ram: tuple[tuple[int, int], ...],
+) -> Machine:
+    """A fresh machine with its boot RAM populated.
+
+    Populating the boot memmap costs about as much as the walk of a namespace, and a batch
+    of estimates describes the same machine again and again: each description is populated
+    once and handed out as copies (the cached one is never walked).
+    """
+    key = (arch, kernel, struct_page_size, boot_ram)
+    machine = _BOOT_MACHINES.get(key)
+    if machine is None:
+        if len(_BOOT_MACHINES) >= _BOOT_MACHINES_MAX:
+            _BOOT_MACHINES.clear()
+        machine = _BOOT_MACHINES[key] = Machine(arch, kernel, struct_page_size, boot_ram)
+    return machine.copy()
+
+
 def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     """Estimate several namespaces walked, in order, as one machine.
 
@@ -500,8 +526,11 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     prepared = [prepare(req) for req in reqs]
     _check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
-    machine = Machine(first.arch, first.kernel, s, first.system_ram)
-    base_machine = Machine(first.arch, first.kernel, s, first.system_ram)
+    machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)
+    # The baseline machine walks every pgmap without deduplication. Until the first
+    # deduplicated walk it is in the same state as ``machine`` (None), and a walk that does
+    # not deduplicate is its own baseline: the no-dedup walk is done once, not twice.
+    base_machine: Machine | None = None
     linear = resolve_linear_map(first)
     direct: DirectMapState | None = None
     if linear is not None:
@@ -514,6 +543,8 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
     for req, p in zip(reqs, prepared, strict=True):
         # The direct map does not depend on deduplication: the baseline pays the same.
         dmap = _direct_map_tables(direct, req.arch, p.pgmap)
+        if p.optimized and base_machine is None:
+            base_machine = machine.copy()
         figures = _walk(
             machine,
             req,
@@ -522,14 +553,17 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
             device_bytes=p.device_bytes,
             direct_map=dmap,
         )
-        baseline = _walk(
-            base_machine,
-            req,
-            p.pgmap,
-            optimized=False,
-            device_bytes=p.device_bytes,
-            direct_map=dmap,
-        )
+        if base_machine is None:
+            baseline = figures
+        else:
+            baseline = _walk(
+                base_machine,
+                req,
+                p.pgmap,
+                optimized=False,
+                device_bytes=p.device_bytes,
+                direct_map=dmap,
+            )
         notes = p.notes
         if linear is not None and linear[0] == "pages" and req.linear_map is None:
             # can_set_direct_map() in arch/arm64/mm/pageattr.c decides it at boot.

@@ -278,3 +278,28 @@ def format_iec(value: int) -> str:
                 shown, hundredths = _IEC[index - 1][0], 100
             return f"{hundredths // 100}.{hundredths % 100:02d} {shown}"
     return f"{value} B"
+
+
+_TIME_UNITS = (("h", 3600 * 10**9), ("min", 60 * 10**9), ("s", 10**9), ("ms", 10**6), ("us", 10**3))
+
+
+def format_ns(value: int) -> str:
+    """Nanoseconds for people: two decimals in the largest unit the figure reaches, up to
+    minutes and hours (``90 s`` -> ``1.50 min``); a figure that rounds to a whole next unit
+    is shown in it (``999,996`` -> ``1.00 ms``, never ``1000.00 us``); below 1 us, exact ns.
+
+    Here, not in budget.py, so that estimate's text output does not import the budgets.
+    """
+    for index, (unit, scale) in enumerate(_TIME_UNITS):
+        if value >= scale:
+            hundredths = (value * 100 + scale // 2) // scale
+            shown = unit
+            if index > 0 and hundredths * scale >= _TIME_UNITS[index - 1][1] * 100:
+                shown, hundredths = _TIME_UNITS[index - 1][0], 100
+            return f"{hundredths // 100}.{hundredths % 100:02d} {shown}"
+    return f"{value} ns"
+
+
+def format_ns_range(low: int, high: int) -> str:
+    """An init-time range, each end in its own unit: ``8.59 s - 11.49 s``."""
+    return f"{format_ns(low)} - {format_ns(high)}"

@@ -14,9 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from vmemplan.budget import format_ns, format_ns_range
 from vmemplan.cli import cli
-from vmemplan.units import format_iec
+from vmemplan.units import format_iec, format_ns, format_ns_range
 
 ROOT = Path(__file__).resolve().parents[2]
 NDCTL = "tests/data/ndctl/list_RN_regions.json"

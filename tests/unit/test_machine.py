@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from tests.helpers import GiB, MiB
+from vmemplan.estimate import EstimateRequest, estimate_many
 from vmemplan.kernel.arch import ARCHES
 from vmemplan.kernel.dax_device import DevPagemap
 from vmemplan.kernel.memremap import Machine
@@ -47,3 +50,44 @@ def test_adjacent_section_aligned_namespaces_add_up() -> None:
     for lvl in ("pte", "pmd", "pud"):
         assert a.account.tables[lvl] + b.account.tables[lvl] == whole.account.tables[lvl]
     assert a.struct_pages_initialised + b.struct_pages_initialised == whole.struct_pages_initialised
+
+
+def test_a_copied_machine_walks_as_a_fresh_one_and_leaves_the_original_alone() -> None:
+    """Machine.copy() (the batch reuses one boot memmap): same costs, independent state."""
+    k = kernel_profile((6, 12))
+    boot = [(0, 3 * GiB)]
+    pgmap = _pgmap(64 * GiB, 65 * GiB)
+    fresh = Machine(X86, k, 64, boot).memremap_pages(pgmap, optimized=True)
+    original = Machine(X86, k, 64, boot)
+    copy = original.copy()
+    assert copy.memremap_pages(pgmap, optimized=True) == fresh
+    # the walk populated the copy's page tables, not the original's: walking the same pgmap
+    # again costs nothing on the copy and everything on the original
+    again = copy.memremap_pages(pgmap, optimized=True)
+    assert again.account.dram_pages == 0
+    assert sum(again.account.tables.values()) == 0
+    assert original.memremap_pages(pgmap, optimized=True) == fresh
+    assert original.boot == copy.boot
+    assert original.boot.tables is not copy.boot.tables
+
+
+def test_estimate_many_baselines_are_the_no_dedup_walks_in_order() -> None:
+    """Each baseline is what walking every pgmap so far without deduplication adds, whether
+    or not the namespaces before it (or itself) were deduplicated."""
+    k = kernel_profile((6, 12))
+    boot = ((0, 64 * GiB),)
+    base = EstimateRequest(arch=X86, kernel=k, system_ram=boot)
+    reqs = [
+        replace(base, size=64 * GiB, start=64 * GiB, align=4096, label="a"),  # no dedup
+        replace(base, size=64 * GiB, start=128 * GiB, align=GiB, label="b"),  # dedup
+        replace(base, size=64 * GiB, start=192 * GiB, align=2 * MiB, map="dev", label="c"),
+        replace(base, size=2 * GiB, start=256 * GiB, align=2 * MiB, label="d"),  # dedup
+    ]
+    estimates = estimate_many(reqs)
+    assert [e.figures.optimized for e in estimates] == [False, True, False, True]
+    by_hand = Machine(X86, k, 64, boot)
+    for e in estimates:
+        cost = by_hand.memremap_pages(e.pgmap, optimized=False)
+        assert e.baseline.cost == cost
+        assert not e.baseline.optimized
+    assert estimates[0].figures.cost == estimates[0].baseline.cost

@@ -9,7 +9,7 @@ chunks reuse its early sections and its page tables.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.dax_device import DevPagemap
@@ -61,6 +61,15 @@ class Machine:
             lo, hi = section_nr_to_pfn(arch, s0), section_nr_to_pfn(arch, s1)
             run = ChunkRun(lo, hi, full_sections=True, nr_chunks=s1 - s0)
             self._populate_run(self.boot, run, None)
+
+    def copy(self) -> Machine:
+        """An independent machine in the same state: boot RAM is populated once and reused."""
+        other = object.__new__(Machine)
+        other.__dict__.update(self.__dict__)  # arch, kernel and sizes are shared, immutable
+        other.state = self.state.copy()
+        other.early = self.early.copy()
+        other.boot = replace(self.boot, tables=dict(self.boot.tables))
+        return other
 
     def _populate_run(self, acct: Account, run: ChunkRun, altmap: AltmapState | None) -> None:
         """The arch's vmemmap_populate() for every chunk of ``run`` (not deduplicated)."""

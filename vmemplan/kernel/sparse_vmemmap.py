@@ -69,6 +69,16 @@ class VmemmapState:
         self.ptes = IntervalSet()  # vmemmap pages mapped by a PTE
         self.shared_tail = False  # keep=1: the shared tail page exists
 
+    def copy(self) -> VmemmapState:
+        """An independent state with the same page tables, leaves and mapped pages."""
+        other = object.__new__(VmemmapState)
+        other.__dict__.update(self.__dict__)  # the arch and its sizes are shared, immutable
+        other.tables = {name: runs.copy() for name, runs in self.tables.items()}
+        other.pmd_leaves = self.pmd_leaves.copy()
+        other.ptes = self.ptes.copy()
+        other.shared_tail = self.shared_tail
+        return other
+
     # -- helpers -----------------------------------------------------------------------
 
     def pages_of(self, va_lo: int, va_hi: int) -> tuple[int, int]:

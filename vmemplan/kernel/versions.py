@@ -317,7 +317,8 @@ class KernelProfile:
     # the compound path): None follows the arch's Kconfig for this version.
     arch_dedup: bool | None = None
     release: KernelRelease | None = None
-    sources: Mapping[str, SwitchSource] = field(default_factory=dict)
+    # where each switch came from: provenance only, not part of the behaviour (hash, ==)
+    sources: Mapping[str, SwitchSource] = field(default_factory=dict, hash=False, compare=False)
     notes: tuple[KernelNote, ...] = ()
 
     @property

@@ -11,9 +11,8 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from vmemplan.budget import format_ns, format_ns_range
 from vmemplan.output.report import Doc
-from vmemplan.units import format_iec, format_size_exact
+from vmemplan.units import format_iec, format_ns, format_ns_range, format_size_exact
 
 _TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
 _SGR = re.compile(r"\x1b\[[0-9;]*m")

@@ -10,16 +10,17 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
-from vmemplan.budget import Budgets, Limit
-from vmemplan.estimate import Estimate, EstimateRequest, Figures, resolve_linear_map
-from vmemplan.kernel.arch import ArchProfile
-from vmemplan.kernel.versions import KernelProfile
-from vmemplan.plan import PlanResult, Row, Subject, ndctl_command, reconfigure_commands
-from vmemplan.sizing import Sizing
+from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
 from vmemplan.units import SpelledRange
 
-if TYPE_CHECKING:  # check.py pulls in the config parser (pydantic, PyYAML): not at start-up
-    from vmemplan.check import CheckResult
+if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
+    from vmemplan.budget import Budgets, Limit
+    from vmemplan.check import CheckResult  # the config parser (pydantic, PyYAML)
+    from vmemplan.estimate import Estimate, EstimateRequest, Figures
+    from vmemplan.kernel.arch import ArchProfile
+    from vmemplan.kernel.versions import KernelProfile
+    from vmemplan.plan import PlanResult, Row, Subject
+    from vmemplan.sizing import Sizing
 
 SCHEMA_VERSION = 1
 
@@ -193,6 +194,14 @@ def to_json(doc: Doc) -> str:
     return json.dumps(doc, indent=2) + "\n"
 
 
+_LINE_ENCODER = json.JSONEncoder(separators=(",", ":"), check_circular=False)
+
+
+def to_json_line(doc: Doc) -> str:
+    """The same document on one line (JSON Lines, for ``--batch``), trailing newline."""
+    return _LINE_ENCODER.encode(doc) + "\n"
+
+
 def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
     """Several namespaces walked as one machine: each estimate, and the total.
 
@@ -357,6 +366,8 @@ def plan_doc(
 ) -> Doc:
     """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
     for an existing namespace or dax device, the commands that reconfigure it."""
+    from vmemplan.plan import ndctl_command, reconfigure_commands  # noqa: PLC0415
+
     rec = result.recommended
     size = sizing.raw_size if sizing is not None else req.size or 0
     keys, now = _subject_docs(subject, current or [])
