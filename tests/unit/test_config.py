@@ -24,6 +24,8 @@ from vmemplan.sources.config import (
     Limit,
     NamespaceEntry,
     Problem,
+    detect_format,
+    format_of_path,
     parse_config,
     parse_config_located,
 )
@@ -746,3 +748,59 @@ def test_parse_config_located(location: str, lines: tuple[int | None, ...]) -> N
 def test_parse_config_located_raises_like_parse_config() -> None:
     with pytest.raises(ConfigError, match="empty file"):
         parse_config_located(b"", "x.toml")
+
+
+# --------------------------------------------------------------------------------------
+# The format of a file without a known name: stdin and extensionless paths
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml", "json"])
+def test_detect_format_of_the_good_files(fmt: str) -> None:
+    text = (GOOD / f"host.{fmt}").read_bytes()
+    assert detect_format(text) == fmt
+    assert parse_config(text, "-", detect_format(text)) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("\ufeff# a comment\n\n  [host]\n", "toml"),
+        ('"host".arch = "x86_64"\n', "toml"),
+        ("host.arch='arm64'\n", "toml"),
+        ("[[namespaces]]\n", "toml"),
+        ("\n\n  {\n", "json"),
+        ("---\nnamespaces: []\n", "yaml"),
+        ("# c\nname: a=b\n", "yaml"),
+        ("- name: x\n", "yaml"),
+        ("{namespaces: [{name: a}]}\n", "json"),  # a flow mapping reads as JSON: documented
+        ("", "toml"),
+    ],
+)
+def test_detect_format_by_the_first_significant_line(text: str, fmt: str) -> None:
+    assert detect_format(text) == fmt
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("host.toml", "toml"),
+        ("a/b.c/HOST.YML", "yaml"),
+        ("x.yaml", "yaml"),
+        ("x.JSON", "json"),
+        ("-", None),
+        ("/dev/fd/63", None),
+        ("conf.d/host", None),
+        ("./.vmemplan", None),
+    ],
+)
+def test_format_of_path(path: str, fmt: str | None) -> None:
+    assert format_of_path(path) == fmt
+
+
+def test_unknown_extension_is_refused_with_a_hint() -> None:
+    with pytest.raises(InputError) as info:
+        format_of_path("etc/host.conf")
+    assert info.value.option == "etc/host.conf"
+    assert "'.conf'" in info.value.message
+    assert "--input-format toml|yaml|json" in info.value.message
+    assert "\n" not in str(info.value)

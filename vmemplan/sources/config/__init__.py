@@ -26,7 +26,12 @@ The package, one module per concern (callers import from here):
 - ``parse``: ``parse_config()``, the pipeline that ties them together.
 """
 
-from vmemplan.sources.config.loaders import ConfigFormat
+from vmemplan.sources.config.loaders import (
+    CONFIG_FORMATS,
+    ConfigFormat,
+    detect_format,
+    format_of_path,
+)
 from vmemplan.sources.config.model import (
     BudgetSection,
     ConfigFile,
@@ -39,6 +44,7 @@ from vmemplan.sources.config.problems import ConfigError, Problem
 from vmemplan.sources.config.values import CONFIG_SCHEMA_VERSION
 
 __all__ = [
+    "CONFIG_FORMATS",
     "CONFIG_SCHEMA_VERSION",
     "BudgetSection",
     "ConfigError",
@@ -48,6 +54,8 @@ __all__ = [
     "Limit",
     "NamespaceEntry",
     "Problem",
+    "detect_format",
+    "format_of_path",
     "parse_config",
     "parse_config_located",
 ]

@@ -14,6 +14,7 @@ from typing import Literal
 
 import yaml
 
+from vmemplan.errors import InputError
 from vmemplan.sources.config.locations import (
     _json_lines,
     _KeyPath,
@@ -176,3 +177,53 @@ def _format_of(source: str) -> ConfigFormat:
     if lower.endswith(".json"):
         return "json"
     return "toml"
+
+
+CONFIG_FORMATS: tuple[ConfigFormat, ...] = ("toml", "yaml", "json")
+_EXTENSIONS: dict[str, ConfigFormat] = {
+    ".toml": "toml",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".json": "json",
+}
+
+
+def format_of_path(path: str) -> ConfigFormat | None:
+    """The format a config path names by its extension (case-insensitive); None for
+    stdin (``-``) and a name without extension (``/dev/fd/63``): detect it from the text.
+
+    Any other extension is refused (an InputError naming the path) rather than guessed.
+    """
+    if path == "-":
+        return None
+    name = path.rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    if dot <= 0:  # no extension, or a dot file such as .vmemplan
+        return None
+    ext = name[dot:].lower()
+    if ext in _EXTENSIONS:
+        return _EXTENSIONS[ext]
+    raise InputError(
+        path,
+        f"unknown extension {name[dot:]!r} (expected .toml, .yaml, .yml or .json); "
+        f"give --input-format toml|yaml|json",
+    )
+
+
+_TOML_FIRST = re.compile(r"""\[|[A-Za-z0-9_."'-][A-Za-z0-9_.'" -]*=""")
+
+
+def detect_format(text: str | bytes) -> ConfigFormat:
+    """The format of a config text without a name: its first line that is neither blank
+    nor a ``#`` comment decides. ``{`` starts JSON; ``[`` (a table header) or
+    ``key = value`` starts TOML; anything else (``key: value``, ``---``, ``- ...``) is YAML."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    for raw in text.removeprefix("\ufeff").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("{"):
+            return "json"
+        return "toml" if _TOML_FIRST.match(line) else "yaml"
+    return "toml"  # empty: the TOML loader reports it
