@@ -745,6 +745,46 @@ def test_parse_config_located(location: str, lines: tuple[int | None, ...]) -> N
     assert tuple(found) == lines
 
 
+def test_json_duplicate_keys_at_any_depth_keep_their_lines() -> None:
+    text = (
+        '{"namespaces": [{"name": "a", "size": "1G",\n'  # line 1
+        '  "budgets": {"dram": "1%",\n'  # line 2
+        '              "dram": "2%"}}],\n'  # line 3
+        ' "host": {},\n'  # line 4
+        ' "host": {}}\n'  # line 5
+    )
+    err = _error(text, "json")
+    assert [(p.location, p.line, p.message) for p in err.problems] == [
+        ("namespaces[0].budgets.dram", 3, "duplicate key 'dram' (first at line 2)"),
+        ("host", 5, "duplicate key 'host' (first at line 4)"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_valid_files_are_scanned_for_lines_only_when_asked(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vmemplan.sources.config import loaders  # noqa: PLC0415
+
+    scans: list[str] = []
+    for name in ("_toml_lines", "_json_lines"):
+        real = getattr(loaders, name)
+
+        def counted(text: str, real: Any = real, name: str = name) -> Any:
+            scans.append(name)
+            return real(text)
+
+        monkeypatch.setattr(loaders, name, counted)
+    text = (GOOD / f"host.{fmt}").read_bytes()
+    config, line_of = parse_config_located(text, f"h.{fmt}")
+    assert config == EXPECTED
+    assert scans == []
+    first = line_of("namespaces[1].usable")
+    assert first is not None
+    assert line_of("host.arch") is not None
+    assert scans == [f"_{fmt}_lines"]  # once, however many questions
+
+
 def test_parse_config_located_raises_like_parse_config() -> None:
     with pytest.raises(ConfigError, match="empty file"):
         parse_config_located(b"", "x.toml")

@@ -72,20 +72,32 @@ def _load_toml(text: str) -> tuple[object, _Lines, list[tuple[_KeyPath, int, str
         raise _LoadError("TOML syntax error: nested too deeply") from None
     except ValueError as e:  # int() limits on huge literals
         raise _LoadError(f"TOML syntax error: {e}") from None
-    return data, _toml_lines(text), []
+    return data, _Lines(lambda: _toml_lines(text)), []  # tomllib refuses duplicate keys
 
 
 def _load_json(text: str) -> tuple[object, _Lines, list[tuple[_KeyPath, int, str]]]:
+    duplicates = False
+
+    def as_dict(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        # the same dict json.loads() builds (a repeated key keeps its first place and its
+        # last value); only noting that a key repeats, which the scanner then locates
+        nonlocal duplicates
+        obj = dict(pairs)
+        duplicates = duplicates or len(obj) != len(pairs)
+        return obj
+
     try:
-        data = json.loads(text)
+        data = json.loads(text, object_pairs_hook=as_dict)
     except json.JSONDecodeError as e:
         raise _LoadError(f"JSON syntax error: {e.msg} (column {e.colno})", e.lineno) from None
     except RecursionError:
         raise _LoadError("JSON syntax error: nested too deeply") from None
     except ValueError as e:  # int() limits on huge literals
         raise _LoadError(f"JSON syntax error: {e}") from None
-    lines, dups = _json_lines(text)
-    return data, lines, dups
+    if duplicates:
+        lines, dups = _json_lines(text)
+        return data, lines, dups
+    return data, _Lines(lambda: _json_lines(text)[0]), []
 
 
 _YAML_OCTAL_OR_BASE60 = re.compile(r"[-+]?(0[0-7_]+|[0-9][0-9_]*(:[0-5]?[0-9])+)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import yaml
 
@@ -21,14 +21,22 @@ _KeyPath = tuple[str | int, ...]
 
 
 class _Lines:
-    """Where each path of a document is: key (or item) lines and value line spans."""
+    """Where each path of a document is: key (or item) lines and value line spans.
 
-    def __init__(self) -> None:
+    ``scan``, when given, fills them on the first ``line()`` question: a valid file
+    whose findings need no line is never scanned (the scan costs more than the parse).
+    """
+
+    def __init__(self, scan: Callable[[], _Lines] | None = None) -> None:
         self.at: dict[_KeyPath, int] = {}
         self.span: dict[_KeyPath, tuple[int, int]] = {}
+        self._scan = scan
 
     def line(self, path: _KeyPath) -> int | None:
         """The line of ``path``; None rather than a guess when it is not known exactly."""
+        if self._scan is not None:
+            scanned, self._scan = self._scan(), None
+            self.at, self.span = scanned.at, scanned.span
         if path in self.at:
             return self.at[path]
         for k in range(len(path) - 1, 0, -1):
