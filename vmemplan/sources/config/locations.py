@@ -2,6 +2,10 @@
 
 JSON and TOML are scanned by hand (the document was already parsed by ``json`` and
 ``tomllib``, which keep no positions); YAML lines come from PyYAML's composed nodes.
+No library fits the other two: tomlkit keeps whitespace and comments ("trivia") but no
+line or column; json-source-map maps JSON pointers to positions but keeps only the last
+of two repeated keys and does not report them, which is the one thing the JSON scan must
+find. The scans run only when a line is asked for (see ``_Lines``).
 ``_location()`` and ``_parse_location()`` convert a key path to and from the dotted
 location the messages print (``namespaces[1].budgets.dram``).
 """
