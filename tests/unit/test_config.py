@@ -844,3 +844,14 @@ def test_unknown_extension_is_refused_with_a_hint() -> None:
     assert "'.conf'" in info.value.message
     assert "--input-format toml|yaml|json" in info.value.message
     assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# YAML tags on empty values
+
+
+def test_an_empty_int_tag_is_an_error_not_a_crash() -> None:
+    err = _error("schema_version: 1\nnamespaces: !!int\n", "yaml")
+    assert [(p.line, p.message) for p in err.problems] == [
+        (2, "YAML error: empty integer (a !!int tag on no value) (column 13)")
+    ]

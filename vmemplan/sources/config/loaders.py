@@ -113,6 +113,10 @@ def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
         raise yaml.constructor.ConstructorError(
             None, None, "integer literal too long", node.start_mark
         )
+    if not text.strip():  # '!!int' on an empty value: PyYAML's int constructor indexes it
+        raise yaml.constructor.ConstructorError(
+            None, None, "empty integer (a !!int tag on no value)", node.start_mark
+        )
     if _YAML_OCTAL_OR_BASE60.fullmatch(text):
         raise yaml.constructor.ConstructorError(
             None,
