@@ -19,6 +19,7 @@ from vmemplan.estimate import (
     DEFAULT_SYSTEM_RAM,
     Estimate,
     EstimateRequest,
+    Prepared,
     estimate_many,
     prepare,
 )
@@ -167,6 +168,7 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
         error(err.option, err.message)
         return CheckResult(source, "error", findings)
     requests: list[EstimateRequest] = []
+    prepared_all: list[Prepared] = []
     cursor = DEFAULT_START
     for i, ns in enumerate(cfg.namespaces):
         try:
@@ -176,12 +178,13 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
             error(_where(i, err), err.message)
             continue
         requests.append(req)
+        prepared_all.append(prepared)
         end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
         cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)))
     if findings:
         return CheckResult(source, "error", findings)
     try:
-        estimates = estimate_many(requests)
+        estimates = estimate_many(requests, prepared_all)
     except InputError as err:
         index = next((i for i, r in enumerate(requests) if r.label == err.option), None)
         error(f"namespaces[{index}]" if index is not None else "namespaces", err.message)

@@ -1385,6 +1385,14 @@ def plan_cmd(**opts: Any) -> None:
     help="github prints workflow annotations (::error file=...,line=...::).",
 )
 @click.option(
+    "--input-format",
+    type=click.Choice(["toml", "yaml", "json"]),
+    help="Format of every FILE. Default: by extension (.toml, .yaml/.yml, .json; another "
+    "extension is refused); '-' (stdin) or a name without extension is detected from its "
+    "first line that is not blank or a # comment: '{' is JSON, '[table]' or 'key =' TOML, "
+    "anything else YAML.",
+)
+@click.option(
     "--from-ndctl",
     metavar="FILE",
     shell_complete=_complete_file,
@@ -1404,8 +1412,8 @@ def plan_cmd(**opts: Any) -> None:
 @JSON_OPTION
 @HUMAN_OPTION
 @COLOR_OPTION
-def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
-    """Check host config files (TOML, YAML or JSON) against their budgets.
+def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts: Any) -> None:
+    """Check host config files (TOML, YAML or JSON; '-' reads stdin) against their budgets.
 
     Exit 0 when every budget holds, 1 when any budget fails, 2 when a file is unreadable
     or invalid (every problem of a file is reported). A file (or --from-ndctl dump)
@@ -1413,7 +1421,13 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     --json is --format json.
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
-    from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
+    from vmemplan.sources.config import (  # noqa: PLC0415
+        CONFIG_FORMATS,
+        ConfigError,
+        detect_format,
+        format_of_path,
+        parse_config_located,
+    )
 
     fmt = _check_format(fmt, opts.pop("as_json"), opts.pop("human"))
     color, strict = opts.pop("color"), opts.pop("strict")
@@ -1421,6 +1435,13 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     ndctl_path = opts.pop("from_ndctl")
     if not files and ndctl_path is None:
         raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
+    if input_format is not None and not files:
+        raise InputError("--input-format", "applies to config files, not to --from-ndctl")
+    if files.count("-") + (ndctl_path == "-") > 1:
+        raise InputError("check", "'-' (stdin) can be read only once")
+    # the format of every file is known (or refused) before any file is read
+    given = next((f for f in CONFIG_FORMATS if f == input_format), None)
+    formats = {path: given or format_of_path(path) for path in files}
     if budgets and ndctl_path is None:
         raise InputError(
             "--max-dram",
@@ -1430,7 +1451,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, **opts: Any) -> None:
     for path in files:
         try:
             text = read_input(path, path)
-            cfg, line_of = parse_config_located(text, path)
+            cfg, line_of = parse_config_located(text, path, formats[path] or detect_format(text))
         except ConfigError as err:
             results.append(
                 CheckResult(

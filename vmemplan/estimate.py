@@ -501,13 +501,16 @@ def _boot_machine(
     return machine.copy()
 
 
-def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
+def estimate_many(
+    reqs: Sequence[EstimateRequest], prepared: Sequence[Prepared] | None = None
+) -> list[Estimate]:
     """Estimate several namespaces walked, in order, as one machine.
 
     The requests must describe the same machine (arch, kernel, struct page size, boot
     RAM). Each estimate is what its pgmap adds given the ones before it, so a page-table
     page or an early section two namespaces share is counted once, by the first; the
-    per-namespace figures add up to the machine's total.
+    per-namespace figures add up to the machine's total. ``prepared``: ``prepare(req)``
+    of each request when the caller has it already (``check`` does).
     """
     if not reqs:
         return []
@@ -523,7 +526,10 @@ def estimate_many(reqs: Sequence[EstimateRequest]) -> list[Estimate]:
                 "every namespace of one machine needs the same arch, kernel, struct page "
                 "size, boot RAM and linear map",
             )
-    prepared = [prepare(req) for req in reqs]
+    if prepared is None:
+        prepared = [prepare(req) for req in reqs]
+    elif len(prepared) != len(reqs):
+        raise ValueError("estimate_many: one Prepared per request")
     _check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
     machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)

@@ -198,3 +198,102 @@ def test_cli_budgets_need_from_ndctl() -> None:
     result = run("check", str(EXAMPLES[0]), "--max-dram", "1%")
     assert result.exit_code == 2
     assert "apply to --from-ndctl" in result.stderr
+
+
+# --------------------------------------------------------------------------------------
+# '-' reads stdin; --input-format; unknown extensions (issue 6 item 14)
+
+YAML_EXAMPLE = ROOT / "examples" / "database-host.yaml"
+TOML_EXAMPLE = ROOT / "examples" / "two-socket-vm-host.toml"
+
+
+def _files_of(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The per-file figures, without the file name (stdin is named '-')."""
+    return [{k: v for k, v in f.items() if k != "file"} for f in doc["files"]]
+
+
+def _json_text(path: Path) -> str:
+    import tomllib  # noqa: PLC0415
+
+    return json.dumps(tomllib.loads(path.read_text()), indent=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        (YAML_EXAMPLE.read_text(), YAML_EXAMPLE),
+        (_json_text(TOML_EXAMPLE), TOML_EXAMPLE),
+        (TOML_EXAMPLE.read_text(), TOML_EXAMPLE),
+    ],
+    ids=["yaml", "json", "toml"],
+)
+def test_stdin_is_detected_and_checked_like_the_file(text: str, source: Path) -> None:
+    code, doc = report(str(source))
+    result = run("check", "-", "--format", "json", stdin=text)
+    piped = json.loads(result.stdout)
+    assert (result.exit_code, piped["status"]) == (code, "pass")
+    assert piped["files"][0]["file"] == "-"
+    assert _files_of(piped) == _files_of(doc)
+
+
+def test_stdin_text_report_names_stdin() -> None:
+    result = run("check", "-", stdin=YAML_EXAMPLE.read_text())
+    assert result.exit_code == 0
+    assert result.stdout.startswith("-: pass (2 namespaces: DRAM ")
+
+
+def test_stdin_yaml_errors_carry_their_yaml_line() -> None:
+    text = "schema_version: 1\nnamespaces:\n  - name: a\n    size: 1Q\n"
+    result = run("check", "-", stdin=text)
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[0].startswith("-:4: namespaces[0].size: ")
+
+
+def test_input_format_overrides_the_extension(tmp_path: Path) -> None:
+    odd = _write(tmp_path, "host.toml", YAML_EXAMPLE.read_text())
+    assert run("check", odd).exit_code == 2  # read as TOML: a syntax error
+    code, doc = report(odd, "--input-format", "yaml")
+    _, by_name = report(str(YAML_EXAMPLE))
+    assert (code, _files_of(doc)) == (0, _files_of(by_name))
+
+
+def test_unknown_extension_is_one_line_with_a_hint(tmp_path: Path) -> None:
+    conf = _write(tmp_path, "host.conf", TOML_EXAMPLE.read_text())
+    result = run("check", conf)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert conf in line
+    assert "'.conf'" in line
+    assert "--input-format" in line
+    # refused before any file is read: a good file given first is not reported either
+    result = run("check", str(TOML_EXAMPLE), conf)
+    assert (result.exit_code, result.stdout) == (2, "")
+    code, _ = report(conf, "--input-format", "toml")
+    assert code == 0
+
+
+def test_name_without_extension_is_detected(tmp_path: Path) -> None:
+    plain = _write(tmp_path, "host", YAML_EXAMPLE.read_text())
+    code, doc = report(plain)
+    _, by_name = report(str(YAML_EXAMPLE))
+    assert (code, _files_of(doc)) == (0, _files_of(by_name))
+
+
+def test_input_format_needs_a_config_file() -> None:
+    result = run("check", "--from-ndctl", "-", "--input-format", "json", stdin="[]")
+    assert result.exit_code == 2
+    assert "--input-format: applies to config files" in result.stderr
+
+
+def test_stdin_is_read_once() -> None:
+    result = run("check", "-", "-", stdin=YAML_EXAMPLE.read_text())
+    assert result.exit_code == 2
+    assert "stdin" in result.stderr
+
+
+def test_help_says_how_the_format_is_detected() -> None:
+    text = " ".join(run("check", "--help").stdout.split())
+    assert "--input-format [toml|yaml|json]" in text
+    assert "'-' (stdin)" in text
+    assert "'{' is JSON" in text

@@ -68,3 +68,18 @@ def test_verdict_is_the_sum_of_the_namespaces(
         expected_fail.add("budgets.dram")
     assert {x["location"] for x in doc["findings"]} == expected_fail
     assert result.status == ("fail" if expected_fail else "pass")
+
+
+@settings(max_examples=40)
+@given(st.lists(namespace, min_size=1, max_size=4))
+def test_check_estimates_as_estimate_many_does(namespaces: list[dict[str, object]]) -> None:
+    # check hands estimate_many() the pgmaps it prepared to place the namespaces; the
+    # estimates must be those estimate_many() computes from the requests alone
+    from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
+    from vmemplan.estimate import estimate_many  # noqa: PLC0415
+
+    cfg, line_of = parse_config_located(_toml(namespaces, None), "host.toml")
+    result = check_config(cfg, "host.toml", line_of)
+    base = base_request(cfg)
+    requests = [namespace_request(base, ns, 0) for ns in cfg.namespaces]  # every start given
+    assert result.estimates == estimate_many(requests)

@@ -24,6 +24,8 @@ from vmemplan.sources.config import (
     Limit,
     NamespaceEntry,
     Problem,
+    detect_format,
+    format_of_path,
     parse_config,
     parse_config_located,
 )
@@ -743,6 +745,113 @@ def test_parse_config_located(location: str, lines: tuple[int | None, ...]) -> N
     assert tuple(found) == lines
 
 
+def test_json_duplicate_keys_at_any_depth_keep_their_lines() -> None:
+    text = (
+        '{"namespaces": [{"name": "a", "size": "1G",\n'  # line 1
+        '  "budgets": {"dram": "1%",\n'  # line 2
+        '              "dram": "2%"}}],\n'  # line 3
+        ' "host": {},\n'  # line 4
+        ' "host": {}}\n'  # line 5
+    )
+    err = _error(text, "json")
+    assert [(p.location, p.line, p.message) for p in err.problems] == [
+        ("namespaces[0].budgets.dram", 3, "duplicate key 'dram' (first at line 2)"),
+        ("host", 5, "duplicate key 'host' (first at line 4)"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["toml", "json"])
+def test_valid_files_are_scanned_for_lines_only_when_asked(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vmemplan.sources.config import loaders  # noqa: PLC0415
+
+    scans: list[str] = []
+    for name in ("_toml_lines", "_json_lines"):
+        real = getattr(loaders, name)
+
+        def counted(text: str, real: Any = real, name: str = name) -> Any:
+            scans.append(name)
+            return real(text)
+
+        monkeypatch.setattr(loaders, name, counted)
+    text = (GOOD / f"host.{fmt}").read_bytes()
+    config, line_of = parse_config_located(text, f"h.{fmt}")
+    assert config == EXPECTED
+    assert scans == []
+    first = line_of("namespaces[1].usable")
+    assert first is not None
+    assert line_of("host.arch") is not None
+    assert scans == [f"_{fmt}_lines"]  # once, however many questions
+
+
 def test_parse_config_located_raises_like_parse_config() -> None:
     with pytest.raises(ConfigError, match="empty file"):
         parse_config_located(b"", "x.toml")
+
+
+# --------------------------------------------------------------------------------------
+# The format of a file without a known name: stdin and extensionless paths
+
+
+@pytest.mark.parametrize("fmt", ["toml", "yaml", "json"])
+def test_detect_format_of_the_good_files(fmt: str) -> None:
+    text = (GOOD / f"host.{fmt}").read_bytes()
+    assert detect_format(text) == fmt
+    assert parse_config(text, "-", detect_format(text)) == EXPECTED
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt"),
+    [
+        ("\ufeff# a comment\n\n  [host]\n", "toml"),
+        ('"host".arch = "x86_64"\n', "toml"),
+        ("host.arch='arm64'\n", "toml"),
+        ("[[namespaces]]\n", "toml"),
+        ("\n\n  {\n", "json"),
+        ("---\nnamespaces: []\n", "yaml"),
+        ("# c\nname: a=b\n", "yaml"),
+        ("- name: x\n", "yaml"),
+        ("{namespaces: [{name: a}]}\n", "json"),  # a flow mapping reads as JSON: documented
+        ("", "toml"),
+    ],
+)
+def test_detect_format_by_the_first_significant_line(text: str, fmt: str) -> None:
+    assert detect_format(text) == fmt
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt"),
+    [
+        ("host.toml", "toml"),
+        ("a/b.c/HOST.YML", "yaml"),
+        ("x.yaml", "yaml"),
+        ("x.JSON", "json"),
+        ("-", None),
+        ("/dev/fd/63", None),
+        ("conf.d/host", None),
+        ("./.vmemplan", None),
+    ],
+)
+def test_format_of_path(path: str, fmt: str | None) -> None:
+    assert format_of_path(path) == fmt
+
+
+def test_unknown_extension_is_refused_with_a_hint() -> None:
+    with pytest.raises(InputError) as info:
+        format_of_path("etc/host.conf")
+    assert info.value.option == "etc/host.conf"
+    assert "'.conf'" in info.value.message
+    assert "--input-format toml|yaml|json" in info.value.message
+    assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------------------
+# YAML tags on empty values
+
+
+def test_an_empty_int_tag_is_an_error_not_a_crash() -> None:
+    err = _error("schema_version: 1\nnamespaces: !!int\n", "yaml")
+    assert [(p.line, p.message) for p in err.problems] == [
+        (2, "YAML error: empty integer (a !!int tag on no value) (column 13)")
+    ]

@@ -1,0 +1,226 @@
+"""The pydantic schema of a host config file: ``ConfigFile`` and its sections.
+
+``ConfigFile.model_json_schema()`` is the published schema of the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    WithJsonSchema,
+    model_validator,
+)
+
+from vmemplan.sources.config.problems import _bad, _brief, _conflict
+from vmemplan.sources.config.values import (
+    _MAX_TEXT,
+    _MAX_U64,
+    CONFIG_SCHEMA_VERSION,
+    PERCENT_PATTERN,
+    SIZE_PATTERN,
+    Align,
+    ArchName,
+    ByteRange,
+    Counters,
+    DedupKeep,
+    InterleaveWays,
+    KernelVersion,
+    MapName,
+    ModeName,
+    NamespaceName,
+    NonZeroSize,
+    NsPerPage,
+    SchemaVersion,
+    Size,
+    StrictBool,
+    StructPageSize,
+    TimeNs,
+    VmemmapShift,
+    _checked,
+    _to_size,
+)
+from vmemplan.units import parse_percent_ppm
+
+_FILE_CONTEXT = "vmemplan_config_file"  # validation context: the values come from a file
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Limit(_Model):
+    """A budget: exactly one of ``bytes`` or ``ppm`` (percent x 10,000 of a total size)."""
+
+    bytes: int | None = Field(default=None, ge=0)
+    ppm: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Limit:
+        if (self.bytes is None) == (self.ppm is None):
+            raise _conflict("a limit has exactly one of bytes or ppm")
+        return self
+
+    def resolve(self, total_bytes: int) -> int:
+        """The limit in bytes; a percentage of ``total_bytes`` is rounded down."""
+        if self.bytes is not None:
+            return self.bytes
+        return total_bytes * (self.ppm or 0) // 1_000_000
+
+
+def _to_limit(value: object, info: ValidationInfo) -> Limit:
+    if isinstance(value, Limit):
+        return value
+    if isinstance(value, dict) and not (info.context or {}).get(_FILE_CONTEXT):
+        return Limit.model_validate(value)  # model_dump() output, outside parse_config()
+    if isinstance(value, str) and value.strip().endswith("%"):
+        if len(value) > _MAX_TEXT:
+            raise _bad(f"{_brief(value)}: too long")
+        return Limit(ppm=_checked(parse_percent_ppm, value))
+    if not isinstance(value, str | int) or isinstance(value, bool):
+        raise _bad(
+            f"expected a size like 64G, an integer or a percentage like 1%, got {_brief(value)}"
+        )
+    if isinstance(value, str) and not re.match(r"\s*[0-9]", value):
+        raise _bad(f"{_brief(value)}: not a size or a percentage (expected e.g. 64G, 4096 or 1%)")
+    return Limit(bytes=_to_size(value))
+
+
+LimitValue = Annotated[
+    Limit,
+    BeforeValidator(_to_limit),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": _MAX_U64},
+                {"type": "string", "pattern": SIZE_PATTERN},
+                {"type": "string", "pattern": PERCENT_PATTERN},
+            ],
+            "description": "bytes (an integer or a size like 64G) or a percentage of the "
+            "namespace size like 1% or 0.0125% (at most 4 decimals)",
+        }
+    ),
+]
+
+
+class HostSection(_Model):
+    """``[host]``: defaults for every namespace; ``None`` means vmemplan's default."""
+
+    arch: ArchName | None = Field(default=None, description="default x86_64")
+    kernel: KernelVersion | None = Field(default=None, description="default 6.12")
+    struct_page_size: StructPageSize | None = Field(default=None, description="default 64")
+    system_ram: tuple[ByteRange, ...] | None = Field(
+        default=None,
+        description="boot RAM ranges; [] means none; absent means the default 0+64G",
+    )
+    counters: Counters | None = None
+    early_init_fix: StrictBool | None = None
+    dedup_keep: DedupKeep | None = None
+    ns_per_page: NsPerPage | None = Field(
+        default=None, description="default 8.0-10.7 (memmap in DRAM), 10.6-57.6 (map=dev)"
+    )
+
+
+class BudgetSection(_Model):
+    """``[budgets]`` (totals) or ``[namespaces.budgets]``; ``None`` means no budget."""
+
+    dram: LimitValue | None = Field(default=None, description="DRAM used (memmap + tables)")
+    device_loss: LimitValue | None = Field(default=None, description="device capacity lost")
+    init: TimeNs | None = Field(default=None, description="struct page init time (high end)")
+
+
+class NamespaceEntry(_Model):
+    """One ``[[namespaces]]`` entry: exactly one of ``size``, ``usable`` or ``dax_ranges``."""
+
+    name: NamespaceName
+    size: NonZeroSize | None = Field(default=None, description="raw size, like ndctl --size")
+    usable: NonZeroSize | None = Field(default=None, description="usable size wanted")
+    dax_ranges: tuple[ByteRange, ...] | None = Field(
+        default=None, min_length=1, description="dynamic (hmem/CXL) dax ranges"
+    )
+    start: Size | None = Field(default=None, description="physical start (default 64G)")
+    mode: ModeName = "devdax"
+    map: MapName | None = Field(default=None, description="default mem")
+    align: Align | None = Field(default=None, description="default: the arch's PMD size")
+    vmemmap_shift: VmemmapShift | None = None
+    interleave_ways: InterleaveWays | None = None
+    budgets: BudgetSection = Field(default_factory=BudgetSection)
+
+    @model_validator(mode="after")
+    def _exclusive_keys(self) -> NamespaceEntry:
+        given = {k for k in _EXCLUSIVE_KEYS if getattr(self, k) is not None}
+        conflicts = _namespace_conflicts(given)
+        if conflicts:
+            raise _conflict("; ".join(message for _, message in conflicts))
+        return self
+
+
+class ConfigFile(_Model):
+    """A host config file (schema_version 1)."""
+
+    model_config = ConfigDict(title="vmemplan host config")
+
+    schema_version: SchemaVersion = CONFIG_SCHEMA_VERSION
+    host: HostSection = Field(default_factory=HostSection)
+    budgets: BudgetSection = Field(default_factory=BudgetSection)
+    namespaces: tuple[NamespaceEntry, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> ConfigFile:
+        conflicts = _duplicate_names([ns.name for ns in self.namespaces])
+        if conflicts:
+            raise _conflict("; ".join(message for _, message in conflicts))
+        return self
+
+
+_EXCLUSIVE_KEYS = ("size", "usable", "dax_ranges", "start", "map", "align", "vmemmap_shift")
+_SIZE_KEYS = ("size", "usable", "dax_ranges")
+
+
+def _namespace_conflicts(given: set[str]) -> list[tuple[str | None, str]]:
+    """Key conflicts of one namespace: (offending key or None for the entry, message)."""
+    out: list[tuple[str | None, str]] = []
+    sizes = [k for k in _SIZE_KEYS if k in given]
+    if not sizes:
+        out.append((None, "give one of size, usable or dax_ranges"))
+    for key in sizes[1:]:
+        message = f"{sizes[0]} and {key} both given; give exactly one of size, usable or dax_ranges"
+        out.append((key, message))
+    if "dax_ranges" in given:
+        if "start" in given:
+            out.append(("start", "start cannot be combined with dax_ranges (each range has one)"))
+        if "map" in given:
+            out.append(("map", "map cannot be combined with dax_ranges (they have no altmap)"))
+    if "align" in given and "vmemmap_shift" in given:
+        out.append(("vmemmap_shift", "give align or vmemmap_shift, not both"))
+    return out
+
+
+def _duplicate_names(names: Sequence[object]) -> list[tuple[int, str]]:
+    """(index, message) for every name already used by an earlier namespace."""
+    first: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        if not isinstance(name, str):
+            continue
+        if name in first:
+            out.append((i, f"duplicate name {name!r} (first used by namespaces[{first[name]}])"))
+        else:
+            first[name] = i
+    return out
+
+
+_MODELS: dict[tuple[str, ...], type[BaseModel]] = {
+    (): ConfigFile,
+    ("host",): HostSection,
+    ("budgets",): BudgetSection,
+    ("namespaces", "[]"): NamespaceEntry,
+    ("namespaces", "[]", "budgets"): BudgetSection,
+}
