@@ -501,6 +501,31 @@ def _boot_machine(
     return machine.copy()
 
 
+_BOOT_DIRECT_MAPS: dict[
+    tuple[ArchProfile, LinearMap, bool, tuple[tuple[int, int], ...]], DirectMapState
+]
+_BOOT_DIRECT_MAPS = {}
+
+
+def _boot_direct_map(
+    arch: ArchProfile, linear_map: LinearMap, gbpages: bool, boot_ram: tuple[tuple[int, int], ...]
+) -> DirectMapState:
+    """A fresh direct map with the boot RAM mapped, cached like :func:`_boot_machine`.
+
+    Boot RAM is mapped first (map_mem() on arm64, init_mem_mapping() on x86) in the same
+    mode: the tables it owns are not counted again.
+    """
+    key = (arch, linear_map, gbpages, tuple(boot_ram))
+    state = _BOOT_DIRECT_MAPS.get(key)
+    if state is None:
+        if len(_BOOT_DIRECT_MAPS) >= _BOOT_MACHINES_MAX:
+            _BOOT_DIRECT_MAPS.clear()
+        state = _BOOT_DIRECT_MAPS[key] = DirectMapState(arch, linear_map, gbpages)
+        for lo, hi in boot_ram:
+            state.add_range(lo, hi)
+    return state.copy()
+
+
 def estimate_many(
     reqs: Sequence[EstimateRequest], prepared: Sequence[Prepared] | None = None
 ) -> list[Estimate]:
@@ -538,13 +563,7 @@ def estimate_many(
     # not deduplicate is its own baseline: the no-dedup walk is done once, not twice.
     base_machine: Machine | None = None
     linear = resolve_linear_map(first)
-    direct: DirectMapState | None = None
-    if linear is not None:
-        # Boot RAM is mapped first (map_mem() on arm64, init_mem_mapping() on x86) with the
-        # same mode: the tables it owns are not counted again.
-        direct = DirectMapState(first.arch, *linear)
-        for lo, hi in first.system_ram:
-            direct.add_range(lo, hi)
+    direct = None if linear is None else _boot_direct_map(first.arch, *linear, first.system_ram)
     out = []
     for req, p in zip(reqs, prepared, strict=True):
         # The direct map does not depend on deduplication: the baseline pays the same.

@@ -69,6 +69,13 @@ class DirectMapState:
         self.gbpages = gbpages
         self.tables = {lvl.name: IntervalSet() for lvl in arch.levels}
 
+    def copy(self) -> DirectMapState:
+        """An independent state with the same tables (boot RAM is mapped once and reused)."""
+        other = DirectMapState.__new__(DirectMapState)
+        other.arch, other.linear_map, other.gbpages = self.arch, self.linear_map, self.gbpages
+        other.tables = {name: runs.copy() for name, runs in self.tables.items()}
+        return other
+
     def _needs(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
         """Bytes of ``[start, end)`` whose mapping goes through a table of ``level``."""
         levels = self.arch.levels

@@ -9,6 +9,7 @@ release such as 6.12.118 resolves to what that kernel does, not to what 6.12.0 d
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -409,6 +410,7 @@ class KernelProfile:
         )
 
 
+@functools.lru_cache(maxsize=256)  # immutable; a batch or a config resolves the same few
 def kernel_profile(version: tuple[int, int] | KernelRelease) -> KernelProfile:
     """The switches a kernel has: the version table, resolved for stable releases too."""
     rel = version if isinstance(version, KernelRelease) else KernelRelease(*version)
