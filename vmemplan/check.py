@@ -22,9 +22,16 @@ from vmemplan.estimate import (
     Prepared,
     estimate_many,
     prepare,
+    resolve_linear_map,
 )
 from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
-from vmemplan.kernel.versions import kernel_profile, parse_kernel_release, with_overrides
+from vmemplan.kernel.versions import (
+    kernel_profile,
+    parse_kernel_release,
+    require_zone_device,
+    with_overrides,
+    with_switches,
+)
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
 from vmemplan.sources.config import BudgetSection, ConfigFile, NamespaceEntry
 from vmemplan.sources.config import Limit as ConfigLimit
@@ -97,13 +104,26 @@ def base_request(cfg: ConfigFile) -> EstimateRequest:
         early_init_fix=host.early_init_fix,
         dedup_keep=host.dedup_keep,
     )
+    if host.kernel_switches:
+        kernel = with_switches(kernel, host.kernel_switches, "host.kernel_switches")
+    require_zone_device(kernel, "host.kernel_switches")
     fields: dict[str, object] = {"arch": arch, "kernel": kernel}
+    if host.linear_map is not None:
+        fields["linear_map"] = host.linear_map
+    if host.gbpages is not None:
+        fields["gbpages"] = host.gbpages
     if host.struct_page_size is not None:
         fields["struct_page_size"] = host.struct_page_size
     fields["system_ram"] = DEFAULT_SYSTEM_RAM if host.system_ram is None else tuple(host.system_ram)
     if host.ns_per_page is not None:
         fields["ps_per_struct_page"] = host.ns_per_page
-    return EstimateRequest(**fields)  # type: ignore[arg-type]
+    req = EstimateRequest(**fields)  # type: ignore[arg-type]
+    try:
+        resolve_linear_map(req)  # a switch the arch has not is refused, as on the CLI
+    except InputError as err:
+        key = "host.gbpages" if err.option == "--no-gbpages" else "host.linear_map"
+        raise InputError(key, err.message) from None
+    return req
 
 
 def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) -> EstimateRequest:

@@ -297,3 +297,72 @@ def test_help_says_how_the_format_is_detected() -> None:
     assert "--input-format [toml|yaml|json]" in text
     assert "'-' (stdin)" in text
     assert "'{' is JSON" in text
+
+
+ARM64_HOST = """\
+[host]
+arch = "arm64-4k"
+kernel = "6.12.20"
+system_ram = ["0+4G"]
+{extra}
+[[namespaces]]
+name = "pmem0"
+size = "4G"
+start = "4G"
+align = "2M"
+"""
+ARM64_CLI = ("--arch", "arm64-4k", "--kernel", "6.12.20", "--system-ram", "0+4G")
+
+
+def _check_doc(tmp_path: Path, extra: str) -> dict[str, Any]:
+    path = tmp_path / "host.toml"
+    path.write_text(ARM64_HOST.format(extra=extra))
+    code, doc = report(str(path))
+    assert code == 0, doc["findings"]
+    ns: dict[str, Any] = doc["files"][0]["namespaces"][0]
+    return ns
+
+
+@pytest.mark.parametrize("linear_map", ["pages", "blocks"])
+def test_host_linear_map_and_kernel_switches_are_the_cli_options(
+    tmp_path: Path, linear_map: str
+) -> None:
+    """[host] linear_map and kernel_switches give what --linear-map/--kernel-switch give."""
+    extra = f'linear_map = "{linear_map}"\n[host.kernel_switches]\ncounters = "exact"\n'
+    ns = _check_doc(tmp_path, extra)
+    result = run(
+        "estimate", "--size", "4G", "--start", "4G", "--align", "2M", *ARM64_CLI,
+        "--linear-map", linear_map, "--kernel-switch", "counters=exact", "--json",
+    )  # fmt: skip
+    est = json.loads(result.stdout)
+    assert ns["page_tables"]["direct_map"] == est["page_tables"]["direct_map"]
+    assert ns["dram_bytes"] == est["dram_bytes"]
+    assert ns["input"]["kernel"]["switches"]["counters"] == {"value": "exact", "source": "override"}
+    # pages: 4 GiB of base pages above the boot RAM's tables need 2,048 PTE tables and the
+    # 4 PMD tables under 4 new PUD entries; blocks: 1G PUD blocks in the boot RAM's PUD table
+    expected = (2048, 4) if linear_map == "pages" else (0, 0)
+    dm = ns["page_tables"]["direct_map"]
+    assert (dm["pte_pages"], dm["pmd_pages"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "words"),
+    [
+        ("gbpages = false", "host.gbpages", "x86 only"),
+        ('linear_map = "huge"', "host.linear_map", "expected pages or blocks"),
+        ("kernel_switches = { zone_device = false }", "host.kernel_switches", "CONFIG_ZONE_DEVICE"),
+        ("kernel_switches = { bogus = 1 }", "host.kernel_switches", "unknown switch 'bogus'"),
+        ('kernel_switches = { counters = "x" }', "host.kernel_switches", "counters expects"),
+    ],
+)
+def test_bad_host_switches_are_one_located_problem(
+    tmp_path: Path, extra: str, key: str, words: str
+) -> None:
+    path = tmp_path / "host.toml"
+    path.write_text(ARM64_HOST.format(extra=extra))
+    code, doc = report(str(path))
+    assert code == 2
+    (finding,) = doc["findings"]
+    assert finding["location"].startswith(key)
+    assert words in finding["message"]
+    assert finding["line"] is not None

@@ -32,7 +32,9 @@ from vmemplan.sources.config.values import (
     Counters,
     DedupKeep,
     InterleaveWays,
+    KernelSwitches,
     KernelVersion,
+    LinearMapName,
     MapName,
     ModeName,
     NamespaceName,
@@ -125,6 +127,15 @@ class HostSection(_Model):
     dedup_keep: DedupKeep | None = None
     ns_per_page: NsPerPage | None = Field(
         default=None, description="default 8.0-10.7 (memmap in DRAM), 10.6-57.6 (map=dev)"
+    )
+    kernel_switches: KernelSwitches | None = Field(
+        default=None, description="as --kernel-switch NAME=VALUE; they win over the table"
+    )
+    linear_map: LinearMapName | None = Field(
+        default=None, description="as --linear-map; default: arm64 pages, x86/riscv blocks"
+    )
+    gbpages: StrictBool | None = Field(
+        default=None, description="x86: false is --no-gbpages; default true"
     )
 
 

@@ -13,7 +13,15 @@ from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ARCHES, get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
-from vmemplan.kernel.versions import COUNTER_CHOICES, CounterSemantics, parse_kernel_version
+from vmemplan.kernel.versions import (
+    BOOL_SWITCHES,
+    COUNTER_CHOICES,
+    SWITCH_NAMES,
+    CounterSemantics,
+    SwitchValue,
+    parse_kernel_switch,
+    parse_kernel_version,
+)
 from vmemplan.sources.config.problems import _bad, _brief, _shown
 from vmemplan.units import (
     is_power_of_2,
@@ -410,6 +418,61 @@ InterleaveWays = Annotated[
     int,
     BeforeValidator(_to_interleave_ways),
     WithJsonSchema({"type": "integer", "minimum": 1, "maximum": _MAX_U64}),
+]
+
+
+def _to_linear_map(value: object) -> str:
+    text = _as_text(value, "pages or blocks")
+    key = text.strip().lower()
+    if key not in ("pages", "blocks"):
+        raise _bad(f"{text!r}: expected pages or blocks")
+    return key
+
+
+def _to_kernel_switches(value: object) -> dict[str, SwitchValue]:
+    """``[host.kernel_switches]``: the --kernel-switch NAME=VALUE overrides, as a table."""
+    if not isinstance(value, dict):
+        raise _bad(f"expected a table of switch = value, got {_brief(value)}")
+    out: dict[str, SwitchValue] = {}
+    for name, raw in value.items():
+        if isinstance(raw, bool):
+            text = "y" if raw else "n"
+        elif isinstance(raw, int | str):
+            text = str(raw)
+        else:
+            raise _bad(f"{name}: expected true/false, a name or 1/2, got {_brief(raw)}")
+        switch, parsed = _checked(lambda t, _o: parse_kernel_switch(t, "config"), f"{name}={text}")
+        out[switch] = parsed
+    return out
+
+
+LinearMapName = Annotated[
+    str,
+    BeforeValidator(_to_linear_map),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _ci_pattern(("pages", "blocks")),
+            "description": "direct map of added ranges: pages (arm64 rodata=full) or blocks",
+        }
+    ),
+]
+KernelSwitches = Annotated[
+    dict[str, SwitchValue],
+    BeforeValidator(_to_kernel_switches),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"enum": list(SWITCH_NAMES)},
+            "additionalProperties": {"type": ["boolean", "integer", "string"]},
+            "description": "behaviour switches a distribution kernel carries, as "
+            "--kernel-switch NAME=VALUE: "
+            + ", ".join(SWITCH_NAMES)
+            + " (booleans: "
+            + ", ".join(BOOL_SWITCHES)
+            + ")",
+        }
+    ),
 ]
 SchemaVersion = Annotated[
     Literal[1],
