@@ -1556,6 +1556,28 @@ def _check_summary(r: Any) -> str:
     )
 
 
+# The machine of `hugetlb` and `host`: no namespace, so no linear-map or switch options.
+SMALL_MACHINE_OPTIONS = _options(
+    click.option(
+        "--arch",
+        default="x86_64",
+        show_default=True,
+        metavar="NAME",
+        shell_complete=COMPLETE_ARCH,
+        help="Architecture.",
+    ),
+    click.option(
+        "--kernel",
+        default="6.12",
+        show_default=True,
+        metavar="X.Y[.Z]|UNAME",
+        shell_complete=COMPLETE_KERNEL,
+        help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
+    ),
+    click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64)."),
+)
+
+
 @cli.command("hugetlb", epilog=EPILOG)
 @click.option(
     "--pages",
@@ -1570,23 +1592,7 @@ def _check_summary(r: Any) -> str:
     "default_hugepagesz=, hugetlb_free_vmemmap=) or sysctl lines.",
 )
 @click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
-@click.option(
-    "--arch",
-    default="x86_64",
-    show_default=True,
-    metavar="NAME",
-    shell_complete=COMPLETE_ARCH,
-    help="Architecture.",
-)
-@click.option(
-    "--kernel",
-    default="6.12",
-    show_default=True,
-    metavar="X.Y[.Z]|UNAME",
-    shell_complete=COMPLETE_KERNEL,
-    help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
-)
-@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def hugetlb_cmd(**opts: Any) -> None:
     """The vmemmap of HugeTLB pools without and with HugeTLB Vmemmap Optimization."""
@@ -1620,16 +1626,7 @@ def hugetlb_cmd(**opts: Any) -> None:
     help="A dax device onlined as System RAM, with its memmap_on_memory.",
 )
 @click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
-@click.option("--arch", default="x86_64", show_default=True, metavar="NAME", help="Architecture.")
-@click.option(
-    "--kernel",
-    default="6.12",
-    show_default=True,
-    metavar="X.Y[.Z]|UNAME",
-    shell_complete=COMPLETE_KERNEL,
-    help="Kernel version: X.Y, X.Y.Z or a full `uname -r`.",
-)
-@click.option("--struct-page-size", metavar="BYTES", help="sizeof(struct page) (default 64).")
+@SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def host_cmd(**opts: Any) -> None:
     """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
@@ -1639,25 +1636,24 @@ def host_cmd(**opts: Any) -> None:
     _emit(host_command(**opts), as_json, color, "render_host")
 
 
-@cli.command("schema", epilog=EPILOG)
-@click.argument(
-    "which",
-    type=click.Choice(
-        [
-            "config",
-            "report",
-            "estimate",
-            "compare",
-            "plan",
-            "machine",
-            "hugetlb",
-            "host-compare",
-            "host-plan",
-            "system-ram",
-            "host",
-        ]
-    ),
+# Every document kind `vmemplan schema` prints; schemas/KIND.schema.json is each one.
+SCHEMA_KINDS = (
+    "config",
+    "report",
+    "estimate",
+    "compare",
+    "plan",
+    "machine",
+    "hugetlb",
+    "host-compare",
+    "host-plan",
+    "system-ram",
+    "host",
 )
+
+
+@cli.command("schema", epilog=EPILOG)
+@click.argument("which", type=click.Choice(SCHEMA_KINDS))
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""
     from vmemplan.output.schema import json_schema  # noqa: PLC0415
