@@ -381,7 +381,7 @@ def _ns_value(key: str, toml_value: str) -> ConfigError:
         ("usable", '"0x0"', "must not be zero"),
         ("start", '"-1G"', "must not be negative"),
         ("mode", '"raw"', "raw namespaces have no struct pages"),
-        ("mode", '"pmem"', "expected devdax or fsdax (legacy: dax, memory)"),
+        ("mode", '"pmem"', "expected devdax, fsdax or system-ram (legacy: dax, memory)"),
         ("map", '"ram"', "'ram': expected mem or dev"),
         ("align", '"0"', "0 is not a power of two"),
         ("align", "3145728", "3145728 is not a power of two"),
