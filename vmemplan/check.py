@@ -15,6 +15,7 @@ from typing import Literal
 from vmemplan.budget import Budgets, Limit, check_budgets
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
+    DEFAULT_PS_PER_STRUCT_PAGE,
     DEFAULT_START,
     DEFAULT_SYSTEM_RAM,
     Estimate,
@@ -24,8 +25,12 @@ from vmemplan.estimate import (
     prepare,
     resolve_linear_map,
 )
+from vmemplan.hugetlb import PoolResult, hugetlb_pools
 from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
+from vmemplan.kernel.memory_hotplug import kmem_hotplug
+from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.versions import (
+    KernelProfile,
     kernel_profile,
     parse_kernel_release,
     require_zone_device,
@@ -33,9 +38,11 @@ from vmemplan.kernel.versions import (
     with_switches,
 )
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
+from vmemplan.sources.cmdline import HugetlbPool
 from vmemplan.sources.config import BudgetSection, ConfigFile, NamespaceEntry
 from vmemplan.sources.config import Limit as ConfigLimit
-from vmemplan.units import align_up
+from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest, block_size, system_ram_estimate
+from vmemplan.units import align_up, format_size_exact
 
 Status = Literal["pass", "fail", "error"]
 Severity = Literal["error", "fail"]
@@ -51,6 +58,7 @@ _OPTION_KEY = {
     "--mode": "mode",
     "--dax-range": "dax_ranges",
     "--interleave-ways": "interleave_ways",
+    "--memmap-on-memory": "memmap_on_memory",
 }
 _HOST_OPTION_KEY = {
     "--system-ram": "host.system_ram",
@@ -58,6 +66,7 @@ _HOST_OPTION_KEY = {
     "--struct-page-size": "host.struct_page_size",
     "--arch": "host.arch",
     "--ns-per-page": "host.ns_per_page",
+    "--memory-block-size": "host.memory_block_size",
 }
 
 
@@ -81,6 +90,72 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     estimates: list[Estimate] = field(default_factory=list)
     nr_budgets: int = 0  # budgets the file (or the --max-* options) set; 0: nothing checked
+    # the file's mode = "system-ram" namespaces (name, estimate) and [[hugetlb]] pools,
+    # in file order
+    system_ram: list[tuple[str, SystemRamEstimate]] = field(default_factory=list)
+    hugetlb: list[PoolCheck] = field(default_factory=list)
+
+    @property
+    def totals(self) -> Totals:
+        """The sums over every kind of entry (what the ``[budgets]`` totals hold)."""
+        return totals(self.estimates, [e for _, e in self.system_ram], self.hugetlb)
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over a file's namespaces, system-ram namespaces and HugeTLB pools.
+
+    ``capacity_bytes`` is what the ``[budgets]`` percentages are of: the namespaces' sizes,
+    the system-ram devices' bytes and the pools' bytes."""
+
+    dram_bytes: int
+    device_bytes: int
+    time_ns_low: int
+    time_ns_high: int
+    capacity_bytes: int
+
+
+@dataclass(frozen=True)
+class PoolCheck:
+    """One ``[[hugetlb]]`` pool, estimated on the file's machine."""
+
+    result: PoolResult
+    page_size: int  # PAGE_SIZE of the arch
+    kernel: KernelProfile
+
+    @property
+    def dram_bytes(self) -> int:
+        """DRAM the pool's vmemmap costs: its pages after HVO (where it applies) plus the
+        PTE tables split PMD leaves need (``hugetlb --json`` ``dram_bytes``)."""
+        return self.result.vmemmap.net_pages * self.page_size
+
+    @property
+    def pool_bytes(self) -> int:
+        """The pool's size: huge page size x count."""
+        return self.result.pool.folio_bytes * self.result.pool.nr_folios
+
+
+def sr_device_loss(e: SystemRamEstimate) -> int:
+    """Device bytes that do not become RAM: trimmed edges and a self-hosted memmap."""
+    return e.device_bytes - e.usable_bytes
+
+
+def totals(
+    estimates: list[Estimate], system_ram: list[SystemRamEstimate], pools: list[PoolCheck]
+) -> Totals:
+    """``Totals`` of the given entries."""
+    figs = [e.figures for e in estimates]
+    return Totals(
+        dram_bytes=sum(f.dram_bytes for f in figs)
+        + sum(e.dram_bytes for e in system_ram)
+        + sum(r.dram_bytes for r in pools),
+        device_bytes=sum(f.device_bytes for f in figs) + sum(map(sr_device_loss, system_ram)),
+        time_ns_low=sum(f.time_ns[0] for f in figs) + sum(e.time_ns[0] for e in system_ram),
+        time_ns_high=sum(f.time_ns[1] for f in figs) + sum(e.time_ns[1] for e in system_ram),
+        capacity_bytes=sum(e.namespace_bytes for e in estimates)
+        + sum(e.device_bytes for e in system_ram)
+        + sum(r.pool_bytes for r in pools),
+    )
 
 
 def _budgets(section: BudgetSection) -> Budgets:
@@ -131,6 +206,11 @@ def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) ->
     entry gives no start. A ``usable`` size is turned into the raw size with the inverse
     model (ndctl's 16 MiB region align and align x interleave ways)."""
     arch = base.arch
+    mode = ns.mode
+    if mode == "system-ram":
+        raise InputError(
+            "--mode", "a system-ram namespace is onlined as System RAM: it has no dev_pagemap"
+        )
     map_ = ns.map or "mem"
     start = ns.start if ns.start is not None else cursor
     if ns.dax_ranges:
@@ -140,7 +220,7 @@ def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) ->
             dax_ranges=tuple(ns.dax_ranges),
             align=ns.align,
             vmemmap_shift=ns.vmemmap_shift,
-            mode=ns.mode,
+            mode=mode,
         )
     size = ns.size
     if ns.usable is not None:
@@ -164,7 +244,7 @@ def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) ->
         align=ns.align,
         vmemmap_shift=ns.vmemmap_shift,
         map=map_,
-        mode=ns.mode,
+        mode=mode,
     )
 
 
@@ -175,8 +255,49 @@ def _where(index: int, err: InputError) -> str:
     return f"namespaces[{index}]" + (f".{key}" if key else "")
 
 
+def system_ram_request(
+    base: EstimateRequest, memory_block_size: int | None, ns: NamespaceEntry, cursor: int
+) -> SystemRamRequest:
+    """The request for a ``mode = "system-ram"`` namespace: a dax device (``size`` at
+    ``start``, or ``dax_ranges``) onlined as System RAM by dax kmem; without a start it
+    goes at ``cursor`` rounded up to the memory block, so kmem trims nothing."""
+    req = SystemRamRequest(
+        arch=base.arch,
+        kernel=base.kernel,
+        ranges=(),
+        system_ram=base.system_ram,
+        memmap_on_memory=ns.memmap_on_memory or "off",
+        memory_block_size=memory_block_size,
+        struct_page_size=base.struct_page_size,
+        ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+    )
+    if ns.dax_ranges:
+        return replace(req, ranges=tuple(ns.dax_ranges))
+    assert ns.size is not None  # the config model requires size or dax_ranges
+    start = ns.start if ns.start is not None else align_up(cursor, block_size(req)[0])
+    return replace(req, ranges=((start, start + ns.size),))
+
+
+def _overlaps(
+    placed: list[tuple[int, str, tuple[int, int]]], index: int, ranges: list[tuple[int, int]]
+) -> str | None:
+    """The first earlier entry one of ``ranges`` overlaps, as a message."""
+    for lo, hi in ranges:
+        for j, name, (a, b) in placed:
+            if j != index and lo < b and a < hi:
+                return (
+                    f"{format_size_exact(lo)}+{format_size_exact(hi - lo)} overlaps "
+                    f"namespaces[{j}] ({name}) at {format_size_exact(a)}+{format_size_exact(b - a)}"
+                )
+    return None
+
+
 def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | None]) -> CheckResult:
-    """Estimate every namespace of ``cfg`` as one machine and check every budget."""
+    """Estimate every entry of ``cfg`` as one machine and check every budget.
+
+    Device-dax/fsdax namespaces are added first (as ``estimate`` walks them), then the
+    system-ram namespaces in file order on the same machine, so a page-table page they
+    share is counted once; HugeTLB pools are carved from boot RAM."""
     findings: list[Finding] = []
 
     def error(location: str, message: str, severity: Severity = "error") -> None:
@@ -189,52 +310,187 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
         return CheckResult(source, "error", findings)
     requests: list[EstimateRequest] = []
     prepared_all: list[Prepared] = []
+    dax_index: list[int] = []  # config index of each request
+    sr_requests: list[tuple[int, SystemRamRequest, SystemRamEstimate]] = []
+    placed: list[tuple[int, str, tuple[int, int]]] = []  # (index, name, byte range)
     cursor = DEFAULT_START
+    page = base.arch.page_size
     for i, ns in enumerate(cfg.namespaces):
         try:
-            req = namespace_request(base, ns, cursor)
-            prepared = prepare(req)
+            if ns.mode == "system-ram":
+                sreq = system_ram_request(base, cfg.host.memory_block_size, ns, cursor)
+                checked = system_ram_estimate(sreq)  # validates it as ``estimate`` does
+                ranges = list(sreq.ranges)
+                align = max(REGION_ALIGN, SUBSECTION_SIZE, checked.memory_block_size)
+            else:
+                req = namespace_request(base, ns, cursor)
+                prepared = prepare(req)
+                ranges = [(lo * page, hi * page) for lo, hi in prepared.pgmap.ranges]
+                align = max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)
         except InputError as err:
+            if ns.dax_ranges and err.option == "--start":
+                err = InputError("--dax-range", err.message)  # one range: kmem says --start
             error(_where(i, err), err.message)
             continue
-        requests.append(req)
-        prepared_all.append(prepared)
-        end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
-        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)))
+        clash = _overlaps(placed, i, ranges)
+        if clash is not None:
+            key = "dax_ranges" if ns.dax_ranges else "start" if ns.start is not None else "size"
+            error(f"namespaces[{i}].{key}", clash)
+            continue
+        placed += [(i, ns.name, r) for r in ranges]
+        if ns.mode == "system-ram":
+            sr_requests.append((i, sreq, checked))
+        else:
+            requests.append(req)
+            prepared_all.append(prepared)
+            dax_index.append(i)
+        cursor = max(cursor, align_up(max(hi for _, hi in ranges), align))
+    pools = _pools(cfg, base, error)
     if findings:
         return CheckResult(source, "error", findings)
     try:
         estimates = estimate_many(requests, prepared_all)
     except InputError as err:
-        index = next((i for i, r in enumerate(requests) if r.label == err.option), None)
+        index = next((dax_index[i] for i, r in enumerate(requests) if r.label == err.option), None)
         error(f"namespaces[{index}]" if index is not None else "namespaces", err.message)
         return CheckResult(source, "error", findings)
-    whole_total = 0
-    for i, (ns, e) in enumerate(zip(cfg.namespaces, estimates, strict=True)):
-        whole = e.namespace_bytes
-        whole_total += whole
+    system_ram = _hot_add(base, estimates, sr_requests, cfg.namespaces)
+    for i, e in zip(dax_index, estimates, strict=True):
         f = e.figures
-        for v in check_budgets(
-            _budgets(ns.budgets),
-            dram_bytes=f.dram_bytes,
-            device_bytes=f.device_bytes,
-            init_ns_high=f.time_ns[1],
-            whole_bytes=whole,
-        ):
-            if not v.ok:
-                error(f"namespaces[{i}].budgets.{v.budget}", f"{ns.name}: {v.message}", "fail")
-    totals = [e.figures for e in estimates]
+        budgets = cfg.namespaces[i].budgets
+        _entry_budgets(
+            error,
+            f"namespaces[{i}]",
+            cfg.namespaces[i].name,
+            budgets,
+            f.dram_bytes,
+            f.device_bytes,
+            f.time_ns[1],
+            e.namespace_bytes,
+        )
+    for (i, _, _), (_, sr) in zip(sr_requests, system_ram, strict=True):
+        ns = cfg.namespaces[i]
+        _entry_budgets(
+            error,
+            f"namespaces[{i}]",
+            ns.name,
+            ns.budgets,
+            sr.dram_bytes,
+            sr_device_loss(sr),
+            sr.time_ns[1],
+            sr.device_bytes,
+        )
+    for i, pc in enumerate(pools):
+        pool = pc.result.pool
+        label = f"HugeTLB {format_size_exact(pool.folio_bytes)} x {pool.nr_folios}"
+        _entry_budgets(
+            error,
+            f"hugetlb[{i}]",
+            label,
+            cfg.hugetlb[i].budgets,
+            pc.dram_bytes,
+            0,
+            0,
+            pc.pool_bytes,
+        )
+    t = totals(estimates, [e for _, e in system_ram], pools)
     for v in check_budgets(
         _budgets(cfg.budgets),
-        dram_bytes=sum(f.dram_bytes for f in totals),
-        device_bytes=sum(f.device_bytes for f in totals),
-        init_ns_high=sum(f.time_ns[1] for f in totals),
-        whole_bytes=whole_total,
+        dram_bytes=t.dram_bytes,
+        device_bytes=t.device_bytes,
+        init_ns_high=t.time_ns_high,
+        whole_bytes=t.capacity_bytes,
     ):
         if not v.ok:
             error(f"budgets.{v.budget}", f"total: {v.message}", "fail")
-    nr_budgets = sum(_count(ns.budgets) for ns in cfg.namespaces) + _count(cfg.budgets)
-    return CheckResult(source, "fail" if findings else "pass", findings, estimates, nr_budgets)
+    nr_budgets = (
+        sum(_count(ns.budgets) for ns in cfg.namespaces)
+        + sum(_count(p.budgets) for p in cfg.hugetlb)
+        + _count(cfg.budgets)
+    )
+    return CheckResult(
+        source,
+        "fail" if findings else "pass",
+        findings,
+        estimates,
+        nr_budgets,
+        system_ram=system_ram,
+        hugetlb=pools,
+    )
+
+
+def _entry_budgets(
+    error: Callable[[str, str, Severity], None],
+    where: str,
+    name: str,
+    section: BudgetSection,
+    dram_bytes: int,
+    device_bytes: int,
+    init_ns_high: int,
+    whole_bytes: int,
+) -> None:
+    for v in check_budgets(
+        _budgets(section),
+        dram_bytes=dram_bytes,
+        device_bytes=device_bytes,
+        init_ns_high=init_ns_high,
+        whole_bytes=whole_bytes,
+    ):
+        if not v.ok:
+            error(f"{where}.budgets.{v.budget}", f"{name}: {v.message}", "fail")
+
+
+def _hot_add(
+    base: EstimateRequest,
+    estimates: list[Estimate],
+    sr_requests: list[tuple[int, SystemRamRequest, SystemRamEstimate]],
+    namespaces: tuple[NamespaceEntry, ...],
+) -> list[tuple[str, SystemRamEstimate]]:
+    """The system-ram namespaces hot-added, in order, after the device-dax namespaces on
+    one machine (as ``vmemplan host`` adds them): page tables are counted once."""
+    if not sr_requests:
+        return []
+    arch = base.arch
+    s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
+    machine = Machine(arch, base.kernel, s, base.system_ram)
+    for e in estimates:
+        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
+    out = []
+    for i, sreq, checked in sr_requests:
+        cost = kmem_hotplug(machine, sreq.ranges, checked.memory_block_size, sreq.memmap_on_memory)
+        out.append((namespaces[i].name, replace(checked, cost=cost)))
+    return out
+
+
+def _pools(
+    cfg: ConfigFile, base: EstimateRequest, error: Callable[[str, str], None]
+) -> list[PoolCheck]:
+    """Each ``[[hugetlb]]`` pool's vmemmap (hugetlb.py), HVO per pool (default on)."""
+    arch = base.arch
+    s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
+    boot_bytes = sum(hi - lo for lo, hi in base.system_ram)
+    used = 0
+    out = []
+    for i, entry in enumerate(cfg.hugetlb):
+        pool = HugetlbPool(entry.page_size, entry.count, entry.node)
+        used += pool.folio_bytes * pool.nr_folios
+        if used > boot_bytes:
+            error(
+                f"hugetlb[{i}].count",
+                f"the pools need {format_size_exact(used)}, more than the "
+                f"{format_size_exact(boot_bytes)} of boot RAM (host.system_ram) they are "
+                "carved from",
+            )
+            continue
+        try:
+            (result,) = hugetlb_pools(
+                arch, base.kernel, [pool], hvo_enabled=entry.hvo is not False, struct_page_size=s
+            )
+        except InputError as err:
+            error(f"hugetlb[{i}].page_size", err.message)
+            continue
+        out.append(PoolCheck(result, arch.page_size, base.kernel))
+    return out
 
 
 def _count(section: BudgetSection) -> int:

@@ -1547,12 +1547,18 @@ def _check_summary(r: Any) -> str:
 
     if r.status == "error":
         return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"
-    figs = [e.figures for e in r.estimates]
+    t = r.totals
+    n, n_sr, n_pools = len(r.estimates), len(r.system_ram), len(r.hugetlb)
+    kinds = [f"{n} namespace{'s' * (n != 1)}"] if n or not (n_sr or n_pools) else []
+    if n_sr:
+        kinds.append(f"{n_sr} system-ram")
+    if n_pools:
+        kinds.append(f"{n_pools} HugeTLB pool{'s' * (n_pools != 1)}")
     return (
-        f"{r.file}: {r.status} ({len(figs)} namespace{'s' * (len(figs) != 1)}: DRAM "
-        f"{format_iec(sum(f.dram_bytes for f in figs))}, device lost "
-        f"{format_iec(sum(f.device_bytes for f in figs))}, init up to "
-        f"{format_ns(sum(f.time_ns[1] for f in figs))})"
+        f"{r.file}: {r.status} ({', '.join(kinds)}: DRAM "
+        f"{format_iec(t.dram_bytes)}, device lost "
+        f"{format_iec(t.device_bytes)}, init up to "
+        f"{format_ns(t.time_ns_high)})"
     )
 
 

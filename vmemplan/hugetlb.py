@@ -76,7 +76,8 @@ def hugetlb_pools(
     return out
 
 
-def _pool_doc(r: PoolResult, kernel: KernelProfile, page_size: int) -> dict[str, object]:
+def pool_doc(r: PoolResult, kernel: KernelProfile, page_size: int) -> dict[str, object]:
+    """One pool of the ``hugetlb --json`` document (schema: HugetlbPoolDoc)."""
     v = r.vmemmap
     optimized_pages = v.net_pages
     boot_delta: int | None = None
@@ -115,7 +116,7 @@ def hugetlb_doc(
 ) -> dict[str, object]:
     """The ``vmemplan hugetlb --json`` document (schema: HugetlbDoc)."""
     p = arch.page_size
-    pools = [_pool_doc(r, kernel, p) for r in results]
+    pools = [pool_doc(r, kernel, p) for r in results]
 
     def total(key: str) -> int:
         return sum(int(str(d[key])) for d in pools)

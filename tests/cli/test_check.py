@@ -37,8 +37,15 @@ def test_every_example_passes(path: Path) -> None:
     (file_doc,) = doc["files"]
     assert file_doc["namespaces"]
     total = file_doc["total"]
-    for key in ("dram_bytes", "device_bytes"):
-        assert total[key] == sum(ns[key] for ns in file_doc["namespaces"])
+    srs = [sr["figures"] for sr in file_doc["system_ram"]]
+    pools = file_doc["hugetlb"]
+    assert total["dram_bytes"] == sum(ns["dram_bytes"] for ns in file_doc["namespaces"]) + sum(
+        f["dram_bytes"] for f in srs
+    ) + sum(p["dram_bytes"] for p in pools)
+    assert total["device_bytes"] == sum(ns["device_bytes"] for ns in file_doc["namespaces"]) + sum(
+        f["device_bytes"] - f["usable_bytes"] for f in srs
+    )
+    assert (total["system_ram"], total["hugetlb_pools"]) == (len(srs), len(pools))
 
 
 def test_examples_are_enough() -> None:

@@ -278,6 +278,12 @@ BAD_FILES = [
     ("huge_number.json", "namespaces[0].size", 5, "18446744073709551616: too large (above 2^64)"),
     ("empty.json", "(file)", None, "empty file"),
     ("null_size.json", "namespaces[0]", 3, "give one of size, usable or dax_ranges"),
+    (
+        "system_ram_with_map.toml",
+        "namespaces[0].map",
+        7,
+        "map cannot be combined with mode system-ram",
+    ),
 ]
 
 
@@ -296,6 +302,10 @@ def test_every_bad_fixture_is_tested() -> None:
 
 
 MULTI_PROBLEM_FILES = {
+    "hugetlb_bad_pool.toml": [
+        "bad/hugetlb_bad_pool.toml:6: hugetlb[0].page_size: 3M is not a power of two",
+        "bad/hugetlb_bad_pool.toml:7: hugetlb[0].count: -1: must be from 1 to 2^40 huge pages",
+    ],
     "many_problems.toml": [
         "bad/many_problems.toml:2: host.arch: unknown architecture 'sparc64' (known: x86_64, "
         "x86_64-la57, arm64-4k, arm64-16k, arm64-64k, ppc64-radix-64k, ppc64-radix-4k, riscv64)",
@@ -381,7 +391,7 @@ def _ns_value(key: str, toml_value: str) -> ConfigError:
         ("usable", '"0x0"', "must not be zero"),
         ("start", '"-1G"', "must not be negative"),
         ("mode", '"raw"', "raw namespaces have no struct pages"),
-        ("mode", '"pmem"', "expected devdax or fsdax (legacy: dax, memory)"),
+        ("mode", '"pmem"', "expected devdax, fsdax or system-ram (legacy: dax, memory)"),
         ("map", '"ram"', "'ram': expected mem or dev"),
         ("align", '"0"', "0 is not a power of two"),
         ("align", "3145728", "3145728 is not a power of two"),

@@ -38,7 +38,13 @@ def test_schema_top_level() -> None:
     assert SCHEMA["type"] == "object"
     assert SCHEMA["additionalProperties"] is False
     assert SCHEMA["required"] == ["namespaces"]
-    assert set(SCHEMA["properties"]) == {"schema_version", "host", "budgets", "namespaces"}
+    assert set(SCHEMA["properties"]) == {
+        "schema_version",
+        "host",
+        "budgets",
+        "namespaces",
+        "hugetlb",
+    }
     assert SCHEMA["properties"]["namespaces"]["minItems"] == 1
 
 

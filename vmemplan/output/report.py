@@ -427,16 +427,46 @@ def check_doc(results: list[CheckResult]) -> Doc:
             for r in results
             for f in r.findings
         ],
-        "files": [
-            {
-                "file": r.file,
-                "status": r.status,
-                **{
-                    k: v
-                    for k, v in machine_doc(r.estimates, None).items()
-                    if k in ("namespaces", "total")
-                },
-            }
-            for r in results
-        ],
+        "files": [_check_file_doc(r) for r in results],
+    }
+
+
+def _check_file_doc(r: CheckResult) -> Doc:
+    """One file of ``check --format json``: every entry's document and the total of all."""
+    from vmemplan.check import sr_device_loss  # noqa: PLC0415
+    from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
+    from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
+
+    machine = machine_doc(r.estimates, None)
+    total: dict[str, int] = dict(machine["total"])
+    srs = [e for _, e in r.system_ram]
+    for e in srs:
+        c, p = e.cost, e.cost.page_size
+        total["struct_pages"] += c.added_bytes // p
+        total["dram_bytes"] += e.dram_bytes
+        total["device_bytes"] += sr_device_loss(e)
+        total["memmap_dram_pages"] += c.account.dram_pages
+        total["memmap_device_pages"] += c.account.device_pages
+        total["page_table_bytes"] += e.page_table_bytes
+        total["struct_pages_initialised"] += c.struct_pages_initialised
+        total["time_ns_low"] += e.time_ns[0]
+        total["time_ns_high"] += e.time_ns[1]
+        total["baseline_dram_bytes"] += e.dram_bytes  # kmem's memmap has no deduplication
+    for pc in r.hugetlb:
+        v = pc.result.vmemmap
+        total["struct_pages"] += pc.pool_bytes // pc.page_size
+        total["dram_bytes"] += pc.dram_bytes
+        total["memmap_dram_pages"] += v.kept_pages
+        total["page_table_bytes"] += v.pte_tables * pc.page_size
+        total["baseline_dram_bytes"] += v.vmemmap_pages * pc.page_size
+    total["system_ram"] = len(srs)
+    total["hugetlb_pools"] = len(r.hugetlb)
+    total["capacity_bytes"] = r.totals.capacity_bytes
+    return {
+        "file": r.file,
+        "status": r.status,
+        "namespaces": machine["namespaces"],
+        "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in r.system_ram],
+        "hugetlb": [pool_doc(pc.result, pc.kernel, pc.page_size) for pc in r.hugetlb],
+        "total": total,
     }

@@ -16,6 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
+from vmemplan.output.system_ram_schema import SystemRamDoc
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -440,13 +443,36 @@ class FindingDoc(_Model):
     message: str
 
 
+class CheckTotalDoc(TotalDoc):
+    """Sums over every entry of one checked file. ``namespaces`` counts the device-dax and
+    fsdax namespaces; ``dram_bytes``, ``device_bytes``, ``memmap_*``, ``page_table_bytes``,
+    ``struct_pages_initialised``, ``time_ns_*`` and ``baseline_dram_bytes`` also cover the
+    system-ram namespaces (device bytes: what does not become RAM) and the HugeTLB pools
+    (their vmemmap after HVO, its split PTE tables in ``page_table_bytes``;
+    ``baseline_dram_bytes`` without HVO); ``capacity_bytes`` is what the ``[budgets]``
+    percentages are of."""
+
+    system_ram: int
+    hugetlb_pools: int
+    capacity_bytes: int
+
+
+class CheckSystemRamDoc(SystemRamDoc):
+    """A ``mode = "system-ram"`` namespace: its name and its ``estimate --mode system-ram``
+    document, hot-added after the device-dax namespaces of the file."""
+
+    name: str
+
+
 class CheckFileDoc(_Model):
-    """One checked file: its status, its namespaces' estimates and their total."""
+    """One checked file: its status, every entry's estimate and their total."""
 
     file: str
     status: Literal["pass", "fail", "error"]
     namespaces: list[EstimateDoc]
-    total: TotalDoc
+    system_ram: list[CheckSystemRamDoc]
+    hugetlb: list[HugetlbPoolDoc]
+    total: CheckTotalDoc
 
 
 class CheckDoc(_Model):

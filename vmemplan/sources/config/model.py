@@ -36,10 +36,13 @@ from vmemplan.sources.config.values import (
     KernelVersion,
     LinearMapName,
     MapName,
+    MemmapOnMemoryName,
     ModeName,
     NamespaceName,
+    NodeId,
     NonZeroSize,
     NsPerPage,
+    PoolCount,
     SchemaVersion,
     Size,
     StrictBool,
@@ -137,6 +140,11 @@ class HostSection(_Model):
     gbpages: StrictBool | None = Field(
         default=None, description="x86: false is --no-gbpages; default true"
     )
+    memory_block_size: Align | None = Field(
+        default=None,
+        description="as --memory-block-size, for system-ram namespaces; default: as the "
+        "kernel picks it (x86 probe_memory_block_size(), else one section)",
+    )
 
 
 class BudgetSection(_Model):
@@ -158,6 +166,9 @@ class NamespaceEntry(_Model):
     )
     start: Size | None = Field(default=None, description="physical start (default 64G)")
     mode: ModeName = "devdax"
+    memmap_on_memory: MemmapOnMemoryName | None = Field(
+        default=None, description="mode system-ram only; default off"
+    )
     map: MapName | None = Field(default=None, description="default mem")
     align: Align | None = Field(default=None, description="default: the arch's PMD size")
     vmemmap_shift: VmemmapShift | None = None
@@ -167,7 +178,27 @@ class NamespaceEntry(_Model):
     @model_validator(mode="after")
     def _exclusive_keys(self) -> NamespaceEntry:
         given = {k for k in _EXCLUSIVE_KEYS if getattr(self, k) is not None}
-        conflicts = _namespace_conflicts(given)
+        conflicts = _namespace_conflicts(given, system_ram=self.mode == "system-ram")
+        if conflicts:
+            raise _conflict("; ".join(message for _, message in conflicts))
+        return self
+
+
+class HugetlbEntry(_Model):
+    """One ``[[hugetlb]]`` pool: ``count`` huge pages of ``page_size``, as ``--pages``."""
+
+    page_size: Align = Field(description="huge page size, like 1G or 2M (hugepagesz=)")
+    count: PoolCount = Field(description="huge pages in the pool (hugepages=)")
+    node: NodeId | None = Field(default=None, description="NUMA node; default: any")
+    hvo: StrictBool | None = Field(
+        default=None, description="hugetlb_free_vmemmap (HVO), as --hvo/--no-hvo; default true"
+    )
+    budgets: BudgetSection = Field(default_factory=BudgetSection)
+
+    @model_validator(mode="after")
+    def _dram_only(self) -> HugetlbEntry:
+        given = {k for k in _POOL_UNBUDGETED if getattr(self.budgets, k) is not None}
+        conflicts = _hugetlb_conflicts(given)
         if conflicts:
             raise _conflict("; ".join(message for _, message in conflicts))
         return self
@@ -182,25 +213,92 @@ class ConfigFile(_Model):
     host: HostSection = Field(default_factory=HostSection)
     budgets: BudgetSection = Field(default_factory=BudgetSection)
     namespaces: tuple[NamespaceEntry, ...] = Field(min_length=1)
+    hugetlb: tuple[HugetlbEntry, ...] = Field(
+        default=(), description="HugeTLB pools carved from boot RAM ([[hugetlb]])"
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> ConfigFile:
         conflicts = _duplicate_names([ns.name for ns in self.namespaces])
+        conflicts += _duplicate_pools([(p.page_size, p.node) for p in self.hugetlb])
         if conflicts:
             raise _conflict("; ".join(message for _, message in conflicts))
         return self
 
 
-_EXCLUSIVE_KEYS = ("size", "usable", "dax_ranges", "start", "map", "align", "vmemmap_shift")
+_EXCLUSIVE_KEYS = (
+    "size",
+    "usable",
+    "dax_ranges",
+    "start",
+    "map",
+    "align",
+    "vmemmap_shift",
+    "interleave_ways",
+    "memmap_on_memory",
+)
 _SIZE_KEYS = ("size", "usable", "dax_ranges")
+# keys a system-ram namespace refuses: kmem trims the device to memory blocks, so there is
+# no pfn layout (map, align), no compound page (vmemmap_shift) and no inverse sizing
+_NOT_SYSTEM_RAM = ("usable", "interleave_ways", "map", "align", "vmemmap_shift")
+# budgets a HugeTLB pool cannot have: it is carved from boot RAM (no device), and the
+# init time of its struct pages is boot RAM's (not modelled per pool)
+_POOL_UNBUDGETED = ("device_loss", "init")
 
 
-def _namespace_conflicts(given: set[str]) -> list[tuple[str | None, str]]:
+def _hugetlb_conflicts(given: set[str]) -> list[tuple[str, str]]:
+    """Budgets of one pool it cannot have: (budget key, message)."""
+    return [
+        (
+            key,
+            f"a HugeTLB pool has no {key} budget (it is carved from boot RAM; "
+            "only dram is checked)",
+        )
+        for key in _POOL_UNBUDGETED
+        if key in given
+    ]
+
+
+def _duplicate_pools(keys: Sequence[tuple[object, object]]) -> list[tuple[int, str]]:
+    """(index, message) for every pool whose (page_size, node) an earlier pool has."""
+    first: dict[tuple[object, object], int] = {}
+    out = []
+    for i, key in enumerate(keys):
+        if key in first:
+            out.append(
+                (i, f"the same page_size and node as hugetlb[{first[key]}] (merge the pools)")
+            )
+        else:
+            first[key] = i
+    return out
+
+
+def _namespace_conflicts(given: set[str], *, system_ram: bool) -> list[tuple[str | None, str]]:
     """Key conflicts of one namespace: (offending key or None for the entry, message)."""
     out: list[tuple[str | None, str]] = []
+    if system_ram:
+        for key in _NOT_SYSTEM_RAM:
+            if key in given:
+                out.append(
+                    (
+                        key,
+                        f"{key} cannot be combined with mode system-ram (kmem trims "
+                        "the device to memory blocks; give size+start or dax_ranges)",
+                    )
+                )
+        given = given - set(_NOT_SYSTEM_RAM)
+    elif "memmap_on_memory" in given:
+        out.append(("memmap_on_memory", 'memmap_on_memory needs mode = "system-ram"'))
     sizes = [k for k in _SIZE_KEYS if k in given]
     if not sizes:
-        out.append((None, "give one of size, usable or dax_ranges"))
+        out.append(
+            (
+                None,
+                "give size or dax_ranges"
+                if system_ram
+                else "give one of size, usable or dax_ranges",
+            )
+        )
     for key in sizes[1:]:
         message = f"{sizes[0]} and {key} both given; give exactly one of size, usable or dax_ranges"
         out.append((key, message))
@@ -234,4 +332,6 @@ _MODELS: dict[tuple[str, ...], type[BaseModel]] = {
     ("budgets",): BudgetSection,
     ("namespaces", "[]"): NamespaceEntry,
     ("namespaces", "[]", "budgets"): BudgetSection,
+    ("hugetlb", "[]"): HugetlbEntry,
+    ("hugetlb", "[]", "budgets"): BudgetSection,
 }

@@ -15,11 +15,15 @@ from vmemplan.sources.config.model import (
     _EXCLUSIVE_KEYS,
     _FILE_CONTEXT,
     _MODELS,
+    _POOL_UNBUDGETED,
     ConfigFile,
     _duplicate_names,
+    _duplicate_pools,
+    _hugetlb_conflicts,
     _namespace_conflicts,
 )
 from vmemplan.sources.config.problems import _FILE, ConfigError, Problem, _brief, _one_line
+from vmemplan.sources.config.values import _to_size
 
 
 def _model_at(path: _KeyPath) -> type[BaseModel] | None:
@@ -75,18 +79,45 @@ def _has_item_errors(loc: Sequence[object], errors: Sequence[ErrorDetails]) -> b
 
 def _raw_conflicts(data: dict[Any, Any]) -> list[tuple[_KeyPath, str]]:
     """The key conflicts, found on the raw document so that all of them are reported."""
-    out: list[tuple[_KeyPath, str]] = []
+    out: list[tuple[_KeyPath, str]] = _raw_pool_conflicts(data.get("hugetlb"))
     namespaces = data.get("namespaces")
     if not isinstance(namespaces, list):
         return out
     for i, entry in enumerate(namespaces):
         if isinstance(entry, dict):
             given = {k for k in _EXCLUSIVE_KEYS if entry.get(k) is not None}
-            for key, message in _namespace_conflicts(given):
+            mode = entry.get("mode")
+            system_ram = isinstance(mode, str) and mode.strip().lower() == "system-ram"
+            for key, message in _namespace_conflicts(given, system_ram=system_ram):
                 out.append((("namespaces", i) if key is None else ("namespaces", i, key), message))
     names = [e.get("name") if isinstance(e, dict) else None for e in namespaces]
     for i, message in _duplicate_names(names):
         out.append((("namespaces", i, "name"), message))
+    return out
+
+
+def _raw_pool_conflicts(pools: object) -> list[tuple[_KeyPath, str]]:
+    """The ``[[hugetlb]]`` conflicts: budgets a pool cannot have, pools given twice."""
+    out: list[tuple[_KeyPath, str]] = []
+    if not isinstance(pools, list):
+        return out
+    keys: list[tuple[object, object]] = []
+    for i, entry in enumerate(pools):
+        if not isinstance(entry, dict):
+            keys.append((object(), i))
+            continue
+        budgets = entry.get("budgets")
+        if isinstance(budgets, dict):
+            given = {k for k in _POOL_UNBUDGETED if budgets.get(k) is not None}
+            for key, message in _hugetlb_conflicts(given):
+                out.append((("hugetlb", i, "budgets", key), message))
+        try:
+            size: object = _to_size(entry.get("page_size"))
+        except ValueError:  # a bad value: the model reports it
+            size = object()
+        keys.append((size, entry.get("node")))
+    for i, message in _duplicate_pools(keys):
+        out.append((("hugetlb", i), message))
     return out
 
 

@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, WithJsonSchema
 
 from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ARCHES, get_arch
-from vmemplan.kernel.dax_device import Mode
+from vmemplan.kernel.memory_hotplug import MemmapOnMemory
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.kernel.versions import (
     BOOL_SWITCHES,
@@ -64,7 +64,26 @@ PERCENT_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,4})?\s*%\s*$"
 TIME_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,3})?\s*(ns|us|ms|s)\s*$"
 NS_PER_PAGE_PATTERN = r"^\s*[0-9]+(\.[0-9]{1,3})?(\s*-\s*[0-9]+(\.[0-9]{1,3})?)?\s*$"
 KERNEL_PATTERN = r"^\s*v?[0-9]+\.[0-9]+(\.[0-9]+)?(-rc[0-9]+)?([-+.][A-Za-z0-9_.+-]*)?\s*$"
-_MODE_WORDS = {"devdax": "devdax", "dax": "devdax", "fsdax": "fsdax", "memory": "fsdax"}
+_MODE_WORDS = {
+    "devdax": "devdax",
+    "dax": "devdax",
+    "fsdax": "fsdax",
+    "memory": "fsdax",
+    "system-ram": "system-ram",
+}
+NamespaceMode = Literal["devdax", "fsdax", "system-ram"]
+# memory_hotplug.memmap_on_memory as --memmap-on-memory spells it (kstrtobool words too)
+_MOM_WORDS: dict[str, MemmapOnMemory] = {
+    "off": "off",
+    "n": "off",
+    "no": "off",
+    "on": "on",
+    "y": "on",
+    "yes": "on",
+    "force": "force",
+}
+_MAX_POOL_FOLIOS = 1 << 40  # HugeTLB folios in one pool (2^40 1G pages is 1 ZiB)
+_MAX_NODE = 1 << 10  # MAX_NUMNODES is at most 2^NODES_SHIFT, NODES_SHIFT <= 10
 
 _SIZE_SCHEMA: dict[str, Any] = {
     "anyOf": [
@@ -221,13 +240,37 @@ def _to_name(value: object) -> str:
 
 
 def _to_mode(value: object) -> str:
-    text = _as_text(value, "devdax or fsdax")
+    text = _as_text(value, "devdax, fsdax or system-ram")
     key = text.strip().lower()
     if key in ("raw", "sector", "safe"):
         raise _bad(f"{text.strip()}: {key} namespaces have no struct pages (nothing to plan)")
     if key not in _MODE_WORDS:
-        raise _bad(f"{text!r}: expected devdax or fsdax (legacy: dax, memory)")
+        raise _bad(f"{text!r}: expected devdax, fsdax or system-ram (legacy: dax, memory)")
     return _MODE_WORDS[key]
+
+
+def _to_memmap_on_memory(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    text = _as_text(value, "off, on or force")
+    key = text.strip().lower()
+    if key not in _MOM_WORDS:
+        raise _bad(f"{text!r}: expected off, on or force")
+    return _MOM_WORDS[key]
+
+
+def _to_pool_count(value: object) -> int:
+    count = _as_int(value, "an integer number of huge pages")
+    if not 1 <= count <= _MAX_POOL_FOLIOS:
+        raise _bad(f"{_brief(count)}: must be from 1 to 2^40 huge pages")
+    return count
+
+
+def _to_node(value: object) -> int:
+    node = _as_int(value, "a NUMA node number")
+    if not 0 <= node < _MAX_NODE:
+        raise _bad(f"{_brief(node)}: not a NUMA node (0 to {_MAX_NODE - 1})")
+    return node
 
 
 def _to_map(value: object) -> str:
@@ -388,15 +431,40 @@ NamespaceName = Annotated[
     WithJsonSchema({"type": "string", "pattern": r"^[A-Za-z0-9_.:-]+$"}),
 ]
 ModeName = Annotated[
-    Mode,
+    NamespaceMode,
     BeforeValidator(_to_mode),
     WithJsonSchema(
         {
             "type": "string",
             "pattern": _ci_pattern(_MODE_WORDS),
-            "description": "devdax or fsdax (legacy names: dax, memory), case-insensitive",
+            "description": "devdax, fsdax (legacy names: dax, memory) or system-ram (a dax "
+            "device onlined as System RAM by dax kmem), case-insensitive",
         }
     ),
+]
+MemmapOnMemoryName = Annotated[
+    MemmapOnMemory,
+    BeforeValidator(_to_memmap_on_memory),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "pattern": _ci_pattern(_MOM_WORDS)},
+                {"type": "boolean"},
+            ],
+            "description": "memory_hotplug.memmap_on_memory for a system-ram namespace, as "
+            "--memmap-on-memory: off, on or force (true is on, false off); default off",
+        }
+    ),
+]
+PoolCount = Annotated[
+    int,
+    BeforeValidator(_to_pool_count),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": _MAX_POOL_FOLIOS}),
+]
+NodeId = Annotated[
+    int,
+    BeforeValidator(_to_node),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": _MAX_NODE - 1}),
 ]
 MapName = Annotated[
     MapMode,
