@@ -356,6 +356,7 @@ class SystemRamRowDoc(_Model):
     reason: str | None
     memmap_pages_dram: int | None
     memmap_pages_device: int | None
+    direct_map_bytes: int | None  # in dram_bytes; null where the direct map is not modelled
     dram_bytes: int | None
     device_bytes: int | None
     usable_bytes: int | None
