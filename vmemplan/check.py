@@ -21,7 +21,9 @@ from vmemplan.estimate import (
     Estimate,
     EstimateRequest,
     Prepared,
+    boot_direct_map,
     estimate_many,
+    pgmap_direct_map_tables,
     prepare,
     resolve_linear_map,
 )
@@ -453,11 +455,16 @@ def _hot_add(
     arch = base.arch
     s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
     machine = Machine(arch, base.kernel, s, base.system_ram)
+    # The direct map too: boot RAM, then each device-dax range, then each kmem block range.
+    direct = boot_direct_map(arch, resolve_linear_map(base), base.system_ram)
     for e in estimates:
         machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
+        pgmap_direct_map_tables(direct, arch, e.pgmap)
     out = []
     for i, sreq, checked in sr_requests:
-        cost = kmem_hotplug(machine, sreq.ranges, checked.memory_block_size, sreq.memmap_on_memory)
+        cost = kmem_hotplug(
+            machine, sreq.ranges, checked.memory_block_size, sreq.memmap_on_memory, direct
+        )
         out.append((namespaces[i].name, replace(checked, cost=cost)))
     return out
 

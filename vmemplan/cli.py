@@ -424,6 +424,8 @@ def build_system_ram_request(
         struct_page_size=base.struct_page_size,
         ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
         namespace=layout,
+        linear_map=base.linear_map,
+        gbpages=base.gbpages,
     )
 
 
@@ -1253,6 +1255,8 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
                 system_ram=req.system_ram,
                 struct_page_size=req.struct_page_size,
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+                linear_map=req.linear_map,
+                gbpages=req.gbpages,
             )
         docs.append(doc)
     if source is None:

@@ -343,29 +343,64 @@ def resolve_linear_map(req: EstimateRequest) -> tuple[LinearMap, bool] | None:
 
     Refuses a switch the arch does not have, so that every option changes the answer.
     """
-    arch = req.arch
+    return linear_map_mode(req.arch, req.linear_map, req.gbpages)
+
+
+def linear_map_mode(
+    arch: ArchProfile, linear_map: LinearMap | None, gbpages: bool | None
+) -> tuple[LinearMap, bool] | None:
+    """``--linear-map`` / ``--no-gbpages`` resolved against the arch; None where not modelled.
+
+    ``linear_map`` None is the arch profile's default (arm64 pages, x86 and riscv blocks);
+    ``gbpages`` None is x86's default (X86_FEATURE_GBPAGES). A switch the arch does not
+    have is refused, so that every option changes the answer.
+    """
     x86 = arch.populate == "x86"
     if arch.linear_map is None:
-        if req.linear_map is not None:
+        if linear_map is not None:
             raise InputError(
                 "--linear-map",
-                f"{req.linear_map}: the direct map is not modelled on {arch.name}",
+                f"{linear_map}: the direct map is not modelled on {arch.name}",
             )
-        if req.gbpages is not None:
+        if gbpages is not None:
             raise InputError("--no-gbpages", f"the direct map is not modelled on {arch.name}")
         return None
-    mode = req.linear_map if req.linear_map is not None else arch.linear_map
-    if req.gbpages is not None:
+    mode = linear_map if linear_map is not None else arch.linear_map
+    if gbpages is not None:
         if not x86:
             # alloc_init_pud() in arch/arm64/mm/mmu.c: 1G blocks follow the granule
             # (pud_sect_supported()), there is no gbpages switch.
             raise InputError("--no-gbpages", f"x86 only: {arch.name} has no direct_gbpages")
         if mode == "pages":
             raise InputError("--no-gbpages", "no effect with --linear-map pages (no blocks)")
-    return mode, req.gbpages is not False
+    return mode, gbpages is not False
 
 
-def _direct_map_tables(
+def boot_direct_map(
+    arch: ArchProfile,
+    linear: tuple[LinearMap, bool] | None,
+    boot_ram: Sequence[tuple[int, int]],
+) -> DirectMapState | None:
+    """The direct map after boot, for ``linear`` (from ``linear_map_mode()``); None: not modelled.
+
+    Boot RAM is mapped first (map_mem() on arm64, init_mem_mapping() on x86) with the
+    same mode: the tables it owns are not counted again.
+    """
+    if linear is None:
+        return None
+    # Cached like _boot_machine(): a batch maps the same boot RAM again and again.
+    key = (arch, *linear, tuple(boot_ram))
+    state = _BOOT_DIRECT_MAPS.get(key)
+    if state is None:
+        if len(_BOOT_DIRECT_MAPS) >= _BOOT_MACHINES_MAX:
+            _BOOT_DIRECT_MAPS.clear()
+        state = _BOOT_DIRECT_MAPS[key] = DirectMapState(arch, *linear)
+        for lo, hi in boot_ram:
+            state.add_range(lo, hi)
+    return state.copy()
+
+
+def pgmap_direct_map_tables(
     state: DirectMapState | None, arch: ArchProfile, pgmap: DevPagemap
 ) -> dict[str, int] | None:
     """The direct-map tables arch_add_memory() allocates for each range of ``pgmap``."""
@@ -507,25 +542,6 @@ _BOOT_DIRECT_MAPS: dict[
 _BOOT_DIRECT_MAPS = {}
 
 
-def _boot_direct_map(
-    arch: ArchProfile, linear_map: LinearMap, gbpages: bool, boot_ram: tuple[tuple[int, int], ...]
-) -> DirectMapState:
-    """A fresh direct map with the boot RAM mapped, cached like :func:`_boot_machine`.
-
-    Boot RAM is mapped first (map_mem() on arm64, init_mem_mapping() on x86) in the same
-    mode: the tables it owns are not counted again.
-    """
-    key = (arch, linear_map, gbpages, tuple(boot_ram))
-    state = _BOOT_DIRECT_MAPS.get(key)
-    if state is None:
-        if len(_BOOT_DIRECT_MAPS) >= _BOOT_MACHINES_MAX:
-            _BOOT_DIRECT_MAPS.clear()
-        state = _BOOT_DIRECT_MAPS[key] = DirectMapState(arch, linear_map, gbpages)
-        for lo, hi in boot_ram:
-            state.add_range(lo, hi)
-    return state.copy()
-
-
 def estimate_many(
     reqs: Sequence[EstimateRequest], prepared: Sequence[Prepared] | None = None
 ) -> list[Estimate]:
@@ -563,11 +579,11 @@ def estimate_many(
     # not deduplicate is its own baseline: the no-dedup walk is done once, not twice.
     base_machine: Machine | None = None
     linear = resolve_linear_map(first)
-    direct = None if linear is None else _boot_direct_map(first.arch, *linear, first.system_ram)
+    direct = boot_direct_map(first.arch, linear, first.system_ram)
     out = []
     for req, p in zip(reqs, prepared, strict=True):
         # The direct map does not depend on deduplication: the baseline pays the same.
-        dmap = _direct_map_tables(direct, req.arch, p.pgmap)
+        dmap = pgmap_direct_map_tables(direct, req.arch, p.pgmap)
         if p.optimized and base_machine is None:
             base_machine = machine.copy()
         figures = _walk(

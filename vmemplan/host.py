@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 
 from vmemplan import __version__
 from vmemplan.errors import InputError
-from vmemplan.estimate import EstimateRequest, estimate_many
+from vmemplan.estimate import (
+    EstimateRequest,
+    boot_direct_map,
+    estimate_many,
+    linear_map_mode,
+    pgmap_direct_map_tables,
+)
 from vmemplan.hugetlb import hugetlb_pools
 from vmemplan.kernel.arch import ArchProfile, get_arch
 from vmemplan.kernel.memory_hotplug import MemmapOnMemory, kmem_hotplug
@@ -26,6 +32,7 @@ from vmemplan.system_ram import (
     MEMMAP_ON_MEMORY_CHOICES,
     SystemRamRequest,
     block_size,
+    direct_map_bytes,
     system_ram_estimate,
 )
 from vmemplan.units import GiB, align_up, format_size_exact, parse_range, parse_size
@@ -162,6 +169,11 @@ def host_estimate(req: HostRequest) -> dict[str, object]:
     p = arch.page_size
     machine = Machine(arch, kernel, s, req.boot_ram)
     baseline = Machine(arch, kernel, s, req.boot_ram)
+    # One direct map for the host, in the arch's default mode (the devdax rows' too, see
+    # estimate_many()); the baseline's differs once memmap_on_memory adds block by block.
+    linear = linear_map_mode(arch, None, None)
+    direct = boot_direct_map(arch, linear, req.boot_ram)
+    base_direct = boot_direct_map(arch, linear, req.boot_ram)
     rows = [_boot_row(req, machine), *_hugetlb_rows(req, s)]
     cursor = align_up(max(hi for _, hi in req.boot_ram), PLACEMENT_ALIGN)
 
@@ -185,6 +197,8 @@ def host_estimate(req: HostRequest) -> dict[str, object]:
         # replay on the host machines, so System RAM added later shares their tables
         machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
         baseline.memremap_pages(e.pgmap, optimized=False)
+        pgmap_direct_map_tables(direct, arch, e.pgmap)
+        pgmap_direct_map_tables(base_direct, arch, e.pgmap)
         f, b = e.figures, e.baseline
         rows.append(
             _row(
@@ -218,10 +232,19 @@ def host_estimate(req: HostRequest) -> dict[str, object]:
         )
         sreq = replace(sreq, ranges=((start, start + kspec.size),))
         checked = system_ram_estimate(sreq)  # validates the device as ``estimate`` does
-        cost = kmem_hotplug(machine, sreq.ranges, checked.memory_block_size, kspec.memmap_on_memory)
-        base = kmem_hotplug(baseline, sreq.ranges, checked.memory_block_size, "off")
-        dram = cost.account.dram_pages * p + _table_bytes(arch, cost.account)
-        base_dram = base.account.dram_pages * p + _table_bytes(arch, base.account)
+        mb = checked.memory_block_size
+        cost = kmem_hotplug(machine, sreq.ranges, mb, kspec.memmap_on_memory, direct)
+        base = kmem_hotplug(baseline, sreq.ranges, mb, "off", base_direct)
+        dram = (
+            cost.account.dram_pages * p
+            + _table_bytes(arch, cost.account)
+            + direct_map_bytes(arch, cost.direct_map)
+        )
+        base_dram = (
+            base.account.dram_pages * p
+            + _table_bytes(arch, base.account)
+            + direct_map_bytes(arch, base.direct_map)
+        )
         rows.append(
             _row(
                 "system-ram",

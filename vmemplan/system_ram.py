@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from vmemplan import __version__
 from vmemplan.errors import GeometryError, InputError
-from vmemplan.estimate import EstimateRequest
-from vmemplan.kernel.arch import ArchProfile
+from vmemplan.estimate import EstimateRequest, boot_direct_map, linear_map_mode
+from vmemplan.kernel.arch import ArchProfile, LinearMap
 from vmemplan.kernel.memory_hotplug import (
     MEMMAP_ON_MEMORY_FORCE_SINCE,
     HotplugCost,
@@ -47,6 +47,8 @@ class SystemRamRequest:
     # a pmem namespace reconfigured to system-ram: its pfn layout; the dax device's range
     # is its data area (__dax_pmem_probe() starts it at dataoff), so ``ranges`` is that
     namespace: PfnLayout | None = None
+    linear_map: LinearMap | None = None  # default: the arch profile's (arm64 pages, x86 blocks)
+    gbpages: bool | None = None  # x86 direct_gbpages; default True (X86_FEATURE_GBPAGES)
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,8 @@ class SystemRamEstimate:
     block_size_source: str
     boot_mem_end: int
     cost: HotplugCost
+    # the direct-map mode and x86 direct_gbpages (linear_map_mode()); None: not modelled
+    linear: tuple[LinearMap, bool] | None = None
 
     @property
     def page_table_bytes(self) -> int:
@@ -67,9 +71,18 @@ class SystemRamEstimate:
         return sum(n * sizes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())
 
     @property
+    def direct_map_bytes(self) -> int:
+        """Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled)."""
+        return direct_map_bytes(self.request.arch, self.cost.direct_map)
+
+    @property
     def dram_bytes(self) -> int:
-        """Memmap data pages from DRAM plus page-table tables, in bytes."""
-        return self.cost.account.dram_pages * self.cost.page_size + self.page_table_bytes
+        """Memmap data pages from DRAM plus vmemmap and direct-map tables, in bytes."""
+        return (
+            self.cost.account.dram_pages * self.cost.page_size
+            + self.page_table_bytes
+            + self.direct_map_bytes
+        )
 
     @property
     def device_bytes(self) -> int:
@@ -96,6 +109,14 @@ class SystemRamEstimate:
         n = self.cost.struct_pages_initialised
         lo, hi = self.request.ps_per_struct_page
         return n * lo // 1000, div_round_up(n * hi, 1000)
+
+
+def direct_map_bytes(arch: ArchProfile, tables: dict[str, int] | None) -> int:
+    """Bytes of direct-map tables given per level (0 where the direct map is not modelled)."""
+    if tables is None:
+        return 0
+    sizes: dict[str, int] = {lvl.name: lvl.table_bytes for lvl in arch.levels}
+    return sum(n * sizes.get(lvl, 0) for lvl, n in tables.items())
 
 
 def _check_ranges(req: SystemRamRequest, option: str) -> None:
@@ -173,7 +194,9 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
     _check_ranges(req, option)
     mb, source, boot_mem_end = block_size(req)
     machine = Machine(arch, kernel, s, req.system_ram)
-    cost = kmem_hotplug(machine, req.ranges, mb, req.memmap_on_memory)
+    linear = linear_map_mode(arch, req.linear_map, req.gbpages)
+    direct = boot_direct_map(arch, linear, req.system_ram)
+    cost = kmem_hotplug(machine, req.ranges, mb, req.memmap_on_memory, direct)
     return SystemRamEstimate(
         request=req,
         struct_page_size=s,
@@ -181,6 +204,7 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
         block_size_source=source,
         boot_mem_end=boot_mem_end,
         cost=cost,
+        linear=linear,
     )
 
 
@@ -214,8 +238,15 @@ def _notes(e: SystemRamEstimate) -> list[str]:
     if c.blocks_self_hosted:
         notes.append(
             "each self-hosted block is added on its own (create_altmaps_and_memory_blocks()), "
-            "which precludes PUD mappings in the direct map; HugeTLB pages carved from "
-            "self-hosted memory get no HVO"
+            "so no direct-map leaf spans two blocks (no 1G pages with blocks under 1 GiB); "
+            "HugeTLB pages carved from self-hosted memory get no HVO"
+        )
+    if e.linear is not None and e.linear[0] == "pages" and e.request.linear_map is None:
+        # can_set_direct_map() in arch/arm64/mm/pageattr.c decides it at boot.
+        notes.append(
+            "direct map at base pages, as arm64 maps it with rodata=full (the usual "
+            "default), debug_pagealloc or a late KFENCE pool; --linear-map blocks for "
+            "rodata=on/off"
         )
     if e.block_size_source == "probe_memory_block_size":
         notes.append(
@@ -230,10 +261,7 @@ def _notes(e: SystemRamEstimate) -> list[str]:
             f"device (info block{' and the memmap reservation' if ns.map == 'dev' else ''}) "
             "is neither dax device nor RAM"
         )
-    notes.append(
-        "the direct map arch_add_memory() builds for the new RAM is not counted; struct "
-        "pages are written when the blocks are onlined, not when kmem adds them"
-    )
+    notes.append("struct pages are written when the blocks are onlined, not when kmem adds them")
     return notes
 
 
@@ -257,6 +285,16 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
         for r, given in zip(c.ranges, req.ranges, strict=True)
     ]
     lo, hi = e.time_ns
+    dmap = None
+    if c.direct_map is not None:
+        dmap = {
+            "pte_pages": c.direct_map["pte"],
+            "pmd_pages": c.direct_map["pmd"],
+            "pud_pages": c.direct_map["pud"],
+            "p4d_pages": c.direct_map["p4d"],
+            "bytes": e.direct_map_bytes,
+        }
+    linear = e.linear
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
@@ -271,6 +309,8 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
             "memory_block_size_source": e.block_size_source,
             "boot_mem_end_bytes": e.boot_mem_end,
             "system_ram": [[a, b] for a, b in req.system_ram],
+            "linear_map": None if linear is None else linear[0],
+            "gbpages": None if linear is None or req.arch.populate != "x86" else linear[1],
             "namespace": None
             if req.namespace is None
             else {
@@ -299,6 +339,7 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
             "altmap_pages": c.altmap_pages,
             "page_tables": dict(acct.tables),
             "page_table_bytes": e.page_table_bytes,
+            "direct_map": dmap,
             "dram_bytes": e.dram_bytes,
             "managed_pages": c.managed_pages,
             "usable_bytes": e.usable_bytes,
@@ -320,10 +361,13 @@ def system_ram_rows(
     system_ram: tuple[tuple[int, int], ...],
     struct_page_size: int | None,
     ps_per_struct_page: tuple[int, int],
+    linear_map: LinearMap | None = None,
+    gbpages: bool | None = None,
 ) -> list[dict[str, object]]:
     """``compare``'s system-ram rows: the range as a dax region onlined by kmem, per kernel,
     with memmap_on_memory off and on (force only differs where struct page is not 64 B
-    and is refused before v6.6, so it is left to ``estimate``)."""
+    and is refused before v6.6, so it is left to ``estimate``). ``dram_bytes`` includes
+    the direct map of the added blocks (``direct_map_bytes``, null where not modelled)."""
     rows: list[dict[str, object]] = []
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
@@ -336,6 +380,8 @@ def system_ram_rows(
                 memmap_on_memory=mode,
                 struct_page_size=struct_page_size,
                 ps_per_struct_page=ps_per_struct_page,
+                linear_map=linear_map,
+                gbpages=gbpages,
             )
             row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
             try:
@@ -355,6 +401,7 @@ def system_ram_rows(
                     "reason": c.refusal,
                     "memmap_pages_dram": c.account.dram_pages,
                     "memmap_pages_device": c.account.device_pages,
+                    "direct_map_bytes": None if c.direct_map is None else e.direct_map_bytes,
                     "dram_bytes": e.dram_bytes,
                     "device_bytes": e.device_bytes - e.usable_bytes,
                     "usable_bytes": e.usable_bytes,
@@ -373,6 +420,7 @@ _ROW_FIGURES = (
     "reason",
     "memmap_pages_dram",
     "memmap_pages_device",
+    "direct_map_bytes",
     "dram_bytes",
     "device_bytes",
     "usable_bytes",

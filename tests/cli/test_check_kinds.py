@@ -50,13 +50,16 @@ def test_a1_cxl_memmap_on_memory() -> None:
     assert fig["memmap_pages_device"] == 1_048_576
     assert fig["memmap_pages_dram"] == 0
     assert fig["page_tables"]["pmd"] == 4
-    assert fig["dram_bytes"] == 4 * PAGE
+    # the direct map of [1T, 1.25T) with 1G pages: one new PUD table (the [1T, 1.5T) window;
+    # boot RAM's own covers [0, 512G)), DRAM as well although the memmap is on the device
+    assert fig["direct_map"]["pud_pages"] == 1
+    assert fig["dram_bytes"] == (4 + 1) * PAGE
     assert fig["managed_pages"] == 66_060_288
     assert fig["usable_bytes"] == 252 * GiB
     assert fig["struct_pages_initialised"] == 67_108_864
     total = f["total"]
     assert (total["namespaces"], total["system_ram"], total["hugetlb_pools"]) == (0, 1, 0)
-    assert total["dram_bytes"] == 16 * KiB
+    assert total["dram_bytes"] == 20 * KiB
     assert total["device_bytes"] == 4 * GiB  # the self-hosted memmap is not RAM
     assert total["capacity_bytes"] == 256 * GiB
 
@@ -69,9 +72,11 @@ def test_a2_cxl_memmap_off() -> None:
     fig = f["system_ram"][0]["figures"]
     assert fig["memmap_pages_dram"] == 1_048_576
     assert fig["memmap_pages_device"] == 0
-    assert fig["dram_bytes"] == 4 * GiB + 16 * KiB
+    # + one direct-map PUD table for [1T, 1.5T), as in A-1
+    assert fig["direct_map"]["pud_pages"] == 1
+    assert fig["dram_bytes"] == 4 * GiB + 16 * KiB + PAGE
     assert fig["usable_bytes"] == 256 * GiB
-    assert f["total"]["dram_bytes"] == 4 * GiB + 16 * KiB
+    assert f["total"]["dram_bytes"] == 4 * GiB + 16 * KiB + PAGE
     assert f["total"]["device_bytes"] == 0
 
 

@@ -9,7 +9,11 @@ Figures derived by hand (x86_64, 4K pages, 64-byte struct page, 4-level paging, 
   one PTE table per compound's vmemmap (16 MiB of vmemmap = 8 PMD windows) = 4096 PTE,
   8 PMD tables; without dedup 2,097,152 pages + 8 PMD tables; map=mem dataoff 1 GiB;
 - 2 TiB System RAM at 1 TiB (after the devdax): 16,384 sections x 512 = 8,388,608 pages
-  (32 GiB) + 32 PMD tables, in DRAM (off) or on the device (on, 1024 blocks x 8192).
+  (32 GiB) + 32 PMD tables, in DRAM (off) or on the device (on, 1024 blocks x 8192);
+- direct map (x86 blocks, 1G pages; arch_add_memory() -> init_memory_mapping()): one PUD
+  table maps 512 GiB (the PGD entry's window); boot RAM [0, 512G) owns the first; GiB
+  aligned RAM is mapped with 1G pages, so a range needs only the PUD tables of the 512 GiB
+  windows it is the first to touch.
 """
 
 from __future__ import annotations
@@ -73,14 +77,48 @@ def test_no_hvo_gives_nothing_back() -> None:
 
 
 def test_system_ram_with_and_without_memmap_on_memory() -> None:
+    """Both rows now pay the direct map of their 2 TiB: [1T, 3T) and [3T, 5T) each span
+    four 512 GiB windows no one mapped before -> 4 new PUD tables; their 2 GiB blocks are
+    GiB aligned, so even block by block (memmap_on_memory) every GiB is a 1G page: no PMD
+    table. The baseline pays the same direct map, so ``saved_bytes`` stays 32 GiB."""
     d = doc("--boot-ram", "512G", "--kmem", "2T:on@1T", "--kmem", "2T:off@3T")
     on, off = d["rows"][1:]
+    direct_map = 4  # PUD tables
     assert (on["memmap_pages_device"], on["memmap_pages_dram"]) == (8388608, 0)
-    assert on["dram_bytes"] == 32 * P
+    assert on["dram_bytes"] == (32 + direct_map) * P
     assert on["saved_bytes"] == 32 * GiB
     assert on["device_bytes"] == 32 * GiB
-    assert off["dram_bytes"] == 32 * GiB + 32 * P
+    assert off["dram_bytes"] == 32 * GiB + (32 + direct_map) * P
     assert off["device_bytes"] == 0
+
+
+def test_system_ram_shares_the_direct_map_with_devdax() -> None:
+    """One direct map for the host: the devdax [512G, 768G) allocates the PUD table of the
+    [512G, 1T) window (1G pages below it); the kmem device [768G, 1T) lies in the same
+    window and is GiB aligned -> 0 direct-map tables. Its DRAM is the memmap, 2048 sections
+    x 512 pages, plus 4 new vmemmap PMD tables ([768G, 1T) is four 64 GiB windows)."""
+    d = doc("--boot-ram", "512G", "--devdax", "256G:1G@512G", "--kmem", "256G:off@768G")
+    dax, kmem = d["rows"][1:]
+    assert dax["dram_bytes"] == (512 + 2052 + 1) * P  # 2 kept pages x 256, tables, 1 PUD
+    assert kmem["dram_bytes"] == 1048576 * P + 4 * P
+    # alone, the same device pays the PUD table itself
+    (alone,) = doc("--boot-ram", "512G", "--kmem", "256G:off@768G")["rows"][1:]
+    assert alone["dram_bytes"] == 1048576 * P + 4 * P + P
+
+
+def test_memmap_on_memory_small_blocks_lose_1g_pages() -> None:
+    """48 GiB of boot RAM -> 128 MiB blocks (probe_memory_block_size()). 16 GiB at 48G:
+    memmap_on_memory adds it block by block (create_altmaps_and_memory_blocks()), and no
+    128 MiB block covers a GiB, so each of GiB 48-63 gets a PMD table of 2M pages: 16 pages
+    (the 6.8 commit's "does preclude being able to use PUD mappings in the direct map").
+    The baseline adds [48G, 64G) at once: 16 x 1G pages in boot RAM's PUD table, 0 tables.
+    Memmap 128 sections x 512 = 65,536 pages on the device; vmemmap PMD tables: the
+    [0, 64G) window is boot RAM's -> 0. saved = 65,536 - 16 pages."""
+    (on,) = doc("--boot-ram", "48G", "--kmem", "16G:on@48G")["rows"][1:]
+    assert (on["memmap_pages_device"], on["pagetable_pages"]) == (65536, 0)
+    assert on["dram_bytes"] == 16 * P
+    assert on["dram_bytes_unoptimized"] == 65536 * P
+    assert on["saved_bytes"] == (65536 - 16) * P
 
 
 def test_devices_are_placed_above_boot_ram_and_share_nothing_twice() -> None:

@@ -4,6 +4,11 @@ Expected figures are derived by hand from the spec (x86_64, 4K pages, 64-byte st
 4-level paging): a 2 GiB memory block has BLK = 524,288 pfns and a self-hosted memmap of
 M = 524,288 * 64 / 4096 = 8192 pages; a 128 MiB section needs 32,768 * 64 / 4096 = 512
 memmap pages; one PMD table maps 1 GiB of vmemmap = 64 GiB of physical memory.
+
+``dram_bytes`` also counts the direct map arch_add_memory() builds for every range it is
+called for (x86: init_memory_mapping(); 1G pages for whole aligned GiBs by default): one
+PUD table maps 512 GiB of physical memory, one PMD table 1 GiB, one PTE table 2 MiB, and
+boot RAM's tables are not counted again.
 """
 
 from __future__ import annotations
@@ -34,7 +39,9 @@ def doc(*args: str) -> dict[str, Any]:
 
 
 def test_a1_cxl_256g_memmap_on_memory() -> None:
-    """A-1: 128 blocks x 8192 pages on the device; 4 new PMD tables; 252 GiB managed."""
+    """A-1: 128 blocks x 8192 pages on the device; 4 new PMD tables; 252 GiB managed.
+    Direct map: the 128 blocks are added one by one, each 2 GiB aligned = two 1G pages,
+    all under the PUD table of [1T, 1.5T), which boot RAM 0+512G did not allocate: 1."""
     d = doc("--size", "256G", "--start", "1T", "--memmap-on-memory", "on", *BOOT_512G)
     f, pl = d["figures"], d["placement"]
     assert d["input"]["memory_block_size_bytes"] == 2 * GiB
@@ -42,7 +49,9 @@ def test_a1_cxl_256g_memmap_on_memory() -> None:
     assert pl["altmap_pages_per_block"] == 8192
     assert (f["memmap_pages_device"], f["memmap_pages_dram"]) == (1048576, 0)
     assert f["page_tables"] == {"pte": 0, "pmd": 4, "pud": 0, "p4d": 0}
-    assert f["dram_bytes"] == 4 * 4096  # only the PMD tables
+    dm = {"pte_pages": 0, "pmd_pages": 0, "pud_pages": 1, "p4d_pages": 0, "bytes": 4096}
+    assert f["direct_map"] == dm
+    assert f["dram_bytes"] == (4 + 1) * 4096  # only the vmemmap PMD and direct-map PUD tables
     assert f["managed_pages"] == 66060288
     assert f["usable_bytes"] == 252 * GiB
     assert f["struct_pages_initialised"] == 67108864
@@ -51,13 +60,15 @@ def test_a1_cxl_256g_memmap_on_memory() -> None:
 
 
 def test_a2_same_device_memmap_in_dram() -> None:
-    """A-2: 2048 sections x 512 pages from DRAM; DRAM spent 4 GiB + 16 KiB."""
+    """A-2: 2048 sections x 512 pages from DRAM; DRAM spent 4 GiB + 16 KiB of vmemmap PMD
+    tables + 4 KiB for the direct map's PUD table of [1T, 1.5T) (as A-1: the whole range
+    at once maps the same 256 x 1G pages)."""
     d = doc("--size", "256G", "--start", "1T", *BOOT_512G)
     f, pl = d["figures"], d["placement"]
     assert (pl["blocks_self_hosted"], pl["blocks_dram"]) == (0, 128)
     assert "off" in pl["reason"]
     assert (f["memmap_pages_dram"], f["memmap_pages_device"]) == (1048576, 0)
-    assert f["dram_bytes"] == 4 * GiB + 16 * 1024
+    assert f["dram_bytes"] == 4 * GiB + 16 * 1024 + 4096
     assert f["usable_bytes"] == 256 * GiB
     assert f["nr_memmap_pages_delta"] == 1048576
 
@@ -89,8 +100,10 @@ def test_a3_hmem_range_trimmed_to_blocks() -> None:
 
 
 def test_a4_vm_128m_blocks_self_hosted() -> None:
-    """A-4: < 64 GiB of boot RAM => 128 MiB blocks; M = 512; 128 blocks; no new PMD table
-    (boot RAM 0+48G already owns the [0, 64G) window)."""
+    """A-4: < 64 GiB of boot RAM => 128 MiB blocks; M = 512; 128 blocks; no new vmemmap
+    PMD table (boot RAM 0+48G already owns the [0, 64G) window). Direct map: each 128 MiB
+    block is its own arch_add_memory(), which covers no whole GiB, so GiB 48-63 get a PMD
+    table each (2M pages): 16 pages, the only DRAM this device costs."""
     d = doc("--system-ram", "0+48G", "--start", "48G", "--size", "16G", "--memmap-on-memory", "on")
     f = d["figures"]
     assert d["input"]["memory_block_size_bytes"] == 128 * MiB
@@ -98,7 +111,8 @@ def test_a4_vm_128m_blocks_self_hosted() -> None:
     assert f["memmap_pages_device"] == 65536
     assert f["managed_pages"] == 4128768
     assert f["page_tables"] == {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
-    assert f["dram_bytes"] == 0
+    assert f["direct_map"]["pmd_pages"] == 16
+    assert f["dram_bytes"] == 16 * 4096
 
 
 def test_a5_struct_page_72_refused_in_every_mode() -> None:
@@ -212,13 +226,16 @@ def test_compare_devdax_and_system_ram_side_by_side() -> None:
     assert {r["mode"] for r in d["rows"]} == {"devdax"}
     sr = {(r["kernel"], r["memmap_on_memory"]): r for r in d["system_ram_rows"]}
     assert sorted(sr) == [("6.12", "off"), ("6.12", "on"), ("6.6", "off"), ("6.6", "on")]
-    # A-2 (off, and on before v6.8): 4 GiB of memmap + 4 PMD tables in DRAM, nothing lost
+    # A-2 (off, and on before v6.8): 4 GiB of memmap + 4 PMD tables in DRAM, nothing lost;
+    # + the direct map's PUD table of [1T, 1.5T) (1G pages, boot RAM 0+64G owns [0, 512G))
     for key in (("6.12", "off"), ("6.6", "on"), ("6.6", "off")):
-        assert sr[key]["dram_bytes"] == 4 * GiB + 4 * 4096
+        assert sr[key]["dram_bytes"] == 4 * GiB + 4 * 4096 + 4096
+        assert sr[key]["direct_map_bytes"] == 4096
         assert sr[key]["device_bytes"] == 0
-    # A-1 (on, v6.8+): 4 GiB of the device hosts the memmap; only the PMD tables in DRAM
+    # A-1 (on, v6.8+): 4 GiB of the device hosts the memmap; only the vmemmap PMD tables
+    # and the same direct-map PUD table in DRAM (2 GiB blocks one by one: still 1G pages)
     on = sr[("6.12", "on")]
-    assert (on["dram_bytes"], on["device_bytes"]) == (4 * 4096, 4 * GiB)
+    assert (on["dram_bytes"], on["device_bytes"]) == (5 * 4096, 4 * GiB)
     assert on["usable_bytes"] == 252 * GiB
     assert on["blocks_self_hosted"] == 128
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from vmemplan.kernel.arch import ArchProfile
+from vmemplan.kernel.linear_map import DirectMapState
 from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.pfn_devs import Altmap
 from vmemplan.kernel.sparse_vmemmap import Account
@@ -184,6 +185,8 @@ class HotplugCost:
     struct_pages_initialised: int  # memmap_init_range() at online, one per added pfn
     nr_memmap_pages_delta: int | None  # None: the counter does not exist (before v6.11)
     page_size: int
+    # New direct-map (linear map) table pages per level; None where it is not modelled.
+    direct_map: dict[str, int] | None = None
 
     @property
     def blocks_self_hosted(self) -> int:
@@ -218,8 +221,13 @@ def kmem_hotplug(
     ranges: tuple[tuple[int, int], ...],
     memory_block_size: int,
     mode: MemmapOnMemory,
+    direct: DirectMapState | None = None,
 ) -> HotplugCost:
-    """Hot-add each dax range ``[start, end)`` as System RAM on ``machine`` (in place)."""
+    """Hot-add each dax range ``[start, end)`` as System RAM on ``machine`` (in place).
+
+    ``direct``: the machine's direct map (boot RAM and earlier devices mapped), extended
+    in place with each range ``arch_add_memory()`` is called for; None: not modelled.
+    """
     arch, kernel, s = machine.arch, machine.kernel, machine.struct_page_size
     p = arch.page_size
     refusal = kmem_memmap_on_memory_refusal(arch, kernel, memory_block_size, s, mode)
@@ -230,6 +238,18 @@ def kmem_hotplug(
         else 0
     )
     acct = Account()
+    dmap = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}  # direct-map tables allocated
+
+    def arch_add_memory(a: int, b: int, altmap: Altmap | None) -> None:
+        # arch_add_memory(): the direct map of [a, b) first (x86 init_memory_mapping(),
+        # arm64 __create_pgd_mapping(), riscv create_linear_mapping_range()), then
+        # __add_pages() with the altmap. The altmap only feeds vmemmap_populate(): the
+        # direct-map tables come from the page allocator (DRAM) even when self-hosted.
+        if direct is not None:
+            for lvl, n in direct.add_range(a, b).items():
+                dmap[lvl] += n
+        machine.arch_add_memory(acct, a // p, b // p, altmap)
+
     out = []
     for start, end in ranges:
         lo, hi = align_up(start, memory_block_size), align_down(end, memory_block_size)
@@ -237,12 +257,14 @@ def kmem_hotplug(
             out.append(KmemRange(start, end, lo, lo, 0, self_hosted))
             continue
         if self_hosted:
+            # create_altmaps_and_memory_blocks(): one arch_add_memory() per memory block,
+            # so no direct-map leaf spans two blocks (blocks under 1 GiB get no 1G leaf).
             for b in range(lo, hi, memory_block_size):  # one altmap per memory block
                 end_pfn = (b + memory_block_size) // p
                 altmap = Altmap(base_pfn=b // p, reserve=0, free=per_block, end_pfn=end_pfn)
-                machine.arch_add_memory(acct, b // p, (b + memory_block_size) // p, altmap)
+                arch_add_memory(b, b + memory_block_size, altmap)
         else:
-            machine.arch_add_memory(acct, lo // p, hi // p, None)
+            arch_add_memory(lo, hi, None)  # add_memory_resource(): the whole range at once
         out.append(KmemRange(start, end, lo, hi, (hi - lo) // memory_block_size, self_hosted))
     added = sum(r.added_end - r.added_start for r in out)
     counter: int | None = None
@@ -261,4 +283,5 @@ def kmem_hotplug(
         struct_pages_initialised=added // p,
         nr_memmap_pages_delta=counter,
         page_size=p,
+        direct_map=None if direct is None else dmap,
     )

@@ -764,12 +764,23 @@ def render_system_ram(console: Console, doc: Doc) -> None:
             f"memmap {r['memmap']})",
         )
     tables = ", ".join(f"{n} {lvl.upper()}" for lvl, n in fig["page_tables"].items() if n)
+    dm = fig["direct_map"]
+    direct = "not modelled"
+    if dm is not None:
+        levels = ("pte", "pmd", "pud", "p4d")
+        shown = ", ".join(
+            f"{format_count(dm[f'{lvl}_pages'])} {lvl.upper()}"
+            for lvl in levels
+            if dm[f"{lvl}_pages"]
+        )
+        direct = f"{shown or 'none'} ({format_iec(dm['bytes'])})"
     rows = [
         ("blocks self-hosted", format_count(pl["blocks_self_hosted"])),
         ("blocks in DRAM", format_count(pl["blocks_dram"])),
         ("memmap in DRAM", _pages(fig["memmap_pages_dram"], p)),
         ("memmap on device", _pages(fig["memmap_pages_device"], p)),
         ("page tables", f"{tables or 'none'} ({format_iec(fig['page_table_bytes'])})"),
+        ("direct map tables", direct),
         ("DRAM spent", format_iec(fig["dram_bytes"])),
         ("trimmed", format_iec(fig["trimmed_bytes"])),
         ("usable as RAM", _pages(fig["managed_pages"], p)),

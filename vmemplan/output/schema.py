@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vmemplan.output.direct_map_schema import DirectMapDoc
 from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
 from vmemplan.output.system_ram_schema import SystemRamDoc
 
@@ -128,16 +129,6 @@ class MemmapDoc(_Model):
     device_pages: int
     saved_pages: int
     altmap_align_pfns: int
-
-
-class DirectMapDoc(_Model):
-    """Direct-map (linear map) tables arch_add_memory() newly allocated, per level (DRAM)."""
-
-    pte_pages: int
-    pmd_pages: int
-    pud_pages: int
-    p4d_pages: int
-    bytes: int
 
 
 class PageTablesDoc(_Model):
@@ -359,6 +350,7 @@ class SystemRamRowDoc(_Model):
     reason: str | None
     memmap_pages_dram: int | None
     memmap_pages_device: int | None
+    direct_map_bytes: int | None  # in dram_bytes; null where the direct map is not modelled
     dram_bytes: int | None
     device_bytes: int | None
     usable_bytes: int | None

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vmemplan.output.direct_map_schema import DirectMapDoc
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -34,6 +36,8 @@ class SystemRamInputDoc(_Model):
     memory_block_size_source: Literal["probe_memory_block_size", "section", "option"]
     boot_mem_end_bytes: int
     system_ram: list[list[int]]
+    linear_map: Literal["pages", "blocks"] | None  # null: the direct map is not modelled
+    gbpages: bool | None  # x86 direct_gbpages; null off x86 and where not modelled
     namespace: NamespaceDoc | None
 
 
@@ -61,7 +65,13 @@ class PlacementDoc(_Model):
 
 
 class SystemRamFiguresDoc(_Model):
-    """Exact integers: pages, bytes, nanoseconds ([low, high])."""
+    """Exact integers: pages, bytes, nanoseconds ([low, high]).
+
+    ``page_tables`` and ``page_table_bytes`` count the vmemmap tables only;
+    ``direct_map`` (null where the arch's direct map is not modelled) holds the
+    linear-map tables arch_add_memory() allocates for the added blocks, the same shape as
+    the estimate document's ``page_tables.direct_map``. ``dram_bytes`` includes both.
+    """
 
     device_bytes: int
     added_bytes: int
@@ -72,6 +82,7 @@ class SystemRamFiguresDoc(_Model):
     altmap_pages: int
     page_tables: dict[str, int]
     page_table_bytes: int
+    direct_map: DirectMapDoc | None
     dram_bytes: int
     managed_pages: int
     usable_bytes: int
