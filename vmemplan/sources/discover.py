@@ -402,8 +402,10 @@ def _dax_device(
             )
         align = arch.page_size
         notes.append(
-            "system-ram (kmem): modelled as hot-plugged memory without compound pages; "
-            "memmap_on_memory is not modelled"
+            "system-ram (kmem): estimated here as a pgmap without compound pages, memmap in "
+            "DRAM; its memory blocks, memmap_on_memory and the kmem direct map are what "
+            "vmemplan estimate --mode system-ram --size "
+            f"{format_size_exact(dev.usable_bytes)} gives"
         )
     else:
         align = dev.align or base.align or arch.pmd_size
