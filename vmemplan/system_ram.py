@@ -26,6 +26,7 @@ from vmemplan.kernel.memory_hotplug import (
 from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.pfn_devs import PfnLayout, nd_pfn_init
 from vmemplan.kernel.versions import KernelProfile
+from vmemplan.output.report import direct_map_doc
 from vmemplan.units import SpelledRange, div_round_up, format_size_exact, is_power_of_2
 
 SCHEMA_VERSION = 1
@@ -285,15 +286,7 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
         for r, given in zip(c.ranges, req.ranges, strict=True)
     ]
     lo, hi = e.time_ns
-    dmap = None
-    if c.direct_map is not None:
-        dmap = {
-            "pte_pages": c.direct_map["pte"],
-            "pmd_pages": c.direct_map["pmd"],
-            "pud_pages": c.direct_map["pud"],
-            "p4d_pages": c.direct_map["p4d"],
-            "bytes": e.direct_map_bytes,
-        }
+    dmap = direct_map_doc(c.direct_map, e.direct_map_bytes)
     linear = e.linear
     return {
         "schema_version": SCHEMA_VERSION,

@@ -48,19 +48,25 @@ def _ranges(pairs: Any) -> list[Doc]:
     return out
 
 
+def direct_map_doc(tables: dict[str, int] | None, nbytes: int) -> Doc | None:
+    """``direct_map``: the new direct-map tables per level and their bytes; None where the
+    arch's direct map is not modelled (schema: DirectMapDoc)."""
+    if tables is None:
+        return None
+    return {
+        "pte_pages": tables["pte"],
+        "pmd_pages": tables["pmd"],
+        "pud_pages": tables["pud"],
+        "p4d_pages": tables["p4d"],
+        "bytes": nbytes,
+    }
+
+
 def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
     """The figures of one walk: memmap, page tables, bytes, init work, counters."""
     acct, cost = fig.cost.account, fig.cost
     lo, hi = fig.time_ns
-    dmap = None
-    if fig.direct_map is not None:
-        dmap = {
-            "pte_pages": fig.direct_map["pte"],
-            "pmd_pages": fig.direct_map["pmd"],
-            "pud_pages": fig.direct_map["pud"],
-            "p4d_pages": fig.direct_map["p4d"],
-            "bytes": fig.direct_map_bytes,
-        }
+    dmap = direct_map_doc(fig.direct_map, fig.direct_map_bytes)
     return {
         "memmap": {
             "nominal_pages": est.nominal_memmap_pages,
