@@ -114,18 +114,7 @@ def compare(
     rows = []
     for kernel in kernels:
         for choice in choices(req, grid):
-            one = replace(
-                req,
-                kernel=kernel,
-                mode=choice.mode,
-                map=choice.map,
-                align=choice.align,
-                vmemmap_shift=None,
-            )
-            try:
-                rows.append(Row(kernel, choice, estimate(one), None))
-            except InputError as err:
-                rows.append(Row(kernel, choice, None, err.message))
+            rows.append(choice_row(req, kernel, choice))
     if rows and all(r.estimate is None for r in rows):
         reasons = sorted({r.refused or "" for r in rows})
         raise InputError(
@@ -210,20 +199,25 @@ class Subject:
     budgets: Budgets | None = None
 
 
-def current_row(req: EstimateRequest, kernel: KernelProfile, current: Choice) -> Row:
-    """The estimate of what the host runs today, as a row to compare the others with."""
+def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:
+    """``req`` estimated in one configuration on ``kernel``; a refusal is kept in the row."""
     one = replace(
         req,
         kernel=kernel,
-        mode=current.mode,
-        map=current.map,
-        align=current.align,
+        mode=choice.mode,
+        map=choice.map,
+        align=choice.align,
         vmemmap_shift=None,
     )
     try:
-        return Row(kernel, current, estimate(one), None)
+        return Row(kernel, choice, estimate(one), None)
     except InputError as err:
-        return Row(kernel, current, None, err.message)
+        return Row(kernel, choice, None, err.message)
+
+
+def current_row(req: EstimateRequest, kernel: KernelProfile, current: Choice) -> Row:
+    """The estimate of what the host runs today, as a row to compare the others with."""
+    return choice_row(req, kernel, current)
 
 
 def reconfigure_commands(device: Device, current: Choice | None, choice: Choice) -> list[str]:
