@@ -151,8 +151,16 @@ class Estimate:
     pgmap: DevPagemap
     nr_vmemmap_pages_per_compound: int
     figures: Figures
-    baseline: Figures
+    # The same pgmap walked without deduplication, on the machine without it. Walked on
+    # first use (``check``'s text report never needs it): see ``_Baselines``.
+    baselines: _Baselines = field(repr=False, compare=False)
+    index: int = field(repr=False, compare=False)
     notes: tuple[str, ...] = field(default=())
+
+    @property
+    def baseline(self) -> Figures:
+        """The figures of the same pgmap without deduplication (the no-dedup baseline)."""
+        return self.baselines.figures(self.index)
 
     @property
     def struct_pages(self) -> int:
@@ -542,6 +550,41 @@ _BOOT_DIRECT_MAPS: dict[
 _BOOT_DIRECT_MAPS = {}
 
 
+class _Baselines:
+    """The no-dedup walks of one ``estimate_many()`` call, done together on first use.
+
+    ``done`` holds the figures of the leading pgmaps that are their own baseline (not
+    deduplicated, walked before any deduplicated one); ``machine`` is the machine as it
+    was before the first deduplicated pgmap, and ``pending`` the pgmaps from there on,
+    walked on it in order without deduplication when a baseline is first asked for.
+    """
+
+    __slots__ = ("done", "machine", "pending")
+
+    def __init__(self) -> None:
+        self.done: list[Figures] = []
+        self.machine: Machine | None = None
+        self.pending: list[tuple[EstimateRequest, Prepared, dict[str, int] | None]] = []
+
+    def figures(self, index: int) -> Figures:
+        """The baseline of the ``index``-th pgmap (walking every pending one, once)."""
+        if self.pending:
+            assert self.machine is not None
+            for req, p, dmap in self.pending:
+                self.done.append(
+                    _walk(
+                        self.machine,
+                        req,
+                        p.pgmap,
+                        optimized=False,
+                        device_bytes=p.device_bytes,
+                        direct_map=dmap,
+                    )
+                )
+            self.pending, self.machine = [], None
+        return self.done[index]
+
+
 def estimate_many(
     reqs: Sequence[EstimateRequest], prepared: Sequence[Prepared] | None = None
 ) -> list[Estimate]:
@@ -575,17 +618,18 @@ def estimate_many(
     s = prepared[0].struct_page_size
     machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)
     # The baseline machine walks every pgmap without deduplication. Until the first
-    # deduplicated walk it is in the same state as ``machine`` (None), and a walk that does
-    # not deduplicate is its own baseline: the no-dedup walk is done once, not twice.
-    base_machine: Machine | None = None
+    # deduplicated walk it is in the same state as ``machine``, and a walk that does not
+    # deduplicate is its own baseline: the no-dedup walk is done once, not twice, and the
+    # rest only when a caller asks for a baseline (``_Baselines``).
+    baselines = _Baselines()
     linear = resolve_linear_map(first)
     direct = boot_direct_map(first.arch, linear, first.system_ram)
     out = []
-    for req, p in zip(reqs, prepared, strict=True):
+    for index, (req, p) in enumerate(zip(reqs, prepared, strict=True)):
         # The direct map does not depend on deduplication: the baseline pays the same.
         dmap = pgmap_direct_map_tables(direct, req.arch, p.pgmap)
-        if p.optimized and base_machine is None:
-            base_machine = machine.copy()
+        if p.optimized and baselines.machine is None:
+            baselines.machine = machine.copy()
         figures = _walk(
             machine,
             req,
@@ -594,17 +638,10 @@ def estimate_many(
             device_bytes=p.device_bytes,
             direct_map=dmap,
         )
-        if base_machine is None:
-            baseline = figures
+        if baselines.machine is None:
+            baselines.done.append(figures)
         else:
-            baseline = _walk(
-                base_machine,
-                req,
-                p.pgmap,
-                optimized=False,
-                device_bytes=p.device_bytes,
-                direct_map=dmap,
-            )
+            baselines.pending.append((req, p, dmap))
         notes = p.notes
         if linear is not None and linear[0] == "pages" and req.linear_map is None:
             # can_set_direct_map() in arch/arm64/mm/pageattr.c decides it at boot.
@@ -631,7 +668,8 @@ def estimate_many(
                 pgmap=p.pgmap,
                 nr_vmemmap_pages_per_compound=p.nr_vmemmap_pages_per_compound,
                 figures=figures,
-                baseline=baseline,
+                baselines=baselines,
+                index=index,
                 notes=notes,
             )
         )

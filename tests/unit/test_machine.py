@@ -91,3 +91,23 @@ def test_estimate_many_baselines_are_the_no_dedup_walks_in_order() -> None:
         assert e.baseline.cost == cost
         assert not e.baseline.optimized
     assert estimates[0].figures.cost == estimates[0].baseline.cost
+
+
+def test_estimate_many_baselines_do_not_depend_on_the_order_they_are_asked_for() -> None:
+    """The baselines are walked on first use: asking for the last one first gives the same
+    figures as asking in order, and the deduplicated figures do not move."""
+    k = kernel_profile((6, 12))
+    base = EstimateRequest(arch=X86, kernel=k, system_ram=((0, 64 * GiB),))
+    reqs = [
+        replace(base, size=4 * GiB, start=(64 + 4 * i) * GiB, align=2 * MiB, label=f"n{i}")
+        for i in range(3)
+    ]
+    in_order = estimate_many(reqs)
+    baselines = [e.baseline for e in in_order]
+    backwards = estimate_many(reqs)
+    assert [e.baseline for e in reversed(backwards)] == baselines[::-1]
+    assert [e.figures for e in backwards] == [e.figures for e in in_order]
+    assert all(
+        b.cost.account.dram_pages > e.figures.cost.account.dram_pages
+        for b, e in zip(baselines, in_order, strict=True)
+    )

@@ -1,4 +1,5 @@
-"""Reading a config file's text: TOML (tomllib), YAML (PyYAML, safe) or JSON (json).
+"""Reading a config file's text: TOML (tomli, tomllib's mypyc-built upstream), YAML
+(PyYAML, safe) or JSON (json).
 
 Each loader returns the document, the lines of its keys and its duplicate keys, or raises
 ``_LoadError`` with a one-line message and, where known, the line.
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from collections.abc import Callable
 from typing import Literal
 
+import tomli
 import yaml
 
 from vmemplan.errors import InputError
@@ -59,8 +60,8 @@ _TOML_POS = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 
 def _load_toml(text: str) -> tuple[object, _Lines, list[tuple[_KeyPath, int, str]]]:
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
+        data = tomli.loads(text)
+    except tomli.TOMLDecodeError as e:
         message = str(e)
         m = _TOML_POS.search(message)
         if m is None:
@@ -72,7 +73,7 @@ def _load_toml(text: str) -> tuple[object, _Lines, list[tuple[_KeyPath, int, str
         raise _LoadError("TOML syntax error: nested too deeply") from None
     except ValueError as e:  # int() limits on huge literals
         raise _LoadError(f"TOML syntax error: {e}") from None
-    return data, _Lines(lambda: _toml_lines(text)), []  # tomllib refuses duplicate keys
+    return data, _Lines(lambda: _toml_lines(text)), []  # tomli refuses duplicate keys
 
 
 def _load_json(text: str) -> tuple[object, _Lines, list[tuple[_KeyPath, int, str]]]:
