@@ -159,15 +159,17 @@ def test_the_lean_check_would_see_a_heavy_import() -> None:
 
 def test_the_entry_point_runs_the_cli_with_the_collector_back_on() -> None:
     """__main__.main() imports with gc off (start-up), then runs the command with it on,
-    the import-time objects frozen out of its collections."""
+    the import-time objects frozen out of its collections and a high young threshold."""
     code = (
         "import gc, vmemplan.cli\n"
-        "vmemplan.cli.main = lambda: print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "vmemplan.cli.main = lambda: print(\n"
+        "    gc.isenabled(), gc.get_freeze_count() > 0, gc.get_threshold()[0] >= 100_000\n"
+        ")\n"
         "from vmemplan.__main__ import main\n"
         "main()\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout == "True True\n"
+    assert out.stdout == "True True True\n"
 
 
 def test_text_start_up_imports_rich_but_not_the_other_commands() -> None:

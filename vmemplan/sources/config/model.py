@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Annotated
@@ -85,15 +86,24 @@ def _to_limit(value: object, info: ValidationInfo) -> Limit:
         return value
     if isinstance(value, dict) and not (info.context or {}).get(_FILE_CONTEXT):
         return Limit.model_validate(value)  # model_dump() output, outside parse_config()
-    if isinstance(value, str) and value.strip().endswith("%"):
-        if len(value) > _MAX_TEXT:
-            raise _bad(f"{_brief(value)}: too long")
-        return Limit(ppm=_checked(parse_percent_ppm, value))
-    if not isinstance(value, str | int) or isinstance(value, bool):
+    if isinstance(value, str):
+        return _limit_of_text(value)
+    if not isinstance(value, int) or isinstance(value, bool):
         raise _bad(
             f"expected a size like 64G, an integer or a percentage like 1%, got {_brief(value)}"
         )
-    if isinstance(value, str) and not re.match(r"\s*[0-9]", value):
+    return Limit(bytes=_to_size(value))
+
+
+# Limit is frozen: a budget spelled the same way in many entries is parsed once (a bad
+# one raises, and exceptions are not cached).
+@functools.lru_cache(maxsize=1024)
+def _limit_of_text(value: str) -> Limit:
+    if value.strip().endswith("%"):
+        if len(value) > _MAX_TEXT:
+            raise _bad(f"{_brief(value)}: too long")
+        return Limit(ppm=_checked(parse_percent_ppm, value))
+    if not re.match(r"\s*[0-9]", value):
         raise _bad(f"{_brief(value)}: not a size or a percentage (expected e.g. 64G, 4096 or 1%)")
     return Limit(bytes=_to_size(value))
 

@@ -3,6 +3,7 @@ parsed to exact integers, with the JSON Schema of each spelling."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable
 from typing import Annotated, Any, Literal
@@ -129,7 +130,13 @@ def _u64(value: int, unit: str = "") -> int:
 def _to_size(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return _u64(value)
-    text = _as_text(value, "a size like 2M or an integer")
+    return _size_of_text(_as_text(value, "a size like 2M or an integer"))
+
+
+# A generated host file spells the same few sizes thousands of times: parse each once
+# (a bad one raises, and exceptions are not cached).
+@functools.lru_cache(maxsize=1024)
+def _size_of_text(text: str) -> int:
     result: int = _checked(parse_size, text)
     return result
 
