@@ -57,6 +57,9 @@ class Budgets:
         return any(x is not None for x in (self.dram, self.device_loss, self.init_ns))
 
 
+_LABELS = {"dram": "DRAM", "device_loss": "device capacity lost", "init": "init time up to"}
+
+
 @dataclass(frozen=True)
 class Verdict:
     """One budget checked: what was used, what was allowed, and a one-line message."""
@@ -65,7 +68,18 @@ class Verdict:
     used: int
     limit: int
     ok: bool
-    message: str
+    given: Limit | None  # the byte budget as given (None: an init-time budget, in ns)
+    whole_bytes: int  # what a percentage is of
+
+    @property
+    def message(self) -> str:
+        """``DRAM 4.02 GiB within 1% of 1.00 TiB (10.00 GiB)``; written only when read (a
+        large check reads only the verdicts that fail)."""
+        verb = "within" if self.ok else "exceeds"
+        label = _LABELS[self.budget]
+        if self.given is None:
+            return f"{label} {format_ns(self.used)} {verb} {format_ns(self.limit)}"
+        return f"{label} {format_iec(self.used)} {verb} {self.given.describe(self.whole_bytes)}"
 
 
 def check_budgets(
@@ -73,19 +87,14 @@ def check_budgets(
 ) -> list[Verdict]:
     """Check each set budget; percentages are of ``whole_bytes`` (the namespace size)."""
     out = []
-    for name, label, limit, used in (
-        ("dram", "DRAM", budgets.dram, dram_bytes),
-        ("device_loss", "device capacity lost", budgets.device_loss, device_bytes),
+    for name, limit, used in (
+        ("dram", budgets.dram, dram_bytes),
+        ("device_loss", budgets.device_loss, device_bytes),
     ):
         if limit is not None:
             allowed = limit.resolve(whole_bytes)
-            ok = used <= allowed
-            verb = "within" if ok else "exceeds"
-            message = f"{label} {format_iec(used)} {verb} {limit.describe(whole_bytes)}"
-            out.append(Verdict(name, used, allowed, ok, message))
+            out.append(Verdict(name, used, allowed, used <= allowed, limit, whole_bytes))
     if budgets.init_ns is not None:
         ok = init_ns_high <= budgets.init_ns
-        verb = "within" if ok else "exceeds"
-        message = f"init time up to {format_ns(init_ns_high)} {verb} {format_ns(budgets.init_ns)}"
-        out.append(Verdict("init", init_ns_high, budgets.init_ns, ok, message))
+        out.append(Verdict("init", init_ns_high, budgets.init_ns, ok, None, whole_bytes))
     return out
