@@ -8,6 +8,7 @@ for the baseline.
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,7 +95,9 @@ class EstimateRequest:
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything one walk yields, with or without deduplication."""
+    """Everything one walk yields, with or without deduplication.
+
+    The derived sums are cached: the walk's account is final once the figures exist."""
 
     optimized: bool
     cost: PgmapCost
@@ -105,7 +108,7 @@ class Figures:
     # New direct-map (linear map) table pages per level; None where it is not modelled.
     direct_map: dict[str, int] | None = None
 
-    @property
+    @functools.cached_property
     def direct_map_bytes(self) -> int:
         """Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled)."""
         if self.direct_map is None:
@@ -117,12 +120,12 @@ class Figures:
         """Memmap data pages, DRAM plus device."""
         return self.cost.account.dram_pages + self.cost.account.device_pages
 
-    @property
+    @functools.cached_property
     def page_table_bytes(self) -> int:
         """Bytes of the new page-table tables (fragments on powerpc radix 64K)."""
         return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())
 
-    @property
+    @functools.cached_property
     def dram_bytes(self) -> int:
         """Memmap DRAM pages plus vmemmap and direct-map page-table tables, in bytes."""
         return (
@@ -131,7 +134,7 @@ class Figures:
             + self.direct_map_bytes
         )
 
-    @property
+    @functools.cached_property
     def time_ns(self) -> tuple[int, int]:
         """Init-time range: struct pages written x the calibrated cost, floor / ceiling."""
         n = self.cost.struct_pages_initialised
