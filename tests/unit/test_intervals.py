@@ -34,3 +34,24 @@ def test_interval_set_matches_a_python_set(adds: list[tuple[int, int]], lo: int,
 def test_count_congruent(lo: int, hi: int, first: int, period: int) -> None:
     expected = sum(1 for x in range(lo, hi) if (x - first) % period == 0)
     assert count_congruent(lo, hi, first, period) == expected
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)), max_size=8),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)), max_size=8),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(1, 40)), max_size=8),
+)
+def test_a_copy_and_its_original_change_independently(
+    common: list[tuple[int, int]], mine: list[tuple[int, int]], theirs: list[tuple[int, int]]
+) -> None:
+    """copy() shares the runs until one side adds: each side then sees only its own adds."""
+    original = IntervalSet((lo, lo + n) for lo, n in common)
+    copy = original.copy()
+    second = copy.copy()
+    for lo, n in mine:
+        original.add(lo, lo + n)
+    for lo, n in theirs:
+        copy.add(lo, lo + n)
+    assert list(original) == list(IntervalSet((lo, lo + n) for lo, n in common + mine))
+    assert list(copy) == list(IntervalSet((lo, lo + n) for lo, n in common + theirs))
+    assert list(second) == list(IntervalSet((lo, lo + n) for lo, n in common))

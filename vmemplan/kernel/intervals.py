@@ -14,11 +14,12 @@ from collections.abc import Iterable, Iterator
 class IntervalSet:
     """A set of non-negative integers as sorted, disjoint, non-adjacent runs ``[lo, hi)``."""
 
-    __slots__ = ("_his", "_los")
+    __slots__ = ("_his", "_los", "_owned")
 
     def __init__(self, runs: Iterable[tuple[int, int]] = ()) -> None:
         self._los: list[int] = []
         self._his: list[int] = []
+        self._owned = True  # False: the lists may be shared with a copy (copy on write)
         for lo, hi in runs:
             self.add(lo, hi)
 
@@ -72,6 +73,8 @@ class IntervalSet:
             return 0
         new = (hi - lo) - self.count(lo, hi)
         # Merge with every run that overlaps or touches [lo, hi).
+        if not self._owned:
+            self._los, self._his, self._owned = list(self._los), list(self._his), True
         i = bisect_left(self._his, lo)
         j = bisect_right(self._los, hi)
         if i < j:
@@ -82,10 +85,11 @@ class IntervalSet:
         return new
 
     def copy(self) -> IntervalSet:
-        """A shallow copy."""
-        out = IntervalSet()
-        out._los = list(self._los)
-        out._his = list(self._his)
+        """An independent set with the same runs, in O(1): both share the runs until one
+        of them changes (a machine copied per estimate mostly reads the boot runs)."""
+        out = IntervalSet.__new__(IntervalSet)
+        out._los, out._his, out._owned = self._los, self._his, False
+        self._owned = False
         return out
 
 
