@@ -8,7 +8,6 @@ for the baseline.
 
 from __future__ import annotations
 
-import functools
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -95,9 +94,7 @@ class EstimateRequest:
 
 @dataclass(frozen=True)
 class Figures:
-    """Everything one walk yields, with or without deduplication.
-
-    The derived sums are cached: the walk's account is final once the figures exist."""
+    """Everything one walk yields, with or without deduplication."""
 
     optimized: bool
     cost: PgmapCost
@@ -108,7 +105,7 @@ class Figures:
     # New direct-map (linear map) table pages per level; None where it is not modelled.
     direct_map: dict[str, int] | None = None
 
-    @functools.cached_property
+    @property
     def direct_map_bytes(self) -> int:
         """Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled)."""
         if self.direct_map is None:
@@ -120,12 +117,12 @@ class Figures:
         """Memmap data pages, DRAM plus device."""
         return self.cost.account.dram_pages + self.cost.account.device_pages
 
-    @functools.cached_property
+    @property
     def page_table_bytes(self) -> int:
         """Bytes of the new page-table tables (fragments on powerpc radix 64K)."""
         return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())
 
-    @functools.cached_property
+    @property
     def dram_bytes(self) -> int:
         """Memmap DRAM pages plus vmemmap and direct-map page-table tables, in bytes."""
         return (
@@ -134,7 +131,7 @@ class Figures:
             + self.direct_map_bytes
         )
 
-    @functools.cached_property
+    @property
     def time_ns(self) -> tuple[int, int]:
         """Init-time range: struct pages written x the calibrated cost, floor / ceiling."""
         n = self.cost.struct_pages_initialised
