@@ -6,6 +6,7 @@ validate every document against it. Every figure is an exact integer.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -99,6 +100,9 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
     }
 
 
+# A batch asks for the same few kernels thousands of times: the document is built once
+# per (kernel, arch). Callers embed it and never change it.
+@functools.lru_cache(maxsize=256)
 def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
     """The kernel switches in effect on ``arch``, and where each came from."""
     rel = k.release
