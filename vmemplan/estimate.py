@@ -105,22 +105,26 @@ class Figures:
     # New direct-map (linear map) table pages per level; None where it is not modelled.
     direct_map: dict[str, int] | None = None
 
-    @property
-    def direct_map_bytes(self) -> int:
-        """Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled)."""
-        if self.direct_map is None:
-            return 0
-        return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.direct_map.items())
+    # The byte sums, computed once (the account is final once the figures exist; an
+    # output reads them several times).
+    direct_map_bytes: int = field(init=False, repr=False, compare=False)
+    page_table_bytes: int = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        sizes = self.table_bytes
+        dmap = self.direct_map
+        # Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled).
+        dm = 0 if dmap is None else sum(n * sizes.get(lvl, 0) for lvl, n in dmap.items())
+        # Bytes of the new page-table tables (fragments on powerpc radix 64K).
+        tables = self.cost.account.tables
+        pt = sum(n * sizes.get(lvl, 0) for lvl, n in tables.items())
+        object.__setattr__(self, "direct_map_bytes", dm)
+        object.__setattr__(self, "page_table_bytes", pt)
 
     @property
     def memmap_pages(self) -> int:
         """Memmap data pages, DRAM plus device."""
         return self.cost.account.dram_pages + self.cost.account.device_pages
-
-    @property
-    def page_table_bytes(self) -> int:
-        """Bytes of the new page-table tables (fragments on powerpc radix 64K)."""
-        return sum(n * self.table_bytes.get(lvl, 0) for lvl, n in self.cost.account.tables.items())
 
     @property
     def dram_bytes(self) -> int:

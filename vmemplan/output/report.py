@@ -134,6 +134,10 @@ def estimate_doc(est: Estimate) -> Doc:
     nr = pgmap.pgmap_vmemmap_nr()
     linear = resolve_linear_map(req)
     fig = figures_doc(est, est.figures, est.saved_pages)
+    if est.baseline is est.figures:  # not deduplicated: its own baseline, nothing saved
+        base = {**fig, "memmap": {**fig["memmap"], "saved_pages": 0}}
+    else:
+        base = figures_doc(est, est.baseline, 0)
     altmap = None
     if pgmap.altmap is not None:
         altmap = {
@@ -194,7 +198,7 @@ def estimate_doc(est: Estimate) -> Doc:
             "touched": est.figures.cost.sections,
             "early_reused": est.figures.cost.early_chunks,
         },
-        "baseline": figures_doc(est, est.baseline, 0),
+        "baseline": base,
         "notes": list(est.notes),
     }
 
