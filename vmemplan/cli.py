@@ -1097,6 +1097,13 @@ def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], lis
         )
         now = Choice(req.mode, "mem" if req.dax_ranges else req.map, prepared.align)
         subjects.append(Subject(req, now, None, budgets))
+    if not subjects:  # a file of [[hugetlb]] pools only: no dev_pagemap configuration
+        pools = len(cfg.hugetlb)
+        raise InputError(
+            "--config",
+            f"{path} has no namespace to compare, only {pools} HugeTLB "
+            f"pool{'s' if pools != 1 else ''}: vmemplan check {path} estimates them",
+        )
     notes = []
     if any(x is not None for x in (cfg.budgets.dram, cfg.budgets.device_loss, cfg.budgets.init)):
         notes.append(

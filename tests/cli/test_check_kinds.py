@@ -407,3 +407,71 @@ def test_compare_config_refuses_a_system_ram_namespace() -> None:
     assert result.exit_code == 2
     assert "namespaces[1] (cxl0)" in result.stderr
     assert "system-ram namespace" in result.stderr
+
+
+POOLS_ONLY = """\
+[host]
+arch = "x86_64"
+kernel = "6.12"
+system_ram = ["0+512G"]
+
+[[hugetlb]]
+page_size = "1G"
+count = 256
+[hugetlb.budgets]
+dram = "{budget}"
+"""
+
+
+@pytest.mark.parametrize(("budget", "code"), [("9437184", 0), ("9437183", 1)])
+def test_a_file_of_hugetlb_pools_only_is_checked(tmp_path: Path, budget: str, code: int) -> None:
+    """No [[namespaces]]: the pools are the whole file. 256 x 1 GiB with HVO (6.12, one
+    vmemmap page kept per folio): 256 pages kept, and each folio's 16 MiB of vmemmap was
+    8 PMD leaves, split into 8 PTE tables: 2048 tables. (256 + 2048) x 4 KiB =
+    9,437,184 B, so a budget of exactly that passes and one byte less fails."""
+    path = tmp_path / "pools.toml"
+    path.write_text(POOLS_ONLY.format(budget=budget))
+    got, f = one_file(path)
+    assert got == code
+    assert f["namespaces"] == []
+    assert f["system_ram"] == []
+    (pool,) = f["hugetlb"]
+    assert pool["kept_pages_per_folio"] == 1
+    assert (256 + 2048) * PAGE == 9_437_184
+    assert f["total"]["dram_bytes"] == 9_437_184
+    text = run(str(path))
+    assert text.exit_code == code
+    assert "1 HugeTLB pool: DRAM 9.00 MiB" in text.stdout
+
+
+def test_compare_and_plan_config_refuse_a_file_of_pools_only(tmp_path: Path) -> None:
+    path = tmp_path / "pools.toml"
+    path.write_text(POOLS_ONLY.format(budget="1%"))
+    for command in ("compare", "plan"):
+        result = CliRunner().invoke(cli, [command, "--config", str(path)])
+        assert result.exit_code == 2
+        assert result.stderr.strip() == (
+            f"vmemplan: error: --config: {path} has no namespace to compare, only 1 HugeTLB "
+            f"pool: vmemplan check {path} estimates them"
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "location", "line"),
+    [
+        ("[host]\narch = 'x86_64'\n", "(file)", None),
+        ("namespaces = []\nhugetlb = []\n", "namespaces", 1),
+    ],
+)
+def test_a_file_with_neither_namespaces_nor_pools(
+    tmp_path: Path, text: str, location: str, line: int | None
+) -> None:
+    path = tmp_path / "empty.toml"
+    path.write_text(text)
+    result = run(str(path))
+    assert result.exit_code == 2
+    where = f"{path}:{line}: " if line else f"{path}: "
+    assert result.stdout.splitlines()[0] == (
+        f"{where}{location}: nothing to estimate: give at least one [[namespaces]] entry or "
+        "[[hugetlb]] pool"
+    )

@@ -262,7 +262,7 @@ BAD_FILES = [
     ("empty.toml", "(file)", None, "empty file"),
     ("binary.toml", "(file)", 1, "not UTF-8 text (byte 0x89 at offset 0)"),
     ("huge_number.toml", "namespaces[0].size", 3, "too large (above 2^64)"),
-    ("no_namespaces.toml", "(file)", None, "missing key 'namespaces'"),
+    ("no_namespaces.toml", "(file)", None, "nothing to estimate: give at least one"),
     ("kernel_float.toml", "host.kernel", 2, "write the kernel version as a string"),
     ("schema_version.toml", "schema_version", 1, "unsupported schema_version 2"),
     ("syntax.yaml", "(file)", 3, "YAML syntax error"),
@@ -520,7 +520,11 @@ def test_missing_name_points_at_the_entry() -> None:
 def test_empty_namespace_list() -> None:
     err = _error("namespaces = []\n")
     assert [(p.location, p.line, p.message) for p in err.problems] == [
-        ("namespaces", 1, "at least one namespace is required")
+        (
+            "namespaces",
+            1,
+            "nothing to estimate: give at least one [[namespaces]] entry or [[hugetlb]] pool",
+        )
     ]
 
 

@@ -217,18 +217,33 @@ class HugetlbEntry(_Model):
 class ConfigFile(_Model):
     """A host config file (schema_version 1)."""
 
-    model_config = ConfigDict(title="vmemplan host config")
+    model_config = ConfigDict(
+        title="vmemplan host config",
+        # at least one namespace or one HugeTLB pool (the parser's "nothing to estimate")
+        json_schema_extra={
+            "anyOf": [
+                {"required": ["namespaces"], "properties": {"namespaces": {"minItems": 1}}},
+                {"required": ["hugetlb"], "properties": {"hugetlb": {"minItems": 1}}},
+            ]
+        },
+    )
 
     schema_version: SchemaVersion = CONFIG_SCHEMA_VERSION
     host: HostSection = Field(default_factory=HostSection)
     budgets: BudgetSection = Field(default_factory=BudgetSection)
-    namespaces: tuple[NamespaceEntry, ...] = Field(min_length=1)
+    namespaces: tuple[NamespaceEntry, ...] = Field(
+        default=(),
+        description="the namespaces ([[namespaces]]); a file needs at least one namespace or "
+        "HugeTLB pool",
+    )
     hugetlb: tuple[HugetlbEntry, ...] = Field(
         default=(), description="HugeTLB pools carved from boot RAM ([[hugetlb]])"
     )
 
     @model_validator(mode="after")
     def _unique_names(self) -> ConfigFile:
+        if not self.namespaces and not self.hugetlb:
+            raise _conflict("nothing to estimate: give at least one namespace or HugeTLB pool")
         conflicts = _duplicate_names([ns.name for ns in self.namespaces])
         conflicts += _duplicate_pools([(p.page_size, p.node) for p in self.hugetlb])
         if conflicts:

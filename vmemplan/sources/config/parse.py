@@ -56,8 +56,6 @@ def _translate(err: ErrorDetails, fmt: ConfigFormat) -> tuple[_KeyPath, str]:
                 message += f" (did you mean {close[0]!r}?)"
         return loc, message
     if kind == "missing" and loc:
-        if loc == ("namespaces",):
-            return (), "missing key 'namespaces' (at least one namespace is required)"
         return loc[:-1], f"missing key {loc[-1]!r}"
     if kind == "invalid_key" and loc:
         return loc[:-1], f"keys must be strings, got {_brief(value)}"
@@ -66,8 +64,6 @@ def _translate(err: ErrorDetails, fmt: ConfigFormat) -> tuple[_KeyPath, str]:
     if kind in ("tuple_type", "list_type", "iterable_type"):
         return loc, f"expected {array}, got {_brief(value)}"
     if kind == "too_short":
-        if loc == ("namespaces",):
-            return loc, "at least one namespace is required"
         return loc, "must not be empty"
     return loc, f"{err['msg']}, got {_brief(value)}"
 
@@ -77,10 +73,18 @@ def _has_item_errors(loc: Sequence[object], errors: Sequence[ErrorDetails]) -> b
     return any(len(e["loc"]) > n and tuple(e["loc"][:n]) == tuple(loc) for e in errors)
 
 
+_NOTHING_TO_CHECK = (
+    "nothing to estimate: give at least one [[namespaces]] entry or [[hugetlb]] pool"
+)
+
+
 def _raw_conflicts(data: dict[Any, Any]) -> list[tuple[_KeyPath, str]]:
     """The key conflicts, found on the raw document so that all of them are reported."""
     out: list[tuple[_KeyPath, str]] = _raw_pool_conflicts(data.get("hugetlb"))
     namespaces = data.get("namespaces")
+    if namespaces in (None, []) and data.get("hugetlb") in (None, []):
+        where: _KeyPath = () if namespaces is None else ("namespaces",)
+        out.append((where, _NOTHING_TO_CHECK))
     if not isinstance(namespaces, list):
         return out
     for i, entry in enumerate(namespaces):
