@@ -1609,6 +1609,12 @@ SMALL_MACHINE_OPTIONS = _options(
     "default_hugepagesz=, hugetlb_free_vmemmap=) or sysctl lines.",
 )
 @click.option("--hvo/--no-hvo", default=None, help="HVO switch (default: the cmdline's, else on).")
+@click.option(
+    "--memmap-on-memory",
+    is_flag=True,
+    help="The pools are memory hot-added with memmap_on_memory (dax kmem): its memmap "
+    "is on the memory itself, and HVO skips it (v6.1+).",
+)
 @SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def hugetlb_cmd(**opts: Any) -> None:

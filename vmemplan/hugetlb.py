@@ -18,7 +18,9 @@ from vmemplan.kernel.hugetlb_vmemmap import (
     hugetlb_vmemmap_arch_selects,
     hugetlb_vmemmap_refusal,
     hugetlb_vmemmap_reserve_pages,
+    vmemmap_self_hosted,
 )
+from vmemplan.kernel.memory_hotplug import MEMMAP_ON_MEMORY_SINCE
 from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
 from vmemplan.units import format_size_exact, parse_size
@@ -45,8 +47,10 @@ def hugetlb_pools(
     *,
     hvo_enabled: bool,
     struct_page_size: int | None,
+    self_hosted: bool = False,
 ) -> list[PoolResult]:
-    """Each pool's vmemmap, sorted by (folio size, node)."""
+    """Each pool's vmemmap, sorted by (folio size, node). ``self_hosted``: the pools are
+    hot-added memory whose memmap is on itself (see ``vmemmap_self_hosted()``)."""
     if not pools:
         raise InputError("--pages", "no HugeTLB pool given (use --pages 1G:512 or --cmdline)")
     out = []
@@ -64,6 +68,7 @@ def hugetlb_pools(
             nr_folios=pool.nr_folios,
             struct_page_size=struct_page_size,
             hvo_enabled=hvo_enabled,
+            self_hosted=self_hosted,
         )
         refusal = hugetlb_vmemmap_refusal(
             arch,
@@ -71,6 +76,7 @@ def hugetlb_pools(
             folio_bytes=pool.folio_bytes,
             struct_page_size=struct_page_size,
             hvo_enabled=hvo_enabled,
+            self_hosted=self_hosted,
         )
         out.append(PoolResult(pool, v, refusal))
     return out
@@ -97,12 +103,13 @@ def pool_doc(r: PoolResult, kernel: KernelProfile, page_size: int) -> dict[str, 
         "vmemmap_pages_unoptimized": v.vmemmap_pages,
         "vmemmap_pages_optimized": v.kept_pages,
         "pagetable_pages": v.pte_tables,
-        "pages_saved": v.vmemmap_pages - optimized_pages,
-        "dram_bytes_unoptimized": v.vmemmap_pages * page_size,
+        "pages_saved": v.dram_pages_unoptimized - optimized_pages,
+        "dram_bytes_unoptimized": v.dram_pages_unoptimized * page_size,
         "dram_bytes": optimized_pages * page_size,
         "nr_memmap_boot_pages_delta": boot_delta,
         "nr_memmap_pages_delta": pages_delta,
         "refusal": r.refusal,
+        "vmemmap_self_hosted": v.self_hosted,
     }
 
 
@@ -113,6 +120,7 @@ def hugetlb_doc(
     *,
     hvo_enabled: bool,
     struct_page_size: int,
+    memmap_on_memory: bool = False,
 ) -> dict[str, object]:
     """The ``vmemplan hugetlb --json`` document (schema: HugetlbDoc)."""
     p = arch.page_size
@@ -128,9 +136,21 @@ def hugetlb_doc(
             if r.refusal
         }
     )
+    if memmap_on_memory and any(r.vmemmap.self_hosted for r in results):
+        notes.append(
+            "--memmap-on-memory: the pools are memory hot-added with memmap_on_memory: their "
+            "vmemmap is on that memory, so it costs no DRAM and HVO frees nothing (HVO skips "
+            "self-hosted folios since ~v6.1; that tag is not confirmed)"
+        )
+    elif memmap_on_memory:
+        notes.append(
+            "--memmap-on-memory: before v6.1 mhp_supports_memmap_on_memory() refuses it while "
+            "HVO is on, so the pools' hot-added memmap is in DRAM and HVO applies"
+        )
     notes.append(
-        "assumes the pool's vmemmap is boot memory mapped with PMD leaves, one PTE table per "
-        "PMD the pool spans, and that every head-page copy allocation succeeds"
+        "assumes the pool's vmemmap is mapped with PMD leaves (boot memory, or memory "
+        "hot-added with its memmap in DRAM), one PTE table per PMD the pool spans, and that "
+        "every head-page copy allocation succeeds"
     )
     rel = kernel.release
     if rel is not None and rel.extra:
@@ -149,6 +169,7 @@ def hugetlb_doc(
             "page_size_bytes": p,
             "struct_page_size_bytes": struct_page_size,
             "hvo_requested": hvo_enabled,
+            "memmap_on_memory": memmap_on_memory,
         },
         "hvo": {
             "arch_selects": hugetlb_vmemmap_arch_selects(arch, kernel.version),
@@ -176,6 +197,7 @@ def hugetlb_command(
     arch: str,
     kernel: str,
     struct_page_size: str | None,
+    memmap_on_memory: bool = False,
 ) -> dict[str, object]:
     """Parse the ``vmemplan hugetlb`` options and build its document."""
     a = get_arch(arch)
@@ -199,5 +221,22 @@ def hugetlb_command(
     keys = [(p.folio_bytes, p.node) for p in pools]
     if len(set(keys)) != len(keys):
         raise InputError("--pages", "the same huge page size (and node) is given twice")
-    results = hugetlb_pools(a, k, pools, hvo_enabled=hvo_enabled, struct_page_size=s)
-    return hugetlb_doc(a, k, results, hvo_enabled=hvo_enabled, struct_page_size=s)
+    if memmap_on_memory and k.version < MEMMAP_ON_MEMORY_SINCE:
+        raise InputError(
+            "--memmap-on-memory",
+            f"memory_hotplug.memmap_on_memory does not exist before v5.12 (kernel {k.label})",
+        )
+    self_hosted = vmemmap_self_hosted(
+        a, k.version, memmap_on_memory=memmap_on_memory, hvo_enabled=hvo_enabled
+    )
+    results = hugetlb_pools(
+        a, k, pools, hvo_enabled=hvo_enabled, struct_page_size=s, self_hosted=self_hosted
+    )
+    return hugetlb_doc(
+        a,
+        k,
+        results,
+        hvo_enabled=hvo_enabled,
+        struct_page_size=s,
+        memmap_on_memory=memmap_on_memory,
+    )

@@ -90,3 +90,50 @@ def test_bad_values_exit_2_one_line() -> None:
         r = run(*args)
         assert r.exit_code == 2
         assert r.stderr.count("\n") == 1
+
+
+def test_memmap_on_memory_pools_keep_their_vmemmap_on_the_memory() -> None:
+    """B.4 / A.4.3: HugeTLB pages carved from memory hot-added with memmap_on_memory have a
+    self-hosted vmemmap (PageVmemmapSelfHosted): HVO skips them, and that vmemmap is on the
+    memory itself. 4096 x 2M: VH = 512 x 64 / 4096 = 8 pages per folio, 32,768 in all,
+    none of them DRAM, nothing saved, no PMD split."""
+    d = doc("--pages", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
+    assert d["input"]["memmap_on_memory"] is True
+    (pool,) = d["pools"]
+    assert pool["vmemmap_self_hosted"] is True
+    assert pool["optimized"] is False
+    assert pool["vmemmap_pages_unoptimized"] == 4096 * 8
+    assert pool["vmemmap_pages_optimized"] == 4096 * 8  # all kept, on the device
+    assert (pool["pagetable_pages"], pool["pages_saved"]) == (0, 0)
+    assert (pool["dram_bytes_unoptimized"], pool["dram_bytes"]) == (0, 0)
+    assert "PageVmemmapSelfHosted" in pool["refusal"]
+    text = run("--pages", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
+    assert "vmemmap self-hosted, not in DRAM" in text.stdout
+
+
+def test_memmap_on_memory_before_6_1_gives_way_to_hvo() -> None:
+    """Before v6.1 mhp_supports_memmap_on_memory() refused while HVO was on: the memmap is
+    in DRAM and HVO applies as for boot memory. 4096 x 2M = 8 GiB of folios, 128 MiB of
+    vmemmap = 64 PMD leaves split: 4096 kept + 64 tables = 17,039,360 B."""
+    d = doc("--pages", "2M:4096", "--kernel", "6.0", "--memmap-on-memory")
+    (pool,) = d["pools"]
+    assert pool["vmemmap_self_hosted"] is False
+    assert pool["optimized"] is True
+    assert (pool["vmemmap_pages_optimized"], pool["pagetable_pages"]) == (4096, 64)
+    assert pool["dram_bytes"] == (4096 + 64) * 4096 == 17_039_360
+    assert any("before v6.1" in n for n in d["notes"])
+    # with HVO off the kernel keeps memmap_on_memory: self-hosted, no DRAM
+    off = doc("--pages", "2M:4096", "--kernel", "6.0", "--memmap-on-memory", "--no-hvo")
+    assert off["pools"][0]["vmemmap_self_hosted"] is True
+    assert off["pools"][0]["dram_bytes"] == 0
+
+
+def test_memmap_on_memory_before_5_12_is_refused() -> None:
+    r = CliRunner().invoke(
+        cli, ["hugetlb", "--pages", "2M:16", "--kernel", "5.10", "--memmap-on-memory"]
+    )
+    assert r.exit_code == 2
+    assert r.stderr == (
+        "vmemplan: error: --memmap-on-memory: memory_hotplug.memmap_on_memory does not exist "
+        "before v5.12 (kernel 5.10)\n"
+    )

@@ -29,6 +29,11 @@ HVO_KEEP_ONE_SINCE = (5, 18)
 HVO_ARM64_SINCE = (5, 19)
 HVO_ARM64_UNTIL = (6, 3)
 HVO_RISCV_SINCE = (6, 4)
+# Muchun Song's "mm: memory_hotplug: make hugetlb_optimize_vmemmap compatible with
+# memmap_on_memory" (2022; hotplug-hvo-model.md A.5 puts it at ~v6.1, tag unconfirmed):
+# before it, mhp_supports_memmap_on_memory() refused while HVO was on (HVO wins); since, HVO
+# skips a folio whose vmemmap page is PageVmemmapSelfHosted.
+HVO_SKIPS_SELF_HOSTED_SINCE = (6, 1)
 
 
 # Follows the ARCH_WANT_OPTIMIZE_HUGETLB_VMEMMAP selects in arch/*/Kconfig.
@@ -53,8 +58,13 @@ def hugetlb_vmemmap_refusal(
     folio_bytes: int,
     struct_page_size: int | None = None,
     hvo_enabled: bool = True,
+    self_hosted: bool = False,
 ) -> str | None:
-    """Why the kernel does not optimize folios of ``folio_bytes`` (None when it does)."""
+    """Why the kernel does not optimize folios of ``folio_bytes`` (None when it does).
+
+    ``self_hosted``: the folios are hot-added memory whose memmap lives on that memory
+    (memmap_on_memory), as ``vmemmap_self_hosted()`` decides.
+    """
     s = struct_page_size if struct_page_size is not None else arch.struct_page_size
     vh = folio_bytes // arch.page_size * s // arch.page_size
     keep = hugetlb_vmemmap_reserve_pages(version)
@@ -77,7 +87,28 @@ def hugetlb_vmemmap_refusal(
         )
     if not hvo_enabled:
         return "disabled by hugetlb_free_vmemmap=off / vm.hugetlb_optimize_vmemmap=0"
+    if self_hosted:
+        return (
+            "the folios' vmemmap is self-hosted (memmap_on_memory): HVO skips a folio whose "
+            "vmemmap page is PageVmemmapSelfHosted"
+        )
     return None
+
+
+# Follows mhp_supports_memmap_on_memory() (the HVO test it had before v6.1) and the
+# PageVmemmapSelfHosted() test of mm/hugetlb_vmemmap.c.
+def vmemmap_self_hosted(
+    arch: ArchProfile, version: tuple[int, int], *, memmap_on_memory: bool, hvo_enabled: bool
+) -> bool:
+    """Whether pages hot-added with memmap_on_memory keep their memmap on themselves.
+
+    Before v6.1 the kernel refused memmap_on_memory while HVO was on (the memmap went to
+    DRAM and HVO applied); since, the memmap is self-hosted and HVO skips those folios.
+    """
+    if not memmap_on_memory:
+        return False
+    hvo_on = hvo_enabled and hugetlb_vmemmap_arch_selects(arch, version)
+    return version >= HVO_SKIPS_SELF_HOSTED_SINCE or not hvo_on
 
 
 def hugetlb_vmemmap_reserve_pages(version: tuple[int, int]) -> int:
@@ -100,11 +131,18 @@ class HugetlbVmemmap:
     kept_pages: int  # with HVO (or all of them when not optimized)
     freed_pages: int
     pte_tables: int  # PMD leaves split into PTE tables
+    self_hosted: bool = False  # the vmemmap lives on the pool's own (hot-added) memory
 
     @property
     def net_pages(self) -> int:
-        """DRAM pages the pool's vmemmap costs with HVO: kept pages plus split PTE tables."""
-        return self.kept_pages + self.pte_tables
+        """DRAM pages the pool's vmemmap costs with HVO: kept pages plus split PTE tables
+        (none when the vmemmap is self-hosted: it is on the memory itself)."""
+        return 0 if self.self_hosted else self.kept_pages + self.pte_tables
+
+    @property
+    def dram_pages_unoptimized(self) -> int:
+        """DRAM pages the pool's vmemmap costs without HVO (none when self-hosted)."""
+        return 0 if self.self_hosted else self.vmemmap_pages
 
 
 def hugetlb_vmemmap(
@@ -115,6 +153,7 @@ def hugetlb_vmemmap(
     nr_folios: int,
     struct_page_size: int | None = None,
     hvo_enabled: bool = True,
+    self_hosted: bool = False,
 ) -> HugetlbVmemmap:
     """Follows hugetlb_vmemmap_optimizable_size() and hugetlb_vmemmap_optimize_folio().
 
@@ -127,7 +166,7 @@ def hugetlb_vmemmap(
     vh = folio_pages * s // p
     keep = hugetlb_vmemmap_reserve_pages(version)
     optimized = hvo_enabled and hugetlb_vmemmap_arch_selects(arch, version) and keep > 0
-    optimized = optimized and is_power_of_2(s) and vh > keep
+    optimized = optimized and is_power_of_2(s) and vh > keep and not self_hosted
     kept = keep if optimized else vh
     pool_vmemmap = nr_folios * vh
     # One PTE table per PMD of vmemmap VA the pool spans (a pool aligned to PMD_SIZE).
@@ -142,4 +181,5 @@ def hugetlb_vmemmap(
         kept_pages=nr_folios * kept,
         freed_pages=nr_folios * (vh - kept),
         pte_tables=pte_tables,
+        self_hosted=self_hosted,
     )

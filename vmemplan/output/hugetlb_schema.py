@@ -19,6 +19,7 @@ class HugetlbInputDoc(_Model):
     page_size_bytes: int
     struct_page_size_bytes: int
     hvo_requested: bool
+    memmap_on_memory: bool = False  # --memmap-on-memory: the pools are hot-added memory
 
 
 class HvoDoc(_Model):
@@ -47,6 +48,7 @@ class HugetlbPoolDoc(_Model):
     nr_memmap_boot_pages_delta: int | None
     nr_memmap_pages_delta: int | None
     refusal: str | None
+    vmemmap_self_hosted: bool = False  # on the pool's own memory (memmap_on_memory): no DRAM
 
 
 class HugetlbTotalDoc(_Model):

@@ -697,10 +697,12 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
     each pool is printed as its own block of lines, so no figure is ever cut."""
     inp = doc["input"]
     p = inp["page_size_bytes"]
+    hosted = any(pool.get("vmemmap_self_hosted") for pool in doc["pools"])
     title = (
         f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
         f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
-        f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio)"
+        f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio"
+        f"{'; vmemmap self-hosted, not in DRAM' if hosted else ''})"
     )
     columns: list[tuple[str, Doc, bool]] = []
     for pool in doc["pools"]:
@@ -719,17 +721,19 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
             ("saved", _pages(fig["pages_saved"], p)),
         ]
 
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    # The title is prose above the table: as a table title rich would wrap it to the
+    # table's own (narrow) width.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("figure", no_wrap=True)
     for name, _, _ in columns:
         table.add_column(name, justify="right", no_wrap=True)
     cells = [figures(fig, optimized) for _, fig, optimized in columns]
     for i, (label, _) in enumerate(cells[0]):
         table.add_row(label, *(c[i][1] for c in cells))
+    say(console, title)
     if _fits(console, table):
         console.print(table)
     else:
-        console.print(title, highlight=False)
         for (name, _, _), figs in zip(columns, cells, strict=True):
             console.print(name, highlight=False)
             for label, value in figs:
