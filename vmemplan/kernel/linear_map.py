@@ -76,17 +76,22 @@ class DirectMapState:
         other.tables = {name: runs.copy() for name, runs in self.tables.items()}
         return other
 
-    def _needs(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
-        """Bytes of ``[start, end)`` whose mapping goes through a table of ``level``."""
+    def _leaf_size(self, level: int) -> int | None:
+        """The leaf size whose aligned blocks need no table of ``level`` (None: all need one)."""
         levels = self.arch.levels
         if self.linear_map == "pages" or level >= 2:
-            return [(start, end)]
+            return None
         if level == 1:
             if _pud_leaves_allowed(self.arch, self.linear_map, self.gbpages):
-                return _leaf_cut(start, end, levels[1].va_bytes)
-            return [(start, end)]
+                return levels[1].va_bytes
+            return None
         # PTE tables: only outside PMD blocks (PUD blocks lie inside the PMD-block span).
-        return _leaf_cut(start, end, levels[0].va_bytes)
+        return levels[0].va_bytes
+
+    def _needs(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
+        """Bytes of ``[start, end)`` whose mapping goes through a table of ``level``."""
+        size = self._leaf_size(level)
+        return [(start, end)] if size is None else _leaf_cut(start, end, size)
 
     # Follows __kernel_physical_mapping_init() in arch/x86/mm/init_64.c (with the page-size
     # split of split_mem_range() in arch/x86/mm/init.c), and __create_pgd_mapping() in
@@ -99,6 +104,38 @@ class DirectMapState:
             return out
         for i, lvl in enumerate(self.arch.levels):
             for a, b in self._needs(start, end, i):
+                out[lvl.name] += self.tables[lvl.name].add(
+                    a // lvl.va_bytes, (b - 1) // lvl.va_bytes + 1
+                )
+        return out
+
+    # Follows create_altmaps_and_memory_blocks() in mm/memory_hotplug.c: arch_add_memory()
+    # (hence the mapping of add_range()) once per memory block.
+    def add_blocks(self, start: int, end: int, block: int) -> dict[str, int]:
+        """Map ``[start, end)`` as one ``add_range()`` per ``block`` bytes; the same tables.
+
+        ``start`` and ``end`` are multiples of ``block``. The tables a level needs do not
+        depend on the order of the calls, only on their union: where a leaf size divides
+        the block, or the block divides the leaf size, every block needs the same (none, or
+        its whole span) and the union is one run per level, whatever the number of blocks.
+        Other block sizes (not a power of two) are mapped block by block.
+        """
+        out = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
+        if start >= end:
+            return out
+        for i, lvl in enumerate(self.arch.levels):
+            size = self._leaf_size(i)
+            if size is not None and block % size == 0 == start % size:
+                continue  # every block is covered by leaves of this size
+            if size is None or (size % block == 0 == start % block):
+                pieces = [(start, end)]  # every block is inside one leaf span: it needs all
+            else:
+                pieces = [
+                    piece
+                    for b in range(start, end, block)
+                    for piece in _leaf_cut(b, b + block, size)
+                ]
+            for a, b in pieces:
                 out[lvl.name] += self.tables[lvl.name].add(
                     a // lvl.va_bytes, (b - 1) // lvl.va_bytes + 1
                 )

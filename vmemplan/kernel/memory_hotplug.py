@@ -227,7 +227,40 @@ def kmem_hotplug(
 
     ``direct``: the machine's direct map (boot RAM and earlier devices mapped), extended
     in place with each range ``arch_add_memory()`` is called for; None: not modelled.
+
+    Self-hosted blocks are added in runs (``Machine.memory_block_runs()``): one block of
+    a run is populated on a scratch state and its outcome applied to the whole run, so
+    the cost grows with the runs of earlier state the range meets, not with its blocks.
+    Every figure and the final state of ``machine`` and ``direct`` are those of
+    ``_kmem_hotplug_per_block()``, which adds the blocks one by one as the kernel does.
     """
+    return _kmem_hotplug(machine, ranges, memory_block_size, mode, direct, bulk=True)
+
+
+# Follows add_memory_resource() -> create_altmaps_and_memory_blocks() (v6.8+), one memory
+# block at a time: the reference kmem_hotplug() is tested against.
+def _kmem_hotplug_per_block(
+    machine: Machine,
+    ranges: tuple[tuple[int, int], ...],
+    memory_block_size: int,
+    mode: MemmapOnMemory,
+    direct: DirectMapState | None = None,
+) -> HotplugCost:
+    """``kmem_hotplug()`` with one ``arch_add_memory()`` per self-hosted block (O(blocks))."""
+    return _kmem_hotplug(machine, ranges, memory_block_size, mode, direct, bulk=False)
+
+
+# Follows add_memory_resource() in mm/memory_hotplug.c (see kmem_hotplug()).
+def _kmem_hotplug(
+    machine: Machine,
+    ranges: tuple[tuple[int, int], ...],
+    memory_block_size: int,
+    mode: MemmapOnMemory,
+    direct: DirectMapState | None,
+    *,
+    bulk: bool,
+) -> HotplugCost:
+    """The body of ``kmem_hotplug()``; ``bulk``: add runs of like blocks at once."""
     arch, kernel, s = machine.arch, machine.kernel, machine.struct_page_size
     p = arch.page_size
     refusal = kmem_memmap_on_memory_refusal(arch, kernel, memory_block_size, s, mode)
@@ -250,6 +283,38 @@ def kmem_hotplug(
                 dmap[lvl] += n
         machine.arch_add_memory(acct, a // p, b // p, altmap)
 
+    def add_blocks(a: int, b: int) -> None:
+        # create_altmaps_and_memory_blocks(): one arch_add_memory() per memory block,
+        # so no direct-map leaf spans two blocks (blocks under 1 GiB get no 1G leaf).
+        for x in range(a, b, memory_block_size):  # one altmap per memory block
+            altmap = Altmap(
+                base_pfn=x // p, reserve=0, free=per_block, end_pfn=(x + memory_block_size) // p
+            )
+            arch_add_memory(x, x + memory_block_size, altmap)
+
+    def add_blocks_in_runs(lo: int, hi: int) -> None:
+        # The blocks of a run see the same state in their own vmemmap windows and get
+        # the same altmap (shifted): one probed block stands for all of them. The direct
+        # map is extended run by run too, so both states advance as add_blocks() would
+        # have them at the start of each run (and where a block fails).
+        block_pfns = memory_block_size // p
+        runs = machine.memory_block_runs(lo // p, hi // p, block_pfns)
+        if runs is None:
+            add_blocks(lo, hi)
+            return
+        for r0, r1 in runs:
+            effect = None
+            if r1 - r0 > block_pfns:
+                first = Altmap(base_pfn=r0, reserve=0, free=per_block, end_pfn=r0 + block_pfns)
+                effect = machine.probe_memory_block(r0, r0 + block_pfns, first)
+            if effect is None:
+                add_blocks(r0 * p, r1 * p)
+                continue
+            if direct is not None:
+                for lvl, n in direct.add_blocks(r0 * p, r1 * p, memory_block_size).items():
+                    dmap[lvl] += n
+            machine.add_memory_blocks(acct, effect, r0, r1, block_pfns)
+
     out = []
     for start, end in ranges:
         lo, hi = align_up(start, memory_block_size), align_down(end, memory_block_size)
@@ -257,12 +322,7 @@ def kmem_hotplug(
             out.append(KmemRange(start, end, lo, lo, 0, self_hosted))
             continue
         if self_hosted:
-            # create_altmaps_and_memory_blocks(): one arch_add_memory() per memory block,
-            # so no direct-map leaf spans two blocks (blocks under 1 GiB get no 1G leaf).
-            for b in range(lo, hi, memory_block_size):  # one altmap per memory block
-                end_pfn = (b + memory_block_size) // p
-                altmap = Altmap(base_pfn=b // p, reserve=0, free=per_block, end_pfn=end_pfn)
-                arch_add_memory(b, b + memory_block_size, altmap)
+            (add_blocks_in_runs if bulk else add_blocks)(lo, hi)
         else:
             arch_add_memory(lo, hi, None)  # add_memory_resource(): the whole range at once
         out.append(KmemRange(start, end, lo, hi, (hi - lo) // memory_block_size, self_hosted))

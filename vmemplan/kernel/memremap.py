@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
+from vmemplan.errors import GeometryError
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.dax_device import DevPagemap
 from vmemplan.kernel.mm_init import memmap_init_zone_device
@@ -22,7 +23,7 @@ from vmemplan.kernel.sparse import (
     pfn_to_section_nr,
     section_nr_to_pfn,
 )
-from vmemplan.kernel.sparse_vmemmap import Account, AltmapState, VmemmapState
+from vmemplan.kernel.sparse_vmemmap import Account, AltmapState, BlockEffect, VmemmapState
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.kernel.vmstat import section_nr_vmemmap_pages
 
@@ -103,6 +104,60 @@ class Machine:
         state = AltmapState(altmap) if altmap is not None else None
         for run in chunk_runs(self.arch, start_pfn, end_pfn):
             self._populate_run(acct, run, state)
+
+    # Follows create_altmaps_and_memory_blocks() in mm/memory_hotplug.c: which of its
+    # per-block arch_add_memory() calls do the same.
+    def memory_block_runs(
+        self, start_pfn: int, end_pfn: int, block_pfns: int
+    ) -> list[tuple[int, int]] | None:
+        """``[start_pfn, end_pfn)`` cut into runs of memory blocks populated alike, or None.
+
+        The pfns are multiples of ``block_pfns``. Each block is one ``arch_add_memory()``
+        with its own altmap; every block of a run gets the same outcome, shifted, when
+        the block is whole sections (the same chunk runs), whole pageblocks of PMD_SIZE
+        (the same altmap padding) and its memmap whole PMD windows (the same windows of
+        its own, see ``VmemmapState.uniform_block_runs()``). None: the blocks are not.
+        """
+        arch, s = self.arch, self.struct_page_size
+        pmd_pfns = arch.pmd_size // arch.page_size
+        if (
+            block_pfns % arch.pages_per_section
+            or block_pfns % pmd_pfns
+            or block_pfns * s % arch.pmd_size
+        ):
+            return None
+        runs = self.state.uniform_block_runs(start_pfn * s, end_pfn * s, block_pfns * s)
+        return [(va_lo // s, va_hi // s) for va_lo, va_hi in runs]
+
+    # Follows arch_add_memory() -> __add_pages() for one block of a run, off the machine.
+    def probe_memory_block(
+        self, start_pfn: int, end_pfn: int, altmap: Altmap | None
+    ) -> BlockEffect | None:
+        """``arch_add_memory()`` of the block ``[start_pfn, end_pfn)`` on a scratch state.
+
+        The machine is left as it is. None when the outcome cannot be replicated over
+        the run (see ``VmemmapState.block_effect()``), or the block fails (the altmap is
+        exhausted): the caller then adds the run block by block, as the kernel does.
+        """
+        s = self.struct_page_size
+        probe = object.__new__(Machine)
+        probe.__dict__.update(self.__dict__)
+        probe.state = self.state.block_scratch(start_pfn * s, end_pfn * s)
+        acct = Account()
+        try:
+            probe.arch_add_memory(acct, start_pfn, end_pfn, altmap)
+        except GeometryError:
+            return None
+        return probe.state.block_effect(acct, start_pfn * s, end_pfn * s)
+
+    # Follows create_altmaps_and_memory_blocks(): the run's arch_add_memory() calls at once.
+    def add_memory_blocks(
+        self, acct: Account, effect: BlockEffect, start_pfn: int, end_pfn: int, block_pfns: int
+    ) -> None:
+        """Every block of the run ``[start_pfn, end_pfn)`` as ``effect`` (one probed block)."""
+        s = self.struct_page_size
+        nr_blocks = (end_pfn - start_pfn) // block_pfns
+        self.state.add_block_effect(acct, effect, start_pfn * s, end_pfn * s, nr_blocks)
 
     def memremap_pages(self, pgmap: DevPagemap, *, optimized: bool) -> PgmapCost:
         """Add every range of ``pgmap`` in order and return what it cost."""

@@ -12,6 +12,7 @@ of the VA span one table of a level covers.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from vmemplan.errors import GeometryError
 from vmemplan.kernel.arch import ArchProfile
@@ -55,6 +56,24 @@ def altmap_exhausted(altmap: AltmapState, short_pfns: int) -> GeometryError:
     )
 
 
+@dataclass(frozen=True)
+class BlockEffect:
+    """What populating one memory block did, relative to the block (see ``block_effect()``).
+
+    ``tables`` names the levels whose tables the block ensured for all of its vmemmap
+    pages (for none of them otherwise); ``pmd_leaves`` and ``ptes``: the block's windows
+    are all PMD leaves, or its pages all PTE-mapped, afterwards (none otherwise). The page
+    counts are the block's own allocations.
+    """
+
+    dram_pages: int
+    device_pages: int
+    altmap_align_pfns: int
+    tables: frozenset[str]
+    pmd_leaves: bool
+    ptes: bool
+
+
 class VmemmapState:
     """The kernel page tables that map the vmemmap (init_mm), as interval sets."""
 
@@ -68,6 +87,8 @@ class VmemmapState:
         self.pmd_leaves = IntervalSet()  # PMD windows mapped by a PMD_SIZE block
         self.ptes = IntervalSet()  # vmemmap pages mapped by a PTE
         self.shared_tail = False  # keep=1: the shared tail page exists
+        # block_scratch() only: per level, the vmemmap pages whose tables were ensured
+        self.ensured: dict[str, IntervalSet] | None = None
 
     def copy(self) -> VmemmapState:
         """An independent state with the same page tables, leaves and mapped pages."""
@@ -107,10 +128,115 @@ class VmemmapState:
             acct.tables[lvl.name] += self.tables[lvl.name].add(
                 va_lo // lvl.va_bytes, (va_hi - 1) // lvl.va_bytes + 1
             )
+            if self.ensured is not None:
+                self.ensured[lvl.name].add(*self.pages_of(va_lo, va_hi))
 
     def ensure_page_tables(self, acct: Account, a: int, b: int) -> None:
         """Tables for the vmemmap pages ``[a, b)`` (all levels)."""
         self.ensure_tables(acct, a * self.page_size, b * self.page_size)
+
+    # -- memory blocks in bulk -----------------------------------------------------------
+    #
+    # A memory block whose memmap size is a multiple of PMD_SIZE owns whole PMD windows of
+    # the vmemmap, so what populating it allocates (its data pages, its leaves and PTEs)
+    # depends only on what its own windows hold; the tables above are shared, but a table
+    # is counted once whoever ensures it first, so their count is that of the union.
+
+    # Follows vmemmap_populate() as called per memory block: where its outcome may change.
+    def uniform_block_runs(self, va_lo: int, va_hi: int, block_va: int) -> list[tuple[int, int]]:
+        """Split ``[va_lo, va_hi)`` into runs of blocks whose windows hold the same state.
+
+        ``block_va`` (a multiple of PMD_SIZE) is the vmemmap of one block, ``va_lo`` and
+        ``va_hi`` are multiples of it. In each returned VA run, every block's windows are
+        all or none PMD leaves, all or none under a PTE table, and its pages all or none
+        PTE-mapped, the same for every block of the run; a block that is partly either
+        is a run of its own. O(runs of the state inside the range).
+        """
+        k0, k1 = va_lo // block_va, va_hi // block_va
+        windows, pages = block_va // self.pmd_size, block_va // self.page_size
+        cuts = {k0, k1}
+        for runs, unit in (
+            (self.pmd_leaves, windows),
+            (self.tables[self.arch.levels[0].name], windows),
+            (self.ptes, pages),
+        ):
+            for x, y in runs.overlapping(k0 * unit, k1 * unit):
+                cuts.update((x // unit, -(-x // unit), y // unit, -(-y // unit)))
+        ordered = sorted(cuts)
+        return [(a * block_va, b * block_va) for a, b in pairwise(ordered)]
+
+    # Follows vmemmap_populate() of one block: the state it reads (see uniform_block_runs()).
+    def block_scratch(self, va_lo: int, va_hi: int) -> VmemmapState:
+        """A fresh state holding only what the block ``[va_lo, va_hi)`` sees of this one.
+
+        Its PMD leaves, PTE tables and PTEs are copied (they decide how it is populated);
+        the tables above are not (they decide nothing), and ``ensured`` records which
+        pages the block ensures the tables of, level by level.
+        """
+        pmd, pte = self.pmd_size, self.arch.levels[0].name
+        other = VmemmapState(self.arch, self.struct_page_size)
+        other.ensured = {lvl.name: IntervalSet() for lvl in self.arch.levels}
+        for x, y in self.pmd_leaves.overlapping(va_lo // pmd, va_hi // pmd):
+            other.pmd_leaves.add(x, y)
+        for x, y in self.tables[pte].overlapping(va_lo // pmd, va_hi // pmd):
+            other.tables[pte].add(x, y)
+        for x, y in self.ptes.overlapping(*self.pages_of(va_lo, va_hi)):
+            other.ptes.add(x, y)
+        other.shared_tail = self.shared_tail
+        return other
+
+    # Follows vmemmap_populate() of one block: what it did, if it repeats block by block.
+    def block_effect(self, acct: Account, va_lo: int, va_hi: int) -> BlockEffect | None:
+        """This scratch state's outcome for the block ``[va_lo, va_hi)``, or None.
+
+        None when the tables of a level were ensured for part of the block only, or the
+        leaves or the PTEs cover it in part: then the blocks beside it, whose windows of
+        the levels above fall elsewhere, need not get the same; they are added one by one.
+        """
+        assert self.ensured is not None, "block_effect() of a state not from block_scratch()"
+        a, b = self.pages_of(va_lo, va_hi)
+        tables = []
+        for lvl in self.arch.levels:
+            n = self.ensured[lvl.name].count(a, b)
+            if n == b - a:
+                tables.append(lvl.name)
+            elif n:
+                return None
+        full = []
+        for runs, lo, hi in (
+            (self.pmd_leaves, va_lo // self.pmd_size, va_hi // self.pmd_size),
+            (self.ptes, *self.pages_of(va_lo, va_hi)),
+        ):
+            n = runs.count(lo, hi)
+            if n not in (0, hi - lo):
+                return None
+            full.append(n > 0)
+        return BlockEffect(
+            dram_pages=acct.dram_pages,
+            device_pages=acct.device_pages,
+            altmap_align_pfns=acct.altmap_align_pfns,
+            tables=frozenset(tables),
+            pmd_leaves=full[0],
+            ptes=full[1],
+        )
+
+    # Follows vmemmap_populate() over a run of like blocks (one call per block, at once).
+    def add_block_effect(
+        self, acct: Account, effect: BlockEffect, va_lo: int, va_hi: int, nr_blocks: int
+    ) -> None:
+        """Apply ``effect`` to each of the ``nr_blocks`` blocks of ``[va_lo, va_hi)`` at once."""
+        for lvl in self.arch.levels:
+            if lvl.name in effect.tables:
+                acct.tables[lvl.name] += self.tables[lvl.name].add(
+                    va_lo // lvl.va_bytes, (va_hi - 1) // lvl.va_bytes + 1
+                )
+        if effect.pmd_leaves:
+            self.pmd_leaves.add(va_lo // self.pmd_size, va_hi // self.pmd_size)
+        if effect.ptes:
+            self.ptes.add(*self.pages_of(va_lo, va_hi))
+        acct.dram_pages += nr_blocks * effect.dram_pages
+        acct.device_pages += nr_blocks * effect.device_pages
+        acct.altmap_align_pfns += nr_blocks * effect.altmap_align_pfns
 
     # -- allocation ----------------------------------------------------------------------
 
