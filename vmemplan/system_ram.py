@@ -10,11 +10,19 @@ else in DRAM.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from vmemplan import __version__
 from vmemplan.errors import GeometryError, InputError
-from vmemplan.estimate import EstimateRequest, boot_direct_map, linear_map_mode
+from vmemplan.estimate import (
+    Estimate,
+    EstimateRequest,
+    boot_direct_map,
+    linear_map_mode,
+    pgmap_direct_map_tables,
+    resolve_linear_map,
+)
 from vmemplan.kernel.arch import ArchProfile, LinearMap
 from vmemplan.kernel.memory_hotplug import (
     MEMMAP_ON_MEMORY_FORCE_SINCE,
@@ -207,6 +215,36 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
         cost=cost,
         linear=linear,
     )
+
+
+def hot_add_after(
+    base: EstimateRequest, estimates: Sequence[Estimate], checked: Sequence[SystemRamEstimate]
+) -> list[SystemRamEstimate]:
+    """Hot-add each dax device of ``checked`` (each already estimated alone, which
+    validates it), in order, on one machine after the pgmaps of ``estimates``.
+
+    The machine is ``base``'s boot RAM, then every device-dax/fsdax pgmap, then each kmem
+    request: a vmemmap page-table page or a direct-map table an earlier entry allocated is
+    not counted again (``check`` and ``estimate --from-ndctl``/``--iomem`` add them so).
+    """
+    if not checked:
+        return []
+    arch = base.arch
+    s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
+    machine = Machine(arch, base.kernel, s, base.system_ram)
+    # The direct map too: boot RAM, then each device-dax range, then each kmem block range.
+    direct = boot_direct_map(arch, resolve_linear_map(base), base.system_ram)
+    for e in estimates:
+        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
+        pgmap_direct_map_tables(direct, arch, e.pgmap)
+    out = []
+    for one in checked:
+        req = one.request
+        cost = kmem_hotplug(
+            machine, req.ranges, one.memory_block_size, req.memmap_on_memory, direct
+        )
+        out.append(replace(one, cost=cost))
+    return out
 
 
 def pmem_namespace_layout(req: EstimateRequest) -> PfnLayout:
