@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -64,6 +65,7 @@ from vmemplan.units import (
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
     from vmemplan.budget import Budgets, Limit
+    from vmemplan.kernel.memory_hotplug import MemmapOnMemory
     from vmemplan.plan import Choice, Grid, Row, Subject
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -372,11 +374,7 @@ def build_system_ram_request(
 
     With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
     devdax device is reconfigured; else they are the dax device's range (CXL/hmem)."""
-    from vmemplan.system_ram import (  # noqa: PLC0415
-        MEMMAP_ON_MEMORY_CHOICES,
-        SystemRamRequest,
-        pmem_namespace_layout,
-    )
+    from vmemplan.system_ram import SystemRamRequest, pmem_namespace_layout  # noqa: PLC0415
 
     for key, option in (
         ("vmemmap_shift", "--vmemmap-shift"),
@@ -387,13 +385,7 @@ def build_system_ram_request(
             raise InputError(
                 option, "not with --mode system-ram: kmem trims the device to memory blocks"
             )
-    mom = "off" if memmap_on_memory is None else memmap_on_memory.strip().lower()
-    if mom in ("y", "yes", "1", "true"):
-        mom = "on"
-    if mom in ("n", "no", "0", "false"):
-        mom = "off"
-    if mom not in MEMMAP_ON_MEMORY_CHOICES:
-        raise InputError("--memmap-on-memory", f"{memmap_on_memory!r}: expected off, on or force")
+    mom = _parse_memmap_on_memory(memmap_on_memory) or "off"
     base = build_request(**{**opts, "mode": "devdax"})
     layout = None
     if base.dax_ranges:
@@ -612,20 +604,22 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     metavar="FILE",
     shell_complete=_complete_file,
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
-    "ranges (with --align/--map/--mode), dax devices (Soft Reserved, CXL) and kmem System "
-    "RAM are estimated, unless --from-ndctl is given.",
+    "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
+    "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
 @click.option(
     "--memmap-on-memory",
     metavar="off|on|force",
-    help="With --mode system-ram: memory_hotplug.memmap_on_memory (and the dax device's "
-    "memmap_on_memory attribute, 6.8+). Default off.",
+    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
+    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
+    "attribute, 6.8+). Default off.",
 )
 @click.option(
     "--memory-block-size",
     metavar="SIZE",
-    help="With --mode system-ram: memory_block_size_bytes(). Default: as the kernel picks "
-    "it (x86: 2G with >= 64G boot RAM on bare metal, else 128M).",
+    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
+    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
+    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
 )
 @click.option(
     "--batch",
@@ -663,11 +657,11 @@ def estimate_cmd(**opts: Any) -> None:
         sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
         _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
         return
-    if mom is not None:
-        raise InputError("--memmap-on-memory", "only with --mode system-ram")
-    if block is not None:
-        raise InputError("--memory-block-size", "only with --mode system-ram")
     if ndctl_path is None and iomem_path is None:
+        if mom is not None:
+            raise InputError("--memmap-on-memory", "only with --mode system-ram")
+        if block is not None:
+            raise InputError("--memory-block-size", "only with --mode system-ram")
         req = build_request(**opts)
         _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
         return
@@ -682,8 +676,34 @@ def estimate_cmd(**opts: Any) -> None:
         name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
         for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
     }
-    doc = discover_machine(opts, ndctl_path, iomem_path, typed)
+    doc = discover_machine(opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block))
     _emit(doc, as_json, color, "render_machine")
+
+
+def _parse_memmap_on_memory(text: str | None) -> MemmapOnMemory | None:
+    """``--memmap-on-memory``: off, on or force (y/n/1/0/true/false as the kernel takes)."""
+    if text is None:
+        return None
+    key = text.strip().lower()
+    key = {"y": "on", "yes": "on", "1": "on", "true": "on"}.get(key, key)
+    key = {"n": "off", "no": "off", "0": "off", "false": "off"}.get(key, key)
+    for mom in _MEMMAP_ON_MEMORY:
+        if key == mom:
+            return mom
+    raise InputError("--memmap-on-memory", f"{text!r}: expected off, on or force")
+
+
+_MEMMAP_ON_MEMORY: tuple[MemmapOnMemory, ...] = ("off", "on", "force")
+
+
+def _kmem_options(mom: str | None, block: str | None) -> Any:
+    """The dump's kmem devices: --memmap-on-memory and --memory-block-size (None: unset)."""
+    from vmemplan.sources.discover import Kmem  # noqa: PLC0415
+
+    return Kmem(
+        _parse_memmap_on_memory(mom),
+        None if block is None else parse_size(block, "--memory-block-size"),
+    )
 
 
 # Given once for the whole batch, never per line: with --batch they are refused.
@@ -783,10 +803,11 @@ def discover_machine(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
+    kmem: Any = None,
 ) -> dict[str, Any]:
     """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    estimates, source = discover_estimates(opts, ndctl_path, iomem_path, typed)
-    return machine_doc(estimates, source)
+    estimates, system_ram, source = discover_estimates(opts, ndctl_path, iomem_path, typed, kmem)
+    return machine_doc(estimates, source, system_ram)
 
 
 def discover_estimates(
@@ -794,13 +815,35 @@ def discover_estimates(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
-) -> tuple[list[Any], dict[str, Any]]:
-    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump.
+    kmem: Any = None,
+) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump, and
+    hot-add its kmem devices after them: the estimates, (label, SystemRamEstimate) of each
+    kmem device, and the source document.
 
-    ``typed`` says which of --align/--map/--mode the user gave: those override the dump.
+    ``typed`` says which of --align/--map/--mode the user gave: those override the dump;
+    ``kmem`` (a ``discover.Kmem``) carries --memmap-on-memory and --memory-block-size.
     """
-    estimates, source, _ = _discover(opts, ndctl_path, iomem_path, typed)
-    return estimates, source
+    found = _discover(opts, ndctl_path, iomem_path, typed, kmem)
+    return found.estimates, found.system_ram, found.source
+
+
+class _Discovery:
+    """What ``_discover`` read and estimated."""
+
+    def __init__(
+        self,
+        estimates: list[Any],
+        system_ram: list[Any],
+        source: dict[str, Any],
+        devices: list[Any],
+        found: Any,
+    ) -> None:
+        self.estimates = estimates  # the pgmaps (pmem and device-dax namespaces)
+        self.system_ram = system_ram  # (label, SystemRamEstimate): the kmem devices
+        self.source = source
+        self.devices = devices  # of the ndctl/daxctl dump
+        self.found = found  # discover.Discovered
 
 
 def _discover(
@@ -808,8 +851,12 @@ def _discover(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
-) -> tuple[list[Any], dict[str, Any], list[Any]]:
-    """discover_estimates(), and the devices of the ndctl/daxctl dump (read once: '-')."""
+    kmem: Any = None,
+    *,
+    hot_add: bool = True,
+) -> _Discovery:
+    """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
+    their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
     from vmemplan.sources.discover import (  # noqa: PLC0415
         Given,
         found_doc,
@@ -840,61 +887,111 @@ def _discover(
         if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
-        found = from_ndctl(devices, base, start, given=given, iomem=entries)
+        found = from_ndctl(devices, base, start, given=given, iomem=entries, kmem=kmem)
         kind, path = "ndctl", ndctl_path
     else:
         assert entries is not None
-        found = from_iomem(entries, base, given)
+        found = from_iomem(entries, base, given, kmem)
         kind, path = "iomem", str(iomem_path)
-    if not found.requests:
+    if not found.requests and not found.system_ram:
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
     dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+
+    def named(e: InputError, origin: str) -> InputError:
+        # values the dump gave are the dump's fault; typed ones keep their option
+        option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
+        return type(e)(option, f"{origin}: {e.message}")
+
+    prepared = []
     for req, origin in zip(found.requests, found.origins, strict=True):
         try:
-            prepare(req)  # a refusal names the device, not only the value
+            prepared.append(prepare(req))  # a refusal names the device, not only the value
         except InputError as e:
-            # values the dump gave are the dump's fault; typed ones keep their option
-            option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
-            raise type(e)(option, f"{origin}: {e.message}") from None
-    estimates = estimate_many(found.requests)
+            raise named(e, origin) from None
+    estimates = estimate_many(found.requests, prepared)
+    added: list[Any] = []
+    if hot_add and found.system_ram:
+        added = _hot_add_kmem(base, estimates, found, named)
     source = {
         "kind": kind,
         "path": path,
         "inferred": found.inferred,
         "found": [found_doc(f) for f in found.found],
     }
-    return estimates, source, devices
+    return _Discovery(estimates, added, source, devices, found)
+
+
+def _hot_add_kmem(
+    base: EstimateRequest,
+    estimates: list[Any],
+    found: Any,
+    named: Callable[[InputError, str], InputError],
+) -> list[Any]:
+    """Each kmem device of a dump estimated alone (validated as ``estimate --mode
+    system-ram`` does), then hot-added after the namespaces on their machine."""
+    from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+    from vmemplan.units import format_range  # noqa: PLC0415
+
+    p = base.arch.page_size
+    pgmaps = [(e.request.label, lo * p, hi * p) for e in estimates for lo, hi in e.pgmap.ranges]
+    checked = []
+    for dev in found.system_ram:
+        for lo, hi in dev.request.ranges:
+            clash = next((m for m in pgmaps if lo < m[2] and m[1] < hi), None)
+            if clash is not None:
+                raise named(
+                    InputError(
+                        "--dax-range",
+                        f"{format_range((lo, hi))} overlaps {clash[0]} at "
+                        f"{format_range((clash[1], clash[2]))}",
+                    ),
+                    dev.origin,
+                )
+        try:
+            one = system_ram_estimate(dev.request)
+        except InputError as e:
+            raise named(e, dev.origin) from None
+        if found.memory_block_size_source == "dump":
+            one = replace(one, block_size_source="dump")
+        checked.append(one)
+    added = hot_add_after(base, estimates, checked)
+    return [(dev.label, e) for dev, e in zip(found.system_ram, added, strict=True)]
+
+
+_DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
 
 
 def discover_subjects(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, current: Choice | None
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
-    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device."""
+    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
+    A kmem device is its ranges as a device-dax device, and runs system-ram today."""
     from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
 
-    estimates, source, found = _discover(opts, ndctl_path, iomem_path)
-    devices = {d.name: d for d in found}
+    found = _discover(opts, ndctl_path, iomem_path, hot_add=False)
+    devices = {d.name: d for d in found.devices}
     subjects = []
-    for e in estimates:
+    for e in found.estimates:
         req = e.request
         label = req.label or ""
         dev = devices.get(label)
         if dev is not None:
-            system_ram = dev.mode == "system-ram"
             kind: Any = "dax" if dev.source == "daxctl" else "namespace"
-            now = (
-                None
-                if system_ram
-                else Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
-            )
-            subjects.append(Subject(req, now, Device(label, kind, system_ram)))
+            now = Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
+            subjects.append(Subject(req, now, Device(label, kind)))
         else:
             device = Device(label, "namespace") if label.startswith("namespace") else None
             subjects.append(Subject(req, current, device))
-    return subjects, source
+    for k in found.found.system_ram:
+        named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
+        device = Device(k.label, "dax", system_ram=True) if named else None
+        subjects.append(Subject(k.devdax, None, device))
+    order = {f.label: i for i, f in enumerate(found.found.found)}
+    subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
+    return subjects, found.source
 
 
 def _machine_request(
@@ -1475,8 +1572,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
-        estimates, _ = discover_estimates(opts, ndctl_path, None)
-        results.append(check_machine(estimates, ndctl_path, budgets))
+        estimates, system_ram, _ = discover_estimates(opts, ndctl_path, None)
+        results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)
