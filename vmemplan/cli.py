@@ -658,10 +658,11 @@ def estimate_cmd(**opts: Any) -> None:
         _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
         return
     if ndctl_path is None and iomem_path is None:
+        why = "only with --mode system-ram, or for the kmem devices of --from-ndctl/--iomem"
         if mom is not None:
-            raise InputError("--memmap-on-memory", "only with --mode system-ram")
+            raise InputError("--memmap-on-memory", why)
         if block is not None:
-            raise InputError("--memory-block-size", "only with --mode system-ram")
+            raise InputError("--memory-block-size", why)
         req = build_request(**opts)
         _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
         return
@@ -988,7 +989,16 @@ def discover_subjects(
     for k in found.found.system_ram:
         named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
         device = Device(k.label, "dax", system_ram=True) if named else None
-        subjects.append(Subject(k.devdax, None, device))
+        kmem = k.request
+        subjects.append(
+            Subject(
+                k.devdax,
+                None,
+                device,
+                system_ram=kmem.ranges,
+                memory_block_size=kmem.memory_block_size,
+            )
+        )
     order = {f.label: i for i, f in enumerate(found.found.found)}
     subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
     return subjects, found.source
@@ -1154,10 +1164,21 @@ def _check_current(current: Choice | None, req: EstimateRequest, text: str | Non
         raise InputError("--current", f"{text!r}: a dax device (--dax-range) is devdax/mem")
 
 
-def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], list[str]]:
-    """Each namespace of a host config, as check walks them (one machine, packed starts)."""
+def _config_subjects(
+    path: str, *, planning: bool = False
+) -> tuple[list[Subject], list[KernelProfile], list[str]]:
+    """Each namespace of a host config, as check walks them (one machine, packed starts).
+
+    A system-ram namespace is placed as check places it; ``compare`` shows it as System
+    RAM and weighs its ranges as device-dax; ``plan`` (``planning``), which ranks
+    namespace configurations against the entry's budgets, leaves it out with a note.
+    """
     from vmemplan.budget import Budgets, Limit  # noqa: PLC0415
-    from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
+    from vmemplan.check import (  # noqa: PLC0415
+        base_request,
+        namespace_request,
+        system_ram_request,
+    )
     from vmemplan.estimate import DEFAULT_START, prepare  # noqa: PLC0415
     from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
     from vmemplan.plan import Choice, Subject  # noqa: PLC0415
@@ -1175,15 +1196,27 @@ def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], lis
         base = base_request(cfg)
     except InputError as err:
         raise InputError(f"{path}: {err.option}", err.message) from None
-    subjects, cursor = [], DEFAULT_START
+    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+    subjects, cursor, notes = [], DEFAULT_START, []
     for i, ns in enumerate(cfg.namespaces):
+        kmem = None
         try:
-            req = namespace_request(base, ns, cursor)
-            prepared = prepare(req)
+            if ns.mode == "system-ram":
+                # as check places and validates it; compared as System RAM and weighed
+                # as the device-dax device of the same ranges
+                kmem = system_ram_request(base, cfg.host.memory_block_size, ns, cursor)
+                align = system_ram_estimate(kmem).memory_block_size
+                req = replace(base, label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
+                end = max(hi for _, hi in kmem.ranges)
+            else:
+                req = namespace_request(base, ns, cursor)
+                prepared = prepare(req)
+                align = prepared.align
+                end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
         except InputError as err:
             raise InputError(f"{path}: namespaces[{i}] ({ns.name})", err.message) from None
-        end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
-        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)))
+        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, align)))
         b = ns.budgets
         budgets = Budgets(
             dram=None if b.dram is None else Limit(bytes=b.dram.bytes, ppm=b.dram.ppm),
@@ -1192,18 +1225,44 @@ def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], lis
             else Limit(bytes=b.device_loss.bytes, ppm=b.device_loss.ppm),
             init_ns=b.init,
         )
-        now = Choice(req.mode, "mem" if req.dax_ranges else req.map, prepared.align)
+        if kmem is not None and planning:
+            notes.append(
+                f"{ns.name} (namespaces[{i}]): system-ram: not planned (plan ranks namespace "
+                f"configurations; its budgets hold for System RAM): vmemplan check {path} "
+                f"checks it, vmemplan compare --config {path} shows it"
+            )
+            continue
+        if kmem is not None:
+            notes.append(
+                f"{ns.name} (namespaces[{i}]): system-ram: shown as System RAM "
+                "(memmap_on_memory off and on), and its ranges weighed as a device-dax device"
+            )
+            subjects.append(
+                Subject(
+                    req,
+                    None,
+                    None,
+                    budgets,
+                    system_ram=kmem.ranges,
+                    memory_block_size=kmem.memory_block_size,
+                )
+            )
+            continue
+        now = Choice(req.mode, "mem" if req.dax_ranges else req.map, align)
         subjects.append(Subject(req, now, None, budgets))
-    notes = []
     if any(x is not None for x in (cfg.budgets.dram, cfg.budgets.device_loss, cfg.budgets.init)):
         notes.append(
             "the [budgets] totals are not split across namespaces: `vmemplan check` checks them"
+        )
+    if planning and cfg.namespaces and not subjects:
+        raise InputError(
+            "--config", f"{path}: no namespace to plan (system-ram ones only: vmemplan check)"
         )
     return subjects, [base.kernel], notes
 
 
 def _subjects(
-    opts: dict[str, Any], size: str | None, start: str | None
+    opts: dict[str, Any], size: str | None, start: str | None, *, planning: bool = False
 ) -> tuple[list[Subject], list[KernelProfile], dict[str, Any] | None]:
     """What to compare or plan: one namespace (--size / --dax-range) and no source, or
     each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
@@ -1230,7 +1289,7 @@ def _subjects(
                 raise InputError(
                     _option_name(name), "not with --config: its [host] section gives the machine"
                 )
-        subjects, kernels, notes = _config_subjects(config_path)
+        subjects, kernels, notes = _config_subjects(config_path, planning=planning)
         source: dict[str, Any] | None = {"kind": "config", "path": config_path, "inferred": notes}
     elif ndctl_path is not None or iomem_path is not None:
         if size is not None or dax_ranges:
@@ -1312,7 +1371,8 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     the aligns of a dax device; --from-ndctl, --iomem or --config compare each namespace
     of a host, and --from-ndctl, --config or --current add each row's delta against
     what the namespace runs today. --mode system-ram adds the same range onlined as
-    System RAM by dax kmem, memmap_on_memory off and on (with --size only).
+    System RAM by dax kmem, memmap_on_memory off and on (with --size only); a system-ram
+    namespace of --config, or dax device in system-ram mode of a dump, gets those rows.
     """
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     modes = opts["modes"]
@@ -1339,21 +1399,25 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
         doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
+        req = subject.request
         if with_system_ram:
+            assert req.size is not None
+            ranges: tuple[tuple[int, int], ...] = ((req.start, req.start + req.size),)
+        else:
+            ranges = subject.system_ram  # a dax device onlined as System RAM today
+        if ranges:
             from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
 
-            req = subject.request
-            assert req.size is not None
             doc["system_ram_rows"] = system_ram_rows(
                 req.arch,
                 kernels,
-                start=req.start,
-                size=req.size,
+                ranges=ranges,
                 system_ram=req.system_ram,
                 struct_page_size=req.struct_page_size,
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
                 linear_map=req.linear_map,
                 gbpages=req.gbpages,
+                memory_block_size=subject.memory_block_size,
             )
         docs.append(doc)
     if source is None:
@@ -1459,7 +1523,7 @@ def plan_cmd(**opts: Any) -> None:
     if ways_text is not None:
         raise InputError("--interleave-ways", f"{ways_text}: only with --usable (inverse sizing)")
     grid = _grid(opts)
-    subjects, kernels, source = _subjects(opts, size, start)
+    subjects, kernels, source = _subjects(opts, size, start, planning=True)
     docs, fits = [], True
     for subject in subjects:
         rows, now = _compare_subject(subject, kernels, grid)

@@ -387,18 +387,19 @@ def system_ram_rows(
     arch: ArchProfile,
     kernels: list[KernelProfile],
     *,
-    start: int,
-    size: int,
+    ranges: tuple[tuple[int, int], ...],
     system_ram: tuple[tuple[int, int], ...],
     struct_page_size: int | None,
     ps_per_struct_page: tuple[int, int],
     linear_map: LinearMap | None = None,
     gbpages: bool | None = None,
+    memory_block_size: int | None = None,
 ) -> list[dict[str, object]]:
-    """``compare``'s system-ram rows: the range as a dax region onlined by kmem, per kernel,
-    with memmap_on_memory off and on (force only differs where struct page is not 64 B
-    and is refused before v6.6, so it is left to ``estimate``). ``dram_bytes`` includes
-    the direct map of the added blocks (``direct_map_bytes``, null where not modelled)."""
+    """``compare``'s system-ram rows: the dax ranges ``[start, end)`` onlined by kmem, per
+    kernel, with memmap_on_memory off and on (force only differs where struct page is not
+    64 B and is refused before v6.6, so it is left to ``estimate``), in memory blocks of
+    ``memory_block_size`` (None: the kernel's). ``dram_bytes`` includes the direct map of
+    the added blocks (``direct_map_bytes``, null where not modelled)."""
     rows: list[dict[str, object]] = []
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
@@ -406,9 +407,10 @@ def system_ram_rows(
             req = SystemRamRequest(
                 arch=arch,
                 kernel=kernel,
-                ranges=((start, start + size),),
+                ranges=ranges,
                 system_ram=system_ram,
                 memmap_on_memory=mode,
+                memory_block_size=memory_block_size,
                 struct_page_size=struct_page_size,
                 ps_per_struct_page=ps_per_struct_page,
                 linear_map=linear_map,

@@ -478,11 +478,17 @@ def render_compare(console: Console, doc: Doc) -> None:
 
 
 def _print_system_ram_rows(console: Console, doc: Doc) -> None:
-    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on."""
+    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on;
+    for a dax device of a host that is System RAM today, its ranges as they run."""
     inp = doc["input"]
-    title = (
-        f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info block)"
-    )
+    if inp["size_bytes"] is not None:
+        title = (
+            f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info "
+            "block)"
+        )
+    else:
+        size = sum(r["end_bytes"] - r["start_bytes"] for r in inp["dax_ranges"])
+        title = f"{format_iec(size)} as System RAM (dax kmem), what it is today"
     rows = doc["system_ram_rows"]
 
     def cells(r: Doc) -> list[tuple[str, str]]:
