@@ -933,7 +933,6 @@ def _hot_add_kmem(
     """Each kmem device of a dump estimated alone (validated as ``estimate --mode
     system-ram`` does), then hot-added after the namespaces on their machine."""
     from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
-    from vmemplan.units import format_range  # noqa: PLC0415
 
     p = base.arch.page_size
     pgmaps = [(e.request.label, lo * p, hi * p) for e in estimates for lo, hi in e.pgmap.ranges]
@@ -945,8 +944,8 @@ def _hot_add_kmem(
                 raise named(
                     InputError(
                         "--dax-range",
-                        f"{format_range((lo, hi))} overlaps {clash[0]} at "
-                        f"{format_range((clash[1], clash[2]))}",
+                        f"{lo:#x}-{hi - 1:#x} overlaps {clash[0]} at "
+                        f"{clash[1]:#x}-{clash[2] - 1:#x}",
                     ),
                     dev.origin,
                 )

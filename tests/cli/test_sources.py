@@ -586,3 +586,52 @@ def test_check_counts_kmem_devices_of_a_dump() -> None:
     assert file["total"]["dram_bytes"] > 512 * MiB
     (finding,) = doc["findings"]
     assert finding["location"] == "--max-dram"
+
+
+def test_a_daxctl_kmem_device_named_in_iomem_takes_its_ranges() -> None:
+    """dax3.0 of x86_pmem_cxl.iomem is [274G, 338G) with a System RAM (kmem) child of the
+    same range; daxctl says 64G. With both dumps the device is hot-added at its /proc/iomem
+    range, and its kmem child agrees with the boot RAM's 2G blocks (274G, 338G even)."""
+    dump = json.dumps([{"chardev": "dax3.0", "size": 64 * GiB, "mode": "system-ram"}])
+    doc = machine("--iomem", X86, "--from-ndctl", "-", stdin=dump)
+    (sr,) = doc["system_ram"]
+    assert sr["input"]["memory_block_size_bytes"] == 2 * GiB
+    assert [(r["start"], r["blocks"]) for r in sr["ranges"]] == [(274 * GiB, 32)]
+    assert any(n.endswith("ranges from /proc/iomem (line 37)") for n in doc["source"]["inferred"])
+
+
+def test_a_kmem_device_over_a_namespace_is_refused() -> None:
+    """namespace5.0 (fsdax, 70G) is not in /proc/iomem: it is packed at the start of the
+    first Persistent Memory range, 0x2080000000, and runs past 0x30c0200000, where
+    /proc/iomem puts dax0.0, kmem System RAM."""
+    dump = json.dumps(
+        [
+            {"dev": "namespace5.0", "mode": "fsdax", "map": "mem", "size": 70 * GiB},
+            {"chardev": "dax0.0", "size": 0x4080000000 - 0x30C0200000, "mode": "system-ram"},
+        ]
+    )
+    err = refused("--iomem", X86, "--from-ndctl", "-", stdin=dump)
+    assert err.startswith("vmemplan: error: --from-ndctl: dax0.0 ([1]): ")
+    assert "0x30c0200000-0x407fffffff overlaps namespace5.0 at 0x2080000000-" in err
+
+
+def test_a_kmem_device_whose_start_no_layout_gives(tmp_path: Path) -> None:
+    """dax0.0 starts 16M into namespace0.0: no map (mem: 4K, 2M or 1G; dev: about 1/64 of
+    the namespace) and align gives that dataoff, so the namespace is left out and only the
+    dax range counts (device bytes 64G - 16M)."""
+    dump = tmp_path / "iomem"
+    dump.write_text(
+        "100000000-107fffffff : System RAM\n"
+        "1080000000-207fffffff : Persistent Memory\n"
+        "  1080000000-207fffffff : namespace0.0\n"
+        "    1081000000-207fffffff : dax0.0\n"
+        "      1100000000-207fffffff : System RAM (kmem)\n"
+    )
+    doc = machine("--iomem", str(dump))
+    (sr,) = doc["system_ram"]
+    assert sr["input"]["namespace"] is None
+    assert sr["figures"]["device_bytes"] == 64 * GiB - 16 * MiB
+    assert (
+        "dax0.0 (line 4, in Persistent Memory > namespace0.0): the dax device starts 0x1000000 "
+        "into namespace0.0, which no map and align give: the namespace's info block is left out"
+    ) in doc["source"]["inferred"]
