@@ -22,16 +22,12 @@ from vmemplan.estimate import (
     Estimate,
     EstimateRequest,
     Prepared,
-    boot_direct_map,
     estimate_many,
-    pgmap_direct_map_tables,
     prepare,
     resolve_linear_map,
 )
 from vmemplan.hugetlb import PoolResult, hugetlb_pools
 from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
-from vmemplan.kernel.memory_hotplug import kmem_hotplug
-from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.versions import (
     KernelProfile,
     kernel_profile,
@@ -44,7 +40,13 @@ from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
 from vmemplan.sources.cmdline import HugetlbPool
 from vmemplan.sources.config import BudgetSection, ConfigFile, NamespaceEntry
 from vmemplan.sources.config import Limit as ConfigLimit
-from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest, block_size, system_ram_estimate
+from vmemplan.system_ram import (
+    SystemRamEstimate,
+    SystemRamRequest,
+    block_size,
+    hot_add_after,
+    system_ram_estimate,
+)
 from vmemplan.units import align_up, format_size_exact
 
 Status = Literal["pass", "fail", "error"]
@@ -465,23 +467,8 @@ def _hot_add(
 ) -> list[tuple[str, SystemRamEstimate]]:
     """The system-ram namespaces hot-added, in order, after the device-dax namespaces on
     one machine (as ``vmemplan host`` adds them): page tables are counted once."""
-    if not sr_requests:
-        return []
-    arch = base.arch
-    s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
-    machine = Machine(arch, base.kernel, s, base.system_ram)
-    # The direct map too: boot RAM, then each device-dax range, then each kmem block range.
-    direct = boot_direct_map(arch, resolve_linear_map(base), base.system_ram)
-    for e in estimates:
-        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
-        pgmap_direct_map_tables(direct, arch, e.pgmap)
-    out = []
-    for i, sreq, checked in sr_requests:
-        cost = kmem_hotplug(
-            machine, sreq.ranges, checked.memory_block_size, sreq.memmap_on_memory, direct
-        )
-        out.append((namespaces[i].name, replace(checked, cost=cost)))
-    return out
+    added = hot_add_after(base, estimates, [checked for _, _, checked in sr_requests])
+    return [(namespaces[i].name, e) for (i, _, _), e in zip(sr_requests, added, strict=True)]
 
 
 def _pools(
@@ -520,21 +507,34 @@ def _count(section: BudgetSection) -> int:
     return sum(x is not None for x in (section.dram, section.device_loss, section.init))
 
 
-def check_machine(estimates: list[Estimate], source: str, budgets: Budgets) -> CheckResult:
-    """Check the namespaces of a real system (already estimated) against total budgets."""
+def check_machine(
+    estimates: list[Estimate],
+    source: str,
+    budgets: Budgets,
+    system_ram: list[tuple[str, SystemRamEstimate]] | None = None,
+) -> CheckResult:
+    """Check the namespaces of a real system (already estimated), and the dax devices
+    kmem hot-added as System RAM after them, against total budgets."""
     findings = []
-    figs = [e.figures for e in estimates]
-    whole = sum(e.namespace_bytes for e in estimates)
+    system_ram = system_ram or []
+    t = totals(estimates, [e for _, e in system_ram], [])
     for v in check_budgets(
         budgets,
-        dram_bytes=sum(f.dram_bytes for f in figs),
-        device_bytes=sum(f.device_bytes for f in figs),
-        init_ns_high=sum(f.time_ns[1] for f in figs),
-        whole_bytes=whole,
+        dram_bytes=t.dram_bytes,
+        device_bytes=t.device_bytes,
+        init_ns_high=t.time_ns_high,
+        whole_bytes=t.capacity_bytes,
     ):
         if not v.ok:
             findings.append(
                 Finding(source, f"--max-{v.budget.replace('_', '-')}", None, "fail", v.message)
             )
     nr_budgets = sum(x is not None for x in (budgets.dram, budgets.device_loss, budgets.init_ns))
-    return CheckResult(source, "fail" if findings else "pass", findings, estimates, nr_budgets)
+    return CheckResult(
+        source,
+        "fail" if findings else "pass",
+        findings,
+        estimates,
+        nr_budgets,
+        system_ram=system_ram,
+    )

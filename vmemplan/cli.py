@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import replace
@@ -64,6 +65,7 @@ from vmemplan.units import (
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
     from vmemplan.budget import Budgets, Limit
+    from vmemplan.kernel.memory_hotplug import MemmapOnMemory
     from vmemplan.plan import Choice, Grid, Row, Subject
 
 EXIT_OK, EXIT_FAIL, EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -372,11 +374,7 @@ def build_system_ram_request(
 
     With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
     devdax device is reconfigured; else they are the dax device's range (CXL/hmem)."""
-    from vmemplan.system_ram import (  # noqa: PLC0415
-        MEMMAP_ON_MEMORY_CHOICES,
-        SystemRamRequest,
-        pmem_namespace_layout,
-    )
+    from vmemplan.system_ram import SystemRamRequest, pmem_namespace_layout  # noqa: PLC0415
 
     for key, option in (
         ("vmemmap_shift", "--vmemmap-shift"),
@@ -387,13 +385,7 @@ def build_system_ram_request(
             raise InputError(
                 option, "not with --mode system-ram: kmem trims the device to memory blocks"
             )
-    mom = "off" if memmap_on_memory is None else memmap_on_memory.strip().lower()
-    if mom in ("y", "yes", "1", "true"):
-        mom = "on"
-    if mom in ("n", "no", "0", "false"):
-        mom = "off"
-    if mom not in MEMMAP_ON_MEMORY_CHOICES:
-        raise InputError("--memmap-on-memory", f"{memmap_on_memory!r}: expected off, on or force")
+    mom = _parse_memmap_on_memory(memmap_on_memory) or "off"
     base = build_request(**{**opts, "mode": "devdax"})
     layout = None
     if base.dax_ranges:
@@ -612,20 +604,22 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     metavar="FILE",
     shell_complete=_complete_file,
     help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
-    "ranges (with --align/--map/--mode), dax devices (Soft Reserved, CXL) and kmem System "
-    "RAM are estimated, unless --from-ndctl is given.",
+    "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
+    "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
 @click.option(
     "--memmap-on-memory",
     metavar="off|on|force",
-    help="With --mode system-ram: memory_hotplug.memmap_on_memory (and the dax device's "
-    "memmap_on_memory attribute, 6.8+). Default off.",
+    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
+    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
+    "attribute, 6.8+). Default off.",
 )
 @click.option(
     "--memory-block-size",
     metavar="SIZE",
-    help="With --mode system-ram: memory_block_size_bytes(). Default: as the kernel picks "
-    "it (x86: 2G with >= 64G boot RAM on bare metal, else 128M).",
+    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
+    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
+    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
 )
 @click.option(
     "--batch",
@@ -663,11 +657,12 @@ def estimate_cmd(**opts: Any) -> None:
         sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
         _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
         return
-    if mom is not None:
-        raise InputError("--memmap-on-memory", "only with --mode system-ram")
-    if block is not None:
-        raise InputError("--memory-block-size", "only with --mode system-ram")
     if ndctl_path is None and iomem_path is None:
+        why = "only with --mode system-ram, or for the kmem devices of --from-ndctl/--iomem"
+        if mom is not None:
+            raise InputError("--memmap-on-memory", why)
+        if block is not None:
+            raise InputError("--memory-block-size", why)
         req = build_request(**opts)
         _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
         return
@@ -682,8 +677,34 @@ def estimate_cmd(**opts: Any) -> None:
         name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
         for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
     }
-    doc = discover_machine(opts, ndctl_path, iomem_path, typed)
+    doc = discover_machine(opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block))
     _emit(doc, as_json, color, "render_machine")
+
+
+def _parse_memmap_on_memory(text: str | None) -> MemmapOnMemory | None:
+    """``--memmap-on-memory``: off, on or force (y/n/1/0/true/false as the kernel takes)."""
+    if text is None:
+        return None
+    key = text.strip().lower()
+    key = {"y": "on", "yes": "on", "1": "on", "true": "on"}.get(key, key)
+    key = {"n": "off", "no": "off", "0": "off", "false": "off"}.get(key, key)
+    for mom in _MEMMAP_ON_MEMORY:
+        if key == mom:
+            return mom
+    raise InputError("--memmap-on-memory", f"{text!r}: expected off, on or force")
+
+
+_MEMMAP_ON_MEMORY: tuple[MemmapOnMemory, ...] = ("off", "on", "force")
+
+
+def _kmem_options(mom: str | None, block: str | None) -> Any:
+    """The dump's kmem devices: --memmap-on-memory and --memory-block-size (None: unset)."""
+    from vmemplan.sources.discover import Kmem  # noqa: PLC0415
+
+    return Kmem(
+        _parse_memmap_on_memory(mom),
+        None if block is None else parse_size(block, "--memory-block-size"),
+    )
 
 
 # Given once for the whole batch, never per line: with --batch they are refused.
@@ -783,10 +804,11 @@ def discover_machine(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
+    kmem: Any = None,
 ) -> dict[str, Any]:
     """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    estimates, source = discover_estimates(opts, ndctl_path, iomem_path, typed)
-    return machine_doc(estimates, source)
+    estimates, system_ram, source = discover_estimates(opts, ndctl_path, iomem_path, typed, kmem)
+    return machine_doc(estimates, source, system_ram)
 
 
 def discover_estimates(
@@ -794,13 +816,35 @@ def discover_estimates(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
-) -> tuple[list[Any], dict[str, Any]]:
-    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump.
+    kmem: Any = None,
+) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump, and
+    hot-add its kmem devices after them: the estimates, (label, SystemRamEstimate) of each
+    kmem device, and the source document.
 
-    ``typed`` says which of --align/--map/--mode the user gave: those override the dump.
+    ``typed`` says which of --align/--map/--mode the user gave: those override the dump;
+    ``kmem`` (a ``discover.Kmem``) carries --memmap-on-memory and --memory-block-size.
     """
-    estimates, source, _ = _discover(opts, ndctl_path, iomem_path, typed)
-    return estimates, source
+    found = _discover(opts, ndctl_path, iomem_path, typed, kmem)
+    return found.estimates, found.system_ram, found.source
+
+
+class _Discovery:
+    """What ``_discover`` read and estimated."""
+
+    def __init__(
+        self,
+        estimates: list[Any],
+        system_ram: list[Any],
+        source: dict[str, Any],
+        devices: list[Any],
+        found: Any,
+    ) -> None:
+        self.estimates = estimates  # the pgmaps (pmem and device-dax namespaces)
+        self.system_ram = system_ram  # (label, SystemRamEstimate): the kmem devices
+        self.source = source
+        self.devices = devices  # of the ndctl/daxctl dump
+        self.found = found  # discover.Discovered
 
 
 def _discover(
@@ -808,8 +852,12 @@ def _discover(
     ndctl_path: str | None,
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
-) -> tuple[list[Any], dict[str, Any], list[Any]]:
-    """discover_estimates(), and the devices of the ndctl/daxctl dump (read once: '-')."""
+    kmem: Any = None,
+    *,
+    hot_add: bool = True,
+) -> _Discovery:
+    """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
+    their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
     from vmemplan.sources.discover import (  # noqa: PLC0415
         Given,
         found_doc,
@@ -840,61 +888,119 @@ def _discover(
         if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
-        found = from_ndctl(devices, base, start, given=given, iomem=entries)
+        found = from_ndctl(devices, base, start, given=given, iomem=entries, kmem=kmem)
         kind, path = "ndctl", ndctl_path
     else:
         assert entries is not None
-        found = from_iomem(entries, base, given)
+        found = from_iomem(entries, base, given, kmem)
         kind, path = "iomem", str(iomem_path)
-    if not found.requests:
+    if not found.requests and not found.system_ram:
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
         )
     dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+
+    def named(e: InputError, origin: str) -> InputError:
+        # values the dump gave are the dump's fault; typed ones keep their option
+        option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
+        return type(e)(option, f"{origin}: {e.message}")
+
+    prepared = []
     for req, origin in zip(found.requests, found.origins, strict=True):
         try:
-            prepare(req)  # a refusal names the device, not only the value
+            prepared.append(prepare(req))  # a refusal names the device, not only the value
         except InputError as e:
-            # values the dump gave are the dump's fault; typed ones keep their option
-            option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
-            raise type(e)(option, f"{origin}: {e.message}") from None
-    estimates = estimate_many(found.requests)
+            raise named(e, origin) from None
+    estimates = estimate_many(found.requests, prepared)
+    added: list[Any] = []
+    if hot_add and found.system_ram:
+        added = _hot_add_kmem(base, estimates, found, named)
     source = {
         "kind": kind,
         "path": path,
         "inferred": found.inferred,
         "found": [found_doc(f) for f in found.found],
     }
-    return estimates, source, devices
+    return _Discovery(estimates, added, source, devices, found)
+
+
+def _hot_add_kmem(
+    base: EstimateRequest,
+    estimates: list[Any],
+    found: Any,
+    named: Callable[[InputError, str], InputError],
+) -> list[Any]:
+    """Each kmem device of a dump estimated alone (validated as ``estimate --mode
+    system-ram`` does), then hot-added after the namespaces on their machine."""
+    from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+
+    p = base.arch.page_size
+    pgmaps = [(e.request.label, lo * p, hi * p) for e in estimates for lo, hi in e.pgmap.ranges]
+    checked = []
+    for dev in found.system_ram:
+        for lo, hi in dev.request.ranges:
+            clash = next((m for m in pgmaps if lo < m[2] and m[1] < hi), None)
+            if clash is not None:
+                raise named(
+                    InputError(
+                        "--dax-range",
+                        f"{lo:#x}-{hi - 1:#x} overlaps {clash[0]} at "
+                        f"{clash[1]:#x}-{clash[2] - 1:#x}",
+                    ),
+                    dev.origin,
+                )
+        try:
+            one = system_ram_estimate(dev.request)
+        except InputError as e:
+            raise named(e, dev.origin) from None
+        if found.memory_block_size_source == "dump":
+            one = replace(one, block_size_source="dump")
+        checked.append(one)
+    added = hot_add_after(base, estimates, checked)
+    return [(dev.label, e) for dev, e in zip(found.system_ram, added, strict=True)]
+
+
+_DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
 
 
 def discover_subjects(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, current: Choice | None
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
-    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device."""
+    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
+    A kmem device is its ranges as a device-dax device, and runs system-ram today."""
     from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
 
-    estimates, source, found = _discover(opts, ndctl_path, iomem_path)
-    devices = {d.name: d for d in found}
+    found = _discover(opts, ndctl_path, iomem_path, hot_add=False)
+    devices = {d.name: d for d in found.devices}
     subjects = []
-    for e in estimates:
+    for e in found.estimates:
         req = e.request
         label = req.label or ""
         dev = devices.get(label)
         if dev is not None:
-            system_ram = dev.mode == "system-ram"
             kind: Any = "dax" if dev.source == "daxctl" else "namespace"
-            now = (
-                None
-                if system_ram
-                else Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
-            )
-            subjects.append(Subject(req, now, Device(label, kind, system_ram)))
+            now = Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
+            subjects.append(Subject(req, now, Device(label, kind)))
         else:
             device = Device(label, "namespace") if label.startswith("namespace") else None
             subjects.append(Subject(req, current, device))
-    return subjects, source
+    for k in found.found.system_ram:
+        named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
+        device = Device(k.label, "dax", system_ram=True) if named else None
+        kmem = k.request
+        subjects.append(
+            Subject(
+                k.devdax,
+                None,
+                device,
+                system_ram=kmem.ranges,
+                memory_block_size=kmem.memory_block_size,
+            )
+        )
+    order = {f.label: i for i, f in enumerate(found.found.found)}
+    subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
+    return subjects, found.source
 
 
 def _machine_request(
@@ -1057,10 +1163,21 @@ def _check_current(current: Choice | None, req: EstimateRequest, text: str | Non
         raise InputError("--current", f"{text!r}: a dax device (--dax-range) is devdax/mem")
 
 
-def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], list[str]]:
-    """Each namespace of a host config, as check walks them (one machine, packed starts)."""
+def _config_subjects(
+    path: str, *, planning: bool = False
+) -> tuple[list[Subject], list[KernelProfile], list[str]]:
+    """Each namespace of a host config, as check walks them (one machine, packed starts).
+
+    A system-ram namespace is placed as check places it; ``compare`` shows it as System
+    RAM and weighs its ranges as device-dax; ``plan`` (``planning``), which ranks
+    namespace configurations against the entry's budgets, leaves it out with a note.
+    """
     from vmemplan.budget import Budgets, Limit  # noqa: PLC0415
-    from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
+    from vmemplan.check import (  # noqa: PLC0415
+        base_request,
+        namespace_request,
+        system_ram_request,
+    )
     from vmemplan.estimate import DEFAULT_START, prepare  # noqa: PLC0415
     from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
     from vmemplan.plan import Choice, Subject  # noqa: PLC0415
@@ -1078,15 +1195,27 @@ def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], lis
         base = base_request(cfg)
     except InputError as err:
         raise InputError(f"{path}: {err.option}", err.message) from None
-    subjects, cursor = [], DEFAULT_START
+    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+    subjects, cursor, notes = [], DEFAULT_START, []
     for i, ns in enumerate(cfg.namespaces):
+        kmem = None
         try:
-            req = namespace_request(base, ns, cursor)
-            prepared = prepare(req)
+            if ns.mode == "system-ram":
+                # as check places and validates it; compared as System RAM and weighed
+                # as the device-dax device of the same ranges
+                kmem = system_ram_request(base, cfg.host.memory_block_size, ns, cursor)
+                align = system_ram_estimate(kmem).memory_block_size
+                req = replace(base, label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
+                end = max(hi for _, hi in kmem.ranges)
+            else:
+                req = namespace_request(base, ns, cursor)
+                prepared = prepare(req)
+                align = prepared.align
+                end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
         except InputError as err:
             raise InputError(f"{path}: namespaces[{i}] ({ns.name})", err.message) from None
-        end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
-        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, prepared.align)))
+        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, align)))
         b = ns.budgets
         budgets = Budgets(
             dram=None if b.dram is None else Limit(bytes=b.dram.bytes, ppm=b.dram.ppm),
@@ -1095,25 +1224,51 @@ def _config_subjects(path: str) -> tuple[list[Subject], list[KernelProfile], lis
             else Limit(bytes=b.device_loss.bytes, ppm=b.device_loss.ppm),
             init_ns=b.init,
         )
-        now = Choice(req.mode, "mem" if req.dax_ranges else req.map, prepared.align)
+        if kmem is not None and planning:
+            notes.append(
+                f"{ns.name} (namespaces[{i}]): system-ram: not planned (plan ranks namespace "
+                f"configurations; its budgets hold for System RAM): vmemplan check {path} "
+                f"checks it, vmemplan compare --config {path} shows it"
+            )
+            continue
+        if kmem is not None:
+            notes.append(
+                f"{ns.name} (namespaces[{i}]): system-ram: shown as System RAM "
+                "(memmap_on_memory off and on), and its ranges weighed as a device-dax device"
+            )
+            subjects.append(
+                Subject(
+                    req,
+                    None,
+                    None,
+                    budgets,
+                    system_ram=kmem.ranges,
+                    memory_block_size=kmem.memory_block_size,
+                )
+            )
+            continue
+        now = Choice(req.mode, "mem" if req.dax_ranges else req.map, align)
         subjects.append(Subject(req, now, None, budgets))
-    if not subjects:  # a file of [[hugetlb]] pools only: no dev_pagemap configuration
+    if not cfg.namespaces:  # a file of [[hugetlb]] pools only: no namespace configuration
         pools = len(cfg.hugetlb)
         raise InputError(
             "--config",
             f"{path} has no namespace to compare, only {pools} HugeTLB "
             f"pool{'s' if pools != 1 else ''}: vmemplan check {path} estimates them",
         )
-    notes = []
     if any(x is not None for x in (cfg.budgets.dram, cfg.budgets.device_loss, cfg.budgets.init)):
         notes.append(
             "the [budgets] totals are not split across namespaces: `vmemplan check` checks them"
+        )
+    if planning and cfg.namespaces and not subjects:
+        raise InputError(
+            "--config", f"{path}: no namespace to plan (system-ram ones only: vmemplan check)"
         )
     return subjects, [base.kernel], notes
 
 
 def _subjects(
-    opts: dict[str, Any], size: str | None, start: str | None
+    opts: dict[str, Any], size: str | None, start: str | None, *, planning: bool = False
 ) -> tuple[list[Subject], list[KernelProfile], dict[str, Any] | None]:
     """What to compare or plan: one namespace (--size / --dax-range) and no source, or
     each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
@@ -1140,7 +1295,7 @@ def _subjects(
                 raise InputError(
                     _option_name(name), "not with --config: its [host] section gives the machine"
                 )
-        subjects, kernels, notes = _config_subjects(config_path)
+        subjects, kernels, notes = _config_subjects(config_path, planning=planning)
         source: dict[str, Any] | None = {"kind": "config", "path": config_path, "inferred": notes}
     elif ndctl_path is not None or iomem_path is not None:
         if size is not None or dax_ranges:
@@ -1222,7 +1377,8 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     the aligns of a dax device; --from-ndctl, --iomem or --config compare each namespace
     of a host, and --from-ndctl, --config or --current add each row's delta against
     what the namespace runs today. --mode system-ram adds the same range onlined as
-    System RAM by dax kmem, memmap_on_memory off and on (with --size only).
+    System RAM by dax kmem, memmap_on_memory off and on (with --size only); a system-ram
+    namespace of --config, or dax device in system-ram mode of a dump, gets those rows.
     """
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     modes = opts["modes"]
@@ -1249,21 +1405,25 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
         doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
+        req = subject.request
         if with_system_ram:
+            assert req.size is not None
+            ranges: tuple[tuple[int, int], ...] = ((req.start, req.start + req.size),)
+        else:
+            ranges = subject.system_ram  # a dax device onlined as System RAM today
+        if ranges:
             from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
 
-            req = subject.request
-            assert req.size is not None
             doc["system_ram_rows"] = system_ram_rows(
                 req.arch,
                 kernels,
-                start=req.start,
-                size=req.size,
+                ranges=ranges,
                 system_ram=req.system_ram,
                 struct_page_size=req.struct_page_size,
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
                 linear_map=req.linear_map,
                 gbpages=req.gbpages,
+                memory_block_size=subject.memory_block_size,
             )
         docs.append(doc)
     if source is None:
@@ -1369,7 +1529,7 @@ def plan_cmd(**opts: Any) -> None:
     if ways_text is not None:
         raise InputError("--interleave-ways", f"{ways_text}: only with --usable (inverse sizing)")
     grid = _grid(opts)
-    subjects, kernels, source = _subjects(opts, size, start)
+    subjects, kernels, source = _subjects(opts, size, start, planning=True)
     docs, fits = [], True
     for subject in subjects:
         rows, now = _compare_subject(subject, kernels, grid)
@@ -1482,8 +1642,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
-        estimates, _ = discover_estimates(opts, ndctl_path, None)
-        results.append(check_machine(estimates, ndctl_path, budgets))
+        estimates, system_ram, _ = discover_estimates(opts, ndctl_path, None)
+        results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)

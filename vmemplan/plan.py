@@ -197,6 +197,10 @@ class Subject:
     current: Choice | None = None
     device: Device | None = None
     budgets: Budgets | None = None
+    # System RAM today (dax kmem): its dax ranges, [start, end), and the memory block size
+    # (None: the kernel's); ``request`` is the same ranges as a device-dax device
+    system_ram: tuple[tuple[int, int], ...] = ()
+    memory_block_size: int | None = None
 
 
 def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:

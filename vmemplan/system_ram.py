@@ -10,11 +10,19 @@ else in DRAM.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
 from vmemplan import __version__
 from vmemplan.errors import GeometryError, InputError
-from vmemplan.estimate import EstimateRequest, boot_direct_map, linear_map_mode
+from vmemplan.estimate import (
+    Estimate,
+    EstimateRequest,
+    boot_direct_map,
+    linear_map_mode,
+    pgmap_direct_map_tables,
+    resolve_linear_map,
+)
 from vmemplan.kernel.arch import ArchProfile, LinearMap
 from vmemplan.kernel.memory_hotplug import (
     MEMMAP_ON_MEMORY_FORCE_SINCE,
@@ -209,6 +217,36 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
     )
 
 
+def hot_add_after(
+    base: EstimateRequest, estimates: Sequence[Estimate], checked: Sequence[SystemRamEstimate]
+) -> list[SystemRamEstimate]:
+    """Hot-add each dax device of ``checked`` (each already estimated alone, which
+    validates it), in order, on one machine after the pgmaps of ``estimates``.
+
+    The machine is ``base``'s boot RAM, then every device-dax/fsdax pgmap, then each kmem
+    request: a vmemmap page-table page or a direct-map table an earlier entry allocated is
+    not counted again (``check`` and ``estimate --from-ndctl``/``--iomem`` add them so).
+    """
+    if not checked:
+        return []
+    arch = base.arch
+    s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
+    machine = Machine(arch, base.kernel, s, base.system_ram)
+    # The direct map too: boot RAM, then each device-dax range, then each kmem block range.
+    direct = boot_direct_map(arch, resolve_linear_map(base), base.system_ram)
+    for e in estimates:
+        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
+        pgmap_direct_map_tables(direct, arch, e.pgmap)
+    out = []
+    for one in checked:
+        req = one.request
+        cost = kmem_hotplug(
+            machine, req.ranges, one.memory_block_size, req.memmap_on_memory, direct
+        )
+        out.append(replace(one, cost=cost))
+    return out
+
+
 def pmem_namespace_layout(req: EstimateRequest) -> PfnLayout:
     """The pfn layout of a pmem namespace (nd_pfn_init()) whose devdax device kmem takes."""
     arch = req.arch
@@ -349,18 +387,19 @@ def system_ram_rows(
     arch: ArchProfile,
     kernels: list[KernelProfile],
     *,
-    start: int,
-    size: int,
+    ranges: tuple[tuple[int, int], ...],
     system_ram: tuple[tuple[int, int], ...],
     struct_page_size: int | None,
     ps_per_struct_page: tuple[int, int],
     linear_map: LinearMap | None = None,
     gbpages: bool | None = None,
+    memory_block_size: int | None = None,
 ) -> list[dict[str, object]]:
-    """``compare``'s system-ram rows: the range as a dax region onlined by kmem, per kernel,
-    with memmap_on_memory off and on (force only differs where struct page is not 64 B
-    and is refused before v6.6, so it is left to ``estimate``). ``dram_bytes`` includes
-    the direct map of the added blocks (``direct_map_bytes``, null where not modelled)."""
+    """``compare``'s system-ram rows: the dax ranges ``[start, end)`` onlined by kmem, per
+    kernel, with memmap_on_memory off and on (force only differs where struct page is not
+    64 B and is refused before v6.6, so it is left to ``estimate``), in memory blocks of
+    ``memory_block_size`` (None: the kernel's). ``dram_bytes`` includes the direct map of
+    the added blocks (``direct_map_bytes``, null where not modelled)."""
     rows: list[dict[str, object]] = []
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
@@ -368,9 +407,10 @@ def system_ram_rows(
             req = SystemRamRequest(
                 arch=arch,
                 kernel=kernel,
-                ranges=((start, start + size),),
+                ranges=ranges,
                 system_ram=system_ram,
                 memmap_on_memory=mode,
+                memory_block_size=memory_block_size,
                 struct_page_size=struct_page_size,
                 ps_per_struct_page=ps_per_struct_page,
                 linear_map=linear_map,

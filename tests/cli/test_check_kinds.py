@@ -401,12 +401,16 @@ def test_yaml_pool_problem_names_its_line(tmp_path: Path) -> None:
     )
 
 
-def test_compare_config_refuses_a_system_ram_namespace() -> None:
-    example = Path(__file__).resolve().parents[2] / "examples" / "kmem-hugetlb-host.toml"
-    result = CliRunner().invoke(cli, ["compare", "--config", str(example)])
+def test_compare_config_refuses_a_bad_system_ram_namespace_at_its_entry(tmp_path: Path) -> None:
+    """compare --config takes system-ram namespaces (tests/cli/test_system_ram.py), and
+    one that check refuses (here: over boot RAM) is refused with its entry named."""
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('[[namespaces]]\nname = "cxl0"\nmode = "system-ram"\nsize = "4G"\nstart = "0"\n')
+    result = CliRunner().invoke(cli, ["compare", "--config", str(cfg)])
     assert result.exit_code == 2
-    assert "namespaces[1] (cxl0)" in result.stderr
-    assert "system-ram namespace" in result.stderr
+    assert result.stderr.startswith(f"vmemplan: error: {cfg}: namespaces[0] (cxl0): ")
+    assert "overlaps boot System RAM" in result.stderr
+    assert result.stderr.count("\n") == 1
 
 
 POOLS_ONLY = """\

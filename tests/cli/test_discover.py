@@ -59,9 +59,10 @@ def test_total_is_the_sum_of_the_namespaces() -> None:
 def test_iomem_gives_boot_ram_and_namespaces() -> None:
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--align", "1G")
     names = [n["input"]["label"] for n in doc["namespaces"]]
-    # namespace0.1 holds dax0.0 with a System RAM (kmem) child: system-ram, named dax0.0;
-    # dax3.0 is the kmem range of the CXL window
-    assert names == ["namespace0.0", "dax0.0", "namespace1.0", "dax3.0"]
+    # namespace0.1 holds dax0.0 with a System RAM (kmem) child, and dax3.0 is the kmem
+    # range of the CXL window: both hot-added System RAM after the two namespaces
+    assert names == ["namespace0.0", "namespace1.0"]
+    assert [sr["name"] for sr in doc["system_ram"]] == ["dax0.0", "dax3.0"]
     ram = doc["namespaces"][0]["input"]["system_ram"]
     assert ram[0] == {"start_bytes": 0x1000, "end_bytes": 0xA0000}
     assert {"start_bytes": 0x100000000, "end_bytes": 0x2080000000} in ram
@@ -71,13 +72,21 @@ def test_iomem_gives_boot_ram_and_namespaces() -> None:
 
 
 def test_shared_page_tables_are_counted_once() -> None:
-    """namespace0.0 [130G, 194G) and the kmem System RAM of dax0.0 in namespace0.1,
-    [0x30c8000000, 258G), share the PMD table of the [192G, 256G) window: the first
-    allocates it, the second does not count it again."""
+    """With 4G of boot RAM: namespace0.0 [130G, 194G) allocates the vmemmap PMD tables of
+    the physical windows [128G, 192G) and [192G, 256G) (one table maps 1G of vmemmap, the
+    memmap of 64G); namespace1.0 [258G, 274G) that of [256G, 320G). The kmem System RAM of
+    dax0.0, [0x30c8000000, 258G), comes after the namespaces and lies in windows they
+    allocated: no new table; dax3.0 [274G, 338G) adds the one of [320G, 384G)."""
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--system-ram", "0+4G")
-    first, second = doc["namespaces"][:2]
-    assert first["page_tables"]["pmd_pages"] == 2  # windows [128G, 192G) and [192G, 256G)
-    assert second["page_tables"]["pmd_pages"] == 1  # only [256G, 320G) is new
+    first, second = doc["namespaces"]
+    assert first["page_tables"]["pmd_pages"] == 2
+    assert second["page_tables"]["pmd_pages"] == 1
+    dax0, dax3 = doc["system_ram"]
+    assert dax0["figures"]["page_tables"]["pmd"] == 0
+    assert dax3["figures"]["page_tables"]["pmd"] == 1
+    assert doc["total"]["page_table_bytes"] == sum(
+        n["page_tables"]["bytes"] for n in doc["namespaces"]
+    ) + sum(sr["figures"]["page_table_bytes"] for sr in doc["system_ram"])
 
 
 @pytest.mark.parametrize(

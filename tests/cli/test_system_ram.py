@@ -14,12 +14,13 @@ boot RAM's tables are not counted again.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from click.testing import CliRunner, Result
 
 from vmemplan.cli import cli
-from vmemplan.output.schema import CompareDoc
+from vmemplan.output.schema import CompareDoc, HostCompareDoc, HostPlanDoc
 from vmemplan.output.system_ram_schema import SystemRamDoc
 
 GiB, MiB, TiB = 1 << 30, 1 << 20, 1 << 40
@@ -272,3 +273,85 @@ def test_range_is_echoed_as_typed() -> None:
     assert "range 0x30c8000000+0xfb8000000: adds 0x3100000000+0xf80000000 (31 blocks" in out
     (typed,) = doc("--dax-range", "1T..3T", *BOOT_512G)["ranges"]
     assert typed["as_given"] == "1T..3T"
+
+
+# -- compare/plan of a host whose config or dump has System RAM -------------------------
+
+KMEM_HOST = "examples/kmem-hugetlb-host.toml"  # pmem0 1T at 512G, cxl0 256G system-ram, on
+
+
+def host_doc(*args: str) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    d: dict[str, Any] = json.loads(r.stdout)
+    model = HostPlanDoc if args[0] == "plan" else HostCompareDoc
+    model.model_validate(d)
+    return d
+
+
+def test_compare_config_shows_a_system_ram_namespace_as_system_ram() -> None:
+    """cxl0 goes after pmem0 [512G, 1.5T), on the next 2 GiB block (512G of boot RAM: 2G
+    blocks): [1.5T, 1.75T), as check places it. Alone on the machine, memmap_on_memory off:
+    256G / 64 = 4 GiB of memmap in DRAM; its vmemmap [24G, 28G) needs 4 new PMD tables (boot
+    RAM's memmap ends at 8G); the direct map of [1.5T, 1.75T) in 1G pages needs the PUD
+    table of [1.5T, 2T): 4 GiB + 5 * 4096 = 4,294,987,776 bytes. On (v6.8+): the 128
+    blocks host their 8192 pages each, 4 GiB of the device; DRAM 5 * 4096 = 20,480."""
+    d = host_doc("compare", "--config", KMEM_HOST)
+    assert [ns["label"] for ns in d["namespaces"]] == ["pmem0", "cxl0"]
+    pmem0, cxl0 = d["namespaces"]
+    assert "system_ram_rows" not in pmem0
+    assert (cxl0["device"], cxl0["current"]) == (None, None)
+    assert cxl0["input"]["dax_ranges"] == [{"start_bytes": 1536 * GiB, "end_bytes": 1792 * GiB}]
+    assert {(r["mode"], r["map"]) for r in cxl0["rows"]} == {("devdax", "mem")}
+    off, on = cxl0["system_ram_rows"]
+    assert (off["memmap_on_memory"], off["dram_bytes"], off["device_bytes"]) == (
+        "off",
+        4 * GiB + 5 * 4096,
+        0,
+    )
+    assert (on["memmap_on_memory"], on["dram_bytes"], on["device_bytes"]) == (
+        "on",
+        20_480,
+        4 * GiB,
+    )
+    assert on["memory_block_size_bytes"] == 2 * GiB
+    assert any(
+        n.startswith("cxl0 (namespaces[1]): system-ram: shown as System RAM")
+        for n in d["source"]["inferred"]
+    )
+    text = CliRunner().invoke(cli, ["compare", "--config", KMEM_HOST, "--color", "never"])
+    assert "256.00 GiB as System RAM (dax kmem), what it is today" in text.stdout
+
+
+def test_plan_config_leaves_a_system_ram_namespace_out() -> None:
+    d = host_doc("plan", "--config", KMEM_HOST)
+    assert [ns["label"] for ns in d["namespaces"]] == ["pmem0"]
+    assert any(
+        n.startswith("cxl0 (namespaces[1]): system-ram: not planned")
+        for n in d["source"]["inferred"]
+    )
+
+
+def test_plan_config_of_system_ram_only_is_refused(tmp_path: Path) -> None:
+    cfg = tmp_path / "kmem.toml"
+    cfg.write_text('[[namespaces]]\nname = "cxl0"\nmode = "system-ram"\nsize = "256G"\n')
+    r = CliRunner().invoke(cli, ["plan", "--config", str(cfg)])
+    assert r.exit_code == 2
+    assert r.stderr == (
+        f"vmemplan: error: --config: {cfg}: no namespace to plan (system-ram ones only: "
+        "vmemplan check)\n"
+    )
+    ok = host_doc("compare", "--config", str(cfg))
+    assert len(ok["namespaces"][0]["system_ram_rows"]) == 2
+
+
+def test_compare_dump_shows_a_kmem_device_in_its_memory_blocks() -> None:
+    """daxctl_list_cxl_system_ram.json: 512 blocks of 64G, so 128M blocks (the dump's)."""
+    d = host_doc("compare", "--from-ndctl", "tests/data/ndctl/daxctl_list_cxl_system_ram.json")
+    (ns,) = d["namespaces"]
+    assert ns["device"] == {"name": "dax0.0", "kind": "dax", "system_ram": True}
+    off, on = ns["system_ram_rows"]
+    assert off["memory_block_size_bytes"] == on["memory_block_size_bytes"] == 128 * MiB
+    assert off["memmap_pages_dram"] == 64 * GiB // 4096 * 64 // 4096
+    # 128M blocks: 32,768 * 64 / 4096 = 512 memmap pages each, a 2M PMD: self-hosted
+    assert (on["blocks_self_hosted"], on["memmap_pages_device"]) == (512, 512 * 512)

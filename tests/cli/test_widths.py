@@ -26,6 +26,8 @@ COMMANDS = [
     ["compare", "--size", "1T", "--current", "fsdax/dev/2M"],
     ["plan", "--from-ndctl", "tests/data/ndctl/example_a_list_X_devdax.json", "--max-dram", "1%"],
     ["plan", "--from-ndctl", "tests/data/ndctl/daxctl_list_cxl_system_ram.json"],
+    ["estimate", "--iomem", "tests/data/iomem/cxl_kmem_window.iomem"],
+    ["estimate", "--from-ndctl", "tests/data/ndctl/daxctl_list_devdax_and_system_ram.json"],
     ["compare", "--size", "256G", "--start", "1T", "--mode", "devdax", "--mode", "system-ram"],
     ["host", "--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G", "--kmem", "2T:on"],
     [

@@ -377,6 +377,7 @@ def test_memory_devices_of_the_big_dump() -> None:
     ]
     dax0 = devices[1]
     assert dax0.ranges == ((0x30C8000000, 0x4080000000),)  # the kmem child, not dax0.0
+    assert dax0.dax_ranges == ((0x30C0200000, 0x4080000000),)  # dax0.0's own range
     assert dax0.namespace is not None
     assert dax0.namespace.name == "namespace0.1"
     assert devices[3].within == "CXL Window 0 > Soft Reserved > region3"
@@ -398,6 +399,8 @@ def test_dax_device_on_several_lines_is_one_device() -> None:
         ("dax1.0", "system-ram", ((16 * GiB, 20 * GiB),), (4,)),
         ("System RAM (kmem)@0x500000000", "system-ram", ((20 * GiB, 24 * GiB),), (6,)),
     ]
+    # a device-dax device has no kmem ranges to tell apart; kmem RAM alone is its own range
+    assert [d.dax_ranges for d in devices] == [(), ((16 * GiB, 20 * GiB),), ((20 * GiB, 24 * GiB),)]
 
 
 def test_unclaimed_soft_reserved_and_windows() -> None:

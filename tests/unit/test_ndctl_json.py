@@ -113,15 +113,20 @@ def test_human_listing_mib_gib_tib_and_small_integers() -> None:
 
 
 def test_daxctl_cxl_system_ram_device() -> None:
+    """pmem/ndctl#256: 504 of the 512 memory blocks online."""
     assert load("daxctl_list_cxl_system_ram.json") == [
-        FoundDevice("dax0.0", "daxctl", "system-ram", None, 64 * GiB, True, 2 * MiB, "[0]")
+        FoundDevice(
+            "dax0.0", "daxctl", "system-ram", None, 64 * GiB, True, 2 * MiB, "[0]", 504, 512
+        )
     ]
 
 
 def test_daxctl_regions_with_devices_and_inherited_align() -> None:
     assert load("daxctl_list_RD_cxl_regions.json") == [
         FoundDevice(
-            "dax0.0", "daxctl", "system-ram", None, 64 * GiB, True, 2 * MiB, "[0].devices[0]"
+            *("dax0.0", "daxctl", "system-ram", None, 64 * GiB, True, 2 * MiB, "[0].devices[0]"),
+            online_memblocks=512,
+            total_memblocks=512,
         ),
         # no device align (older daxctl): the region's
         FoundDevice("dax1.0", "daxctl", "devdax", None, 32 * GiB, True, GiB, "[1].devices[0]"),
@@ -315,6 +320,29 @@ def test_dax_device_mode_must_be_devdax_or_system_ram() -> None:
     msg = error('{"dev": "namespace0.0", "mode": "system-ram", "size": 4096}')
     assert "$.mode: 'system-ram': unknown mode" in msg
     assert "$.mode: 3: expected a string" in error('{"dev": "n", "mode": 3, "size": 1}')
+
+
+@pytest.mark.parametrize(
+    ("value", "fragment"),
+    [
+        ('"512"', "[0].total_memblocks: '512': expected a whole number"),
+        ("true", "[0].total_memblocks: true: expected a whole number"),
+        ("-1", "[0].total_memblocks: -1: out of range"),
+        ("5.0", "[0].total_memblocks: 5.0: expected a whole number"),
+        ("1" * 30, "[0].total_memblocks: 111111111111111111111111111111: out of range"),
+    ],
+)
+def test_memblock_counts_must_be_whole_numbers(value: str, fragment: str) -> None:
+    dev = '{"chardev": "dax0.0", "size": 4096, "mode": "system-ram", "total_memblocks": '
+    assert fragment in error(f"[{dev}{value}}}]")
+
+
+def test_more_memblocks_online_than_the_device_has() -> None:
+    text = (
+        '[{"chardev": "dax0.0", "size": 4096, "mode": "system-ram", '
+        '"online_memblocks": 3, "total_memblocks": 2}]'
+    )
+    assert "[0].online_memblocks: 3: more than total_memblocks 2" in error(text)
 
 
 def test_missing_mode() -> None:

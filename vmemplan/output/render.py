@@ -478,11 +478,17 @@ def render_compare(console: Console, doc: Doc) -> None:
 
 
 def _print_system_ram_rows(console: Console, doc: Doc) -> None:
-    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on."""
+    """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on;
+    for a dax device of a host that is System RAM today, its ranges as they run."""
     inp = doc["input"]
-    title = (
-        f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info block)"
-    )
+    if inp["size_bytes"] is not None:
+        title = (
+            f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info "
+            "block)"
+        )
+    else:
+        size = sum(r["end_bytes"] - r["start_bytes"] for r in inp["dax_ranges"])
+        title = f"{format_iec(size)} as System RAM (dax kmem), what it is today"
     rows = doc["system_ram_rows"]
 
     def cells(r: Doc) -> list[tuple[str, str]]:
@@ -616,8 +622,14 @@ def render_machine(console: Console, doc: Doc) -> None:
 
 
 def _machine_table(doc: Doc, *, tight: bool) -> Table:
+    system_ram = doc["system_ram"]
+    title = (
+        "namespaces and kmem System RAM as one machine (shared page tables counted once)"
+        if system_ram
+        else "namespaces walked as one machine (shared page tables counted once)"
+    )
     table = Table(
-        title="namespaces walked as one machine (shared page tables counted once)",
+        title=title,
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -636,19 +648,11 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
         ("init time", True),
     ):
         table.add_column(name, justify="right" if right else "left", no_wrap=True)
-    source = doc["source"] or {}
-    system_ram = {f["label"] for f in source.get("found", []) if f["kind"] == "system-ram"}
     for ns in doc["namespaces"]:
         inp = ns["input"]
         size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
         usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        # kmem System RAM is estimated as a 4K devdax range for now: show what it is
-        mode = (
-            "system-ram"
-            if inp["label"] in system_ram and inp["align_bytes"] == inp["page_size"]
-            else inp["mode"]
-        )
-        config = f"{mode}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
             format_iec(size),
@@ -659,10 +663,25 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
             format_count(ns["init"]["struct_pages_initialised"]),
             format_ns_range(ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]),
         )
+    # kmem System RAM, hot-added after the namespaces: the memory block size in the align
+    # slot; lost is what does not become RAM (trimmed edges, a self-hosted memmap)
+    for sr in system_ram:
+        fig = sr["figures"]
+        block = format_size_exact(sr["input"]["memory_block_size_bytes"])
+        table.add_row(
+            sr["name"],
+            format_iec(fig["device_bytes"]),
+            f"system-ram/{block} blocks",
+            format_iec(fig["dram_bytes"]),
+            format_iec(fig["device_bytes"] - fig["usable_bytes"]),
+            format_iec(fig["usable_bytes"]),
+            format_count(fig["struct_pages_initialised"]),
+            format_ns_range(*fig["init_ns"]),
+        )
     t = doc["total"]
     table.add_section()
     table.add_row(
-        f"total ({t['namespaces']})",
+        f"total ({t['namespaces'] + t['system_ram']})",
         "",
         "",
         format_iec(t["dram_bytes"]),

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more 
     from vmemplan.kernel.versions import KernelProfile
     from vmemplan.plan import PlanResult, Row, Subject
     from vmemplan.sizing import Sizing
+    from vmemplan.system_ram import SystemRamEstimate
 
 SCHEMA_VERSION = 1
 
@@ -216,32 +217,52 @@ def to_json_line(doc: Doc) -> str:
     return _LINE_ENCODER.encode(doc) + "\n"
 
 
-def machine_doc(estimates: list[Estimate], source: Doc | None) -> Doc:
-    """Several namespaces walked as one machine: each estimate, and the total.
+def machine_doc(
+    estimates: list[Estimate],
+    source: Doc | None,
+    system_ram: list[tuple[str, SystemRamEstimate]] | None = None,
+) -> Doc:
+    """Several namespaces walked as one machine: each estimate, the dax devices kmem
+    hot-added after them as System RAM (``system_ram``: name and estimate), and the total.
 
-    Each namespace's figures are what it adds after the ones before it, so page tables
-    and early sections two namespaces share are counted once, and the totals are the sums.
+    Each entry's figures are what it adds given the ones before it, so page tables and
+    early sections two entries share are counted once, and the totals are the sums (a
+    kmem device's device bytes: those that do not become RAM).
     """
+    from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
+
     docs = [estimate_doc(e) for e in estimates]
     total_figs = [e.figures for e in estimates]
+    srs = [e for _, e in system_ram or []]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "source": source,
         "namespaces": docs,
+        "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in system_ram or []],
         "total": {
             "namespaces": len(docs),
-            "struct_pages": sum(e.struct_pages for e in estimates),
-            "dram_bytes": sum(f.dram_bytes for f in total_figs),
-            "device_bytes": sum(f.device_bytes for f in total_figs),
-            "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs),
-            "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs),
-            "page_table_bytes": sum(f.page_table_bytes for f in total_figs),
-            "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs),
-            "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs),
-            "time_ns_low": sum(f.time_ns[0] for f in total_figs),
-            "time_ns_high": sum(f.time_ns[1] for f in total_figs),
-            "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates),
+            "struct_pages": sum(e.struct_pages for e in estimates)
+            + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
+            "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
+            "device_bytes": sum(f.device_bytes for f in total_figs)
+            + sum(e.device_bytes - e.usable_bytes for e in srs),
+            "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
+            + sum(e.cost.account.dram_pages for e in srs),
+            "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
+            + sum(e.cost.account.device_pages for e in srs),
+            "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
+            + sum(e.page_table_bytes for e in srs),
+            "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
+            + sum(e.direct_map_bytes for e in srs),
+            "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
+            + sum(e.cost.struct_pages_initialised for e in srs),
+            "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
+            "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
+            # kmem's memmap has no deduplication: its baseline is what it costs
+            "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
+            + sum(e.dram_bytes for e in srs),
+            "system_ram": len(srs),
         },
     }
 

@@ -201,7 +201,13 @@ class EstimateDoc(_Model):
 
 
 class TotalDoc(_Model):
-    """Sums over the namespaces of one machine (shared page tables counted once)."""
+    """Sums over the namespaces of one machine (shared page tables counted once).
+
+    ``namespaces`` counts the pmem and device-dax namespaces, ``system_ram`` the dax
+    devices kmem hot-added after them; every other figure covers both (for System RAM:
+    ``struct_pages`` of the added blocks, ``device_bytes`` the device bytes that do not
+    become RAM, ``baseline_dram_bytes`` its DRAM, as kmem's memmap is never deduplicated).
+    """
 
     namespaces: int
     struct_pages: int
@@ -215,6 +221,7 @@ class TotalDoc(_Model):
     time_ns_low: int
     time_ns_high: int
     baseline_dram_bytes: int
+    system_ram: int
 
 
 class FoundDoc(_Model):
@@ -251,6 +258,13 @@ class SourceDoc(_Model):
     found: list[FoundDoc] = []
 
 
+class MachineSystemRamDoc(SystemRamDoc):
+    """A dax device of the dump in system-ram mode: its name and its ``estimate --mode
+    system-ram`` document, hot-added after the namespaces on the same machine."""
+
+    name: str
+
+
 class MachineDoc(_Model):
     """``estimate --json`` for several namespaces walked as one machine."""
 
@@ -258,6 +272,7 @@ class MachineDoc(_Model):
     vmemplan_version: str
     source: SourceDoc | None
     namespaces: list[EstimateDoc]
+    system_ram: list[MachineSystemRamDoc]
     total: TotalDoc
 
 

@@ -4,6 +4,12 @@ ndctl prints the usable size of a namespace, never its raw size or physical star
 /proc/iomem prints ranges but no modes. What a dump does not say is inferred, and every
 inference is reported so the output can say so. Where the command line gives
 ``--align``, ``--map`` or ``--mode``, it wins over the dump, and a note says so.
+
+A dax device in system-ram mode has no pgmap: dax kmem released the device-dax one and
+hot-added the device's ranges, trimmed to memory blocks, as System RAM
+(dev_dax_kmem_probe() in drivers/dax/kmem.c). Such a device becomes a
+:class:`KmemDevice` (a :class:`~vmemplan.system_ram.SystemRamRequest`), hot-added after
+the pmem and device-dax namespaces on the same machine.
 """
 
 from __future__ import annotations
@@ -11,10 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from vmemplan.errors import InputError, InternalError
-from vmemplan.estimate import EstimateRequest
+from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest
 from vmemplan.kernel.arch import SUBSECTION_SIZE
 from vmemplan.kernel.dax_device import Mode
-from vmemplan.kernel.pfn_devs import MapMode, nd_pfn_init
+from vmemplan.kernel.memory_hotplug import MAX_BLOCK_SIZE, MemmapOnMemory
+from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable, size_step
 from vmemplan.sources.iomem import (
     IomemDevice,
@@ -24,7 +31,8 @@ from vmemplan.sources.iomem import (
     unclaimed,
 )
 from vmemplan.sources.ndctl import FoundDevice
-from vmemplan.units import align_up, format_iec, format_size_exact
+from vmemplan.system_ram import SystemRamRequest, block_size
+from vmemplan.units import align_down, align_up, format_iec, format_size_exact
 
 
 @dataclass(frozen=True)
@@ -69,6 +77,30 @@ class Found:
 
 
 @dataclass(frozen=True)
+class KmemDevice:
+    """A dax device in system-ram mode: System RAM dax kmem hot-added, not a pgmap."""
+
+    label: str
+    origin: str
+    """The device and where the dump lists it (``dax0.0 ([0].devices[0])``)."""
+    request: SystemRamRequest
+    """Its ranges as ``estimate --mode system-ram`` takes them, on the dump's machine."""
+    devdax: EstimateRequest
+    """The same ranges as a device-dax device: what ``compare``/``plan`` weigh it against."""
+
+
+@dataclass(frozen=True)
+class Kmem:
+    """How the dump's kmem devices are hot-added: the memory block size and
+    memmap_on_memory (from the command line, else from the dump or the kernel's rule)."""
+
+    memmap_on_memory: MemmapOnMemory | None = None
+    """``--memmap-on-memory``; None: not given (the dump never says: off)."""
+    memory_block_size: int | None = None
+    """``--memory-block-size``; None: read from the dump, else the kernel's pick."""
+
+
+@dataclass(frozen=True)
 class Discovered:
     """Requests for each namespace found, and what had to be inferred."""
 
@@ -77,6 +109,11 @@ class Discovered:
     found: list[Found] = field(default_factory=list)
     origins: list[str] = field(default_factory=list)
     """For each request, the device it models and where the dump lists it."""
+    system_ram: list[KmemDevice] = field(default_factory=list)
+    """The dax devices kmem hot-added as System RAM, in dump order."""
+    memory_block_size_source: str | None = None
+    """``dump`` when the dump's memory blocks gave the block size (the requests carry it),
+    ``option`` for ``--memory-block-size``; None: the kernel's rule (system_ram.py)."""
 
 
 def found_doc(f: Found) -> dict[str, object]:
@@ -116,6 +153,147 @@ def _span(r: tuple[int, int]) -> str:
 
 def _lines(lines: tuple[int, ...]) -> str:
     return f"line {lines[0]}" if len(lines) == 1 else "lines " + ", ".join(map(str, lines))
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """What a dump shows of the memory blocks kmem made of one device: the System RAM
+    (kmem) ranges /proc/iomem lists, and/or daxctl's ``total_memblocks``."""
+
+    where: str
+    ranges: tuple[tuple[int, int], ...]
+    """The dax device's ranges, half-open; ``((0, size),)`` for a daxctl device that the
+    dump does not place (it is placed on a block boundary, so only its size counts)."""
+    added: tuple[tuple[int, int], ...] | None
+    blocks: int | None
+    shown: str
+    """The evidence as the dump prints it: ``total_memblocks 512``."""
+
+    def fits(self, mb: int) -> bool:
+        """Whether memory blocks of ``mb`` bytes give what the dump shows: dax_kmem_range()
+        adds ``[ALIGN(start, mb), ALIGN_DOWN(end, mb))`` of each range, if not empty."""
+        kept = [(align_up(a, mb), align_down(b, mb)) for a, b in self.ranges]
+        kept = [(a, b) for a, b in kept if a < b]
+        if self.added is not None and sorted(kept) != sorted(self.added):
+            return False
+        return self.blocks is None or sum(b - a for a, b in kept) // mb == self.blocks
+
+
+def _kmem_block_size(
+    base: EstimateRequest, typed: int | None, evidence: list[_Blocks]
+) -> tuple[int | None, int, str | None, list[str]]:
+    """The memory block size to hot-add the dump's kmem devices with: the value for their
+    requests (None: the kernel's rule, which system_ram.py applies and notes), the size
+    itself, where it came from (``option``, ``dump``, None) and the notes.
+
+    The command line wins. Else the kernel's pick (probe_memory_block_size() on x86, one
+    section elsewhere) when it gives the blocks the dump shows; else the largest power of
+    two from one section to 2 GiB (MAX_BLOCK_SIZE) that does: a VM, CXL CFMWS advice or a
+    smaller boot RAM picks less than the rule vmemplan follows.
+    """
+    arch = base.arch
+    probe = SystemRamRequest(arch, base.kernel, (), base.system_ram, memory_block_size=typed)
+    mb, source, boot_end = block_size(probe)  # refuses a typed size that is no block size
+    if typed is not None:
+        notes = [
+            f"{e.where}: --memory-block-size {format_size_exact(typed)} does not give its "
+            f"{e.shown}: the dump and the option disagree"
+            for e in evidence
+            if not e.fits(typed)
+        ]
+        return typed, typed, "option", notes
+    wrong = [e for e in evidence if not e.fits(mb)]
+    if not wrong:
+        return None, mb, None, []
+    rule = (
+        f"probe_memory_block_size() with boot RAM ending at {format_size_exact(boot_end)}"
+        if source == "probe_memory_block_size"
+        else f"one section on {arch.name}"
+    )
+    top = max(MAX_BLOCK_SIZE, 1 << arch.section_size_bits)
+    sizes = [1 << k for k in range(arch.section_size_bits, top.bit_length())]
+    fitting = [size for size in reversed(sizes) if all(e.fits(size) for e in evidence)]
+    e = wrong[0]
+    if fitting:
+        note = (
+            f"{e.where}: memory blocks of {format_size_exact(fitting[0])} inferred from its "
+            f"{e.shown}, which blocks of {format_size_exact(mb)} ({rule}) would not give "
+            "(--memory-block-size to choose)"
+        )
+        return fitting[0], fitting[0], "dump", [note]
+    note = (
+        f"{e.where}: no memory block size of {format_size_exact(sizes[0])} to "
+        f"{format_size_exact(sizes[-1])} gives its {e.shown}"
+        + (" together with the other devices'" if len(evidence) > 1 else "")
+        + f"; {format_size_exact(mb)} assumed ({rule})"
+    )
+    return None, mb, None, [note]
+
+
+def _kmem_notes(
+    kmem: Kmem, mb: int, online: tuple[int, int] | None = None, *, cxl: bool = False
+) -> list[str]:
+    """What a kmem device's estimate models, and assumes where the dump does not say."""
+    what = (
+        "system-ram (kmem): no pgmap; hot-added as System RAM in whole memory blocks of "
+        f"{format_size_exact(mb)} after the namespaces, memmap_on_memory "
+    )
+    if kmem.memmap_on_memory is not None:
+        what += f"{kmem.memmap_on_memory} (from --memmap-on-memory)"
+    else:
+        what += (
+            "assumed off (the dump shows neither the device's memmap_on_memory attribute nor "
+            "memory_hotplug.memmap_on_memory"
+            + ("; a CXL region's dax device sets the attribute, drivers/dax/cxl.c" if cxl else "")
+            + "): --memmap-on-memory on|force to model it"
+        )
+    notes = [what]
+    if online is not None and online[0] < online[1]:
+        notes.append(
+            f"online_memblocks {online[0]:,} of {online[1]:,}: struct pages are written when "
+            "a block is onlined; the figures count every block onlined"
+        )
+    return notes
+
+
+def _kmem_request(
+    base: EstimateRequest,
+    kmem: Kmem,
+    ranges: tuple[tuple[int, int], ...],
+    mb: int | None,
+    namespace: PfnLayout | None = None,
+) -> SystemRamRequest:
+    """The SystemRamRequest of one kmem device on ``base``'s machine."""
+    return SystemRamRequest(
+        arch=base.arch,
+        kernel=base.kernel,
+        ranges=ranges,
+        system_ram=base.system_ram,
+        memmap_on_memory=kmem.memmap_on_memory or "off",
+        memory_block_size=mb,
+        struct_page_size=base.struct_page_size,
+        ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+        namespace=namespace,
+        linear_map=base.linear_map,
+        gbpages=base.gbpages,
+    )
+
+
+def _devdax_request(
+    base: EstimateRequest, ranges: tuple[tuple[int, int], ...], label: str
+) -> EstimateRequest:
+    """The ranges of a kmem device as a device-dax device (no compound pages: the align
+    is for compare/plan to vary)."""
+    return replace(
+        base,
+        size=None,
+        align=base.arch.page_size,
+        vmemmap_shift=None,
+        mode="devdax",
+        map="mem",
+        dax_ranges=ranges,
+        label=label,
+    )
 
 
 @dataclass
@@ -170,8 +348,10 @@ def from_ndctl(
     *,
     given: Given | None = None,
     iomem: list[IomemEntry] | None = None,
+    kmem: Kmem | None = None,
 ) -> Discovered:
-    """One request per fsdax/devdax namespace or daxctl device, placed one after another.
+    """One request per fsdax/devdax namespace or daxctl device, placed one after another;
+    a daxctl device in system-ram mode is a :class:`KmemDevice` instead.
 
     The raw size of a namespace is inferred from its usable size with the inverse model
     (the smallest raw size ndctl accepts that gives at least that usable size), under the
@@ -180,9 +360,13 @@ def from_ndctl(
     Memory`` ranges) and must fit there; otherwise namespaces are packed from ``start``
     (default: the request's start) at the region's 16 MiB and the device's align.
     ``given`` says which of the request's align/map/mode the user typed: those win over
-    the dump's values.
+    the dump's values. A kmem device goes on a memory block boundary (so kmem trims only
+    what its size leaves over), or at its /proc/iomem ranges; its memory blocks are
+    ``kmem``'s, else those the dump shows (daxctl's ``total_memblocks``, /proc/iomem's
+    System RAM (kmem) ranges), else the kernel's rule.
     """
     given = given or Given()
+    kmem = kmem or Kmem()
     arch = base.arch
     s = base.struct_page_size or arch.struct_page_size
     cursor = base.start if start is None else start
@@ -191,10 +375,34 @@ def from_ndctl(
         dax_in_iomem = {d.name: d for d in memory_devices(iomem) if d.kind != "pmem"}
     else:
         placer, dax_in_iomem = None, {}
+    kmem_devices = [d for d in devices if d.mode == "system-ram" and not given.mode]
+    _refuse_unused_kmem_options(kmem, bool(kmem_devices), "ndctl/daxctl dump")
+    evidence = []
+    for dev in kmem_devices:
+        known = dax_in_iomem.get(dev.name)
+        on_iomem = known is not None and known.kind == "system-ram"
+        if dev.total_memblocks is None and not on_iomem:
+            continue
+        shown = []
+        if dev.total_memblocks is not None:
+            shown.append(f"total_memblocks {dev.total_memblocks:,}")
+        if known is not None and on_iomem:
+            shown.append(f"System RAM (kmem) {', '.join(_span(r) for r in known.ranges)}")
+        evidence.append(
+            _Blocks(
+                f"{dev.name} ({dev.location})",
+                known.dax_ranges if known is not None and on_iomem else ((0, dev.usable_bytes),),
+                known.ranges if known is not None and on_iomem else None,
+                dev.total_memblocks,
+                " and ".join(shown) + f" ({format_size_exact(dev.usable_bytes)})",
+            )
+        )
+    mb, block, mb_source, mb_notes = _kmem_block_size(base, kmem.memory_block_size, evidence)
     requests: list[EstimateRequest] = []
     origins: list[str] = []
-    inferred: list[str] = []
+    inferred: list[str] = list(mb_notes)
     found: list[Found] = []
+    system_ram: list[KmemDevice] = []
     for dev in devices:
         where = f"{dev.name} ({dev.location})"
         if dev.mode in ("sector", "raw"):
@@ -207,9 +415,25 @@ def from_ndctl(
             continue
         overridden: list[str] = []
         if dev.source == "daxctl" or dev.mode == "system-ram":
-            req, notes, ranges = _dax_device(dev, base, given, cursor, dax_in_iomem, overridden)
-            origins.append(where)
-            requests.append(req)
+            req, notes, ranges = _dax_device(
+                dev, base, given, cursor, dax_in_iomem, overridden, block
+            )
+            if req is None:
+                online = None
+                if dev.online_memblocks is not None and dev.total_memblocks is not None:
+                    online = (dev.online_memblocks, dev.total_memblocks)
+                notes = _kmem_notes(kmem, block, online) + notes
+                system_ram.append(
+                    KmemDevice(
+                        dev.name,
+                        where,
+                        _kmem_request(base, kmem, ranges, mb),
+                        _devdax_request(base, ranges, dev.name),
+                    )
+                )
+            else:
+                origins.append(where)
+                requests.append(req)
             inferred.extend(f"{where}: {n}" for n in notes)
             found.append(
                 Found(
@@ -335,7 +559,23 @@ def from_ndctl(
             )
         )
         cursor = placement + raw
-    return Discovered(requests, inferred, found, origins)
+    return Discovered(requests, inferred, found, origins, system_ram, mb_source)
+
+
+def _refuse_unused_kmem_options(kmem: Kmem, has_kmem: bool, what: str) -> None:
+    """--memmap-on-memory and --memory-block-size apply to kmem devices only."""
+    if has_kmem:
+        return
+    for option, value in (
+        ("--memmap-on-memory", kmem.memmap_on_memory),
+        ("--memory-block-size", kmem.memory_block_size),
+    ):
+        if value is not None:
+            shown = value if isinstance(value, str) else format_size_exact(value)
+            raise InputError(
+                option,
+                f"{shown}: the {what} has no dax device in system-ram mode (kmem) to apply it to",
+            )
 
 
 def _exact_alternatives(
@@ -377,8 +617,11 @@ def _dax_device(
     cursor: int,
     dax_in_iomem: dict[str, IomemDevice],
     overridden: list[str],
-) -> tuple[EstimateRequest, list[str], tuple[tuple[int, int], ...]]:
-    """A daxctl device (devdax or system-ram): its range is its usable size, no altmap."""
+    memory_block_size: int,
+) -> tuple[EstimateRequest | None, list[str], tuple[tuple[int, int], ...]]:
+    """A daxctl device: its request (None in system-ram mode: kmem hot-added it), the
+    notes and its ranges (its usable size, no altmap; a kmem device's, placed on a memory
+    block boundary)."""
     arch = base.arch
     notes: list[str] = []
     if given.map and base.map == "dev":
@@ -400,13 +643,7 @@ def _dax_device(
                 f"{format_size_exact(base.align or 0)}: {dev.name} is system-ram (kmem), "
                 "which has no compound pages; add --mode devdax to model it as device-dax",
             )
-        align = arch.page_size
-        notes.append(
-            "system-ram (kmem): estimated here as a pgmap without compound pages, memmap in "
-            "DRAM; its memory blocks, memmap_on_memory and the kmem direct map are what "
-            "vmemplan estimate --mode system-ram --size "
-            f"{format_size_exact(dev.usable_bytes)} gives"
-        )
+        align = max(arch.page_size, memory_block_size)
     else:
         align = dev.align or base.align or arch.pmd_size
         if given.align and base.align is not None:
@@ -419,7 +656,8 @@ def _dax_device(
             align = base.align
     known = dax_in_iomem.get(dev.name)
     if known is not None:
-        ranges = known.ranges
+        # a kmem device's own ranges, not the blocks kmem made of them
+        ranges = known.dax_ranges or known.ranges
         total = sum(b - a for a, b in ranges)
         if dev.usable_bytes > total + (0 if dev.usable_exact else human_resolution(total)):
             raise InputError(
@@ -431,9 +669,12 @@ def _dax_device(
         notes.append(f"ranges from /proc/iomem ({_lines(known.lines)})")
     else:
         start = align_up(cursor, _placement_align(align))
-        size = align_up(dev.usable_bytes, max(align, SUBSECTION_SIZE))
+        step = SUBSECTION_SIZE if mode == "system-ram" else max(align, SUBSECTION_SIZE)
+        size = align_up(dev.usable_bytes, step)
         ranges = ((start, start + size),)
         notes.append(f"placed at {start:#x} (the dump has no address)")
+    if mode == "system-ram":
+        return None, notes, ranges
     req = replace(
         base,
         size=None,
@@ -532,52 +773,75 @@ def _layout_from_dax_start(
 
 
 def from_iomem(
-    entries: list[IomemEntry], base: EstimateRequest, given: Given | None = None
+    entries: list[IomemEntry],
+    base: EstimateRequest,
+    given: Given | None = None,
+    kmem: Kmem | None = None,
 ) -> Discovered:
-    """One request per pmem namespace, device-dax instance and kmem range of the dump.
+    """One request per pmem namespace and device-dax instance of the dump, and one
+    :class:`KmemDevice` per dax device kmem hot-added.
 
     A pmem namespace takes the request's mode, map and align (/proc/iomem does not show
     them), except that one holding a dax device is devdax unless ``--mode`` says
     otherwise. A dax device outside pmem (hmem ``Soft Reserved``, a CXL region) is a
-    dynamic dax range with the request's align. kmem System RAM is marked system-ram:
-    modelled as hot-added memory without compound pages.
+    dynamic dax range with the request's align. A dax device holding ``System RAM
+    (kmem)`` is hot-added System RAM: its own ranges, trimmed to memory blocks of the
+    size that gives the kmem ranges /proc/iomem shows (unless ``kmem`` sets one); one in
+    a pmem namespace strands the namespace's info block (and map=dev memmap reservation).
     """
     given = given or Given()
-    arch = base.arch
+    kmem = kmem or Kmem()
     requests: list[EstimateRequest] = []
     origins: list[str] = []
-    inferred: list[str] = []
     found: list[Found] = []
+    system_ram: list[KmemDevice] = []
     devices = memory_devices(entries)
-    namespaces = [d for d in devices if d.namespace is not None]
+    namespaces = [d for d in devices if d.namespace is not None and d.kind != "system-ram"]
     if given.map and base.map == "dev" and not namespaces:
         raise InputError("--map", "dev: the /proc/iomem dump has no pmem namespace to apply it to")
     if given.mode and base.mode == "fsdax" and not namespaces:
         raise InputError("--mode", "fsdax: the /proc/iomem dump has no pmem namespace")
+    if given.align and all(d.kind == "system-ram" for d in devices):
+        raise InputError(
+            "--align",
+            f"{format_size_exact(base.align or 0)}: the /proc/iomem dump has no pmem "
+            "namespace or device-dax device to apply it to (kmem System RAM has no compound "
+            "pages)",
+        )
+    kmem_devices = [d for d in devices if d.kind == "system-ram"]
+    _refuse_unused_kmem_options(kmem, bool(kmem_devices), "/proc/iomem dump")
+
+    def where_of(dev: IomemDevice) -> str:
+        return f"{dev.name} ({_lines(dev.lines)}{', in ' + dev.within if dev.within else ''})"
+
+    evidence = [
+        _Blocks(
+            where_of(d),
+            d.dax_ranges,
+            d.ranges,
+            None,
+            f"System RAM (kmem) {', '.join(_span(r) for r in d.ranges)} in "
+            f"{', '.join(_span(r) for r in d.dax_ranges)}",
+        )
+        for d in kmem_devices
+    ]
+    mb, block, mb_source, inferred = _kmem_block_size(base, kmem.memory_block_size, evidence)
     for dev in devices:
-        where = f"{dev.name} ({_lines(dev.lines)}{', in ' + dev.within if dev.within else ''})"
+        where = where_of(dev)
         ns = dev.namespace
         if dev.kind == "system-ram":
-            inferred.append(
-                f"{where}: system-ram: kmem hot-added "
-                f"{', '.join(_span(r) for r in dev.ranges)}; estimated here without "
-                "compound pages, memmap in DRAM; for its memory blocks and memmap_on_memory: "
-                + " ".join(
-                    f"vmemplan estimate --mode system-ram --start {r[0]:#x} --size {r[1] - r[0]:#x}"
-                    for r in dev.ranges[:1]
-                )
-            )
-            origins.append(where)
-            requests.append(
-                replace(
-                    base,
-                    size=None,
-                    align=arch.page_size,
-                    vmemmap_shift=None,
-                    mode="devdax",
-                    map="mem",
-                    dax_ranges=dev.ranges,
-                    label=dev.name,
+            notes = _kmem_notes(kmem, block, cxl="CXL Window" in dev.within)
+            layout = None
+            if ns is not None:
+                layout, note = _kmem_namespace(dev, ns, base)
+                notes.append(note)
+            inferred.extend(f"{where}: {n}" for n in notes)
+            system_ram.append(
+                KmemDevice(
+                    dev.name,
+                    where,
+                    _kmem_request(base, kmem, dev.dax_ranges, mb, layout),
+                    _devdax_request(base, dev.dax_ranges, dev.name),
                 )
             )
         elif ns is None:  # a dynamic dax device: hmem Soft Reserved or a CXL region
@@ -632,4 +896,44 @@ def from_iomem(
             "driver has claimed it); not estimated"
         )
         found.append(Found(e.name, "unclaimed", f"line {e.line}", ((e.start, e.end),), False))
-    return Discovered(requests, inferred, found, origins)
+    return Discovered(requests, inferred, found, origins, system_ram, mb_source)
+
+
+def _kmem_namespace(
+    dev: IomemDevice, ns: IomemEntry, base: EstimateRequest
+) -> tuple[PfnLayout | None, str]:
+    """The pfn layout of the pmem namespace a kmem device was the devdax device of.
+
+    __dax_pmem_probe() (drivers/dax/pmem.c) starts the dax device ``dataoff`` into the
+    namespace: the map and align that give that offset are the namespace's (the command
+    line's are for namespaces /proc/iomem does not describe). Its info block, and with
+    map=dev its memmap reservation, are neither dax device nor RAM.
+    """
+    arch = base.arch
+    s = base.struct_page_size or arch.struct_page_size
+    seen = dev.dax_ranges[0][0] - ns.start
+    for map_ in (base.map, "dev" if base.map == "mem" else "mem"):
+        for align in dict.fromkeys(
+            (base.align or arch.pmd_size, arch.pmd_size, *arch.dax_alignments)
+        ):
+            try:
+                layout = nd_pfn_init(
+                    arch,
+                    start=ns.start,
+                    size=ns.end - ns.start,
+                    align=align,
+                    map_=map_,
+                    struct_page_size=s,
+                )
+            except InputError:
+                continue
+            if layout.dataoff == seen:
+                return layout, (
+                    f"the dax device starts {seen:#x} into {ns.name} (its dataoff), as "
+                    f"map={map_}, align {format_size_exact(align)} give: {format_iec(seen)} of "
+                    "the namespace is stranded (neither dax device nor RAM)"
+                )
+    return None, (
+        f"the dax device starts {seen:#x} into {ns.name}, which no map and align give: the "
+        "namespace's info block is left out"
+    )

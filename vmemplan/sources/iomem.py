@@ -205,6 +205,10 @@ class IomemDevice:
     """For ``pmem`` and for a dax device inside a pmem namespace: the namespace entry."""
     within: str = ""
     """Its ancestors' names, outermost first (``CXL Window 0 > region3``)."""
+    dax_ranges: tuple[tuple[int, int], ...] = ()
+    """For ``system-ram``: the dax device's own ranges (its ``daxX.Y`` lines), which kmem
+    trimmed to memory blocks to get ``ranges``; a ``System RAM (kmem)`` entry with no
+    dax device around it is its own range."""
 
 
 def _subtree(entries: list[IomemEntry], index: int) -> list[IomemEntry]:
@@ -256,14 +260,20 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
         claimed.update(c.line for c in kmem)
         chain = chains[indexes[0]]
         ns = next((a for a in reversed(chain) if a.name.startswith("namespace")), None)
+        own = tuple((entries[i].start, entries[i].end) for i in indexes)
         if kmem:
             kind: IomemKind = "system-ram"
             ranges = tuple((c.start, c.end) for c in kmem)
         else:
-            kind = "devdax"
-            ranges = tuple((entries[i].start, entries[i].end) for i in indexes)
+            kind, ranges = "devdax", own
         by_index[indexes[0]] = IomemDevice(
-            name, kind, ranges, tuple(entries[i].line for i in indexes), ns, _within(chain)
+            name,
+            kind,
+            ranges,
+            tuple(entries[i].line for i in indexes),
+            ns,
+            _within(chain),
+            own if kmem else (),
         )
     with_dax = {d.namespace.line for d in by_index.values() if d.namespace is not None}
     for region in persistent_memory(entries):
@@ -290,6 +300,7 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
                 (e.line,),
                 None,
                 _within(chains[i]),
+                ((e.start, e.end),),
             )
     return [by_index[i] for i in sorted(by_index)]
 

@@ -54,6 +54,8 @@ _NAMESPACE_MODES = {
 }
 _DAX_MODES = {"devdax": "devdax", "system-ram": "system-ram", "dax": "devdax"}
 _MAPS: dict[str, MapLocation | None] = {"mem": "mem", "dev": "dev", "none": None}
+# daxctl prints them for a device in system-ram mode (util_daxctl_dev_to_json(), daxctl/json.c)
+_MEMBLOCK_KEYS = ("online_memblocks", "total_memblocks")
 
 _IEC_SHIFT = {"K": 10, "M": 20, "G": 30, "T": 40, "P": 50, "E": 60}
 _HUMAN_RE = re.compile(
@@ -83,6 +85,11 @@ class FoundDevice:
     """``"align"`` in bytes (the namespace's, else its daxregion's / daxctl region's)."""
     location: str
     """JSON path of the object: ``"[1]"``, ``"[0].namespaces[2]"``, ``"$"`` for a bare object."""
+    online_memblocks: int | None = None
+    """daxctl, system-ram mode: memory blocks of the device that are online."""
+    total_memblocks: int | None = None
+    """daxctl, system-ram mode: memory blocks of the node that start inside the device
+    (daxctl_memory_num_sections() in daxctl/lib/libdaxctl.c): the blocks kmem added."""
 
 
 @dataclass(frozen=True)
@@ -308,7 +315,25 @@ class _Reader:
         align = self.align_value(obj, where)
         if align is None:
             align = region_align
-        self.found.append(FoundDevice(name, "daxctl", mode, None, size, exact, align, where))
+        online, total = (self.count_value(obj, key, where) for key in _MEMBLOCK_KEYS)
+        if online is not None and total is not None and online > total:
+            raise self.fail(
+                f"{where}.online_memblocks", f"{online}: more than total_memblocks {total}"
+            )
+        self.found.append(
+            FoundDevice(name, "daxctl", mode, None, size, exact, align, where, online, total)
+        )
+
+    def count_value(self, obj: dict[str, Any], key: str, where: str) -> int | None:
+        """A count daxctl prints as a JSON integer (``total_memblocks``); absent: None."""
+        value = obj.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | _Huge):
+            raise self.fail(f"{where}.{key}", f"{_show(value)}: expected a whole number")
+        if isinstance(value, _Huge) or not 0 <= value < _LIMIT:
+            raise self.fail(f"{where}.{key}", f"{_show(value)}: out of range")
+        return value
 
 
 def _is_container(obj: dict[str, Any], name: str) -> bool:
