@@ -17,11 +17,11 @@ from vmemplan.budget import Budgets, Limit, check_budgets
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
     DEFAULT_PS_PER_STRUCT_PAGE,
-    DEFAULT_START,
     DEFAULT_SYSTEM_RAM,
     Estimate,
     EstimateRequest,
     Prepared,
+    default_start,
     estimate_many,
     prepare,
     resolve_linear_map,
@@ -331,7 +331,7 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
     dax_index: list[int] = []  # config index of each request
     sr_requests: list[tuple[int, SystemRamRequest, SystemRamEstimate]] = []
     placed = _Placed()
-    cursor = DEFAULT_START
+    cursor = default_start(base.system_ram)  # entries without a start go above boot RAM
     page = base.arch.page_size
     for i, ns in enumerate(cfg.namespaces):
         try:

@@ -25,6 +25,7 @@ from vmemplan.estimate import (
     DEFAULT_PS_PER_STRUCT_PAGE,
     DEFAULT_PS_PER_STRUCT_PAGE_DEV,
     EstimateRequest,
+    default_start,
     estimate,
     estimate_many,
     prepare,
@@ -252,6 +253,8 @@ def build_request(
             fields["system_ram"] = ()
         else:
             fields["system_ram"] = tuple(parse_range(r, "--system-ram") for r in system_ram)
+    if start is None and not dax_ranges and "system_ram" in fields:
+        fields["start"] = default_start(fields["system_ram"])  # above the boot RAM given
     if struct_page_size is not None:
         fields["struct_page_size"] = _parse_int(struct_page_size, "--struct-page-size")
     if ns_per_page is not None:
@@ -324,7 +327,8 @@ def _options(*decorators: Decorator) -> Decorator:
 START_OPTION = click.option(
     "--start",
     metavar="ADDR",
-    help="Physical start of the namespace. Default 64G (just above the default boot RAM).",
+    help="Physical start of the namespace. Default 64G (just above the default boot RAM), "
+    "or the first GiB above --system-ram when that ends higher.",
 )
 SIZE_OPTION = click.option(
     "-s", "--size", metavar="SIZE", help="Raw namespace size, as ndctl --size (1T, 1536G, 0x...)."
@@ -634,7 +638,8 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
 def estimate_cmd(**opts: Any) -> None:
     """Estimate the vmemmap cost of one namespace or dax device.
 
-    Defaults that change counts: --start 64G, --system-ram 0+64G, --map mem, --mode devdax,
+    Defaults that change counts: --start 64G (or the first GiB above
+    --system-ram), --system-ram 0+64G, --map mem, --mode devdax,
     --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
     """
     if opts["batch"] is not None:
@@ -1178,7 +1183,7 @@ def _config_subjects(
         namespace_request,
         system_ram_request,
     )
-    from vmemplan.estimate import DEFAULT_START, prepare  # noqa: PLC0415
+    from vmemplan.estimate import default_start, prepare  # noqa: PLC0415
     from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
     from vmemplan.plan import Choice, Subject  # noqa: PLC0415
     from vmemplan.sizing import REGION_ALIGN  # noqa: PLC0415
@@ -1197,7 +1202,7 @@ def _config_subjects(
         raise InputError(f"{path}: {err.option}", err.message) from None
     from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
-    subjects, cursor, notes = [], DEFAULT_START, []
+    subjects, cursor, notes = [], default_start(base.system_ram), []
     for i, ns in enumerate(cfg.namespaces):
         kmem = None
         try:

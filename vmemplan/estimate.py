@@ -56,6 +56,14 @@ DEFAULT_START = 64 << 30
 DEFAULT_SYSTEM_RAM: tuple[tuple[int, int], ...] = ((0, 64 << 30),)
 
 
+def default_start(system_ram: Sequence[tuple[int, int]]) -> int:
+    """Where a namespace without a start goes: 64G (just above the default boot RAM), or
+    the first GiB boundary above the boot RAM given, where firmware puts pmem and CXL
+    windows (above System RAM in the physical address map)."""
+    top = max((hi for _, hi in system_ram), default=0)
+    return max(DEFAULT_START, -(-top // (1 << 30)) * (1 << 30))
+
+
 @dataclass(frozen=True)
 class EstimateRequest:
     """One geometry, as the CLI or a config file gives it (byte values, already parsed)."""

@@ -84,7 +84,7 @@ def test_system_ram_takes_the_exclusive_spelling() -> None:
         ),
         (("--size", "64G", "--align", "0x300000"), ["--align: 0x300000 is not a power"], ["3M"]),
         (
-            ("--size", "64G", "--system-ram", "0..65G"),
+            ("--size", "64G", "--start", "64G", "--system-ram", "0..65G"),
             ["System RAM 0..65G"],
             ["0x1043fffffff", "0x0-"],
         ),
@@ -136,3 +136,30 @@ def test_config_files_take_the_exclusive_spelling(tmp_path: Path) -> None:
         assert ns["input"]["dax_ranges"][0]["start_bytes"] == 512 * GiB
         assert ns["input"]["dax_ranges"][0]["end_bytes"] == 514 * GiB
     assert texts["dotted"]["dram_bytes"] == texts["plus"]["dram_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("system_ram", "start"),
+    [("0+64G", 64 << 30), ("0+512G", 512 << 30), ("0..0x1000100000", 65 << 30), ("none", 64 << 30)],
+)
+def test_default_start_is_above_the_boot_ram(system_ram: str, start: int) -> None:
+    """Without --start a namespace goes at 64G, or at the first GiB above --system-ram
+    when that ends higher (64G + 1M of boot RAM: 65G)."""
+    result = run("estimate", "--size", "4G", "--system-ram", system_ram, "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["input"]["start_bytes"] == start
+
+
+def test_check_places_entries_without_a_start_above_the_boot_ram(tmp_path: Path) -> None:
+    """[host] system_ram = 0+512G: the first entry goes at 512G, the next after it."""
+    cfg = tmp_path / "host.toml"
+    cfg.write_text(
+        '[host]\nsystem_ram = ["0+512G"]\n\n[[namespaces]]\nname = "a"\nsize = "4G"\n\n'
+        '[[namespaces]]\nname = "b"\nmode = "system-ram"\nsize = "4G"\n'
+    )
+    result = run("check", str(cfg), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (f,) = json.loads(result.stdout)["files"]
+    assert f["namespaces"][0]["input"]["start_bytes"] == 512 << 30
+    # the system-ram entry goes on the cursor after it (516G), rounded up to a 2G block
+    assert f["system_ram"][0]["ranges"][0]["start"] == 516 << 30  # 516G is 2G aligned

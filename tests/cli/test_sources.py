@@ -568,9 +568,19 @@ def test_kmem_options_that_change_nothing_are_refused(args: tuple[str, ...], mes
     assert f"vmemplan: error: {message}" in refused(*args)
 
 
+def test_kmem_device_without_an_address_goes_above_the_boot_ram() -> None:
+    """daxctl gives no address: dax0.0 is placed at the default start, which is the first
+    GiB above --system-ram when that ends above 64G (here 128G), not over boot RAM."""
+    result = run("estimate", "--from-ndctl", SYSRAM, "--system-ram", "0+128G", "--json")
+    assert result.exit_code == 0, result.stderr
+    (sr,) = json.loads(result.stdout)["system_ram"]
+    (r,) = sr["ranges"]
+    assert (r["start"], r["size_bytes"]) == (128 * GiB, 64 * GiB)
+
+
 def test_kmem_range_over_boot_ram_is_refused() -> None:
-    """--system-ram 0+128G puts boot RAM over [64G, 128G), where dax0.0 is placed."""
-    err = refused("--from-ndctl", SYSRAM, "--system-ram", "0+128G")
+    """--start 64G with --system-ram 0+128G puts dax0.0 over boot RAM [64G, 128G)."""
+    err = refused("--from-ndctl", SYSRAM, "--system-ram", "0+128G", "--start", "64G")
     assert err.startswith("vmemplan: error: --from-ndctl: dax0.0 ([0]): ")
     assert "overlaps boot System RAM 0x0-0x1fffffffff" in err
 
