@@ -275,6 +275,8 @@ def system_ram_request(
         memory_block_size=memory_block_size,
         struct_page_size=base.struct_page_size,
         ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
+        linear_map=base.linear_map,  # [host] linear_map / gbpages, as for the namespaces
+        gbpages=base.gbpages,
     )
     if ns.dax_ranges:
         return replace(req, ranges=tuple(ns.dax_ranges))

@@ -479,3 +479,21 @@ def test_a_file_with_neither_namespaces_nor_pools(
         f"{where}{location}: nothing to estimate: give at least one [[namespaces]] entry or "
         "[[hugetlb]] pool"
     )
+
+
+def test_system_ram_entry_follows_host_gbpages_and_counts_in_the_direct_map_total(
+    tmp_path: Path,
+) -> None:
+    """A-1 with [host] gbpages = false: [1T, 1.25T) is mapped with 2M pages, 256 PMD tables
+    (one per GiB) plus the PUD table of [1T, 1.5T): 257 direct-map pages. The entry's
+    document says gbpages false, and total.direct_map_bytes holds those 257 pages."""
+    text = (KINDS / "cxl-memmap-on-memory.toml").read_text()
+    path = tmp_path / "nogb.toml"
+    path.write_text(text.replace("[host]\n", "[host]\ngbpages = false\n").replace('"20K"', '"2M"'))
+    code, f = one_file(path)
+    assert code == 0
+    (sr,) = f["system_ram"]
+    assert sr["input"]["gbpages"] is False
+    dmap = sr["figures"]["direct_map"]
+    assert (dmap["pmd_pages"], dmap["pud_pages"]) == (256, 1)
+    assert f["total"]["direct_map_bytes"] == 257 * PAGE == dmap["bytes"]

@@ -483,6 +483,7 @@ def _check_file_doc(r: CheckResult) -> Doc:
         total["memmap_dram_pages"] += c.account.dram_pages
         total["memmap_device_pages"] += c.account.device_pages
         total["page_table_bytes"] += e.page_table_bytes
+        total["direct_map_bytes"] += e.direct_map_bytes
         total["struct_pages_initialised"] += c.struct_pages_initialised
         total["time_ns_low"] += e.time_ns[0]
         total["time_ns_high"] += e.time_ns[1]
