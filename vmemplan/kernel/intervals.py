@@ -53,7 +53,13 @@ class IntervalSet:
 
     def count(self, lo: int, hi: int) -> int:
         """``|set ∩ [lo, hi)|``."""
-        return sum(b - a for a, b in self.overlapping(lo, hi))
+        if lo >= hi:
+            return 0
+        los, his = self._los, self._his
+        n = 0
+        for k in range(bisect_right(his, lo), bisect_left(los, hi)):
+            n += min(hi, his[k]) - max(lo, los[k])
+        return n
 
     def gaps(self, lo: int, hi: int) -> list[tuple[int, int]]:
         """The parts of ``[lo, hi)`` not in the set, ascending."""
@@ -71,17 +77,20 @@ class IntervalSet:
         """Add ``[lo, hi)``; return how many integers were not in the set before."""
         if lo >= hi:
             return 0
-        new = (hi - lo) - self.count(lo, hi)
-        # Merge with every run that overlaps or touches [lo, hi).
         if not self._owned:
             self._los, self._his, self._owned = list(self._los), list(self._his), True
-        i = bisect_left(self._his, lo)
-        j = bisect_right(self._los, hi)
+        los, his = self._los, self._his
+        # Runs i..j-1 overlap or touch [lo, hi); a touching run overlaps by 0.
+        i = bisect_left(his, lo)
+        j = bisect_right(los, hi)
+        new = hi - lo
         if i < j:
-            lo = min(lo, self._los[i])
-            hi = max(hi, self._his[j - 1])
-        self._los[i:j] = [lo]
-        self._his[i:j] = [hi]
+            for k in range(i, j):
+                new -= min(hi, his[k]) - max(lo, los[k])
+            lo = min(lo, los[i])
+            hi = max(hi, his[j - 1])
+        los[i:j] = [lo]
+        his[i:j] = [hi]
         return new
 
     def copy(self) -> IntervalSet:
