@@ -51,7 +51,9 @@ class Found:
 
     label: str
     kind: str
-    """``fsdax``, ``devdax``, ``system-ram``, ``sector`` or ``raw`` from ndctl/daxctl;
+    """``fsdax``, ``devdax``, ``system-ram``, ``famfs``, ``sector`` or ``raw`` from
+    ndctl/daxctl (a devdax namespace whose dax device kmem or fsdev_dax holds: the
+    device's mode);
     ``pmem`` (a namespace whose mode /proc/iomem does not show), ``devdax``,
     ``system-ram`` or ``unclaimed`` (a Soft Reserved range or CXL window no driver
     claimed) from /proc/iomem."""
@@ -449,6 +451,7 @@ def from_ndctl(
             )
             cursor = max(cursor, ranges[-1][1])
             continue
+        held = _held_dax_device(dev)
         # The namespace as it is: its raw size follows from the dump's own align and map.
         dump_align = dev.align or (base.align if given.align else None) or arch.pmd_size
         dump_map = dev.map or (base.map if given.map else "dev")
@@ -465,6 +468,19 @@ def from_ndctl(
         # What to estimate: the command line wins over the dump.
         align, map_ = dump_align, dump_map
         mode: Mode = "fsdax" if dev.mode == "fsdax" else "devdax"
+        kind = dev.mode
+        if held is not None and given.mode:
+            if mode == base.mode:  # else the override note below says it
+                overridden.append("mode")
+                inferred.append(
+                    f"{where}: --mode {base.mode} overrides its dax device {held.name}'s mode "
+                    f"{held.mode}"
+                )
+        elif held is not None and held.mode == "famfs":
+            if given.align:
+                raise _no_compound_pages(base, f"{held.name} of {dev.name}", held.mode)
+            mode, kind = "fsdax", held.mode
+            inferred.append(f"{where}: {_famfs_note(dump_align, held.name)}")
         if given.align and base.align is not None:
             if dev.align is not None and dev.align != base.align:
                 overridden.append("align")
@@ -546,7 +562,7 @@ def from_ndctl(
         found.append(
             Found(
                 dev.name,
-                dev.mode,
+                kind,
                 dev.location,
                 ((placement, placement + raw),),
                 True,
@@ -576,6 +592,31 @@ def _refuse_unused_kmem_options(kmem: Kmem, has_kmem: bool, what: str) -> None:
                 option,
                 f"{shown}: the {what} has no dax device in system-ram mode (kmem) to apply it to",
             )
+
+
+def _held_dax_device(dev: FoundDevice) -> FoundDevice | None:
+    """The dax device of a devdax namespace (ndctl ``-X``) when kmem or fsdev_dax holds it.
+
+    A pmem dax region has one static dax device (__dax_pmem_probe() in drivers/dax/pmem.c);
+    its daxctl mode says which driver holds it. None: device_dax (or the dump does not say).
+    """
+    held = [d for d in dev.dax_devices if d.mode in _HELD_MODES]
+    if not held:
+        return None
+    where = f"{dev.name} ({dev.location})"
+    if dev.mode != "devdax":
+        raise InputError(
+            "--from-ndctl",
+            f"{where}: mode {dev.mode}, but its daxregion holds {held[0].name} in "
+            f"{held[0].mode} mode: only a devdax namespace has a dax device",
+        )
+    if len(dev.dax_devices) > 1:
+        raise InputError(
+            "--from-ndctl",
+            f"{where}: its daxregion lists {len(dev.dax_devices)} dax devices; a pmem "
+            "namespace has one (__dax_pmem_probe() in drivers/dax/pmem.c)",
+        )
+    return held[0]
 
 
 def _exact_alternatives(
@@ -636,13 +677,9 @@ def _dax_device(
             overridden.append("mode")
             notes.append(f"--mode devdax overrides the dump's mode {mode}")
             mode = "devdax"
+    if mode in _HELD_MODES and given.align:
+        raise _no_compound_pages(base, dev.name, mode)
     if mode == "system-ram":
-        if given.align:
-            raise InputError(
-                "--align",
-                f"{format_size_exact(base.align or 0)}: {dev.name} is system-ram (kmem), "
-                "which has no compound pages; add --mode devdax to model it as device-dax",
-            )
         align = max(arch.page_size, memory_block_size)
     else:
         align = dev.align or base.align or arch.pmd_size
@@ -675,17 +712,55 @@ def _dax_device(
         notes.append(f"placed at {start:#x} (the dump has no address)")
     if mode == "system-ram":
         return None, notes, ranges
+    if mode == "famfs":
+        notes.append(_famfs_note(align))
     req = replace(
         base,
         size=None,
-        align=align,
-        vmemmap_shift=None,
+        # fsdev_dax: no compound pages whatever the device align (its ranges keep it)
+        align=None if mode == "famfs" else align,
+        vmemmap_shift=0 if mode == "famfs" else None,
         mode="devdax",
         map="mem",
         dax_ranges=ranges,
         label=dev.name,
     )
     return req, notes, ranges
+
+
+# A dax device another driver than device_dax holds, as daxctl names the mode.
+_HELD_MODES = {"system-ram": "system-ram (kmem)", "famfs": "famfs (fsdev_dax)"}
+
+
+def _no_compound_pages(base: EstimateRequest, name: str, mode: str) -> InputError:
+    """--align for a dax device kmem or fsdev_dax holds: there are no compound pages."""
+    return InputError(
+        "--align",
+        f"{format_size_exact(base.align or 0)}: {name} is {_HELD_MODES[mode]}, which has no "
+        "compound pages; add --mode devdax to model it as device-dax",
+    )
+
+
+def _famfs_note(align: int, held: str | None = None) -> str:
+    """What a dax device in famfs mode is modelled as.
+
+    Follows fsdev_dax_probe() in drivers/dax/fsdev.c, Linux kernel commit d5406bd458b0
+    ("dax: add fsdev.c driver for fs-dax on character dax"): the pgmap (the namespace's
+    static one for pmem, else one over the dax ranges) is MEMORY_DEVICE_FS_DAX with
+    vmemmap_shift 0, so every pfn has an order-0 struct page and nothing is deduplicated.
+    """
+    what = (
+        "estimated as fsdax (the namespace's pgmap: its map and info block are unchanged)"
+        if held is not None
+        else "estimated as device-dax without compound pages"
+    )
+    return (
+        f"famfs: fsdev_dax holds {'its dax device ' + held if held else 'the device'}; "
+        "fsdev_dax_probe() (drivers/dax/fsdev.c) maps it as MEMORY_DEVICE_FS_DAX with "
+        "vmemmap_shift 0, so its struct pages are order-0 whatever the align "
+        f"{format_size_exact(align)}, with no vmemmap deduplication: {what}; --mode devdax "
+        "models it bound to device_dax"
+    )
 
 
 def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:

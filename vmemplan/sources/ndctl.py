@@ -53,8 +53,10 @@ _NAMESPACE_MODES = {
     "dax": "devdax",
     "safe": "sector",
 }
-_DAX_MODES = {"devdax": "devdax", "system-ram": "system-ram", "dax": "devdax"}
-_DAX_MODE_CHOICES = "devdax or system-ram"
+# util_daxctl_dev_to_json() (daxctl/json.c): "system-ram" for a device kmem holds, "famfs"
+# for one bound to fsdev_dax (newer daxctl: daxctl_dev_is_famfs_capable()), else "devdax".
+_DAX_MODES = {"devdax": "devdax", "system-ram": "system-ram", "famfs": "famfs", "dax": "devdax"}
+_DAX_MODE_CHOICES = "devdax, system-ram or famfs"
 _MAPS: dict[str, MapLocation | None] = {"mem": "mem", "dev": "dev", "none": None}
 # daxctl prints them for a device in system-ram mode (util_daxctl_dev_to_json(), daxctl/json.c)
 _MEMBLOCK_KEYS = ("online_memblocks", "total_memblocks")
@@ -76,7 +78,8 @@ class FoundDevice:
     """``"namespace0.0"``, or a daxctl ``chardev`` such as ``"dax0.0"``."""
     source: Source
     mode: str
-    """Normalised: ``fsdax``, ``devdax``, ``sector``, ``raw`` or ``system-ram``."""
+    """Normalised: ``fsdax``, ``devdax``, ``sector`` or ``raw``; a dax device's ``devdax``,
+    ``system-ram`` or ``famfs``."""
     map: MapLocation | None
     """ndctl ``"map"``; ``None`` when absent or ``"none"``."""
     usable_bytes: int
