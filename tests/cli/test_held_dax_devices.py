@@ -18,6 +18,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from tests.helpers import GiB, MiB
@@ -192,4 +193,213 @@ def test_a_held_dax_device_must_be_its_namespace_only_one() -> None:
     assert err == (
         "vmemplan: error: --from-ndctl: namespace0.0 ([0]): mode fsdax, but its daxregion "
         "holds dax0.0 in famfs mode: only a devdax namespace has a dax device\n"
+    )
+
+
+# -- system-ram: kmem on a pmem devdax namespace (ndctl list -N -X) ------------------------
+
+LIST_NX = str(DATA / "list_NX_devdax_kmem.json")
+X86_IOMEM = str(DATA.parent / "iomem" / "x86_pmem_cxl.iomem")
+
+
+def test_kmem_namespace_of_list_nx_is_hot_added_system_ram() -> None:
+    """list_NX_devdax_kmem.json: namespace0.0 devdax map=dev align 2M, its dax0.0 in
+    system-ram mode (31 of 31 memory blocks online); namespace1.0 devdax map=mem 1G.
+
+    namespace0.0: usable 67,643,637,760 = 64G - 1026M is a raw 64G: npfns = (64G - 8K) /
+    4K = 16,777,214, dataoff = ALIGN(8K + 64 * 16,777,214, 2M) = ALIGN(1,073,749,888, 2M)
+    = 1,075,838,976 (1026M). The info block and map=dev reservation stay (nd_dax is
+    unchanged); device_dax's pgmap went with the unbind. Placed at 64G, on a memory block
+    boundary: boot RAM ends at 64G, so probe_memory_block_size() picks 2G, which gives
+    daxctl's total_memblocks 31. dax0.0 is [64G + 1026M, 128G); kmem adds [66G, 128G),
+    31 blocks = 62G, and trims 1022M (1,071,644,672) at the head. Of the 64G namespace
+    1026M is stranded and 62G becomes RAM: 2G lost.
+
+    Memmap in DRAM (memmap_on_memory off): 62G / 4K = 16,252,928 struct pages * 64 / 4096
+    = 253,952 pages. Its vmemmap [66G / 64, 128G / 64) = [1G + 32M, 2G) needs the PMD
+    table of [1G, 2G), which neither boot RAM (vmemmap [0, 1G)) nor namespace1.0 (placed
+    at 128G, vmemmap [2G, 2.5G)) has: 4096 B; the direct map of [66G, 128G) is 1G pages
+    in boot RAM's PUD table. DRAM: 253,952 * 4096 + 4096 = 1,040,191,488 bytes. Init at
+    online: 16,252,928 * 8.0 ns = 130,023,424 ns to * 10.7 ns = 173,906,329.6, so
+    173,906,330 ns.
+
+    namespace1.0: usable 31G = 32G - ALIGN(8K, 1G): raw 32G at 128G, still a devdax pgmap.
+    """
+    doc = machine("--from-ndctl", LIST_NX)
+    (ns1,) = doc["namespaces"]
+    assert ns1["input"]["label"] == "namespace1.0"
+    assert (ns1["input"]["start_bytes"], ns1["input"]["size_bytes"]) == (128 * GiB, 32 * GiB)
+    (sr,) = doc["system_ram"]
+    assert sr["name"] == "dax0.0"
+    assert sr["input"]["namespace"] == {
+        "start": 64 * GiB,
+        "size_bytes": 64 * GiB,
+        "map": "dev",
+        "align_bytes": 2 * MiB,
+        "dataoff_bytes": 1026 * MiB,
+        "end_trunc_bytes": 0,
+    }
+    assert sr["input"]["memory_block_size_bytes"] == 2 * GiB
+    assert sr["input"]["memory_block_size_source"] == "probe_memory_block_size"
+    assert sr["ranges"] == [
+        {
+            "start": 64 * GiB + 1026 * MiB,
+            "size_bytes": 67_643_637_760,
+            "added_start": 66 * GiB,
+            "added_bytes": 62 * GiB,
+            "head_trimmed_bytes": 1_071_644_672,
+            "tail_trimmed_bytes": 0,
+            "blocks": 31,
+            "memmap": "dram",
+            "as_given": None,
+        }
+    ]
+    fig = sr["figures"]
+    assert (fig["device_bytes"], fig["stranded_bytes"]) == (64 * GiB, 1_075_838_976)
+    assert (fig["trimmed_bytes"], fig["usable_bytes"]) == (1_071_644_672, 62 * GiB)
+    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (253_952, 0)
+    assert fig["page_tables"] == {"pte": 0, "pmd": 1, "pud": 0, "p4d": 0}
+    assert fig["direct_map"]["bytes"] == 0
+    assert fig["dram_bytes"] == 1_040_191_488
+    assert fig["struct_pages_initialised"] == 16_252_928
+    assert fig["init_ns"] == [130_023_424, 173_906_330]
+    t = doc["total"]
+    assert (t["namespaces"], t["system_ram"]) == (1, 1)
+    assert t["dram_bytes"] == ns1["dram_bytes"] + 1_040_191_488
+    assert t["device_bytes"] == ns1["device_bytes"] + 2 * GiB
+    assert t["struct_pages"] == 32 * GiB // 4096 + 16_252_928
+    f = found(doc)
+    assert (f["namespace0.0"]["kind"], f["namespace1.0"]["kind"]) == ("system-ram", "devdax")
+    assert f["namespace0.0"]["ranges"] == [{"start_bytes": 64 * GiB, "end_bytes": 128 * GiB}]
+    assert f["namespace0.0"]["inferred_raw_bytes"] == 64 * GiB
+    assert f["namespace0.0"]["usable_matches"] is True
+    notes = doc["source"]["inferred"]
+    assert (
+        "namespace0.0 ([0]): raw size 64G inferred from usable 67,643,637,760 bytes; placed "
+        "at 0x1000000000 (on a 2G memory block boundary)"
+    ) in notes
+    kmem = "dax0.0 ([0].daxregion.devices[0], in namespace0.0): "
+    assert any(n.startswith(kmem + "system-ram (kmem): no pgmap; hot-added") for n in notes)
+    assert (
+        kmem + "the dax device starts 0x40200000 into namespace0.0 (its dataoff, map=dev, align "
+        "2M): 1.00 GiB of the namespace is stranded (neither dax device nor RAM)"
+    ) in notes
+    assert (
+        "pmem namespace map=dev: 1026M before the dax device (info block and the memmap "
+        "reservation) is neither dax device nor RAM"
+    ) in sr["notes"]
+
+
+def test_kmem_namespace_text_row() -> None:
+    result = run("estimate", "--from-ndctl", LIST_NX)
+    assert result.exit_code == 0, result.stderr
+    (row,) = [line for line in result.stdout.splitlines() if line.lstrip().startswith("dax0.0")]
+    assert "system-ram/2G blocks" in row
+    assert "62.00 GiB" in row
+    assert "namespace0.0" not in [line.split()[0] for line in result.stdout.splitlines() if line]
+
+
+def _kmem_namespace(**device: Any) -> dict[str, Any]:
+    """namespace0.1 of x86_pmem_cxl.iomem as ndctl list -N -X prints it: 64G raw, map=dev,
+    2M (usable 64G - 1026M), its dax0.0 in system-ram mode."""
+    usable = 64 * GiB - 1026 * MiB
+    dev = {"chardev": "dax0.0", "size": usable, "align": 2 * MiB, "mode": "system-ram"}
+    return {
+        "dev": "namespace0.1",
+        "mode": "devdax",
+        "map": "dev",
+        "size": usable,
+        "daxregion": {"id": 0, "size": usable, "align": 2 * MiB, "devices": [{**dev, **device}]},
+        "align": 2 * MiB,
+    }
+
+
+def test_kmem_namespace_total_memblocks_gives_the_block_size() -> None:
+    """total_memblocks 503: placed on a block boundary, the dax device starts 1026M into
+    its block; 2G blocks would give 31, 128M blocks ALIGN(1026M, 128M) = 1152M to 64G:
+    (64G - 1152M) / 128M = 503. Memmap: 503 * 128M / 64 = 1006M = 257,536 pages."""
+    dump = json.dumps([_kmem_namespace(total_memblocks=503)])
+    doc = machine("--from-ndctl", "-", stdin=dump)
+    (sr,) = doc["system_ram"]
+    assert sr["input"]["memory_block_size_bytes"] == 128 * MiB
+    assert sr["input"]["memory_block_size_source"] == "dump"
+    assert sr["ranges"][0]["blocks"] == 503
+    assert sr["figures"]["memmap_pages_dram"] == 257_536
+    assert doc["source"]["inferred"][0] == (
+        "dax0.0 ([0].daxregion.devices[0], in namespace0.1): memory blocks of 128M inferred "
+        "from its total_memblocks 503 (64510M), which blocks of 2G (probe_memory_block_size() "
+        "with boot RAM ending at 64G) would not give (--memory-block-size to choose)"
+    )
+
+
+def test_kmem_namespace_with_iomem_matches_the_iomem_model() -> None:
+    """With x86_pmem_cxl.iomem the namespace is at its range [194G, 258G), and dax0.0 at
+    194G + 1026M, where /proc/iomem has it: the figures of /proc/iomem alone (tests/cli/
+    test_sources.py): 128M blocks from its System RAM (kmem) child, 503 blocks, 126M
+    trimmed, 1026M stranded, 257,536 memmap pages."""
+    dump = json.dumps([_kmem_namespace(total_memblocks=503)])
+    doc = machine("--iomem", X86_IOMEM, "--from-ndctl", "-", stdin=dump)
+    alone = machine("--iomem", X86_IOMEM)
+    assert doc["namespaces"] == []
+    (sr,) = doc["system_ram"]
+    (ref,) = [s for s in alone["system_ram"] if s["name"] == "dax0.0"]
+    assert sr["input"]["namespace"] == ref["input"]["namespace"]
+    assert sr["ranges"] == ref["ranges"]
+    assert sr["figures"]["memmap_pages_dram"] == ref["figures"]["memmap_pages_dram"] == 257_536
+    assert sr["figures"]["stranded_bytes"] == 1026 * MiB
+    assert sr["ranges"][0]["head_trimmed_bytes"] == 126 * MiB
+    # map=mem would put the dax device 2M into the namespace, not where /proc/iomem has it
+    mem = _kmem_namespace()
+    mem.update(map="mem", size=64 * GiB - 2 * MiB)
+    err = refused("--iomem", X86_IOMEM, "--from-ndctl", "-", stdin=json.dumps([mem]))
+    assert err == (
+        "vmemplan: error: --from-ndctl: dax0.0 ([0].daxregion.devices[0], in namespace0.1): "
+        "/proc/iomem puts it at 30c0200000-407fffffff (line 30), its namespace's layout at "
+        "3080200000-407fffffff: the dumps disagree\n"
+    )
+
+
+def test_kmem_namespace_options() -> None:
+    """--mode devdax models the namespace as device_dax holds it (a map=dev pgmap again);
+    --align is refused (kmem has no compound pages); --memmap-on-memory applies to it: 31
+    blocks of 2G each host 2G / 64 = 32M = 8192 memmap pages, 253,952 on the device."""
+    devdax = machine("--from-ndctl", LIST_NX, "--mode", "devdax")
+    assert devdax["system_ram"] == []
+    assert [n["input"]["label"] for n in devdax["namespaces"]] == ["namespace0.0", "namespace1.0"]
+    assert found(devdax)["namespace0.0"]["overridden"] == ["mode"]
+    assert (
+        "namespace0.0 ([0]): --mode devdax overrides its dax device dax0.0's mode system-ram"
+        in devdax["source"]["inferred"]
+    )
+    err = refused("--from-ndctl", LIST_NX, "--align", "1G")
+    assert err == (
+        "vmemplan: error: --align: 1G: dax0.0 of namespace0.0 is system-ram (kmem), which has "
+        "no compound pages; add --mode devdax to model it as device-dax\n"
+    )
+    on = machine("--from-ndctl", LIST_NX, "--memmap-on-memory", "on")
+    fig = on["system_ram"][0]["figures"]
+    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (0, 253_952)
+
+
+def test_check_counts_a_kmem_namespace() -> None:
+    """check --from-ndctl: dax0.0's 1,040,191,488 bytes of DRAM are in the total."""
+    result = run("check", "--from-ndctl", LIST_NX, "--max-dram", "512M", "--format", "json")
+    assert result.exit_code == 1, result.stderr
+    (file,) = json.loads(result.stdout)["files"]
+    assert [sr["name"] for sr in file["system_ram"]] == ["dax0.0"]
+    assert file["total"]["dram_bytes"] > 1_040_191_488
+
+
+@pytest.mark.parametrize("memblocks", [{"total_memblocks": 31}, {}])
+def test_kmem_namespace_with_an_align_no_namespace_has_is_refused(
+    memblocks: dict[str, int],
+) -> None:
+    """align 16M: no x86_64 namespace has it (nd_pfn_supported_alignments()); refused
+    whether the memory blocks are read from the dump or not."""
+    dump = _kmem_namespace(**memblocks)
+    dump["align"] = 16 * MiB
+    err = refused("--from-ndctl", "-", stdin=json.dumps([dump]))
+    assert err == (
+        "vmemplan: error: --from-ndctl: namespace0.1 ([0]): align 16M is not a namespace "
+        "align of x86_64 (supported: 4K, 2M, 1G)\n"
     )
