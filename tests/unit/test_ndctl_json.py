@@ -54,6 +54,13 @@ def test_example_a_devdax_with_daxregion_is_one_device() -> None:
             usable_exact=True,
             align=2 * MiB,  # from daxregion.align: the namespace has none
             location="$",
+            # its own dax device: read (no mode: older ndctl, devdax), not a device of its own
+            dax_devices=(
+                FoundDevice(
+                    *("dax0.0", "daxctl", "devdax", None, 4225761280, True, 2 * MiB),
+                    "$.daxregion.devices[0]",
+                ),
+            ),
         )
     ]
 
@@ -155,6 +162,12 @@ def test_platform_object_with_dimms_and_regions() -> None:
         FoundDevice(
             "namespace0.0", "ndctl", "devdax", "dev", 266352984064, True, 2 * MiB,
             "$.regions[0].namespaces[0]",
+            dax_devices=(
+                FoundDevice(
+                    "dax0.0", "daxctl", "devdax", None, 266352984064, True, 2 * MiB,
+                    "$.regions[0].namespaces[0].daxregion.devices[0]",
+                ),
+            ),
         )
     ]  # fmt: skip
 
@@ -240,6 +253,38 @@ def test_namespace_align_wins_over_daxregion_align() -> None:
     assert parse_ndctl_json(text, "x")[0].align == GiB
 
 
+def test_list_nx_reads_the_namespace_dax_device() -> None:
+    """ndctl list -N -X nests util_daxctl_region_to_json() (ndctl/json.c): the namespace's
+    dax device in system-ram mode keeps daxctl's fields; it is not a device of its own."""
+    devs = load("list_NX_devdax_kmem.json")
+    assert [d.name for d in devs] == ["namespace0.0", "namespace1.0"]
+    (kmem,) = devs[0].dax_devices
+    assert kmem == FoundDevice(
+        *("dax0.0", "daxctl", "system-ram", None, 67643637760, True, 2 * MiB),
+        "[0].daxregion.devices[0]",
+        online_memblocks=31,
+        total_memblocks=31,
+    )
+    assert [d.mode for d in devs[1].dax_devices] == ["devdax"]
+
+
+@pytest.mark.parametrize(
+    ("region", "fragment"),
+    [
+        ('{"devices": {}}', "$.daxregion.devices: an empty object: expected an array"),
+        ('{"devices": [{"size": 1}]}', "$.daxregion.devices[0]: an object with keys ['size']: "),
+        (
+            '{"devices": [{"chardev": "dax0.0", "size": 1, "mode": "kmem"}]}',
+            "$.daxregion.devices[0].mode: 'kmem': unknown mode",
+        ),
+        ('{"devices": [{"chardev": "dax0.0"}]}', "$.daxregion.devices[0]: dax device 'dax0.0'"),
+    ],
+)
+def test_bad_namespace_dax_device_is_named_by_its_path(region: str, fragment: str) -> None:
+    text = f'{{"dev": "namespace0.0", "mode": "devdax", "size": 4096, "daxregion": {region}}}'
+    assert fragment in error(text)
+
+
 def test_bare_daxctl_device_and_unknown_keys() -> None:
     text = json.dumps(
         {
@@ -314,9 +359,12 @@ def test_unknown_mode() -> None:
     assert "[1].mode: 'fs-dax': unknown mode (expected fsdax, devdax, sector or raw" in msg
 
 
-def test_dax_device_mode_must_be_devdax_or_system_ram() -> None:
-    msg = error('[{"chardev": "dax0.0", "size": 4096, "mode": "famfs"}]')
-    assert "[0].mode: 'famfs': unknown mode (expected devdax or system-ram)" in msg
+def test_dax_device_mode_must_be_devdax_system_ram_or_famfs() -> None:
+    (dev,) = parse_ndctl_json('[{"chardev": "dax0.0", "size": 4096, "mode": "FAMFS"}]', "x")
+    assert dev.mode == "famfs"  # daxctl_dev_is_famfs_capable(): bound to fsdev_dax
+    # the "unknown" some daxctl famfs patches print for a device neither driver holds
+    msg = error('[{"chardev": "dax0.0", "size": 4096, "mode": "unknown"}]')
+    assert "[0].mode: 'unknown': unknown mode (expected devdax, system-ram or famfs)" in msg
     msg = error('{"dev": "namespace0.0", "mode": "system-ram", "size": 4096}')
     assert "$.mode: 'system-ram': unknown mode" in msg
     assert "$.mode: 3: expected a string" in error('{"dev": "n", "mode": 3, "size": 1}')

@@ -228,10 +228,12 @@ class FoundDoc(_Model):
     """One device a dump lists, as read: its kind, where it is, and what was inferred."""
 
     label: str
-    kind: Literal["fsdax", "devdax", "system-ram", "sector", "raw", "pmem", "unclaimed"]
-    """From ndctl/daxctl: the dump's mode. From /proc/iomem: ``pmem`` (a namespace whose
-    mode it does not show), ``devdax`` (a daxX.Y range), ``system-ram`` (kmem System RAM)
-    or ``unclaimed`` (a Soft Reserved range or CXL window no driver claimed)."""
+    kind: Literal["fsdax", "devdax", "system-ram", "famfs", "sector", "raw", "pmem", "unclaimed"]
+    """From ndctl/daxctl: the dump's mode; a devdax namespace whose dax device (``-X``)
+    kmem or fsdev_dax holds takes the device's (``system-ram``, ``famfs``). From
+    /proc/iomem: ``pmem`` (a namespace whose mode it does not show), ``devdax`` (a daxX.Y
+    range), ``system-ram`` (kmem System RAM) or ``unclaimed`` (a Soft Reserved range or
+    CXL window no driver claimed)."""
     location: str
     """The JSON path in the dump, or the /proc/iomem line(s)."""
     ranges: list[ByteRange]

@@ -9,7 +9,10 @@ A dax device in system-ram mode has no pgmap: dax kmem released the device-dax o
 hot-added the device's ranges, trimmed to memory blocks, as System RAM
 (dev_dax_kmem_probe() in drivers/dax/kmem.c). Such a device becomes a
 :class:`KmemDevice` (a :class:`~vmemplan.system_ram.SystemRamRequest`), hot-added after
-the pmem and device-dax namespaces on the same machine.
+the pmem and device-dax namespaces on the same machine. So does a pmem devdax namespace
+whose dax device (``ndctl list -X``) is in system-ram mode: its layout stays, so its info
+block and map=dev reservation are stranded. A dax device in famfs mode (fsdev_dax) keeps
+a pgmap, without compound pages.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from vmemplan.sources.iomem import (
     unclaimed,
 )
 from vmemplan.sources.ndctl import FoundDevice
-from vmemplan.system_ram import SystemRamRequest, block_size
+from vmemplan.system_ram import SystemRamRequest, block_size, pmem_namespace_layout
 from vmemplan.units import align_down, align_up, format_iec, format_size_exact
 
 
@@ -51,7 +54,9 @@ class Found:
 
     label: str
     kind: str
-    """``fsdax``, ``devdax``, ``system-ram``, ``sector`` or ``raw`` from ndctl/daxctl;
+    """``fsdax``, ``devdax``, ``system-ram``, ``famfs``, ``sector`` or ``raw`` from
+    ndctl/daxctl (a devdax namespace whose dax device kmem or fsdev_dax holds: the
+    device's mode);
     ``pmem`` (a namespace whose mode /proc/iomem does not show), ``devdax``,
     ``system-ram`` or ``unclaimed`` (a Soft Reserved range or CXL window no driver
     claimed) from /proc/iomem."""
@@ -308,9 +313,13 @@ class _Placer:
     entries: list[IomemEntry]
     cursor: int
 
+    def named(self, dev: FoundDevice) -> IomemEntry | None:
+        """The /proc/iomem entry of ``dev``'s name, if the dump lists it."""
+        return next((e for e in self.entries if e.name == dev.name), None)
+
     def place(self, dev: FoundDevice, raw: int, align: int) -> tuple[int, str]:
         """The start of ``dev`` and a note saying where it came from."""
-        named = next((e for e in self.entries if e.name == dev.name), None)
+        named = self.named(dev)
         region: IomemEntry | None
         if named is not None:
             start, region, what = named.start, named, "its /proc/iomem range"
@@ -351,7 +360,8 @@ def from_ndctl(
     kmem: Kmem | None = None,
 ) -> Discovered:
     """One request per fsdax/devdax namespace or daxctl device, placed one after another;
-    a daxctl device in system-ram mode is a :class:`KmemDevice` instead.
+    a daxctl device in system-ram mode, or a devdax namespace whose dax device (``-X``)
+    is, is a :class:`KmemDevice` instead.
 
     The raw size of a namespace is inferred from its usable size with the inverse model
     (the smallest raw size ndctl accepts that gives at least that usable size), under the
@@ -360,8 +370,9 @@ def from_ndctl(
     Memory`` ranges) and must fit there; otherwise namespaces are packed from ``start``
     (default: the request's start) at the region's 16 MiB and the device's align.
     ``given`` says which of the request's align/map/mode the user typed: those win over
-    the dump's values. A kmem device goes on a memory block boundary (so kmem trims only
-    what its size leaves over), or at its /proc/iomem ranges; its memory blocks are
+    the dump's values. A kmem device (or the namespace holding it) goes on a memory block
+    boundary (so kmem trims only what its size or layout leaves over), or at its
+    /proc/iomem ranges; its memory blocks are
     ``kmem``'s, else those the dump shows (daxctl's ``total_memblocks``, /proc/iomem's
     System RAM (kmem) ranges), else the kernel's rule.
     """
@@ -376,8 +387,19 @@ def from_ndctl(
     else:
         placer, dax_in_iomem = None, {}
     kmem_devices = [d for d in devices if d.mode == "system-ram" and not given.mode]
-    _refuse_unused_kmem_options(kmem, bool(kmem_devices), "ndctl/daxctl dump")
+    # ndctl -X: the dax device of each devdax namespace that kmem or fsdev_dax holds
+    held_of = [_held_dax_device(d) if d.source == "ndctl" else None for d in devices]
+    kmem_namespaces = [
+        (d, held)
+        for d, held in zip(devices, held_of, strict=True)
+        if held is not None and held.mode == "system-ram" and not given.mode
+    ]
+    _refuse_unused_kmem_options(kmem, bool(kmem_devices or kmem_namespaces), "ndctl/daxctl dump")
     evidence = []
+    for ns, dax in kmem_namespaces:
+        blocks = _kmem_namespace_blocks(ns, dax, base, given, placer, dax_in_iomem)
+        if blocks is not None:
+            evidence.append(blocks)
     for dev in kmem_devices:
         known = dax_in_iomem.get(dev.name)
         on_iomem = known is not None and known.kind == "system-ram"
@@ -403,7 +425,7 @@ def from_ndctl(
     inferred: list[str] = list(mb_notes)
     found: list[Found] = []
     system_ram: list[KmemDevice] = []
-    for dev in devices:
+    for dev, held in zip(devices, held_of, strict=True):
         where = f"{dev.name} ({dev.location})"
         if dev.mode in ("sector", "raw"):
             inferred.append(f"{where}: {dev.mode} mode has no struct pages; skipped")
@@ -449,9 +471,13 @@ def from_ndctl(
             )
             cursor = max(cursor, ranges[-1][1])
             continue
+        kmem_held = held if held is not None and held.mode == "system-ram" else None
+        if given.mode:  # --mode models the namespace as a pgmap
+            kmem_held = None
+        if kmem_held is not None and given.align:
+            raise _no_compound_pages(base, f"{kmem_held.name} of {dev.name}", kmem_held.mode)
         # The namespace as it is: its raw size follows from the dump's own align and map.
-        dump_align = dev.align or (base.align if given.align else None) or arch.pmd_size
-        dump_map = dev.map or (base.map if given.map else "dev")
+        dump_align, dump_map = _dump_geometry(dev, base, given)
         if dev.map is None:
             inferred.append(
                 f"{where}: no map in the dump; assumed {dump_map}"
@@ -465,6 +491,19 @@ def from_ndctl(
         # What to estimate: the command line wins over the dump.
         align, map_ = dump_align, dump_map
         mode: Mode = "fsdax" if dev.mode == "fsdax" else "devdax"
+        kind = dev.mode
+        if held is not None and given.mode:
+            if mode == base.mode:  # else the override note below says it
+                overridden.append("mode")
+                inferred.append(
+                    f"{where}: --mode {base.mode} overrides its dax device {held.name}'s mode "
+                    f"{held.mode}"
+                )
+        elif held is not None and held.mode == "famfs":
+            if given.align:
+                raise _no_compound_pages(base, f"{held.name} of {dev.name}", held.mode)
+            mode, kind = "fsdax", held.mode
+            inferred.append(f"{where}: {_famfs_note(dump_align, held.name)}")
         if given.align and base.align is not None:
             if dev.align is not None and dev.align != base.align:
                 overridden.append("align")
@@ -483,10 +522,11 @@ def from_ndctl(
                 overridden.append("mode")
                 inferred.append(f"{where}: --mode {base.mode} overrides the dump's mode {mode}")
             mode = base.mode
-        want = dev.usable_bytes
-        if not dev.usable_exact:
-            want -= human_resolution(want) // 2  # the true size is within half a digit
+        want = _wanted_usable(dev)
         at = max(dump_align, align)  # the estimate's compounds must start aligned too
+        if kmem_held is not None:
+            # on a memory block boundary, so kmem trims only what the layout leaves over
+            at = max(at, block)
         placement = align_up(cursor, _placement_align(at))
         sized = raw_size_for_usable(
             arch, usable=want, align=dump_align, map_=dump_map, start=placement, struct_page_size=s
@@ -504,7 +544,11 @@ def from_ndctl(
             )
             raw = sized.raw_size
         else:
-            placed = f"placed at {placement:#x}"
+            placed = f"placed at {placement:#x}" + (
+                f" (on a {format_size_exact(block)} memory block boundary)"
+                if kmem_held is not None
+                else ""
+            )
         got = sized.usable
         slack = 0 if dev.usable_exact else human_resolution(dev.usable_bytes) // 2
         matches = abs(got - dev.usable_bytes) <= slack
@@ -529,24 +573,33 @@ def from_ndctl(
                     "(memmap=), whose raw size is not bound to those steps"
                 )
             )
-        origins.append(where)
-        requests.append(
-            replace(
-                base,
-                size=raw,
-                start=placement,
-                align=align,
-                vmemmap_shift=None,
-                mode=mode,
-                map=map_,
-                dax_ranges=(),
-                label=dev.name,
+        if kmem_held is not None:
+            layout = _namespace_layout(base, where, raw, placement, dump_align, map_)
+            device, notes = _kmem_held_by_namespace(
+                dev, kmem_held, base, kmem, layout, (mb, block), dax_in_iomem
             )
-        )
+            inferred.extend(f"{device.origin}: {n}" for n in notes)
+            system_ram.append(device)
+            kind = kmem_held.mode
+        else:
+            origins.append(where)
+            requests.append(
+                replace(
+                    base,
+                    size=raw,
+                    start=placement,
+                    align=align,
+                    vmemmap_shift=None,
+                    mode=mode,
+                    map=map_,
+                    dax_ranges=(),
+                    label=dev.name,
+                )
+            )
         found.append(
             Found(
                 dev.name,
-                dev.mode,
+                kind,
                 dev.location,
                 ((placement, placement + raw),),
                 True,
@@ -576,6 +629,157 @@ def _refuse_unused_kmem_options(kmem: Kmem, has_kmem: bool, what: str) -> None:
                 option,
                 f"{shown}: the {what} has no dax device in system-ram mode (kmem) to apply it to",
             )
+
+
+def _dump_geometry(dev: FoundDevice, base: EstimateRequest, given: Given) -> tuple[int, MapMode]:
+    """The align and map the namespace of the dump has: the dump's, else the typed ones,
+    else ndctl's defaults (they give its raw size)."""
+    align = dev.align or (base.align if given.align else None) or base.arch.pmd_size
+    map_: MapMode = dev.map or (base.map if given.map else "dev")
+    return align, map_
+
+
+def _wanted_usable(dev: FoundDevice) -> int:
+    """The least usable size the dump's ``size`` can stand for."""
+    if dev.usable_exact:
+        return dev.usable_bytes
+    return dev.usable_bytes - human_resolution(dev.usable_bytes) // 2  # within half a digit
+
+
+def _namespace_layout(
+    base: EstimateRequest, where: str, raw: int, start: int, align: int, map_: MapMode
+) -> PfnLayout:
+    """The pfn layout of a dump's namespace whose dax device kmem holds."""
+    try:
+        return pmem_namespace_layout(
+            replace(base, size=raw, start=start, align=align, vmemmap_shift=None, map=map_)
+        )
+    except InputError as e:  # the dump's align: name the namespace, not the option
+        raise InputError("--from-ndctl", f"{where}: align {e.message}") from None
+
+
+def _kmem_namespace_blocks(
+    dev: FoundDevice,
+    held: FoundDevice,
+    base: EstimateRequest,
+    given: Given,
+    placer: _Placer | None,
+    dax_in_iomem: dict[str, IomemDevice],
+) -> _Blocks | None:
+    """What the dump shows of the memory blocks kmem made of a namespace's dax device
+    (its ``total_memblocks``, /proc/iomem's System RAM (kmem) ranges), None if nothing.
+
+    Without /proc/iomem the namespace goes on a memory block boundary, so its dax range
+    is taken at its place in a namespace starting at 0; one /proc/iomem names is at its
+    range.
+    """
+    known = dax_in_iomem.get(held.name)
+    on_iomem = known is not None and known.kind == "system-ram"
+    if held.total_memblocks is None and not on_iomem:
+        return None
+    shown = []
+    if held.total_memblocks is not None:
+        shown.append(f"total_memblocks {held.total_memblocks:,}")
+    if known is not None and on_iomem:
+        shown.append(f"System RAM (kmem) {', '.join(_span(r) for r in known.ranges)}")
+        ranges, added = known.dax_ranges, known.ranges
+    else:
+        where = f"{dev.name} ({dev.location})"
+        named = placer.named(dev) if placer is not None else None
+        start = named.start if named is not None else 0
+        align, dump_map = _dump_geometry(dev, base, given)
+        s = base.struct_page_size or base.arch.struct_page_size
+        raw = raw_size_for_usable(
+            base.arch,
+            usable=_wanted_usable(dev),
+            align=align,
+            map_=dump_map,
+            start=start,
+            struct_page_size=s,
+        ).raw_size
+        map_ = base.map if given.map else dump_map
+        layout = _namespace_layout(base, where, raw, start, align, map_)
+        ranges, added = ((start + layout.dataoff, start + raw - layout.end_trunc),), None
+    return _Blocks(
+        f"{held.name} ({held.location}, in {dev.name})",
+        ranges,
+        added,
+        held.total_memblocks,
+        " and ".join(shown) + f" ({format_size_exact(held.usable_bytes)})",
+    )
+
+
+def _kmem_held_by_namespace(
+    dev: FoundDevice,
+    held: FoundDevice,
+    base: EstimateRequest,
+    kmem: Kmem,
+    layout: PfnLayout,
+    blocks: tuple[int | None, int],
+    dax_in_iomem: dict[str, IomemDevice],
+) -> tuple[KmemDevice, list[str]]:
+    """A devdax namespace of the dump whose dax device kmem holds, and its notes.
+
+    The namespace layout is unchanged (the nd_dax info block, and with map=dev the memmap
+    reservation, stay: stranded); device_dax's pgmap went with the unbind, and kmem
+    hot-adds the dax device's range, ``[start + dataoff, end - end_trunc)`` as
+    __dax_pmem_probe() (drivers/dax/pmem.c) sets it, trimmed to memory blocks.
+    ``blocks`` is the block size for the request (None: the kernel's) and the size itself.
+    """
+    mb, block = blocks
+    origin = f"{held.name} ({held.location}, in {dev.name})"
+    end = layout.start + layout.size - layout.end_trunc
+    ranges = ((layout.start + layout.dataoff, end),)
+    known = dax_in_iomem.get(held.name)
+    if known is not None and (known.dax_ranges or known.ranges) != ranges:
+        seen = ", ".join(_span(r) for r in known.dax_ranges or known.ranges)
+        raise InputError(
+            "--from-ndctl",
+            f"{origin}: /proc/iomem puts it at {seen} ({_lines(known.lines)}), its "
+            f"namespace's layout at {_span(ranges[0])}: the dumps disagree",
+        )
+    online = None
+    if held.online_memblocks is not None and held.total_memblocks is not None:
+        online = (held.online_memblocks, held.total_memblocks)
+    notes = _kmem_notes(kmem, block, online)
+    notes.append(
+        f"the dax device starts {layout.dataoff:#x} into {dev.name} (its dataoff, "
+        f"map={layout.map}, align {format_size_exact(layout.align)}): "
+        f"{format_iec(layout.dataoff + layout.end_trunc)} of the namespace is stranded "
+        "(neither dax device nor RAM)"
+    )
+    device = KmemDevice(
+        held.name,
+        origin,
+        _kmem_request(base, kmem, ranges, mb, layout),
+        _devdax_request(base, ranges, held.name),
+    )
+    return device, notes
+
+
+def _held_dax_device(dev: FoundDevice) -> FoundDevice | None:
+    """The dax device of a devdax namespace (ndctl ``-X``) when kmem or fsdev_dax holds it.
+
+    A pmem dax region has one static dax device (__dax_pmem_probe() in drivers/dax/pmem.c);
+    its daxctl mode says which driver holds it. None: device_dax (or the dump does not say).
+    """
+    held = [d for d in dev.dax_devices if d.mode in _HELD_MODES]
+    if not held:
+        return None
+    where = f"{dev.name} ({dev.location})"
+    if dev.mode != "devdax":
+        raise InputError(
+            "--from-ndctl",
+            f"{where}: mode {dev.mode}, but its daxregion holds {held[0].name} in "
+            f"{held[0].mode} mode: only a devdax namespace has a dax device",
+        )
+    if len(dev.dax_devices) > 1:
+        raise InputError(
+            "--from-ndctl",
+            f"{where}: its daxregion lists {len(dev.dax_devices)} dax devices; a pmem "
+            "namespace has one (__dax_pmem_probe() in drivers/dax/pmem.c)",
+        )
+    return held[0]
 
 
 def _exact_alternatives(
@@ -636,13 +840,9 @@ def _dax_device(
             overridden.append("mode")
             notes.append(f"--mode devdax overrides the dump's mode {mode}")
             mode = "devdax"
+    if mode in _HELD_MODES and given.align:
+        raise _no_compound_pages(base, dev.name, mode)
     if mode == "system-ram":
-        if given.align:
-            raise InputError(
-                "--align",
-                f"{format_size_exact(base.align or 0)}: {dev.name} is system-ram (kmem), "
-                "which has no compound pages; add --mode devdax to model it as device-dax",
-            )
         align = max(arch.page_size, memory_block_size)
     else:
         align = dev.align or base.align or arch.pmd_size
@@ -675,17 +875,55 @@ def _dax_device(
         notes.append(f"placed at {start:#x} (the dump has no address)")
     if mode == "system-ram":
         return None, notes, ranges
+    if mode == "famfs":
+        notes.append(_famfs_note(align))
     req = replace(
         base,
         size=None,
-        align=align,
-        vmemmap_shift=None,
+        # fsdev_dax: no compound pages whatever the device align (its ranges keep it)
+        align=None if mode == "famfs" else align,
+        vmemmap_shift=0 if mode == "famfs" else None,
         mode="devdax",
         map="mem",
         dax_ranges=ranges,
         label=dev.name,
     )
     return req, notes, ranges
+
+
+# A dax device another driver than device_dax holds, as daxctl names the mode.
+_HELD_MODES = {"system-ram": "system-ram (kmem)", "famfs": "famfs (fsdev_dax)"}
+
+
+def _no_compound_pages(base: EstimateRequest, name: str, mode: str) -> InputError:
+    """--align for a dax device kmem or fsdev_dax holds: there are no compound pages."""
+    return InputError(
+        "--align",
+        f"{format_size_exact(base.align or 0)}: {name} is {_HELD_MODES[mode]}, which has no "
+        "compound pages; add --mode devdax to model it as device-dax",
+    )
+
+
+def _famfs_note(align: int, held: str | None = None) -> str:
+    """What a dax device in famfs mode is modelled as.
+
+    Follows fsdev_dax_probe() in drivers/dax/fsdev.c, Linux kernel commit d5406bd458b0
+    ("dax: add fsdev.c driver for fs-dax on character dax"): the pgmap (the namespace's
+    static one for pmem, else one over the dax ranges) is MEMORY_DEVICE_FS_DAX with
+    vmemmap_shift 0, so every pfn has an order-0 struct page and nothing is deduplicated.
+    """
+    what = (
+        "estimated as fsdax (the namespace's pgmap: its map and info block are unchanged)"
+        if held is not None
+        else "estimated as device-dax without compound pages"
+    )
+    return (
+        f"famfs: fsdev_dax holds {'its dax device ' + held if held else 'the device'}; "
+        "fsdev_dax_probe() (drivers/dax/fsdev.c) maps it as MEMORY_DEVICE_FS_DAX with "
+        "vmemmap_shift 0, so its struct pages are order-0 whatever the align "
+        f"{format_size_exact(align)}, with no vmemmap deduplication: {what}; --mode devdax "
+        "models it bound to device_dax"
+    )
 
 
 def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:

@@ -8,7 +8,8 @@ Shapes accepted (all may appear as a JSON array or, for a single item in ``--hum
 and for ``create-namespace``, as a bare object):
 
 * namespace objects (``ndctl list -N``), with or without a ``daxregion`` (``-X``); the
-  ``daxregion.devices`` are the namespace's own dax device and are not counted again;
+  ``daxregion.devices`` are the namespace's own dax device: read (its mode says which
+  driver holds it) but not counted again;
 * region objects (``ndctl list -R -N``) holding a ``namespaces`` array; bus objects
   (``-B``) holding ``regions`` or ``namespaces``; the platform object ``ndctl list -D -R``
   prints (``{"dimms": [...], "regions": [...]}``); DIMM objects are skipped;
@@ -52,7 +53,10 @@ _NAMESPACE_MODES = {
     "dax": "devdax",
     "safe": "sector",
 }
-_DAX_MODES = {"devdax": "devdax", "system-ram": "system-ram", "dax": "devdax"}
+# util_daxctl_dev_to_json() (daxctl/json.c): "system-ram" for a device kmem holds, "famfs"
+# for one bound to fsdev_dax (newer daxctl: daxctl_dev_is_famfs_capable()), else "devdax".
+_DAX_MODES = {"devdax": "devdax", "system-ram": "system-ram", "famfs": "famfs", "dax": "devdax"}
+_DAX_MODE_CHOICES = "devdax, system-ram or famfs"
 _MAPS: dict[str, MapLocation | None] = {"mem": "mem", "dev": "dev", "none": None}
 # daxctl prints them for a device in system-ram mode (util_daxctl_dev_to_json(), daxctl/json.c)
 _MEMBLOCK_KEYS = ("online_memblocks", "total_memblocks")
@@ -74,7 +78,8 @@ class FoundDevice:
     """``"namespace0.0"``, or a daxctl ``chardev`` such as ``"dax0.0"``."""
     source: Source
     mode: str
-    """Normalised: ``fsdax``, ``devdax``, ``sector``, ``raw`` or ``system-ram``."""
+    """Normalised: ``fsdax``, ``devdax``, ``sector`` or ``raw``; a dax device's ``devdax``,
+    ``system-ram`` or ``famfs``."""
     map: MapLocation | None
     """ndctl ``"map"``; ``None`` when absent or ``"none"``."""
     usable_bytes: int
@@ -90,6 +95,9 @@ class FoundDevice:
     total_memblocks: int | None = None
     """daxctl, system-ram mode: memory blocks of the node that start inside the device
     (daxctl_memory_num_sections() in daxctl/lib/libdaxctl.c): the blocks kmem added."""
+    dax_devices: tuple[FoundDevice, ...] = ()
+    """ndctl ``-X``: the dax devices of the namespace's ``daxregion``, as daxctl prints
+    them (locations ``[0].daxregion.devices[0]``); not devices of their own."""
 
 
 @dataclass(frozen=True)
@@ -231,7 +239,7 @@ class _Reader:
             else:
                 self.namespace(value, where, name)
         elif "chardev" in value:
-            self.dax_device(value, where, None)
+            self.found.append(self.dax_device(value, where, None))
         elif "devices" in value or ("path" in value and "id" in value):
             self.dax_region(value, where)
         elif any(k in value for k in ("regions", "namespaces", "dimms")):
@@ -280,14 +288,28 @@ class _Reader:
             raise self.fail(where, f"namespace {_show(name)} has no 'size'")
         size, exact = self.size_value(obj["size"], f"{where}.size")
         align = self.align_value(obj, where)
+        dax_devices: list[FoundDevice] = []
         if "daxregion" in obj:
             region = obj["daxregion"]
+            path = f"{where}.daxregion"
             if not isinstance(region, dict):
-                raise self.fail(f"{where}.daxregion", f"{_show(region)}: expected an object")
-            region_align = self.align_value(region, f"{where}.daxregion")
+                raise self.fail(path, f"{_show(region)}: expected an object")
+            region_align = self.align_value(region, path)
             if align is None:
                 align = region_align
-        self.found.append(FoundDevice(name, "ndctl", mode, map_, size, exact, align, where))
+            if "devices" in region:
+                for i, dev in enumerate(self.array(region, "devices", path)):
+                    at = f"{path}.devices[{i}]"
+                    if not isinstance(dev, dict) or "chardev" not in dev:
+                        raise self.fail(
+                            at, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
+                        )
+                    dax_devices.append(self.dax_device(dev, at, region_align))
+        self.found.append(
+            FoundDevice(
+                name, "ndctl", mode, map_, size, exact, align, where, dax_devices=tuple(dax_devices)
+            )
+        )
 
     def dax_region(self, obj: dict[str, Any], where: str) -> None:
         region_align = self.align_value(obj, where)
@@ -299,16 +321,17 @@ class _Reader:
                     raise self.fail(
                         path, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
                     )
-                self.dax_device(dev, path, region_align)
+                self.found.append(self.dax_device(dev, path, region_align))
         if len(self.found) == before:
             self.skipped += 1
 
-    def dax_device(self, obj: dict[str, Any], where: str, region_align: int | None) -> None:
+    def dax_device(self, obj: dict[str, Any], where: str, region_align: int | None) -> FoundDevice:
+        """A daxctl device object (``daxctl list``, or a namespace's ``daxregion.devices``)."""
         name = self.name_value(obj, "chardev", where)
         # daxctl before v67 (no reconfigure-device) printed no "mode": devdax was the only one
         mode = "devdax"
         if "mode" in obj:
-            mode = self.mode_value(obj, where, _DAX_MODES, "devdax or system-ram")
+            mode = self.mode_value(obj, where, _DAX_MODES, _DAX_MODE_CHOICES)
         if "size" not in obj:
             raise self.fail(where, f"dax device {_show(name)} has no 'size'")
         size, exact = self.size_value(obj["size"], f"{where}.size")
@@ -320,9 +343,7 @@ class _Reader:
             raise self.fail(
                 f"{where}.online_memblocks", f"{online}: more than total_memblocks {total}"
             )
-        self.found.append(
-            FoundDevice(name, "daxctl", mode, None, size, exact, align, where, online, total)
-        )
+        return FoundDevice(name, "daxctl", mode, None, size, exact, align, where, online, total)
 
     def count_value(self, obj: dict[str, Any], key: str, where: str) -> int | None:
         """A count daxctl prints as a JSON integer (``total_memblocks``); absent: None."""
