@@ -17,7 +17,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-from click.shell_completion import CompletionItem
 
 from vmemplan import __version__
 from vmemplan.errors import InputError, VmemplanError
@@ -65,6 +64,8 @@ from vmemplan.units import (
 )
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
+    from click.shell_completion import CompletionItem
+
     from vmemplan.budget import Budgets, Limit
     from vmemplan.kernel.memory_hotplug import MemmapOnMemory
     from vmemplan.plan import Choice, Grid, Row, Subject
@@ -162,13 +163,15 @@ def _parse_map(text: str) -> MapMode:
 
 # Shell completion (click's _VMEMPLAN_COMPLETE=bash_source|zsh_source|fish_source): the
 # words each option's parser accepts, and file names where an option reads a file.
-Completer = Callable[[click.Context, click.Parameter, str], list[CompletionItem]]
+Completer = Callable[[click.Context, click.Parameter, str], "list[CompletionItem]"]
 
 
 def _complete_words(words: dict[str, str | None]) -> Completer:
     """Complete ``words`` (word -> help shown by zsh/fish) case-insensitively."""
 
     def complete(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+        from click.shell_completion import CompletionItem  # noqa: PLC0415
+
         low = incomplete.strip().lower()
         return [CompletionItem(w, help=h) for w, h in words.items() if w.startswith(low)]
 
@@ -177,6 +180,8 @@ def _complete_words(words: dict[str, str | None]) -> Completer:
 
 def _complete_file(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
     """Let the shell complete a file name (click's "file" completion type)."""
+    from click.shell_completion import CompletionItem  # noqa: PLC0415
+
     return [CompletionItem(incomplete, type="file")]
 
 

@@ -8,7 +8,7 @@ half-open ``[start_pfn, end_pfn)``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.intervals import IntervalSet
@@ -36,8 +36,7 @@ def early_sections(arch: ArchProfile, boot_ram: Iterable[tuple[int, int]]) -> In
     return out
 
 
-@dataclass(frozen=True)
-class ChunkRun:
+class ChunkRun(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass's start-up
     """Consecutive chunks that __add_pages() passes to sparse_add_section() one by one.
 
     A run is either one partial-section chunk or several full sections in a row; every

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import NamedTuple
 
 from vmemplan.errors import GeometryError
 from vmemplan.kernel.arch import ArchProfile
@@ -56,8 +57,7 @@ def altmap_exhausted(altmap: AltmapState, short_pfns: int) -> GeometryError:
     )
 
 
-@dataclass(frozen=True)
-class BlockEffect:
+class BlockEffect(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass's start-up
     """What populating one memory block did, relative to the block (see ``block_effect()``).
 
     ``tables`` names the levels whose tables the block ensured for all of its vmemmap
