@@ -141,3 +141,14 @@ def test_bad_values_exit_2() -> None:
         assert r.exit_code == 2, (args, r.output)
         assert expected in r.stderr, (args, r.stderr)
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_per_node_pools_share_one_note_line() -> None:
+    """Two per-node pools of one size carry the same note: the text prints it once."""
+    result = CliRunner().invoke(
+        cli, ["host", "--boot-ram", "512G", "--hugetlb", "1G:0:128,1:128"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert "HugeTLB 1G x 128 node 0" in result.stdout
+    assert "HugeTLB 1G x 128 node 1" in result.stdout
+    assert result.stdout.count("carved from boot RAM") == 1

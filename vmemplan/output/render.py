@@ -871,8 +871,9 @@ def render_host(console: Console, doc: Doc) -> None:
             console.print(label, highlight=False)
             for name, value in figures(r):
                 console.print(f"  {name:<7} {value}", highlight=False)
-    for r in doc["rows"]:
-        if r["note"]:
-            say(console, f"{r['label']}: {r['note']}")
+    # one line per distinct note: per-node pools of one size share theirs
+    row_notes = [f"{r['label']}: {r['note']}" for r in doc["rows"] if r["note"]]
+    for line in dict.fromkeys(row_notes):
+        say(console, line)
     for note in doc["notes"]:
         say(console, f"note: {note}")
