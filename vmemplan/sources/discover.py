@@ -942,6 +942,26 @@ def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
     return out
 
 
+# Follows nd_pfn_init() in drivers/nvdimm/pfn_devs.c.
+def _pfn_layout(
+    base: EstimateRequest, ns: IomemEntry, map_: MapMode, align: int
+) -> PfnLayout | None:
+    """The pfn layout of the pmem namespace ``ns`` with ``map_`` and ``align``; None where
+    the kernel refuses that pair for it."""
+    arch = base.arch
+    try:
+        return nd_pfn_init(
+            arch,
+            start=ns.start,
+            size=ns.end - ns.start,
+            align=align,
+            map_=map_,
+            struct_page_size=base.struct_page_size or arch.struct_page_size,
+        )
+    except InputError:
+        return None
+
+
 def _layout_from_dax_start(
     dev: IomemDevice, ns: IomemEntry, base: EstimateRequest, given: Given
 ) -> tuple[MapMode, int | None, str]:
@@ -953,23 +973,12 @@ def _layout_from_dax_start(
     the pair that reproduces the dump's dataoff.
     """
     arch = base.arch
-    s = base.struct_page_size or arch.struct_page_size
     seen = dev.ranges[0][0] - ns.start
     cli_align = base.align or arch.pmd_size
 
     def dataoff(map_: MapMode, align: int) -> int | None:
-        try:
-            layout = nd_pfn_init(
-                arch,
-                start=ns.start,
-                size=ns.end - ns.start,
-                align=align,
-                map_=map_,
-                struct_page_size=s,
-            )
-        except InputError:
-            return None
-        return layout.dataoff
+        layout = _pfn_layout(base, ns, map_, align)
+        return None if layout is None else layout.dataoff
 
     maps: list[MapMode] = (
         [base.map] if given.map else [base.map, "dev" if base.map == "mem" else "mem"]
@@ -1148,24 +1157,13 @@ def _kmem_namespace(
     map=dev its memmap reservation, are neither dax device nor RAM.
     """
     arch = base.arch
-    s = base.struct_page_size or arch.struct_page_size
     seen = dev.dax_ranges[0][0] - ns.start
     for map_ in (base.map, "dev" if base.map == "mem" else "mem"):
         for align in dict.fromkeys(
             (base.align or arch.pmd_size, arch.pmd_size, *arch.dax_alignments)
         ):
-            try:
-                layout = nd_pfn_init(
-                    arch,
-                    start=ns.start,
-                    size=ns.end - ns.start,
-                    align=align,
-                    map_=map_,
-                    struct_page_size=s,
-                )
-            except InputError:
-                continue
-            if layout.dataoff == seen:
+            layout = _pfn_layout(base, ns, map_, align)
+            if layout is not None and layout.dataoff == seen:
                 return layout, (
                     f"the dax device starts {seen:#x} into {ns.name} (its dataoff), as "
                     f"map={map_}, align {format_size_exact(align)} give: {format_iec(seen)} of "
