@@ -127,12 +127,29 @@ class PoolCheck:
     result: PoolResult
     page_size: int  # PAGE_SIZE of the arch
     kernel: KernelProfile
+    # ``on``: the system-ram namespace the pool is carved from (None: boot RAM). That
+    # device's memmap already counts the pool's struct pages: ``hosted_dram_pages`` of
+    # them in DRAM (none when the device hosts its own memmap, memmap_on_memory).
+    on: str | None = None
+    hosted_dram_pages: int = 0
 
     @property
     def dram_bytes(self) -> int:
         """DRAM the pool's vmemmap costs: its pages after HVO (where it applies) plus the
         PTE tables split PMD leaves need (``hugetlb --json`` ``dram_bytes``)."""
         return self.result.vmemmap.net_pages * self.page_size
+
+    @property
+    def total_dram_bytes(self) -> int:
+        """What the pool adds to the file's DRAM total: on a system-ram device, the change
+        HVO makes to the memmap that device already counts (negative: a saving)."""
+        return self.dram_bytes - self.hosted_dram_pages * self.page_size
+
+    @property
+    def capacity_bytes(self) -> int:
+        """What the pool adds to the capacity budgets are of (none when it is carved
+        from a system-ram device: those bytes are the device's)."""
+        return self.pool_bytes if self.on is None else 0
 
     @property
     def pool_bytes(self) -> int:
@@ -153,13 +170,13 @@ def totals(
     return Totals(
         dram_bytes=sum(f.dram_bytes for f in figs)
         + sum(e.dram_bytes for e in system_ram)
-        + sum(r.dram_bytes for r in pools),
+        + sum(r.total_dram_bytes for r in pools),
         device_bytes=sum(f.device_bytes for f in figs) + sum(map(sr_device_loss, system_ram)),
         time_ns_low=sum(f.time_ns[0] for f in figs) + sum(e.time_ns[0] for e in system_ram),
         time_ns_high=sum(f.time_ns[1] for f in figs) + sum(e.time_ns[1] for e in system_ram),
         capacity_bytes=sum(e.namespace_bytes for e in estimates)
         + sum(e.device_bytes for e in system_ram)
-        + sum(r.pool_bytes for r in pools),
+        + sum(r.capacity_bytes for r in pools),
     )
 
 
@@ -366,7 +383,8 @@ def check_config(cfg: ConfigFile, source: str, line_of: Callable[[str], int | No
             prepared_all.append(prepared)
             dax_index.append(i)
         cursor = max(cursor, align_up(max(hi for _, hi in ranges), align))
-    pools = _pools(cfg, base, error)
+    kmem = {cfg.namespaces[i].name: checked for i, _, checked in sr_requests}
+    pools = _pools(cfg, base, error, kmem)
     if findings:
         return CheckResult(source, "error", findings)
     try:
@@ -474,33 +492,62 @@ def _hot_add(
 
 
 def _pools(
-    cfg: ConfigFile, base: EstimateRequest, error: Callable[[str, str], None]
+    cfg: ConfigFile,
+    base: EstimateRequest,
+    error: Callable[[str, str], None],
+    kmem: dict[str, SystemRamEstimate],
 ) -> list[PoolCheck]:
-    """Each ``[[hugetlb]]`` pool's vmemmap (hugetlb.py), HVO per pool (default on)."""
+    """Each ``[[hugetlb]]`` pool's vmemmap (hugetlb.py), HVO per pool (default on), carved
+    from boot RAM or (``on``) from the managed pages of a system-ram namespace (``kmem``)."""
     arch = base.arch
     s = base.struct_page_size if base.struct_page_size is not None else arch.struct_page_size
-    boot_bytes = sum(hi - lo for lo, hi in base.system_ram)
-    used = 0
+    p = arch.page_size
+    room: dict[str | None, int] = {None: sum(hi - lo for lo, hi in base.system_ram)}
+    room.update({name: e.cost.managed_pages * p for name, e in kmem.items()})
+    used: dict[str | None, int] = {}
     out = []
     for i, entry in enumerate(cfg.hugetlb):
-        pool = HugetlbPool(entry.page_size, entry.count, entry.node)
-        used += pool.folio_bytes * pool.nr_folios
-        if used > boot_bytes:
+        if entry.on is not None and entry.on not in kmem:
+            names = ", ".join(repr(n) for n in kmem) or "none in this file"
             error(
-                f"hugetlb[{i}].count",
-                f"the pools need {format_size_exact(used)}, more than the "
-                f"{format_size_exact(boot_bytes)} of boot RAM (host.system_ram) they are "
-                "carved from",
+                f"hugetlb[{i}].on",
+                f"no system-ram namespace named {entry.on!r} to carve the pool from "
+                f"(system-ram namespaces: {names})",
             )
             continue
+        pool = HugetlbPool(entry.page_size, entry.count, entry.node)
+        used[entry.on] = used.get(entry.on, 0) + pool.folio_bytes * pool.nr_folios
+        if used[entry.on] > room[entry.on]:
+            where = (
+                f"{format_size_exact(room[None])} of boot RAM (host.system_ram) they are "
+                "carved from"
+                if entry.on is None
+                else f"{format_size_exact(room[entry.on])} that {entry.on} onlines as managed "
+                "System RAM"
+            )
+            error(
+                f"hugetlb[{i}].count",
+                f"the pools need {format_size_exact(used[entry.on])}, more than the {where}",
+            )
+            continue
+        # A pool on a device whose blocks host their own memmap (memmap_on_memory): the
+        # folios' vmemmap is PageVmemmapSelfHosted, and HVO skips them.
+        device = kmem.get(entry.on) if entry.on is not None else None
+        self_hosted = device is not None and device.cost.blocks_self_hosted > 0
         try:
             (result,) = hugetlb_pools(
-                arch, base.kernel, [pool], hvo_enabled=entry.hvo is not False, struct_page_size=s
+                arch,
+                base.kernel,
+                [pool],
+                hvo_enabled=entry.hvo is not False,
+                struct_page_size=s,
+                self_hosted=self_hosted,
             )
         except InputError as err:
             error(f"hugetlb[{i}].page_size", err.message)
             continue
-        out.append(PoolCheck(result, arch.page_size, base.kernel))
+        hosted = 0 if device is None or self_hosted else result.vmemmap.vmemmap_pages
+        out.append(PoolCheck(result, p, base.kernel, entry.on, hosted))
     return out
 
 

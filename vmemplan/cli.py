@@ -1284,6 +1284,13 @@ def _config_subjects(
         notes.append(
             "the [budgets] totals are not split across namespaces: `vmemplan check` checks them"
         )
+    if cfg.hugetlb:
+        n = len(cfg.hugetlb)
+        notes.append(
+            f"the {n} [[hugetlb]] pool{'s' if n != 1 else ''} of {path} "
+            f"{'are' if n != 1 else 'is'} not compared (a pool has no namespace "
+            f"configuration): vmemplan check {path} estimates {'them' if n != 1 else 'it'}"
+        )
     if planning and cfg.namespaces and not subjects:
         raise InputError(
             "--config", f"{path}: no namespace to plan (system-ram ones only: vmemplan check)"

@@ -384,7 +384,7 @@ def test_pool_budgets_other_than_dram_are_refused(tmp_path: Path) -> None:
 def test_same_pool_twice_is_refused(tmp_path: Path) -> None:
     text = POOL.format(extra='[[hugetlb]]\npage_size = "1GiB"\ncount = 2')
     assert _bad(tmp_path, text) == [
-        "11: hugetlb[1]: the same page_size and node as hugetlb[0] (merge the pools)"
+        "11: hugetlb[1]: the same page_size, node and memory as hugetlb[0] (merge the pools)"
     ]
 
 
@@ -497,3 +497,64 @@ def test_system_ram_entry_follows_host_gbpages_and_counts_in_the_direct_map_tota
     dmap = sr["figures"]["direct_map"]
     assert (dmap["pmd_pages"], dmap["pud_pages"]) == (256, 1)
     assert f["total"]["direct_map_bytes"] == 257 * PAGE == dmap["bytes"]
+
+
+def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
+    """hugetlb-on-kmem.toml. cxl0: 256 GiB with its memmap in DRAM, 256G/4K x 64/4096 =
+    1,048,576 pages, plus 4 PMD and 1 PUD tables. Its 128 x 1G pool has 128 x 4096 =
+    524,288 of those pages; HVO keeps 128 and splits 128 x 8 = 1024 PMD leaves:
+    (128 + 1024) x 4 KiB = 4,718,592 B, and the file's total drops by 524,288 pages less
+    that. cxl1 hosts its own memmap: its 2M pool gets no HVO and costs no DRAM. Neither
+    pool adds struct pages or capacity: they are the devices'."""
+    code, f = one_file(KINDS / "hugetlb-on-kmem.toml")
+    assert code == 0
+    cxl0, cxl1 = f["system_ram"]
+    assert cxl0["figures"]["memmap_pages_dram"] == 1_048_576
+    assert cxl0["figures"]["dram_bytes"] == (1_048_576 + 5) * PAGE
+    assert cxl1["figures"]["dram_bytes"] == 5 * PAGE
+    on0, on1 = f["hugetlb"]
+    assert (on0["on"], on0["optimized"], on0["dram_bytes"]) == ("cxl0", True, 4_718_592)
+    assert on0["dram_bytes_unoptimized"] == 524_288 * PAGE
+    assert (on1["on"], on1["optimized"], on1["vmemmap_self_hosted"]) == ("cxl1", False, True)
+    assert (on1["dram_bytes"], on1["dram_bytes_unoptimized"]) == (0, 0)
+    assert "PageVmemmapSelfHosted" in on1["refusal"]
+    total = f["total"]
+    assert total["dram_bytes"] == (1_048_576 + 5 + 5) * PAGE + 4_718_592 - 524_288 * PAGE
+    assert total["memmap_dram_pages"] == 1_048_576 + 128 - 524_288
+    assert total["struct_pages"] == 2 * 256 * GiB // PAGE
+    assert total["capacity_bytes"] == 512 * GiB
+
+
+@pytest.mark.parametrize(
+    ("pool", "location", "message"),
+    [
+        (
+            'page_size = "1G"\ncount = 1\non = "nope"',
+            "hugetlb[2].on",
+            "no system-ram namespace named 'nope' to carve the pool from (system-ram "
+            "namespaces: 'cxl0', 'cxl1')",
+        ),
+        # 128G of 1G pages and 65,537 x 2M on cxl0's 256G (its memmap is in DRAM)
+        (
+            'page_size = "2M"\ncount = 65537\non = "cxl0"',
+            "hugetlb[2].count",
+            "the pools need 262146M, more than the 256G that cxl0 onlines as managed System RAM",
+        ),
+    ],
+)
+def test_a_pool_on_a_missing_or_full_device_is_located(
+    tmp_path: Path, pool: str, location: str, message: str
+) -> None:
+    path = tmp_path / "pools.toml"
+    path.write_text((KINDS / "hugetlb-on-kmem.toml").read_text() + "\n[[hugetlb]]\n" + pool + "\n")
+    result = run(str(path))
+    assert result.exit_code == 2
+    assert result.stdout.splitlines()[0].split(": ", 1)[1] == f"{location}: {message}"
+
+
+def test_compare_config_says_it_leaves_the_pools_out() -> None:
+    path = KINDS / "hugetlb-on-kmem.toml"
+    result = CliRunner().invoke(cli, ["compare", "--config", str(path)])
+    assert result.exit_code == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert f"the 2 [[hugetlb]] pools of {path} are not compared" in text

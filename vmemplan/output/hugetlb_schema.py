@@ -49,6 +49,8 @@ class HugetlbPoolDoc(_Model):
     nr_memmap_pages_delta: int | None
     refusal: str | None
     vmemmap_self_hosted: bool = False  # on the pool's own memory (memmap_on_memory): no DRAM
+    # check: the system-ram namespace the pool is carved from (null: boot RAM)
+    on: str | None = None
 
 
 class HugetlbTotalDoc(_Model):

@@ -490,11 +490,16 @@ def _check_file_doc(r: CheckResult) -> Doc:
         total["baseline_dram_bytes"] += e.dram_bytes  # kmem's memmap has no deduplication
     for pc in r.hugetlb:
         v = pc.result.vmemmap
-        total["struct_pages"] += pc.pool_bytes // pc.page_size
-        total["dram_bytes"] += pc.dram_bytes
-        total["memmap_dram_pages"] += v.kept_pages
+        total["dram_bytes"] += pc.total_dram_bytes
         total["page_table_bytes"] += v.pte_tables * pc.page_size
-        total["baseline_dram_bytes"] += v.vmemmap_pages * pc.page_size
+        if pc.on is None:  # carved from boot RAM, whose memmap the file does not count
+            total["struct_pages"] += pc.pool_bytes // pc.page_size
+            total["memmap_dram_pages"] += v.kept_pages
+            total["baseline_dram_bytes"] += v.vmemmap_pages * pc.page_size
+        else:  # its struct pages are the system-ram device's; HVO changes its memmap
+            total["memmap_dram_pages"] += (v.kept_pages if pc.hosted_dram_pages else 0) - (
+                pc.hosted_dram_pages
+            )
     total["system_ram"] = len(srs)
     total["hugetlb_pools"] = len(r.hugetlb)
     total["capacity_bytes"] = r.totals.capacity_bytes
@@ -503,6 +508,8 @@ def _check_file_doc(r: CheckResult) -> Doc:
         "status": r.status,
         "namespaces": machine["namespaces"],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in r.system_ram],
-        "hugetlb": [pool_doc(pc.result, pc.kernel, pc.page_size) for pc in r.hugetlb],
+        "hugetlb": [
+            {**pool_doc(pc.result, pc.kernel, pc.page_size), "on": pc.on} for pc in r.hugetlb
+        ],
         "total": total,
     }

@@ -203,6 +203,11 @@ class HugetlbEntry(_Model):
     hvo: StrictBool | None = Field(
         default=None, description="hugetlb_free_vmemmap (HVO), as --hvo/--no-hvo; default true"
     )
+    on: NamespaceName | None = Field(
+        default=None,
+        description="the system-ram namespace whose hot-added memory the pool is carved "
+        "from; default: boot RAM",
+    )
     budgets: BudgetSection = Field(default_factory=BudgetSection)
 
     @model_validator(mode="after")
@@ -245,7 +250,7 @@ class ConfigFile(_Model):
         if not self.namespaces and not self.hugetlb:
             raise _conflict("nothing to estimate: give at least one namespace or HugeTLB pool")
         conflicts = _duplicate_names([ns.name for ns in self.namespaces])
-        conflicts += _duplicate_pools([(p.page_size, p.node) for p in self.hugetlb])
+        conflicts += _duplicate_pools([(p.page_size, p.node, p.on) for p in self.hugetlb])
         if conflicts:
             raise _conflict("; ".join(message for _, message in conflicts))
         return self
@@ -284,14 +289,18 @@ def _hugetlb_conflicts(given: set[str]) -> list[tuple[str, str]]:
     ]
 
 
-def _duplicate_pools(keys: Sequence[tuple[object, object]]) -> list[tuple[int, str]]:
-    """(index, message) for every pool whose (page_size, node) an earlier pool has."""
-    first: dict[tuple[object, object], int] = {}
+def _duplicate_pools(keys: Sequence[tuple[object, object, object]]) -> list[tuple[int, str]]:
+    """(index, message) for every pool whose (page_size, node, on) an earlier pool has."""
+    first: dict[tuple[object, object, object], int] = {}
     out = []
     for i, key in enumerate(keys):
         if key in first:
             out.append(
-                (i, f"the same page_size and node as hugetlb[{first[key]}] (merge the pools)")
+                (
+                    i,
+                    f"the same page_size, node and memory as hugetlb[{first[key]}] "
+                    "(merge the pools)",
+                )
             )
         else:
             first[key] = i

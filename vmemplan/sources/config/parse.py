@@ -105,10 +105,10 @@ def _raw_pool_conflicts(pools: object) -> list[tuple[_KeyPath, str]]:
     out: list[tuple[_KeyPath, str]] = []
     if not isinstance(pools, list):
         return out
-    keys: list[tuple[object, object]] = []
+    keys: list[tuple[object, object, object]] = []
     for i, entry in enumerate(pools):
         if not isinstance(entry, dict):
-            keys.append((object(), i))
+            keys.append((object(), i, None))
             continue
         budgets = entry.get("budgets")
         if isinstance(budgets, dict):
@@ -119,7 +119,7 @@ def _raw_pool_conflicts(pools: object) -> list[tuple[_KeyPath, str]]:
             size: object = _to_size(entry.get("page_size"))
         except ValueError:  # a bad value: the model reports it
             size = object()
-        keys.append((size, entry.get("node")))
+        keys.append((size, entry.get("node"), entry.get("on")))
     for i, message in _duplicate_pools(keys):
         out.append((("hugetlb", i), message))
     return out
