@@ -61,7 +61,7 @@ def default_start(system_ram: Sequence[tuple[int, int]]) -> int:
     the first GiB boundary above the boot RAM given, where firmware puts pmem and CXL
     windows (above System RAM in the physical address map)."""
     top = max((hi for _, hi in system_ram), default=0)
-    return max(DEFAULT_START, -(-top // (1 << 30)) * (1 << 30))
+    return max(DEFAULT_START, align_up(top, 1 << 30))
 
 
 @dataclass(frozen=True)
