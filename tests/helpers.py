@@ -33,3 +33,25 @@ def request(
 def est(**kwargs: Any) -> Estimate:
     """estimate() of ``request(**kwargs)``."""
     return estimate(request(**kwargs))
+
+
+def run_cli(*args: str, stdin: str | None = None) -> Any:
+    """``vmemplan ARGS`` in process (click's CliRunner), exceptions propagated."""
+    from click.testing import CliRunner  # noqa: PLC0415
+
+    from vmemplan.cli import cli  # noqa: PLC0415
+
+    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+
+def machine_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
+    """``vmemplan estimate ARGS --json`` of a dump: the machine document, schema-checked."""
+    import json  # noqa: PLC0415
+
+    from vmemplan.output.schema import MachineDoc  # noqa: PLC0415
+
+    result = run_cli("estimate", *args, "--json", stdin=stdin)
+    assert result.exit_code == 0, result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    MachineDoc.model_validate(doc)
+    return doc

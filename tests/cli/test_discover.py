@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from tests.helpers import GiB
-from vmemplan.cli import cli
-from vmemplan.output.schema import MachineDoc
+from tests.helpers import GiB, machine_json, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
 
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-
-def machine(*args: str, stdin: str | None = None) -> dict[str, Any]:
-    result = run("estimate", *args, "--json", stdin=stdin)
-    assert result.exit_code == 0, result.stderr
-    doc: dict[str, Any] = json.loads(result.stdout)
-    MachineDoc.model_validate(doc)
-    return doc
+run, machine = run_cli, machine_json
 
 
 def test_ndctl_human_size_is_inverted_to_the_raw_size() -> None:

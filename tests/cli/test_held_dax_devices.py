@@ -19,26 +19,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from tests.helpers import GiB, MiB
-from vmemplan.cli import cli
-from vmemplan.output.schema import MachineDoc
+from tests.helpers import GiB, MiB, machine_json, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ndctl"
 FAMFS = str(DATA / "daxctl_list_famfs.json")
 
 
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-
-def machine(*args: str, stdin: str | None = None) -> dict[str, Any]:
-    result = run("estimate", *args, "--json", stdin=stdin)
-    assert result.exit_code == 0, result.stderr
-    doc: dict[str, Any] = json.loads(result.stdout)
-    MachineDoc.model_validate(doc)
-    return doc
+run, machine = run_cli, machine_json
 
 
 def refused(*args: str, stdin: str | None = None) -> str:

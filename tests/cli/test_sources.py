@@ -14,11 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from tests.helpers import GiB, MiB
-from vmemplan.cli import cli
-from vmemplan.output.schema import MachineDoc
+from tests.helpers import GiB, MiB, machine_json, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CXL = str(DATA / "iomem" / "cxl_kmem_window.iomem")
@@ -29,16 +26,7 @@ SYSRAM = str(DATA / "ndctl" / "daxctl_list_cxl_system_ram.json")
 MIXED = str(DATA / "ndctl" / "daxctl_list_devdax_and_system_ram.json")
 
 
-def run(*args: str, stdin: str | None = None) -> Result:
-    return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-
-def machine(*args: str, stdin: str | None = None) -> dict[str, Any]:
-    result = run("estimate", *args, "--json", stdin=stdin)
-    assert result.exit_code == 0, result.stderr
-    doc: dict[str, Any] = json.loads(result.stdout)
-    MachineDoc.model_validate(doc)
-    return doc
+run, machine = run_cli, machine_json
 
 
 def by_label(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
