@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from vmemplan.errors import InputError
@@ -24,12 +24,104 @@ class LineOption(NamedTuple):
     flag: bool | None  # a boolean flag: the value this spelling sets; None: it takes a value
 
 
-def geometry_lines(text: str) -> Iterator[tuple[int, str]]:
-    """``(line number, line)`` of every line but blank ones and ``#`` comments (1-based)."""
-    for number, line in enumerate(text.splitlines(), 1):
-        stripped = line.strip()
-        if stripped and not stripped.startswith("#"):
-            yield number, stripped
+# The longest line a batch reads (a line is one geometry: 4 MiB is some 200,000 ranges).
+MAX_LINE_BYTES = 4 << 20
+# What one read takes from the input: a batch holds no more than this, and the line it is
+# in, whatever the size of the file.
+READ_BYTES = 64 << 10
+_BOM = b"\xef\xbb\xbf"
+# How much of a token or key an error echoes (escaped).
+SHOW_CHARS = 40
+
+
+class BatchLine(NamedTuple):
+    """One geometry line: its number as an editor shows it (1-based), text or error."""
+
+    number: int
+    text: str  # stripped; "" when ``error`` is set
+    error: InputError | None
+
+
+def geometry_lines(
+    read: Callable[[int], bytes], before_read: Callable[[], None] = lambda: None
+) -> Iterator[BatchLine]:
+    """Every line of the input but blank ones and ``#`` comments, read as it comes.
+
+    ``read(n)`` returns up to n bytes (b"" at the end), as ``BufferedReader.read1`` does;
+    ``before_read`` is called before each read, which may block (the caller writes out what
+    it has, so a pipe fed line by line is answered line by line). Lines end at LF only, as
+    an editor counts them: a CR inside a line is blank space and does not start a new one;
+    a UTF-8 byte order mark before line 1 is skipped. Memory: one read and one line (up to
+    MAX_LINE_BYTES; a longer line is one error, skipped without being kept).
+    """
+    number = 0
+    parts: list[bytes] = []  # the current line's bytes so far
+    size = 0  # their length
+    too_long = False
+    while True:
+        before_read()
+        chunk = read(READ_BYTES)
+        if not chunk:
+            if parts or too_long:
+                number += 1
+                line = _line(number, b"".join(parts), too_long=too_long)
+                if line is not None:
+                    yield line
+            return
+        pos = 0
+        while True:
+            end = chunk.find(b"\n", pos)
+            if end < 0:
+                if not too_long:
+                    piece = chunk[pos:]
+                    size += len(piece)
+                    if size > MAX_LINE_BYTES:
+                        too_long, parts = True, []
+                    else:
+                        parts.append(piece)
+                break
+            number += 1
+            if too_long or size + end - pos > MAX_LINE_BYTES:
+                line = _line(number, b"", too_long=True)
+            else:
+                parts.append(chunk[pos:end])
+                line = _line(number, b"".join(parts), too_long=False)
+            if line is not None:
+                yield line
+            parts, size, too_long = [], 0, False
+            pos = end + 1
+
+
+def _line(number: int, raw: bytes, *, too_long: bool) -> BatchLine | None:
+    if too_long:
+        error = InputError("--batch", f"line longer than {MAX_LINE_BYTES >> 20} MiB")
+        return BatchLine(number, "", error)
+    if number == 1 and raw.startswith(_BOM):
+        raw = raw[len(_BOM) :]
+    text = raw.decode("utf-8", errors="replace").strip()
+    if not text or text.startswith("#"):
+        return None
+    return BatchLine(number, text, None)
+
+
+def show(text: str, limit: int = SHOW_CHARS, *, bare: bool = False) -> str:
+    """A short, escaped excerpt of a value for an error message: ``'--siz\\x1b]0;'...``.
+
+    Control characters (a terminal's escape sequences, newlines) come out as Python escapes;
+    beyond ``limit`` characters the rest is cut, and the excerpt says how much was. With
+    ``bare``, a short printable text is shown as it is, without quotes.
+    """
+    if bare and len(text) <= limit and text.isprintable():
+        return text
+    if len(text) > limit:
+        return f"{text[:limit]!r}... ({len(text):,} characters)"
+    return repr(text)
+
+
+def printable(message: str, limit: int = 400) -> str:
+    """An error message as one safe line: control characters escaped, cut after ``limit``."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: limit + 1])
+    return out if len(message) <= limit else out[:limit] + "..."
 
 
 def parse_line(
@@ -52,11 +144,12 @@ def _tokens(line: str) -> list[str]:
     try:
         return shlex.split(line, comments=True)
     except ValueError as err:
-        raise InputError("--batch", f"{line!r}: {err}") from None
+        raise InputError("--batch", f"{show(line)}: {err}") from None
 
 
 def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
     given: dict[str, Any] = {}
+    many: dict[str, list[str]] = {}  # a repeatable option's values, in order
     tokens = _tokens(line)
     i = 0
     while i < len(tokens):
@@ -69,10 +162,10 @@ def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
         opt = flags.get(token)
         if opt is None:
             what = "not an option of a batch line" if token.startswith("-") else "not an option"
-            raise InputError(token, what)
+            raise InputError(show(token, bare=True), what)
         if opt.flag is not None:
             if value is not None:
-                raise InputError(token, f"{value!r}: the flag takes no value")
+                raise InputError(token, f"{show(value)}: the flag takes no value")
             given[opt.name] = opt.flag
             continue
         if value is None:
@@ -80,13 +173,19 @@ def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
                 raise InputError(token, "needs a value")
             value = tokens[i]
             i += 1
-        given[opt.name] = (*given.get(opt.name, ()), value) if opt.multiple else value
+        if opt.multiple:
+            many.setdefault(opt.name, []).append(value)
+        else:
+            given[opt.name] = value
+    given.update((name, tuple(values)) for name, values in many.items())
     return given
 
 
 def _parse_json(line: str, keys: Mapping[str, LineOption]) -> dict[str, Any]:
     try:
         obj = json.loads(line)
+    except RecursionError:
+        raise InputError("--batch", "not a JSON object: nested too deeply") from None
     except ValueError as err:
         raise InputError("--batch", f"not a JSON object: {err}") from None
     if not isinstance(obj, dict):
@@ -97,10 +196,12 @@ def _parse_json(line: str, keys: Mapping[str, LineOption]) -> dict[str, Any]:
         if opt is None:
             dashed = key.replace("_", "-")
             hint = f" (did you mean {dashed!r}?)" if dashed in keys else ""
-            raise InputError(repr(key), f"not an option of estimate{hint}")
+            raise InputError(show(key), f"not an option of estimate{hint}")
         if opt.flag is not None:
             if not isinstance(value, bool):
-                raise InputError(repr(key), f"{json.dumps(value)}: expected true or false")
+                raise InputError(
+                    show(key), f"{show(json.dumps(value), bare=True)}: expected true or false"
+                )
             given[opt.name] = value
         elif opt.multiple:
             values = value if isinstance(value, list) else [value]
@@ -116,4 +217,6 @@ def _scalar(key: str, value: object) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise InputError(repr(key), f"{json.dumps(value)}: expected a string or an integer")
+    raise InputError(
+        show(key), f"{show(json.dumps(value), bare=True)}: expected a string or an integer"
+    )

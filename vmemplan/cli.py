@@ -12,14 +12,14 @@ import gc
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from vmemplan import __version__
-from vmemplan.errors import InputError, VmemplanError
+from vmemplan.errors import InputError, Interrupted, VmemplanError
 from vmemplan.estimate import (
     DEFAULT_PS_PER_STRUCT_PAGE,
     DEFAULT_PS_PER_STRUCT_PAGE_DEV,
@@ -79,7 +79,8 @@ stderr naming the option and value), 3 internal error, 130 interrupted.
 
 
 def _fail(code: int, message: str) -> NoReturn:
-    click.echo(f"vmemplan: error: {message}", err=True)
+    with contextlib.suppress(OSError):  # 2>/dev/full or 2>&-: the exit code still tells
+        click.echo(f"vmemplan: error: {message}", err=True)
     sys.exit(code)
 
 
@@ -101,7 +102,7 @@ class VmemplanGroup(click.Group):
         except VmemplanError as e:
             code = EXIT_INPUT if isinstance(e, InputError) else EXIT_INTERNAL
             _fail(code, str(e))
-        except (KeyboardInterrupt, click.Abort):
+        except (KeyboardInterrupt, Interrupted, click.Abort):
             _fail(EXIT_INTERRUPTED, "interrupted")
         except BrokenPipeError:
             _quiet_closed_pipe()
@@ -755,10 +756,12 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
 
     The geometry and machine options given on the command line are every line's defaults;
     a line's own value replaces them (a repeatable option's values too, never adding to them).
+    A bad default is refused once, before any line is read. Input and output stream: memory
+    stays flat whatever the number of lines.
     """
     from click.core import ParameterSource  # noqa: PLC0415
 
-    from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.batch import geometry_lines, parse_line, printable  # noqa: PLC0415
     from vmemplan.output.report import to_json_line  # noqa: PLC0415
 
     ctx = click.get_current_context()
@@ -766,48 +769,110 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
         if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
             raise InputError(option, f"not with --batch: {why}")
         opts.pop(name)
+    build_request(**opts)  # the defaults alone: a bad one is one error, not one per line
     flags, keys = _batch_line_options()
     where = "<stdin>" if path == "-" else path
-    text = read_input(path, "--batch")
     failed = 0
-    # One write(2) per ~256 documents (~1 MB): click.echo would flush each line, and the
-    # 8 KiB text buffer still means thousands of pipe writes and reader wake-ups.
+    said: set[str] = set()  # the errors of command-line defaults reported already
+    # One write(2) per ~256 documents (~1 MB), or whenever the input has to be waited for:
+    # click.echo would flush each line, and the 8 KiB text buffer still means thousands of
+    # pipe writes and reader wake-ups.
     pending: list[str] = []
     write = sys.stdout.write
+
+    def write_pending() -> None:
+        if pending:
+            text = "".join(pending)
+            pending.clear()  # first: a ^C inside the write must not write them twice
+            write(text)
+            sys.stdout.flush()
+
     # A line allocates thousands of short-lived objects and no reference cycle (gc.collect()
     # after 10,000 lines, 1,000 of them bad, finds nothing): the collector's passes over
     # them cost 10-20% of a batch and free nothing, so it is off for the loop.
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for number, line in geometry_lines(text):
-            try:
-                req = build_request(**{**opts, **parse_line(line, flags, keys)})
-                doc = estimate_doc(estimate(req))
-            except InputError as err:
-                failed += 1
-                # the documents of the lines before it first, so a terminal shows them in order
-                write("".join(pending))
-                pending.clear()
-                sys.stdout.flush()
-                click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
-                continue
-            pending.append(to_json_line(doc))
-            if len(pending) >= 256:
-                write("".join(pending))
-                pending.clear()
-        write("".join(pending))
+        with _open_input(path, "--batch") as f:
+            for number, line, error in geometry_lines(_reader(f, path), write_pending):
+                given: dict[str, Any] = {}
+                try:
+                    if error is not None:
+                        raise error
+                    given = parse_line(line, flags, keys)
+                    doc = estimate_doc(estimate(build_request(**{**opts, **given})))
+                except InputError as err:
+                    failed += 1
+                    message = _batch_error(err, f"{where}:{number}", given, flags, said)
+                    if message is not None:
+                        write_pending()  # the lines before it first: a terminal keeps the order
+                        click.echo(f"vmemplan: error: {printable(message)}", err=True)
+                    continue
+                pending.append(to_json_line(doc))
+                if len(pending) >= 256:
+                    write_pending()
+        write_pending()
     except BrokenPipeError:
         # the reader left mid-batch (`| head -1`): inside the command, click would exit 1
         _quiet_closed_pipe()
     except BaseException:
-        write("".join(pending))  # an internal error or ^C: keep what was estimated
+        with contextlib.suppress(Exception):
+            write_pending()  # an internal error or ^C: keep what was estimated
         raise
     finally:
         if gc_was_enabled:
             gc.enable()
     if failed:
         ctx_exit(EXIT_INPUT)
+
+
+def _batch_error(
+    err: InputError, at: str, given: dict[str, Any], flags: dict[str, Any], said: set[str]
+) -> str | None:
+    """A batch line's error message, or None for a command-line default's error said already.
+
+    An error naming an option the line did not give, but the command line did, is the
+    default's: every line that takes it fails the same way, so it is reported once.
+    """
+    culprit = flags.get(err.option)
+    ctx = click.get_current_context()
+    if (
+        culprit is None
+        or culprit.name in given
+        or ctx.get_parameter_source(culprit.name) in (None, click.core.ParameterSource.DEFAULT)
+    ):
+        return f"{at}: {err}"
+    if str(err) in said:
+        return None
+    said.add(str(err))
+    return f"{err} (the command line's, taken by every line that gives none; first at {at})"
+
+
+@contextlib.contextmanager
+def _open_input(path: str, option: str) -> Iterator[Any]:
+    """The binary stream of a file or of stdin ('-'); an unopenable file is exit 2."""
+    if path == "-":
+        yield sys.stdin.buffer
+        return
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as err:
+        raise InputError(option, f"{path}: {err.strerror or err}") from None
+    with f:
+        yield f
+
+
+def _reader(f: Any, path: str) -> Callable[[int], bytes]:
+    """``f.read1`` with a read error as an input error naming the file (exit 2)."""
+
+    def read(n: int) -> bytes:
+        try:
+            data: bytes = f.read1(n)
+        except OSError as err:
+            raise InputError("--batch", f"{path}: {err.strerror or err}") from None
+        return data
+
+    return read
 
 
 def read_input(path: str, option: str) -> str:

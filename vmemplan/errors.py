@@ -24,3 +24,12 @@ class GeometryError(InputError):
 
 class InternalError(VmemplanError):
     """A bug in vmemplan (exit code 3)."""
+
+
+class Interrupted(BaseException):
+    """SIGINT (^C) in the console script (exit code 130).
+
+    Raised by the SIGINT handler the console script installs before it imports anything
+    else, in place of KeyboardInterrupt: click turns a KeyboardInterrupt into an empty line
+    on stderr and Abort, and one raised while a module is imported would end in a traceback.
+    """

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from vmemplan.batch import MAX_LINE_BYTES
 from vmemplan.cli import _batch_line_options, cli
 
 GiB = 1 << 30
@@ -318,3 +319,84 @@ def test_batch_refuses_what_its_lines_cannot_use(option: str) -> None:
     result = batch("--size 1T\n", option)
     assert result.exit_code == 2
     assert "not with --batch" in result.stderr
+
+
+def test_a_byte_order_mark_before_line_1_is_skipped() -> None:
+    result = CliRunner().invoke(
+        cli, ["estimate", "--batch", "-"], input=b"\xef\xbb\xbf--size 1T\n", catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.stderr
+    assert docs(result) == [single("--size", "1T")]
+
+
+def test_a_carriage_return_inside_a_line_does_not_shift_line_numbers() -> None:
+    """Lines end at LF, as an editor counts them: the bad line is still line 3."""
+    result = batch("--size 1T\r--align 1G\r\n--size 2T\n--size 3X\r\n")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "vmemplan: error: <stdin>:3: --size: '3X': unknown suffix 'X' (use K, M, G, T, P or E)\n"
+    )
+    assert docs(result) == [single("--size", "1T", "--align", "1G"), single("--size", "2T")]
+
+
+def test_a_bad_command_line_default_is_reported_once() -> None:
+    """A default every line takes fails every line the same way: one line says so."""
+    result = batch("--size 1T\n--size 2T\n--size 1T --align 1G\n--size 4T\n", "--align", "3M")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("vmemplan: error: --align: 3M is not a power of two")
+    assert "first at <stdin>:1" in result.stderr
+    assert docs(result) == [single("--size", "1T", "--align", "1G")]
+
+
+def test_a_default_that_does_not_parse_is_refused_before_any_line() -> None:
+    result = batch("--size 1T\n--size 2T\n", "--kernel", "9.9")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("vmemplan: error: --kernel: '9.9'")
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--size 1T \x1b]0;TITLE\x07",
+        '{"size": "1T", "\\u001b]0;TITLE\\u0007": 1}',
+        '{"size": "1T\\u001b]0;TITLE\\u0007"}',
+        "--size '1T\x1b]0;TITLE\x07'",
+        "--no-early-init-fix=\x1b]0;TITLE\x07",
+    ],
+)
+def test_an_escape_sequence_in_a_line_is_echoed_escaped(line: str) -> None:
+    result = batch(line + "\n")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "\x1b" not in result.stderr
+    assert "\x07" not in result.stderr
+    assert "\\x1b]0;TITLE\\x07" in result.stderr
+
+
+def test_a_long_token_is_echoed_as_a_short_excerpt() -> None:
+    result = batch("--size 1T " + "x" * 100_000 + "\n")
+    assert result.exit_code == 2
+    assert len(result.stderr) < 200
+    assert "100,000 characters" in result.stderr
+
+
+def test_a_line_over_the_cap_is_one_error_and_the_next_lines_still_run() -> None:
+    text = "--size 1T " + "x" * MAX_LINE_BYTES + "\n--size 2T\n"
+    result = batch(text)
+    assert result.exit_code == 2
+    assert result.stderr == "vmemplan: error: <stdin>:1: --batch: line longer than 4 MiB\n"
+    assert docs(result) == [single("--size", "2T")]
+
+
+def test_many_ranges_on_a_line_cost_what_they_cost_on_the_command_line() -> None:
+    """A line's repeatable values are collected in a list (rebuilding a tuple per value was
+    quadratic): 2,000 ranges on one line give the command line's document."""
+    ranges = [f"{i * 512}M+256M" for i in range(2_000)]
+    line = "--size 64G --start 2T " + " ".join(f"--system-ram {r}" for r in ranges)
+    result = batch(line + "\n")
+    assert result.exit_code == 0, result.stderr
+    args = [a for r in ranges for a in ("--system-ram", r)]
+    assert docs(result) == [single("--size", "64G", "--start", "2T", *args)]
