@@ -84,11 +84,47 @@ def _fail(code: int, message: str) -> NoReturn:
     sys.exit(code)
 
 
+class VmemplanCommand(click.Command):
+    """A command that refuses an option taking one value given twice (``--size 1T --size 2T``).
+
+    click keeps the last value silently; a repeatable option (``multiple``) stays repeatable.
+    """
+
+    def make_parser(self, ctx: click.Context) -> Any:
+        parser = super().make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args: list[str]) -> Any:
+            opts, rest, order = parse(args)
+            seen: set[str | None] = set()
+            for param in order:  # one entry per occurrence, in command-line order
+                if not isinstance(param, click.Option) or param.multiple or param.count:
+                    continue
+                if param.name in seen and param.expose_value:  # (--help --help is help)
+                    spellings = "/".join(param.opts + param.secondary_opts)
+                    what = "" if param.is_flag else " (it takes one value)"
+                    raise click.UsageError(f"{spellings}: given more than once{what}", ctx)
+                seen.add(param.name)
+            return opts, rest, order
+
+        parser.parse_args = parse_args  # type: ignore[method-assign]
+        return parser
+
+
 class VmemplanGroup(click.Group):
     """A click group whose every failure is one line on stderr and a documented exit code."""
 
+    command_class = VmemplanCommand
+
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False
+        argv = args[0] if args else kwargs.get("args")
+        if (sys.argv[1:] if argv is None else argv) and "complete_var" not in kwargs:
+            # The shells' completion calls (and `_VMEMPLAN_COMPLETE=bash_source vmemplan`)
+            # pass no argument: a command given with the variable set (left in a CI job's
+            # environment) is run, not answered with a completion script and exit 0. An
+            # empty name is an environment variable that cannot be set.
+            kwargs["complete_var"] = ""
         try:
             rv = super().main(*args, **kwargs)
         except click.exceptions.NoArgsIsHelpError as e:

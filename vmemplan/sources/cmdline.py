@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from vmemplan.errors import InputError
 from vmemplan.units import is_power_of_2, parse_size
 
+# The largest pool and NUMA node vmemplan takes, from the command line and config files
+# alike: 2^40 huge pages (of 1G: 1 ZiB) and MAX_NUMNODES at its largest (NODES_SHIFT 10).
+MAX_POOL_FOLIOS = 1 << 40
+MAX_NODE = 1 << 10
+
 _TRUE = ("on", "y", "yes", "1", "true")
 _FALSE = ("off", "n", "no", "0", "false")
 
@@ -54,8 +59,21 @@ def parse_folio_size(text: str, option: str) -> int:
 
 def _count(text: str, option: str) -> int:
     if not re.fullmatch(r"\d+", text.strip()):
-        raise InputError(option, f"{text!r}: not a page count")
+        raise InputError(option, f"{_excerpt(text)}: not a page count")
+    digits = text.strip().lstrip("0")
+    if len(digits) > len(str(MAX_POOL_FOLIOS)) or int(digits or "0") > MAX_POOL_FOLIOS:
+        raise InputError(option, f"{_excerpt(text)}: more than 2^40 huge pages in one pool")
+    return int(digits or "0")
+
+
+def _node(text: str, option: str) -> int:
+    if not re.fullmatch(r"\d{1,5}", text.strip()) or int(text) >= MAX_NODE:
+        raise InputError(option, f"{_excerpt(text)}: not a NUMA node (0 to {MAX_NODE - 1})")
     return int(text)
+
+
+def _excerpt(text: str) -> str:
+    return repr(text) if len(text) <= 24 else f"{text[:24]!r}... ({len(text):,} characters)"
 
 
 # Follows hugepages_setup() in mm/hugetlb.c (the per-node "N:count,N:count" form too).
@@ -69,7 +87,7 @@ def parse_hugepages(text: str, folio_bytes: int, option: str) -> list[HugetlbPoo
         node_text, sep, count_text = part.partition(":")
         if not sep:
             raise InputError(option, f"{text!r}: mix of per-node and global counts")
-        node = _count(node_text, option)
+        node = _node(node_text, option)
         if node in seen:
             raise InputError(option, f"{text!r}: node {node} given twice")
         seen.add(node)

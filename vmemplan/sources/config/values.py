@@ -23,6 +23,7 @@ from vmemplan.kernel.versions import (
     parse_kernel_switch,
     parse_kernel_version,
 )
+from vmemplan.sources.cmdline import MAX_NODE, MAX_POOL_FOLIOS
 from vmemplan.sources.config.problems import _bad, _brief, _shown
 from vmemplan.units import (
     is_power_of_2,
@@ -83,8 +84,8 @@ _MOM_WORDS: dict[str, MemmapOnMemory] = {
     "yes": "on",
     "force": "force",
 }
-_MAX_POOL_FOLIOS = 1 << 40  # HugeTLB folios in one pool (2^40 1G pages is 1 ZiB)
-_MAX_NODE = 1 << 10  # MAX_NUMNODES is at most 2^NODES_SHIFT, NODES_SHIFT <= 10
+_MAX_POOL_FOLIOS = MAX_POOL_FOLIOS  # HugeTLB folios in one pool: the command line's cap
+_MAX_NODE = MAX_NODE  # MAX_NUMNODES is at most 2^NODES_SHIFT, NODES_SHIFT <= 10
 
 _SIZE_SCHEMA: dict[str, Any] = {
     "anyOf": [
