@@ -578,9 +578,9 @@ OUTPUT_OPTIONS = _options(JSON_OPTION, HUMAN_OPTION, COLOR_OPTION)
 
 def _console(color: str) -> Any:
     """A rich Console (imported only for human output: --json start-up stays lean)."""
-    from rich.console import Console  # noqa: PLC0415
+    from vmemplan.output.render import FigureConsole  # noqa: PLC0415
 
-    class _PipeConsole(Console):
+    class _PipeConsole(FigureConsole):
         def on_broken_pipe(self) -> None:
             raise BrokenPipeError  # rich would exit 1; main() exits 0 quietly
 
@@ -1838,10 +1838,15 @@ def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
             click.echo(f"::warning file={r.file},title=vmemplan::no budget to check")
         summary = _check_summary(r)
         if fmt == "text":
+            from vmemplan.output.wrap import text_width, wrap_hanging  # noqa: PLC0415
+
             head = f"{r.file}: {r.status}"
             bold = True if r.status == "error" else None  # False would emit an escape too
             styled = click.style(head, fg=_STATUS_FG[r.status], bold=bold)
-            summary = styled + summary[len(head) :]
+            # wrapped to the terminal (or COLUMNS) at spaces, figures whole
+            summary = "\n".join(wrap_hanging(summary, text_width()))
+            if summary.startswith(head):
+                summary = styled + summary[len(head) :]
         click.echo(summary, color=color if fmt == "text" else False)
 
 

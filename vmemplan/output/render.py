@@ -10,8 +10,10 @@ from rich import box
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
+from rich.text import Text
 
 from vmemplan.output.report import Doc
+from vmemplan.output.wrap import wrap_words
 from vmemplan.units import format_iec, format_ns, format_ns_range, format_size_exact
 
 _TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
@@ -52,31 +54,90 @@ def _escapes_only(match: re.Match[str]) -> str:
     return "".join(_SGR.findall(match.group()))
 
 
-_UNIT = re.compile(r"(?:[KMGTPE]i)?B|ns|us|ms|s|min|h|x|%|pages?|bytes|[KMGTPE]")
+class FigureConsole(Console):
+    """A rich Console that never cuts a figure or parts it from its unit, at any width.
+
+    A table whose value columns do not fit whole (only its first column, the labels, may
+    wrap) is printed as blocks of lines instead: the row's label, then ``header: value``
+    (``label: value`` for a table without header). A line of text is wrapped at spaces,
+    never between a figure and its unit, and a word wider than the terminal is left whole
+    for the terminal to wrap. A width of 0 (COLUMNS=0) counts as no width given.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self._width is not None and self._width < 1:
+            self._width = None  # rich would print nothing at all
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        """Print as rich does, but tables and lines of text as the class says."""
+        if len(objects) == 1 and not kwargs.get("soft_wrap"):
+            obj = objects[0]
+            if isinstance(obj, Table) and _stackable(obj) and not _fits_whole(self, obj):
+                self._print_stacked(obj)
+                return
+            if isinstance(obj, str) and obj:
+                kwargs["soft_wrap"] = True  # the lines are cut to the width already
+                for line in obj.split("\n"):
+                    for part in wrap_words(line, self.width):
+                        super().print(part, **kwargs)
+                return
+        super().print(*objects, **kwargs)
+
+    def _print_stacked(self, table: Table) -> None:
+        def flat(cell: Any) -> str:
+            return " ".join(_plain(self, cell).split())
+
+        if table.title:
+            self.print(flat(table.title), markup=False, highlight=False)
+        label_column, *columns = table.columns
+        if table.show_header:  # a column without header (a bar) only illustrates
+            columns = [c for c in columns if flat(c.header)]
+        values = [list(c.cells) for c in columns]
+        for i, label_cell in enumerate(label_column.cells):
+            label = flat(label_cell)
+            fields = [(flat(c.header), flat(v[i])) for c, v in zip(columns, values, strict=True)]
+            if not table.show_header:
+                value = "; ".join(v for _, v in fields if v)
+                self.print(f"{label}: {value}" if label else value, markup=False, highlight=False)
+                continue
+            if label:
+                self.print(label, markup=False, highlight=False)
+            for header, value in fields:
+                if value:
+                    self.print(f"  {header}: {value}", markup=False, highlight=False)
 
 
-def wrap_words(text: str, width: int) -> list[str]:
-    """``text`` in lines of at most ``width`` columns, broken only at spaces and never
-    between a figure and its unit (``1.00 GiB``, ``8.59 s``); a word longer than the
-    line stands alone on its line, uncut."""
-    body = text.lstrip(" ")
-    indent = " " * (len(text) - len(body))  # kept on the first line and continuation lines
-    words: list[str] = []
-    for word in body.split(" "):
-        if words and _UNIT.fullmatch(word.rstrip(",;:.)")) and words[-1][-1:].isdigit():
-            words[-1] += " " + word
-        else:
-            words.append(word)
-    lines: list[str] = []
-    line = ""
-    for word in words:
-        if line and len(indent) + len(line) + 1 + len(word) > width:
-            lines.append(indent + line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    lines.append(indent + line)
-    return lines
+def _stackable(table: Table) -> bool:
+    """Whether every cell is text (a table of other renderables is left to rich)."""
+    return all(isinstance(cell, str | Text) for column in table.columns for cell in column.cells)
+
+
+def _plain(console: Console, cell: Any) -> str:
+    if isinstance(cell, Text):
+        return cell.plain
+    return console.render_str(str(cell)).plain if cell else ""
+
+
+def _fits_whole(console: Console, table: Table) -> bool:
+    """Whether the table fits with every value whole: only the first column may wrap.
+
+    When it does, the value columns are made ``no_wrap`` so that rich closes up the
+    first column only.
+    """
+    wide = console.options.update_width(1 << 16)
+    natural = Measurement.get(console, wide, table).maximum
+    first = table.columns[0] if table.columns else None
+    slack = 0
+    if first is not None and not first.no_wrap:
+        cells = [*([first.header] if table.show_header else []), *first.cells]
+        sizes = [Measurement.get(console, wide, c) for c in cells]
+        slack = max(m.maximum for m in sizes) - max(m.minimum for m in sizes)
+    if natural - slack > console.width:
+        return False
+    for column in table.columns[1:]:
+        column.no_wrap = True
+    return True
 
 
 def say(console: Console, text: str) -> None:
@@ -262,15 +323,27 @@ def _delta_cells(r: Doc) -> list[str]:
 
 
 _DELTA_HEADERS = ("ΔDRAM", "Δusable", "Δinit")  # against "now:", the current configuration
+# The same on a terminal that is not UTF-8 (PYTHONIOENCODING=ascii, a latin-1 locale),
+# where rich draws its boxes in ASCII too.
+_DELTA_HEADERS_ASCII = ("delta DRAM", "delta usable", "delta init")
+
+
+def _delta_headers(console: Console) -> tuple[str, str, str]:
+    return _DELTA_HEADERS_ASCII if console.options.ascii_only else _DELTA_HEADERS
+
+
 _FIGURE_HEADERS = ("lost", "usable", "inits", "init time", "saved")
 
 
-def _bar(value: int, top: int, width: int = 6) -> str:
-    """A bar of ``width`` cells for ``value`` out of ``top`` (eighths of a cell)."""
+def _bar(value: int, top: int, width: int = 6, *, ascii_only: bool = False) -> str:
+    """A bar of ``width`` cells for ``value`` out of ``top`` (eighths of a cell; in ASCII,
+    ``#`` per cell and ``+`` for a half or more)."""
     if top <= 0:
         return ""
     eighths = (value * width * 8 + top - 1) // top
     full, rest = divmod(eighths, 8)
+    if ascii_only:
+        return "#" * full + ("+" if rest >= 4 else "")
     return "█" * full + ("" if rest == 0 else " ▏▎▍▌▋▊▉"[rest])
 
 
@@ -283,6 +356,7 @@ def _config_table(
     tight: bool = False,
     split_time: bool = False,
     brief: bool = False,
+    ascii_only: bool = False,
 ) -> Table:
     rows = doc["rows"]
     many_kernels = len(doc["input"]["kernels"]) > 1
@@ -309,7 +383,7 @@ def _config_table(
         table.add_column(name, justify="right", no_wrap=True)
     with_delta = doc.get("current") is not None
     if with_delta:
-        for name in _DELTA_HEADERS:
+        for name in _DELTA_HEADERS_ASCII if ascii_only else _DELTA_HEADERS:
             table.add_column(name, justify="right", no_wrap=True)
     top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
     for r in rows:
@@ -324,7 +398,7 @@ def _config_table(
         else:
             cells += [format_iec(r["dram_bytes"])]
             if bar:
-                cells.append(_bar(r["dram_bytes"], top))
+                cells.append(_bar(r["dram_bytes"], top, ascii_only=ascii_only))
             figures = {
                 "lost": format_iec(r["device_bytes"]),
                 "usable": format_iec(r["usable_bytes"]),
@@ -374,6 +448,7 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
             tight=tight,
             split_time=split_time,
             brief=brief,
+            ascii_only=console.options.ascii_only,
         )
         if _fits(console, table):
             console.print(table)
@@ -397,7 +472,7 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
             ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
             ("saved", format_iec(r["dram_saved_bytes"])),
             *(
-                zip(_DELTA_HEADERS, _delta_cells(r), strict=True)
+                zip(_delta_headers(console), _delta_cells(r), strict=True)
                 if doc.get("current") is not None
                 else ()
             ),
