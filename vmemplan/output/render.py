@@ -127,6 +127,8 @@ def _fits_whole(console: Console, table: Table) -> bool:
     """
     wide = console.options.update_width(1 << 16)
     natural = Measurement.get(console, wide, table).maximum
+    if natural <= console.width:
+        return True  # rich wraps nothing
     first = table.columns[0] if table.columns else None
     slack = 0
     if first is not None and not first.no_wrap:
