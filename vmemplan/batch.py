@@ -51,51 +51,53 @@ def geometry_lines(
     ``before_read`` is called before each read, which may block (the caller writes out what
     it has, so a pipe fed line by line is answered line by line). Lines end at LF only, as
     an editor counts them: a CR inside a line is blank space and does not start a new one;
-    a UTF-8 byte order mark before line 1 is skipped. Memory: one read and one line (up to
-    MAX_LINE_BYTES; a longer line is one error, skipped without being kept).
+    a UTF-8 byte order mark before line 1 is skipped. Memory: one read and one line.
+
+    Input that is not a geometry file ends the batch with one error line: a line longer
+    than MAX_LINE_BYTES (``/dev/zero`` would be one endless line) or a NUL byte (binary
+    data, ``/dev/urandom``); the lines before it are answered.
     """
     number = 0
     parts: list[bytes] = []  # the current line's bytes so far
     size = 0  # their length
-    too_long = False
     while True:
         before_read()
         chunk = read(READ_BYTES)
-        if not chunk:
-            if parts or too_long:
-                number += 1
-                line = _line(number, b"".join(parts), too_long=too_long)
-                if line is not None:
-                    yield line
-            return
+        nul = chunk.find(b"\0")
+        data = chunk if nul < 0 else chunk[:nul]
         pos = 0
-        while True:
-            end = chunk.find(b"\n", pos)
-            if end < 0:
-                if not too_long:
-                    piece = chunk[pos:]
-                    size += len(piece)
-                    if size > MAX_LINE_BYTES:
-                        too_long, parts = True, []
-                    else:
-                        parts.append(piece)
-                break
+        while (end := data.find(b"\n", pos)) >= 0:
             number += 1
-            if too_long or size + end - pos > MAX_LINE_BYTES:
-                line = _line(number, b"", too_long=True)
-            else:
-                parts.append(chunk[pos:end])
-                line = _line(number, b"".join(parts), too_long=False)
+            if size + end - pos > MAX_LINE_BYTES:
+                yield _stop(number, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
+                return
+            parts.append(data[pos:end])
+            line = _line(number, b"".join(parts))
             if line is not None:
                 yield line
-            parts, size, too_long = [], 0, False
+            parts, size = [], 0
             pos = end + 1
+        parts.append(data[pos:])
+        size += len(data) - pos
+        if size > MAX_LINE_BYTES:
+            yield _stop(number + 1, f"line longer than {MAX_LINE_BYTES >> 20} MiB")
+            return
+        if nul >= 0:
+            yield _stop(number + 1, "binary data (a NUL byte)")
+            return
+        if not chunk:
+            line = _line(number + 1, b"".join(parts)) if size else None
+            if line is not None:
+                yield line
+            return
 
 
-def _line(number: int, raw: bytes, *, too_long: bool) -> BatchLine | None:
-    if too_long:
-        error = InputError("--batch", f"line longer than {MAX_LINE_BYTES >> 20} MiB")
-        return BatchLine(number, "", error)
+def _stop(number: int, why: str) -> BatchLine:
+    error = InputError("--batch", f"{why}: not a geometry file, the batch stops here")
+    return BatchLine(number, "", error)
+
+
+def _line(number: int, raw: bytes) -> BatchLine | None:
     if number == 1 and raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
     text = raw.decode("utf-8", errors="replace").strip()

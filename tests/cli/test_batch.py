@@ -383,12 +383,43 @@ def test_a_long_token_is_echoed_as_a_short_excerpt() -> None:
     assert "100,000 characters" in result.stderr
 
 
-def test_a_line_over_the_cap_is_one_error_and_the_next_lines_still_run() -> None:
-    text = "--size 1T " + "x" * MAX_LINE_BYTES + "\n--size 2T\n"
+def test_a_line_over_the_cap_ends_the_batch_with_one_error() -> None:
+    text = "--size 2T\n--size 1T " + "x" * MAX_LINE_BYTES + "\n--size 4T\n"
     result = batch(text)
     assert result.exit_code == 2
-    assert result.stderr == "vmemplan: error: <stdin>:1: --batch: line longer than 4 MiB\n"
+    assert result.stderr == (
+        "vmemplan: error: <stdin>:2: --batch: line longer than 4 MiB: not a geometry file, "
+        "the batch stops here\n"
+    )
     assert docs(result) == [single("--size", "2T")]
+
+
+def test_binary_input_ends_the_batch_with_one_error() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["estimate", "--batch", "-"],
+        input=b"--size 2T\n\x8f\x00\xff\n--size 4T\n",
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("vmemplan: error: <stdin>:2: --batch: binary data")
+    assert docs(result) == [single("--size", "2T")]
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_an_endless_device_is_not_read_forever(device: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "vmemplan", "estimate", "--batch", device],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    errors = proc.stderr.splitlines()  # random lines before the first NUL byte are errors
+    assert all(e.startswith("vmemplan: error: ") and e.isprintable() for e in errors)
+    assert errors[-1].endswith("not a geometry file, the batch stops here")
 
 
 def test_many_ranges_on_a_line_cost_what_they_cost_on_the_command_line() -> None:

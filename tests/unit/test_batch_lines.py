@@ -31,17 +31,40 @@ def test_lines_split_across_reads_are_whole(step: int) -> None:
 
 
 @pytest.mark.parametrize("step", [5, 1 << 16])
-def test_an_over_long_line_is_one_error_and_not_kept(
+def test_an_over_long_line_ends_the_input_with_one_error(
     step: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(batch, "MAX_LINE_BYTES", 20)
-    data = b"--size 1T\n" + b"y" * 50 + b"\n--size 2T\n" + b"z" * 21
+    data = b"--size 1T\n" + b"y" * 50 + b"\n--size 2T\n"
     lines = list(geometry_lines(reads(data, step)))
+    assert [(n, t, e is None) for n, t, e in lines] == [(1, "--size 1T", True), (2, "", False)]
+
+
+@pytest.mark.parametrize("step", [3, 1 << 16])
+def test_a_line_without_end_over_the_cap_stops_the_reading(
+    step: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An endless line (/dev/zero without its NULs) is not read to its end."""
+    monkeypatch.setattr(batch, "MAX_LINE_BYTES", 20)
+    consumed = 0
+
+    def endless(n: int) -> bytes:
+        nonlocal consumed
+        consumed += min(n, step)
+        return b"z" * min(n, step)
+
+    lines = list(geometry_lines(endless))
+    assert [(n, e is None) for n, _, e in lines] == [(1, False)]
+    assert consumed <= 20 + max(step, 1 << 16)
+
+
+def test_a_nul_byte_ends_the_input_after_the_lines_before_it() -> None:
+    data = b"--size 1T\n--size 2T\n--si\x00ze 3T\n--size 4T\n"
+    lines = list(geometry_lines(reads(data, 1 << 16)))
     assert [(n, t, e is None) for n, t, e in lines] == [
         (1, "--size 1T", True),
-        (2, "", False),
-        (3, "--size 2T", True),
-        (4, "", False),
+        (2, "--size 2T", True),
+        (3, "", False),
     ]
 
 
