@@ -673,7 +673,8 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     help="Estimate one geometry per line of FILE ('-' reads stdin), given as a JSON object "
     '({"size": "1T", "align": "1G"}) or as flags (--size 1T --align 1G); writes one JSON '
     "document per line. The other options are every line's defaults; blank and # lines are "
-    "skipped; a bad line is reported with its number and the run exits 2 at the end.",
+    "skipped; a bad line is reported with its number and the run exits 2 at the end "
+    "(a NUL byte or a line over 4 MiB ends it there).",
 )
 @_machine_options()
 @OUTPUT_OPTIONS
