@@ -1675,24 +1675,30 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         opts.update(map_="mem", mode="devdax")
         estimates, system_ram, _ = discover_estimates(opts, ndctl_path, None)
         results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
+    from vmemplan.check_unbudgeted import no_budget_hint, strict_no_budget  # noqa: PLC0415
+
+    hints = [no_budget_hint(r, from_ndctl=r.file == ndctl_path and not budgets) for r in results]
+    if strict:  # the missing budget is the file's error: verdict and exit code agree
+        results = [
+            r if h is None else strict_no_budget(r, h, from_ndctl=r.file == ndctl_path)
+            for r, h in zip(results, hints, strict=True)
+        ]
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)
-    unchecked = [r for r in results if r.status != "error" and r.nr_budgets == 0]
-    for r in unchecked:
-        hint = (
-            "give --max-dram, --max-device-loss or --max-init"
-            if r.file == ndctl_path and not budgets
-            else "add [budgets] or [namespaces.budgets]"
+    for r, hint in zip(results, hints, strict=True):
+        if hint is None:
+            continue
+        why = (
+            f"({hint}); --strict makes that an error"
+            if strict
+            else f"so it passes only by parsing and estimating ({hint}; --strict makes this exit 2)"
         )
         level = "error" if strict else "warning"
         click.echo(
-            f"vmemplan: {level}: {r.file}: no budget to check, so it passes only by parsing "
-            f"and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
+            f"vmemplan: {level}: {r.file}: no budget to check{' ' if strict else ', '}{why}",
             err=True,
         )
-    if strict and unchecked:
-        code = max(code, EXIT_INPUT)
     ctx_exit(code)
 
 
