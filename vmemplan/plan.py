@@ -56,10 +56,23 @@ class Row:
         return [v.message for v in self.verdicts if not v.ok]
 
     def key(self) -> tuple[int, int, int]:
-        """What the ranking minimises: bytes lost (DRAM + device), then init time."""
+        """What the ranking minimises among rows of one Pareto class (``RANK_BY``): bytes
+        lost (DRAM + device), then init time, then the larger align."""
         assert self.estimate is not None
         f = self.estimate.figures
         return (f.dram_bytes + f.device_bytes, f.time_ns[1], -self.choice.align)
+
+
+# What `plan` ranks the fitting rows by, in order; printed under its table and in its JSON
+# (``rank_by``). The sum of bytes lost weighs a byte of DRAM and a byte of device capacity
+# alike (DRAM first would trade 16 GiB of a 1 TiB device for 40 MiB of DRAM); a row that
+# another row beats on every figure never ranks above one that no row beats.
+RANK_BY = (
+    "Pareto-optimal first (* = no other row beats it on DRAM, loss and init)",
+    "then fewest bytes lost (DRAM + device)",
+    "then shortest init",
+    "then larger align",
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +160,10 @@ class PlanResult:
 def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
     """Check every row against ``budgets``, rank the fitting ones, mark the Pareto front.
 
-    Percent budgets are of the raw namespace size. Ranking: fewest bytes lost (DRAM plus
-    device capacity), then the shortest init, then the larger align.
+    Percent budgets are of the raw namespace size. Ranking (``RANK_BY``): the Pareto-optimal
+    rows first, then, within each class, the fewest bytes lost (DRAM plus device capacity),
+    then the shortest init, then the larger align. The best row by bytes lost is never
+    dominated, so the Pareto-first order only moves dominated rows down.
     """
     checked = []
     for row in rows:
@@ -164,9 +179,10 @@ def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
             whole_bytes=whole,
         )
         checked.append(replace(row, verdicts=tuple(verdicts)))
-    fitting = sorted((r for r in checked if r.fits), key=Row.key)
-    ranks = {id(r): i + 1 for i, r in enumerate(fitting)}
+    fitting = [r for r in checked if r.fits]
     pareto = {id(r) for r in fitting if not any(_dominates(o, r) for o in fitting)}
+    fitting.sort(key=lambda r: (id(r) not in pareto, r.key()))
+    ranks = {id(r): i + 1 for i, r in enumerate(fitting)}
     out = [replace(r, rank=ranks.get(id(r)), pareto=id(r) in pareto) for r in checked]
     return PlanResult(out)
 

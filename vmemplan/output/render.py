@@ -555,6 +555,7 @@ def render_plan(console: Console, doc: Doc) -> None:
         )
     title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=True)
+    say(console, f"rank: {', '.join(doc['rank_by'])}")
     _print_current(console, doc)
     for r in doc["rows"]:
         if not r["fits"]:

@@ -401,7 +401,7 @@ def plan_doc(
 ) -> Doc:
     """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
     for an existing namespace or dax device, the commands that reconfigure it."""
-    from vmemplan.plan import ndctl_command, reconfigure_commands  # noqa: PLC0415
+    from vmemplan.plan import RANK_BY, ndctl_command, reconfigure_commands  # noqa: PLC0415
 
     rec = result.recommended
     size = sizing.raw_size if sizing is not None else req.size or 0
@@ -436,6 +436,7 @@ def plan_doc(
             for d in [row_doc(r)]
         ],
     }
+    doc["rank_by"] = list(RANK_BY)
     doc["requested_usable_bytes"] = sizing.requested if sizing else None
     doc["raw_size_bytes"] = sizing.raw_size if sizing else None
     doc["usable_bytes"] = sizing.usable if sizing else None

@@ -418,6 +418,7 @@ class PlanDoc(_Model):
     ndctl_command: str | None
     reconfigure_commands: list[str]
     rows: list[PlanRowDoc]
+    rank_by: list[str]  # what the rank sorts by, in order (plan.RANK_BY)
     requested_usable_bytes: int | None
     raw_size_bytes: int | None
     usable_bytes: int | None
