@@ -993,7 +993,7 @@ def discover_subjects(
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
     A kmem device is its ranges as a device-dax device, and runs system-ram today."""
-    from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
+    from vmemplan.plan import Choice, Device, Subject, pmem_dax_subject  # noqa: PLC0415
 
     found = _discover(opts, ndctl_path, iomem_path, hot_add=False)
     devices = {d.name: d for d in found.devices}
@@ -1013,6 +1013,22 @@ def discover_subjects(
         named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
         device = Device(k.label, "dax", system_ram=True) if named else None
         kmem = k.request
+        if k.namespace is not None and named:  # a pmem namespace's static dax device
+            ns, layout = k.namespace, k.namespace.layout
+            rebind = None if layout is None else Choice("devdax", layout.map, layout.align)
+            subjects.append(
+                pmem_dax_subject(
+                    k.devdax,
+                    dax_device=k.label,
+                    namespace=ns.name,
+                    start=ns.start,
+                    size=ns.size,
+                    rebind=rebind,
+                    system_ram=kmem.ranges,
+                    memory_block_size=kmem.memory_block_size,
+                )
+            )
+            continue
         subjects.append(
             Subject(
                 k.devdax,
@@ -1385,7 +1401,7 @@ def _compare_subject(
     from vmemplan.plan import compare, current_row  # noqa: PLC0415
 
     try:
-        rows = compare(subject.request, kernels, grid)
+        rows = compare(subject.request, kernels, subject.grid(grid))
     except InputError as err:
         if subject.request.label is None:
             raise

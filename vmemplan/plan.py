@@ -197,11 +197,17 @@ def ndctl_command(choice: Choice, size: int) -> str:
 
 @dataclass(frozen=True)
 class Device:
-    """An existing namespace (``namespaceX.Y``) or dax device (``daxX.Y``) of the host."""
+    """An existing namespace (``namespaceX.Y``) or dax device (``daxX.Y``) of the host.
+
+    A namespace whose dax device kmem holds (``system_ram``) names that device
+    (``dax_device``) and the configuration rebinding it to device_dax gives (``rebind``: the
+    namespace's own layout, None when the dump does not say it)."""
 
     name: str
     kind: Literal["namespace", "dax"]
     system_ram: bool = False  # a dax device onlined as System RAM (kmem)
+    dax_device: str | None = None
+    rebind: Choice | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +223,53 @@ class Subject:
     # (None: the kernel's); ``request`` is the same ranges as a device-dax device
     system_ram: tuple[tuple[int, int], ...] = ()
     memory_block_size: int | None = None
+    # the modes to plan when the command line names none (a pmem dax device: devdax)
+    modes: tuple[Mode, ...] = ()
+
+    def grid(self, grid: Grid) -> Grid:
+        """``grid`` with this subject's own modes when the command line gives none."""
+        return replace(grid, modes=self.modes) if self.modes and not grid.modes else grid
+
+
+def pmem_dax_subject(
+    devdax: EstimateRequest,
+    *,
+    dax_device: str,
+    namespace: str,
+    start: int,
+    size: int,
+    rebind: Choice | None,
+    system_ram: tuple[tuple[int, int], ...],
+    memory_block_size: int | None,
+) -> Subject:
+    """A dax device in system-ram mode that is the static dax device of a pmem namespace.
+
+    Its align is read-only (``dev_dax_visible()`` in drivers/dax/bus.c makes align and size
+    0444 for a static region, so ``daxctl reconfigure-device --align`` cannot change it),
+    and rebinding it to device_dax reuses the namespace's layout (with map=dev, its altmap).
+    So it is planned as its namespace re-laid out in devdax mode, ``[start, start + size)``,
+    reached by ``ndctl create-namespace -e``; ``devdax`` (its ranges as a dax device) gives
+    the machine and the label.
+    """
+    req = replace(
+        devdax,
+        size=size,
+        start=start,
+        dax_ranges=(),
+        mode="devdax",
+        map=rebind.map if rebind is not None else "mem",
+        align=rebind.align if rebind is not None else None,
+        vmemmap_shift=None,
+    )
+    device = Device(namespace, "namespace", True, dax_device, rebind)
+    return Subject(
+        req,
+        None,
+        device,
+        system_ram=system_ram,
+        memory_block_size=memory_block_size,
+        modes=("devdax",),
+    )
 
 
 def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:
@@ -254,9 +307,18 @@ def reconfigure_commands(device: Device, current: Choice | None, choice: Choice)
         return []
     align = format_size_exact(choice.align)
     if device.kind == "namespace":
+        commands = []
+        if device.dax_device is not None:
+            # ndctl refuses to disable a namespace whose dax device is active as System
+            # RAM (ndctl_namespace_disable_safe()): back to device_dax first, which gives
+            # the namespace's own layout
+            commands.append(f"daxctl reconfigure-device --mode=devdax --force {device.dax_device}")
+            if choice == device.rebind:
+                return commands
         return [
+            *commands,
             f"ndctl create-namespace -f -e {device.name} --mode={choice.mode} "
-            f"--map={choice.map} --align={align}"
+            f"--map={choice.map} --align={align}",
         ]
     commands = []
     if device.system_ram:

@@ -82,6 +82,19 @@ class Found:
 
 
 @dataclass(frozen=True)
+class PmemNamespace:
+    """The pmem namespace a dax device belongs to: its static dax region's one device, whose
+    align and size are read-only (``dev_dax_visible()`` in drivers/dax/bus.c: 0444 when
+    is_static()), so only re-creating the namespace changes its layout."""
+
+    name: str
+    start: int
+    size: int
+    layout: PfnLayout | None
+    """Its pfn layout (map, align), when the dump gives or implies it."""
+
+
+@dataclass(frozen=True)
 class KmemDevice:
     """A dax device in system-ram mode: System RAM dax kmem hot-added, not a pgmap."""
 
@@ -92,6 +105,8 @@ class KmemDevice:
     """Its ranges as ``estimate --mode system-ram`` takes them, on the dump's machine."""
     devdax: EstimateRequest
     """The same ranges as a device-dax device: what ``compare``/``plan`` weigh it against."""
+    namespace: PmemNamespace | None = None
+    """The pmem namespace it is the dax device of; None: a dynamic (hmem/CXL) device."""
 
 
 @dataclass(frozen=True)
@@ -753,6 +768,7 @@ def _kmem_held_by_namespace(
         origin,
         _kmem_request(base, kmem, ranges, mb, layout),
         _devdax_request(base, ranges, held.name),
+        PmemNamespace(dev.name, layout.start, layout.size, layout),
     )
     return device, notes
 
@@ -1089,6 +1105,9 @@ def from_iomem(
                     where,
                     _kmem_request(base, kmem, dev.dax_ranges, mb, layout),
                     _devdax_request(base, dev.dax_ranges, dev.name),
+                    None
+                    if ns is None
+                    else PmemNamespace(ns.name, ns.start, ns.end - ns.start, layout),
                 )
             )
         elif ns is None:  # a dynamic dax device: hmem Soft Reserved or a CXL region
