@@ -28,6 +28,7 @@ from vmemplan.kernel.memremap import Machine, PgmapCost
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
 from vmemplan.kernel.versions import KernelProfile, require_zone_device
+from vmemplan.placement import nearest_placements
 from vmemplan.units import (
     SpelledRange,
     align_down,
@@ -250,12 +251,16 @@ def _build_pgmap(
         for r in req.dax_ranges:
             lo, hi = r
             if lo % step or hi % step:
+                ram = [subsection_span(arch, a, b) for a, b in req.system_ram]
+                near = nearest_placements(lo, hi, step, ram, limit)
+                shown = " or ".join(
+                    f"{format_size_exact(a)}+{format_size_exact(b - a)}" for a, b in near
+                )
                 raise GeometryError(
                     "--dax-range",
                     f"{format_range(r)} is not aligned to "
-                    f"{format_size_exact(step)} (device align and 2M subsection, check_pfn_span); "
-                    f"nearest: {format_size_exact(align_down(lo, step))}+"
-                    f"{format_size_exact(max(step, align_down(hi, step) - align_down(lo, step)))}",
+                    f"{format_size_exact(step)} (device align and 2M subsection, check_pfn_span)"
+                    + (f"; nearest valid: {shown}" if near else ""),
                 )
             if hi > limit:
                 raise InputError(
@@ -298,6 +303,8 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
         for r0, r1 in pgmap.ranges:
             d0, d1 = r0 * arch.page_size, r1 * arch.page_size
             if d0 < shi and slo < d1:
+                # the ranges themselves overlap, or only a subsection holds both
+                how = "overlaps" if d0 < hi and lo < d1 else "shares a subsection with"
                 given = next((r for r in req.dax_ranges if tuple(r) == (d0, d1)), None)
                 if given is not None:
                     what = format_range(given)
@@ -307,8 +314,7 @@ def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> Non
                     what = f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)}"
                 raise GeometryError(
                     option,
-                    f"{what} shares a subsection "
-                    "with "
+                    f"{what} {how} "
                     f"System RAM {shown} (pagemap_range() refuses it; the default "
                     f"--system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
                 )
@@ -517,15 +523,17 @@ def _check_pgmaps_disjoint(reqs: Sequence[EstimateRequest], prepared: Sequence[P
     spans = []
     for index, (req, p) in enumerate(zip(reqs, prepared, strict=True)):
         for r0, r1 in p.pgmap.ranges:
-            lo, hi = subsection_span(req.arch, r0 * req.arch.page_size, r1 * req.arch.page_size)
-            spans.append((lo, hi, index))
+            d0, d1 = r0 * req.arch.page_size, r1 * req.arch.page_size
+            lo, hi = subsection_span(req.arch, d0, d1)
+            spans.append((lo, hi, index, d0, d1))
     spans.sort()
-    for (_, a1, i), (b0, _, j) in itertools.pairwise(spans):
+    for (_, a1, i, _, e1), (b0, _, j, f0, _) in itertools.pairwise(spans):
         if b0 < a1 and i != j:
+            how, at = ("overlaps", f0) if f0 < e1 else ("shares a subsection with", b0)
             raise GeometryError(
                 reqs[j].label or "--start",
-                f"shares a subsection with {reqs[i].label or 'another namespace'} at "
-                f"{format_size_exact(b0)}: two pgmaps cannot populate one subsection (-EEXIST)",
+                f"{how} {reqs[i].label or 'another namespace'} at "
+                f"{format_size_exact(at)}: two pgmaps cannot populate one subsection (-EEXIST)",
             )
 
 

@@ -150,7 +150,7 @@ def test_help_states_the_defaults() -> None:
         (["--size", "1T", "--start", "1M"], "--start: 1M is not aligned to 2M"),
         (["--size", "1025M"], "--size: 1025M is not a multiple of the 2M subsection"),
         (["--size", "1G", "--align", "1G"], "smallest valid: --size="),
-        (["--size", "1T", "--start", "0"], "shares a subsection with System RAM"),
+        (["--size", "1T", "--start", "0"], "overlaps System RAM"),
         (["--dax-range", "1G+1G", "--dax-range", "1536M+1G", "--system-ram", "none"], "overlap"),
         (["--size", "1T", "--mode", "raw"], "--mode: raw: raw namespaces have no struct pages"),
         (["--size", "1T", "--map", "both"], "--map: 'both': expected mem or dev"),

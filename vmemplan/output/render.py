@@ -12,6 +12,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from vmemplan.output.report import Doc
+from vmemplan.output.source_notes import source_note_label
 from vmemplan.units import format_iec, format_ns, format_ns_range, format_size_exact
 
 _TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
@@ -341,7 +342,7 @@ def _config_table(
 
 def _time_cell(low: int, high: int, *, split: bool) -> str:
     """The init-time range, on two lines (``low -`` over ``high``) when the table is narrow."""
-    if split:
+    if split and low != high:
         return f"{format_ns(low)} -\n{format_ns(high)}"
     return format_ns_range(low, high)
 
@@ -599,7 +600,7 @@ def _render_host(console: Console, doc: Doc, render: Callable[[Console, Doc], No
             console.print()
         render(console, ns)
     for line in doc["source"]["inferred"]:
-        say(console, f"inferred: {line}")
+        say(console, f"{source_note_label(line)}: {line}")
 
 
 def render_host_compare(console: Console, doc: Doc) -> None:
@@ -653,7 +654,8 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
         inp = ns["input"]
         size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
         usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        # a dax device (no map in its input) has no altmap: its memmap is in memory, as compare says
+        config = f"{inp['mode']}/{inp['map'] or 'mem'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
             format_iec(size),
@@ -707,7 +709,7 @@ def _print_machine(console: Console, doc: Doc, table: Table) -> None:
                     console.print(f"  {name:<15} {value}", highlight=False)
     if doc["source"] is not None:
         for line in doc["source"]["inferred"]:
-            say(console, f"inferred: {line}")
+            say(console, f"{source_note_label(line)}: {line}")
 
 
 def render_hugetlb(console: Console, doc: Doc) -> None:
@@ -719,7 +721,7 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
     p = inp["page_size_bytes"]
     hosted = any(pool.get("vmemmap_self_hosted") for pool in doc["pools"])
     title = (
-        f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
+        f"HugeTLB vmemmap on {inp['arch']}, Linux {inp['kernel']} "
         f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
         f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio"
         f"{'; vmemmap self-hosted, not in DRAM' if hosted else ''})"
@@ -770,7 +772,7 @@ def render_system_ram(console: Console, doc: Doc) -> None:
     p = inp["page_size_bytes"]
     block = format_size_exact(inp["memory_block_size_bytes"])
     console.print(
-        f"System RAM (dax kmem), {inp['arch']}, kernel {inp['kernel']}, memmap_on_memory "
+        f"System RAM (dax kmem), {inp['arch']}, Linux {inp['kernel']}, memmap_on_memory "
         f"{inp['memmap_on_memory']}, {block} blocks",
         highlight=False,
     )
@@ -834,7 +836,7 @@ def render_host(console: Console, doc: Doc) -> None:
     inp, tot = doc["input"], doc["total"]
     boot = tot["boot_ram_bytes"]
     title = (
-        f"struct pages on this host: {inp['arch']}, kernel {inp['kernel']}, "
+        f"struct pages on this host: {inp['arch']}, Linux {inp['kernel']}, "
         f"{format_iec(boot)} boot RAM"
     )
 
