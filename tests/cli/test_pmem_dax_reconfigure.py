@@ -91,3 +91,18 @@ def test_iomem_pmem_and_cxl_kmem_devices_get_their_own_commands() -> None:
     assert pmem["reconfigure_commands"][-1].startswith("ndctl create-namespace -f -e namespace0.1 ")
     assert cxl["device"] == {"name": "dax3.0", "kind": "dax", "system_ram": True}
     assert "daxctl reconfigure-device --align=1G dax3.0" in cxl["reconfigure_commands"]
+
+
+def test_compare_shows_todays_system_ram_at_its_own_size() -> None:
+    """The System RAM rows are dax0.0 as kmem onlines it today: the namespace's 64 GiB less
+    its dataoff 0x40200000 (1026 MiB: info block and map=dev memmap) = 67,643,637,760 bytes,
+    the dump's size, 63.00 GiB; not 'same 64.00 GiB' as the re-laid-out namespace."""
+    r = CliRunner().invoke(
+        cli,
+        ["compare", "--from-ndctl", KMEM_IN_NAMESPACE, "--namespace", "dax0.0"],
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 0, r.stderr
+    assert 64 * GiB - 0x40200000 == 67_643_637_760
+    assert "63.00 GiB as System RAM (dax kmem), what it is today" in r.stdout
+    assert "same 64.00 GiB" not in r.stdout

@@ -482,7 +482,17 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
     """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on;
     for a dax device of a host that is System RAM today, its ranges as they run."""
     inp = doc["input"]
-    if inp["size_bytes"] is not None:
+    today = (doc.get("device") or {}).get("system_ram")  # a dax device that is System RAM now
+    if inp["size_bytes"] is not None and today and not inp["dax_ranges"]:
+        # a pmem namespace's dax device: the rows are its dax range as kmem onlines it
+        sizes = [
+            r["usable_bytes"] + r["device_bytes"]
+            for r in doc["system_ram_rows"]
+            if r["refused"] is None
+        ]
+        what = format_iec(max(sizes)) if sizes else "its dax range"
+        title = f"{what} as System RAM (dax kmem), what it is today"
+    elif inp["size_bytes"] is not None:
         title = (
             f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info "
             "block)"
