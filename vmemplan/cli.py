@@ -1012,16 +1012,7 @@ def discover_subjects(
     for k in found.found.system_ram:
         named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
         device = Device(k.label, "dax", system_ram=True) if named else None
-        kmem = k.request
-        subjects.append(
-            Subject(
-                k.devdax,
-                None,
-                device,
-                system_ram=kmem.ranges,
-                memory_block_size=kmem.memory_block_size,
-            )
-        )
+        subjects.append(Subject(k.devdax, None, device, kmem=k.request))
     order = {f.label: i for i, f in enumerate(found.found.found)}
     subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
     return subjects, found.source
@@ -1260,16 +1251,7 @@ def _config_subjects(
                 f"{ns.name} (namespaces[{i}]): system-ram: shown as System RAM "
                 "(memmap_on_memory off and on), and its ranges weighed as a device-dax device"
             )
-            subjects.append(
-                Subject(
-                    req,
-                    None,
-                    None,
-                    budgets,
-                    system_ram=kmem.ranges,
-                    memory_block_size=kmem.memory_block_size,
-                )
-            )
+            subjects.append(Subject(req, None, None, budgets, kmem=kmem))
             continue
         now = Choice(req.mode, "mem" if req.dax_ranges else req.map, align)
         subjects.append(Subject(req, now, None, budgets))
@@ -1437,25 +1419,25 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
         doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
         req = subject.request
+        kmem = subject.kmem  # a dax device onlined as System RAM today
         if with_system_ram:
-            assert req.size is not None
-            ranges: tuple[tuple[int, int], ...] = ((req.start, req.start + req.size),)
-        else:
-            ranges = subject.system_ram  # a dax device onlined as System RAM today
-        if ranges:
-            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+            from vmemplan.system_ram import SystemRamRequest  # noqa: PLC0415
 
-            doc["system_ram_rows"] = system_ram_rows(
-                req.arch,
-                kernels,
-                ranges=ranges,
+            assert req.size is not None
+            kmem = SystemRamRequest(
+                arch=req.arch,
+                kernel=req.kernel,
+                ranges=((req.start, req.start + req.size),),
                 system_ram=req.system_ram,
                 struct_page_size=req.struct_page_size,
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
                 linear_map=req.linear_map,
                 gbpages=req.gbpages,
-                memory_block_size=subject.memory_block_size,
             )
+        if kmem is not None:
+            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+
+            doc["system_ram_rows"] = system_ram_rows(kmem, kernels)
         docs.append(doc)
     if source is None:
         _emit(docs[0], as_json, color, "render_compare")

@@ -384,38 +384,20 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
 
 
 def system_ram_rows(
-    arch: ArchProfile,
-    kernels: list[KernelProfile],
-    *,
-    ranges: tuple[tuple[int, int], ...],
-    system_ram: tuple[tuple[int, int], ...],
-    struct_page_size: int | None,
-    ps_per_struct_page: tuple[int, int],
-    linear_map: LinearMap | None = None,
-    gbpages: bool | None = None,
-    memory_block_size: int | None = None,
+    kmem: SystemRamRequest, kernels: list[KernelProfile]
 ) -> list[dict[str, object]]:
-    """``compare``'s system-ram rows: the dax ranges ``[start, end)`` onlined by kmem, per
+    """``compare``'s system-ram rows: the hot-add ``kmem`` (as ``estimate --mode
+    system-ram`` costs it: the same ranges, memory block size and namespace layout) per
     kernel, with memmap_on_memory off and on (force only differs where struct page is not
-    64 B and is refused before v6.6, so it is left to ``estimate``), in memory blocks of
-    ``memory_block_size`` (None: the kernel's). ``dram_bytes`` includes the direct map of
-    the added blocks (``direct_map_bytes``, null where not modelled)."""
+    64 B and is refused before v6.6, so it is left to ``estimate``). ``dram_bytes``
+    includes the direct map of the added blocks (``direct_map_bytes``, null where not
+    modelled); ``device_bytes`` is the capacity lost, the stranded namespace head of a
+    pmem namespace's dax device included (``stranded_bytes``)."""
     rows: list[dict[str, object]] = []
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
         for mode in modes:
-            req = SystemRamRequest(
-                arch=arch,
-                kernel=kernel,
-                ranges=ranges,
-                system_ram=system_ram,
-                memmap_on_memory=mode,
-                memory_block_size=memory_block_size,
-                struct_page_size=struct_page_size,
-                ps_per_struct_page=ps_per_struct_page,
-                linear_map=linear_map,
-                gbpages=gbpages,
-            )
+            req = replace(kmem, kernel=kernel, memmap_on_memory=mode)
             row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
             try:
                 e = system_ram_estimate(req)
@@ -437,6 +419,7 @@ def system_ram_rows(
                     "direct_map_bytes": None if c.direct_map is None else e.direct_map_bytes,
                     "dram_bytes": e.dram_bytes,
                     "device_bytes": e.device_bytes - e.usable_bytes,
+                    "stranded_bytes": e.stranded_bytes,
                     "usable_bytes": e.usable_bytes,
                     "struct_pages_initialised": c.struct_pages_initialised,
                     "time_ns_low": lo,
@@ -456,6 +439,7 @@ _ROW_FIGURES = (
     "direct_map_bytes",
     "dram_bytes",
     "device_bytes",
+    "stranded_bytes",
     "usable_bytes",
     "struct_pages_initialised",
     "time_ns_low",
