@@ -582,6 +582,22 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MEMMAP_ON_MEMORY_OPTION = click.option(
+    "--memmap-on-memory",
+    metavar="off|on|force",
+    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
+    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
+    "attribute, 6.8+). Default off.",
+)
+MEMORY_BLOCK_SIZE_OPTION = click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
+    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
+    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
+)
+
+
 @cli.command("estimate", epilog=EPILOG)
 @_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
 @click.option(
@@ -616,20 +632,7 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
     "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
-@click.option(
-    "--memmap-on-memory",
-    metavar="off|on|force",
-    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
-    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
-    "attribute, 6.8+). Default off.",
-)
-@click.option(
-    "--memory-block-size",
-    metavar="SIZE",
-    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
-    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
-    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
-)
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option(
     "--batch",
     metavar="FILE",
@@ -988,14 +991,18 @@ _DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
 
 
 def discover_subjects(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, current: Choice | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    current: Choice | None,
+    kmem: Any = None,
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
     A kmem device is its ranges as a device-dax device, and runs system-ram today."""
     from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
 
-    found = _discover(opts, ndctl_path, iomem_path, hot_add=False)
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, hot_add=False)
     devices = {d.name: d for d in found.devices}
     subjects = []
     for e in found.estimates:
@@ -1281,7 +1288,12 @@ def _config_subjects(
 
 
 def _subjects(
-    opts: dict[str, Any], size: str | None, start: str | None, *, planning: bool = False
+    opts: dict[str, Any],
+    size: str | None,
+    start: str | None,
+    *,
+    planning: bool = False,
+    memory_block_size: int | None = None,
 ) -> tuple[list[Subject], list[KernelProfile], dict[str, Any] | None]:
     """What to compare or plan: one namespace (--size / --dax-range) and no source, or
     each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
@@ -1329,8 +1341,14 @@ def _subjects(
             "mode": "devdax",
             "dax_ranges": (),
         }
+        from vmemplan.sources.discover import Kmem  # noqa: PLC0415
+
         subjects, source = discover_subjects(
-            {**fields, "kernel": versions[0]}, ndctl_path, iomem_path, current
+            {**fields, "kernel": versions[0]},
+            ndctl_path,
+            iomem_path,
+            current,
+            Kmem(memory_block_size=memory_block_size),
         )
         _check_current(current, subjects[0].request, current_text)
         kernels = [subjects[0].request.kernel] + [
@@ -1381,6 +1399,13 @@ def _compare_subject(
 @click.option("--min-align", metavar="SIZE", help="Leave out aligns below this (e.g. 2M).")
 @GRID_OPTIONS
 @SUBJECT_OPTIONS
+@click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="The System RAM rows (--mode system-ram, the kmem devices of --from-ndctl/--iomem): "
+    "memory_block_size_bytes(). Default: as the kernel picks it; for a dump, the size that "
+    "gives the blocks it shows.",
+)
 @_machine_options(many_kernels=True)
 @OUTPUT_OPTIONS
 def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
@@ -1412,8 +1437,17 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         ):
             if opts.get(key):
                 raise InputError("--mode", f"system-ram: only with --size, not with {option}")
+    block_text = opts.pop("memory_block_size")
+    block = None if block_text is None else parse_size(block_text, "--memory-block-size")
+    if block is not None and opts.get("config_path"):
+        raise InputError("--memory-block-size", "not with --config: its [host] section gives it")
     grid = _grid(opts)
-    subjects, kernels, source = _subjects(opts, size, start)
+    subjects, kernels, source = _subjects(opts, size, start, memory_block_size=block)
+    if block is not None and not with_system_ram and not any(s.kmem for s in subjects):
+        raise InputError(
+            "--memory-block-size",
+            "only with --mode system-ram, or a dump with dax devices in system-ram mode",
+        )
     docs = []
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
@@ -1433,6 +1467,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
                 linear_map=req.linear_map,
                 gbpages=req.gbpages,
+                memory_block_size=block,
             )
         if kmem is not None:
             from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
@@ -1583,6 +1618,7 @@ def plan_cmd(**opts: Any) -> None:
     help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
     "--max-* budgets, on the machine the options describe.",
 )
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
 @click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
@@ -1617,6 +1653,12 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
     ndctl_path = opts.pop("from_ndctl")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    for value, option in ((mom, "--memmap-on-memory"), (block, "--memory-block-size")):
+        if value is not None and ndctl_path is None:
+            raise InputError(
+                option, "applies to the kmem devices of --from-ndctl; config files set [host]"
+            )
     if not files and ndctl_path is None:
         raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
     if input_format is not None and not files:
@@ -1655,7 +1697,9 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
-        estimates, system_ram, _ = discover_estimates(opts, ndctl_path, None)
+        estimates, system_ram, _ = discover_estimates(
+            opts, ndctl_path, None, kmem=_kmem_options(mom, block)
+        )
         results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
