@@ -655,7 +655,8 @@ def estimate_cmd(**opts: Any) -> None:
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
-        from vmemplan.system_ram import system_ram_doc, system_ram_estimate  # noqa: PLC0415
+        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
         if ndctl_path is not None or iomem_path is not None:
             raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
