@@ -883,15 +883,11 @@ def _discover(
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
-    from vmemplan.sources.discover import (  # noqa: PLC0415
-        Given,
-        found_doc,
-        from_iomem,
-        from_ndctl,
-        pmem_namespaces,
-    )
+    from vmemplan.sources.discover import Given, found_doc  # noqa: PLC0415
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
+    from vmemplan.sources.ndctl_machine import from_ndctl  # noqa: PLC0415
 
     entries = None
     ram_from_iomem = False
