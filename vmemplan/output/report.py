@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
 from vmemplan.output.direct_map_report import direct_map_doc
-from vmemplan.output.system_ram_report import system_ram_doc
 from vmemplan.units import SpelledRange
 
 if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
@@ -217,6 +216,8 @@ def machine_doc(
     early sections two entries share are counted once, and the totals are the sums (a
     kmem device's device bytes: those that do not become RAM).
     """
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+
     docs = [estimate_doc(e) for e in estimates]
     total_figs = [e.figures for e in estimates]
     srs = [e for _, e in system_ram or []]
@@ -456,6 +457,7 @@ def _check_file_doc(r: CheckResult) -> Doc:
     """One file of ``check --format json``: every entry's document and the total of all."""
     from vmemplan.check import sr_device_loss  # noqa: PLC0415
     from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
     machine = machine_doc(r.estimates, None)
     total: dict[str, int] = dict(machine["total"])
