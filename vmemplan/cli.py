@@ -658,7 +658,8 @@ def estimate_cmd(**opts: Any) -> None:
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
-        from vmemplan.system_ram import system_ram_doc, system_ram_estimate  # noqa: PLC0415
+        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
         if ndctl_path is not None or iomem_path is not None:
             raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
@@ -885,15 +886,11 @@ def _discover(
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
-    from vmemplan.sources.discover import (  # noqa: PLC0415
-        Given,
-        found_doc,
-        from_iomem,
-        from_ndctl,
-        pmem_namespaces,
-    )
+    from vmemplan.sources.discover import Given, found_doc  # noqa: PLC0415
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
+    from vmemplan.sources.ndctl_machine import from_ndctl  # noqa: PLC0415
 
     entries = None
     ram_from_iomem = False
