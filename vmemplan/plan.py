@@ -8,7 +8,7 @@ kept as a row with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vmemplan.budget import Budgets, Verdict, check_budgets
 from vmemplan.errors import InputError
@@ -17,6 +17,9 @@ from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import format_size_exact
+
+if TYPE_CHECKING:
+    from vmemplan.system_ram import SystemRamRequest
 
 MODES: tuple[Mode, ...] = ("fsdax", "devdax")
 MAPS: tuple[MapMode, ...] = ("mem", "dev")
@@ -219,10 +222,10 @@ class Subject:
     current: Choice | None = None
     device: Device | None = None
     budgets: Budgets | None = None
-    # System RAM today (dax kmem): its dax ranges, [start, end), and the memory block size
-    # (None: the kernel's); ``request`` is the same ranges as a device-dax device
-    system_ram: tuple[tuple[int, int], ...] = ()
-    memory_block_size: int | None = None
+    # System RAM today (dax kmem): the hot-add as ``estimate`` costs it (its dax ranges,
+    # memory block size and, for a pmem namespace's dax device, the namespace layout whose
+    # head is stranded); ``request`` is the same ranges as a device-dax device
+    kmem: SystemRamRequest | None = None
     # the modes to plan when the command line names none (a pmem dax device: devdax)
     modes: tuple[Mode, ...] = ()
 
@@ -239,8 +242,7 @@ def pmem_dax_subject(
     start: int,
     size: int,
     rebind: Choice | None,
-    system_ram: tuple[tuple[int, int], ...],
-    memory_block_size: int | None,
+    kmem: SystemRamRequest | None,
 ) -> Subject:
     """A dax device in system-ram mode that is the static dax device of a pmem namespace.
 
@@ -262,14 +264,7 @@ def pmem_dax_subject(
         vmemmap_shift=None,
     )
     device = Device(namespace, "namespace", True, dax_device, rebind)
-    return Subject(
-        req,
-        None,
-        device,
-        system_ram=system_ram,
-        memory_block_size=memory_block_size,
-        modes=("devdax",),
-    )
+    return Subject(req, None, device, kmem=kmem, modes=("devdax",))
 
 
 def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:

@@ -83,8 +83,9 @@ def test_json_states_every_default_that_changes_a_count() -> None:
     assert inp["struct_page_size"] == 64
 
 
-def test_issue_examples_run() -> None:
-    """The four command lines of issue #2."""
+def test_a_namespace_between_boot_ram_and_an_arm64_altmap() -> None:
+    """Command lines of issue #2: a namespace between boot RAM ranges reuses their early
+    sections; an arm64 map=dev namespace keeps its memmap on the device, not deduplicated."""
     doc = run_json(
         "--size",
         "1G",

@@ -546,6 +546,13 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
             )
         if r["refused"] is not None:
             say(console, f"refused: system-ram {head(r)}: {r['refused']}")
+    stranded = next((r["stranded_bytes"] for r in rows if r["stranded_bytes"]), 0)
+    if stranded:
+        say(
+            console,
+            f"lost includes {format_iec(stranded)} of its namespace (info block, map=dev "
+            "reservation) that is neither dax device nor RAM",
+        )
 
 
 def _print_kernel_notes(console: Console, inp: Doc) -> None:
