@@ -8,8 +8,13 @@ stdout in a pipe (what a reader who copies the command sees when piping it to a 
 - a *JSON excerpt*: a transcript whose command ends in ``# excerpt``; the block is a JSON
   object whose keys are a selection of what COMMAND prints, and each shown value must
   equal the printed one (lists element by element when they have the same length);
+  a transcript's command may end in ``; echo "exit $?"``: its last line is then the exit
+  code, after everything the command printed on stdout and stderr;
 - a *command list*: a ``sh`` block of command lines without output; each line that runs
-  vmemplan (``\\`` continuations joined, ``&&`` parts taken one by one) must exit 0.
+  vmemplan (``\\`` continuations joined, ``&&`` parts taken one by one, the command of a
+  ``"$(...)"`` or of a ``| source``, an environment assignment before it) must exit 0;
+- a *copy*: a ``toml`` block whose usage comment names ``vmemplan check examples/FILE``
+  must be that file.
 
 A transcript may start with a program that a test machine lacks (``ndctl ...``) only when
 STAND_INS maps that stage to a recorded output of it; any other transcript is an error
@@ -44,6 +49,11 @@ STAND_INS = {
 
 FENCE = re.compile(r"^```([a-z]*)\n(.*?)^```", re.M | re.S)
 EXCERPT = re.compile(r"\s+#\s*excerpt\s*$")
+# `COMMAND; echo "exit $?"` shows the exit code after all COMMAND printed, stderr included
+EXIT = '; echo "exit $?"'
+# a command that runs vmemplan, with environment assignments before it
+VMEMPLAN = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=\S+ )*vmemplan(?: |$)")
+USAGE = re.compile(r"^#\s+vmemplan check (examples/\S+)\s*$", re.M)
 
 
 def documents() -> list[Path]:
@@ -57,7 +67,7 @@ class Example:
 
     path: Path
     line: int  # 1-based line of the block's first line (after the fence)
-    kind: str  # "transcript", "excerpt" or "commands"
+    kind: str  # "transcript", "excerpt", "commands" or "copy"
     command: str  # as the reader types it (``$ `` and ``# excerpt`` removed)
     shown: str  # the block's text after the command line ("" for a command list)
     start: int  # offset of `shown` in the document
@@ -89,6 +99,8 @@ def examples(paths: list[Path] | None = None) -> list[Example]:
                     Example(path, line, "commands", command, "", m.start(2), m.start(2))
                     for command in command_lines(body)
                 )
+            elif lang == "toml" and (usage := USAGE.search(body)):
+                found.append(Example(path, line, "copy", usage.group(1), body, 0, 0))
     return found
 
 
@@ -97,21 +109,24 @@ def command_lines(body: str) -> list[str]:
     joined = re.sub(r"\\\n\s*", "", body)
     commands = []
     for line in joined.splitlines():
-        commands.extend(
-            part.strip() for part in line.split("&&") if part.strip().startswith("vmemplan ")
-        )
+        line = re.sub(r"\s+#.*$", "", line)  # noqa: PLW2901
+        inner = re.fullmatch(r'eval "\$\((.*)\)"', line.strip())
+        line = inner.group(1) if inner else line.removesuffix("| source")  # noqa: PLW2901
+        commands.extend(part.strip() for part in line.split("&&") if VMEMPLAN.match(part.strip()))
     return commands
 
 
 def runnable(command: str) -> str | None:
     """The shell line that runs `command` here, or None when a stage cannot be run."""
+    if command.startswith("examples/"):  # a copy: nothing to run
+        return command
     stages = [s.strip() for s in command.split("|")]
-    if not stages[0].startswith("vmemplan "):
+    if not VMEMPLAN.match(stages[0]):
         if stages[0] not in STAND_INS:
             return None
         stages[0] = STAND_INS[stages[0]]
     for stage in stages[1:]:
-        if not stage.startswith(("vmemplan ", "python3 ")):
+        if not (VMEMPLAN.match(stage) or stage.startswith("python3 ")):
             return None
     return " | ".join(stages)
 
@@ -141,7 +156,8 @@ class Run:
 
 def run(example: Example) -> Run:
     """Run the example's command as the documents promise (bash, COLUMNS=80, a pipe)."""
-    line = runnable(example.command)
+    command = example.command.removesuffix(EXIT)
+    line = runnable(command)
     if line is None:
         msg = f"{example.id}: cannot run here (add a stand-in to STAND_INS?)"
         raise AssertionError(msg)
@@ -157,7 +173,10 @@ def run(example: Example) -> Run:
         cwd=ROOT,
         check=False,
     )
-    return Run(proc.returncode, proc.stdout, proc.stderr)
+    stderr = proc.stderr
+    if command != example.command:
+        stderr += f"exit {proc.returncode}\n"
+    return Run(proc.returncode, proc.stdout, stderr)
 
 
 def lines(text: str) -> list[str]:
@@ -190,7 +209,7 @@ def update(paths: list[Path] | None = None) -> list[str]:
     changed = []
     by_path: dict[Path, list[Example]] = {}
     for example in examples(paths):
-        if example.kind != "commands":
+        if example.kind in {"transcript", "excerpt"}:
             by_path.setdefault(example.path, []).append(example)
     for path, found in by_path.items():
         text = path.read_text(encoding="utf-8")

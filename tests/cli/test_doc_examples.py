@@ -12,8 +12,9 @@ import pytest
 from tests.cli.doc_examples import ROOT, Example, examples, expected, lines, run, runnable
 
 ALL = examples()
-SHOWN = [e for e in ALL if e.kind != "commands"]
+SHOWN = [e for e in ALL if e.kind in {"transcript", "excerpt"}]
 COMMANDS = [e for e in ALL if e.kind == "commands"]
+COPIES = [e for e in ALL if e.kind == "copy"]
 
 
 def test_every_document_has_examples_and_each_can_run() -> None:
@@ -37,3 +38,8 @@ def test_command_line_runs(example: Example) -> None:
     done = run(example)
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.strip()
+
+
+@pytest.mark.parametrize("example", COPIES, ids=[e.id for e in COPIES])
+def test_config_shown_is_the_example_file(example: Example) -> None:
+    assert example.shown == (ROOT / example.command).read_text(encoding="utf-8")
