@@ -5,9 +5,12 @@ The examples themselves are run by tests/cli/test_doc_examples.py.
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
+
+from tests.helpers import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -49,6 +52,14 @@ def test_schema_lists_name_every_committed_schema() -> None:
     rows = re.findall(r"^\| `([a-z-]+)` \| `([a-z-]+)\.schema\.json` \|", _json_md(), re.M)
     assert sorted(kind for kind, _ in rows) == SCHEMA_KINDS
     assert all(kind == file for kind, file in rows)
+
+
+def test_json_md_explains_every_key_of_the_estimate_document() -> None:
+    """The key table of docs/json.md: one row per top-level key of `estimate --json`."""
+    section = _json_md().split("## The estimate document", 1)[1].split("\n## ", 1)[0]
+    explained = re.findall(r"^\| `([a-z_]+)` \|", section, re.M)
+    doc = json.loads(run_cli("estimate", "--size", "1T", "--json").stdout)
+    assert sorted(explained) == sorted(set(doc) - {"schema_version", "vmemplan_version"})
 
 
 def _json_md() -> str:

@@ -75,7 +75,8 @@ class Example:
 
     @property
     def id(self) -> str:
-        return f"{self.path.relative_to(ROOT)}:{self.line}: {self.command}"
+        shown = self.path.relative_to(ROOT) if self.path.is_relative_to(ROOT) else self.path
+        return f"{shown}:{self.line}: {self.command}"
 
 
 def examples(paths: list[Path] | None = None) -> list[Example]:
@@ -201,12 +202,14 @@ def expected(example: Example, done: Run) -> str:
     return "\n".join(lines(done.stdout + done.stderr)) + "\n"
 
 
-def update(paths: list[Path] | None = None) -> list[str]:
+def update(paths: list[Path] | None = None) -> tuple[list[str], list[str]]:
     """Rewrite every transcript and excerpt with what its command prints now.
 
-    Returns the ids of the examples whose text changed.
+    Returns the ids of the examples whose text changed, and those that could not be
+    rewritten (with why): an excerpt whose keys are gone, a command that cannot run here.
+    The other examples are rewritten all the same.
     """
-    changed = []
+    changed, failed = [], []
     by_path: dict[Path, list[Example]] = {}
     for example in examples(paths):
         if example.kind in {"transcript", "excerpt"}:
@@ -214,9 +217,13 @@ def update(paths: list[Path] | None = None) -> list[str]:
     for path, found in by_path.items():
         text = path.read_text(encoding="utf-8")
         for example in reversed(found):  # from the end, so earlier offsets stay valid
-            new = expected(example, run(example))
+            try:
+                new = expected(example, run(example))
+            except (KeyError, ValueError, AssertionError) as exc:
+                failed.append(f"{example.id}: {type(exc).__name__}: {exc}")
+                continue
             if new != example.shown:
                 changed.append(example.id)
                 text = text[: example.start] + new + text[example.end :]
         path.write_text(text, encoding="utf-8")
-    return sorted(changed)
+    return sorted(changed), sorted(failed)

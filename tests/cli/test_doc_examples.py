@@ -6,10 +6,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from tests.cli.doc_examples import ROOT, Example, examples, expected, lines, run, runnable
+from tests.cli.doc_examples import (
+    ROOT,
+    Example,
+    examples,
+    expected,
+    lines,
+    run,
+    runnable,
+    update,
+)
 
 ALL = examples()
 SHOWN = [e for e in ALL if e.kind in {"transcript", "excerpt"}]
@@ -43,3 +53,49 @@ def test_command_line_runs(example: Example) -> None:
 @pytest.mark.parametrize("example", COPIES, ids=[e.id for e in COPIES])
 def test_config_shown_is_the_example_file(example: Example) -> None:
     assert example.shown == (ROOT / example.command).read_text(encoding="utf-8")
+
+
+STALE = """# A page
+
+```
+$ vmemplan estimate --size 3X; echo "exit $?"
+an old message
+```
+
+```
+$ vmemplan estimate --size 1T --align 1G --json     # excerpt
+{
+  "device_bytes": 1,
+  "init": {"struct_pages_initialised": 2}
+}
+```
+
+```
+$ vmemplan estimate --size 1T --json     # excerpt
+{
+  "no_such_key": 0
+}
+```
+"""
+
+
+def test_update_mode_rewrites_stale_examples(tmp_path: Path) -> None:
+    """What `python -m tests.cli.update_doc_examples` does, on a page of stale examples."""
+    page = tmp_path / "page.md"
+    page.write_text(STALE, encoding="utf-8")
+    changed, failed = update([page])
+    assert len(changed) == 2
+    assert [f.split(": ")[1] for f in failed] == ["vmemplan estimate --size 1T --json"]
+    text = page.read_text(encoding="utf-8")
+    assert "an old message" not in text
+    assert "'3X'" in text
+    assert "\nexit 2\n" in text
+    assert '"no_such_key": 0' in text  # left for a hand edit
+    first, second, _ = examples([page])
+    assert lines(expected(first, run(first))) == lines(first.shown)
+    assert json.loads(second.shown) == {
+        "device_bytes": 1 << 30,  # align 1G: the whole first GiB holds the pfn metadata
+        "init": {"struct_pages_initialised": 1024 * 128},  # 2 kept vmemmap pages of 64 each per 1G
+    }
+    again, still = update([page])
+    assert (again, len(still)) == ([], 1)
