@@ -24,11 +24,13 @@ transcript and excerpt with what the tool prints now.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import json
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -136,6 +138,7 @@ def runnable(command: str) -> str | None:
 def _shim_dir() -> str:
     """A directory whose `vmemplan` and `python3` are this interpreter's."""
     d = Path(tempfile.mkdtemp(prefix="vmemplan-doc-examples-"))
+    atexit.register(shutil.rmtree, d, ignore_errors=True)
     for name, line in (
         ("vmemplan", f"exec {shlex.quote(sys.executable)} -m vmemplan"),
         ("python3", f"exec {shlex.quote(sys.executable)}"),
@@ -168,6 +171,7 @@ def run(example: Example) -> Run:
     env["PATH"] = _shim_dir() + os.pathsep + env.get("PATH", "")
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c", line],
+        stdin=subprocess.DEVNULL,  # a command that waits for stdin fails instead of hanging
         capture_output=True,
         text=True,
         env=env,
