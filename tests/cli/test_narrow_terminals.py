@@ -111,6 +111,15 @@ def test_a_terminal_that_is_not_utf8_gets_ascii(args: list[str], encoding: str) 
     assert figures(out) == figures(run(args, 120))
 
 
+@pytest.mark.parametrize("args", [COMMANDS[1], COMMANDS[2]], ids=" ".join)
+def test_the_c_locale_without_utf8_coercion_gets_ascii(args: list[str]) -> None:
+    """LANG=C as Python sees it when it does not switch to UTF-8 itself: stdout is ASCII."""
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    out = run(args, 120, **c_locale)
+    assert out.isascii()
+    assert figures(out) == figures(run(args, 120))
+
+
 def test_the_delta_headers_are_spelled_out_in_ascii() -> None:
     args = ["compare", "--size", "1T", "--current", "fsdax/dev/2M"]
     assert "ΔDRAM" in run(args, 200)
