@@ -8,8 +8,10 @@ naming the option, key or token at fault; the CLI adds the line number.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -40,6 +42,32 @@ class BatchLine(NamedTuple):
     number: int
     text: str  # stripped; "" when ``error`` is set
     error: InputError | None
+
+
+@contextlib.contextmanager
+def open_batch(path: str) -> Iterator[Callable[[int], bytes]]:
+    """A ``read(n)`` of the file, or of stdin for '-' (BufferedReader.read1); a file that
+    cannot be opened or read is an input error naming it (exit 2)."""
+    if path == "-":
+        yield _reader(sys.stdin.buffer, path)
+        return
+    try:
+        f = open(path, "rb")  # noqa: SIM115 - closed below
+    except OSError as err:
+        raise InputError("--batch", f"{path}: {err.strerror or err}") from None
+    with f:
+        yield _reader(f, path)
+
+
+def _reader(f: Any, path: str) -> Callable[[int], bytes]:
+    def read(n: int) -> bytes:
+        try:
+            data: bytes = f.read1(n)
+        except OSError as err:
+            raise InputError("--batch", f"{path}: {err.strerror or err}") from None
+        return data
+
+    return read
 
 
 def geometry_lines(

@@ -12,7 +12,7 @@ import gc
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -802,7 +802,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     """
     from click.core import ParameterSource  # noqa: PLC0415
 
-    from vmemplan.batch import geometry_lines, parse_line, printable  # noqa: PLC0415
+    from vmemplan.batch import geometry_lines, open_batch, parse_line, printable  # noqa: PLC0415
     from vmemplan.output.report import to_json_line  # noqa: PLC0415
 
     ctx = click.get_current_context()
@@ -834,8 +834,8 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with _open_input(path, "--batch") as f:
-            for number, line, error in geometry_lines(_reader(f, path), write_pending):
+        with open_batch(path) as read:
+            for number, line, error in geometry_lines(read, write_pending):
                 given: dict[str, Any] = {}
                 try:
                     if error is not None:
@@ -887,33 +887,6 @@ def _batch_error(
         return None
     said.add(str(err))
     return f"{err} (the command line's, taken by every line that gives none; first at {at})"
-
-
-@contextlib.contextmanager
-def _open_input(path: str, option: str) -> Iterator[Any]:
-    """The binary stream of a file or of stdin ('-'); an unopenable file is exit 2."""
-    if path == "-":
-        yield sys.stdin.buffer
-        return
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as err:
-        raise InputError(option, f"{path}: {err.strerror or err}") from None
-    with f:
-        yield f
-
-
-def _reader(f: Any, path: str) -> Callable[[int], bytes]:
-    """``f.read1`` with a read error as an input error naming the file (exit 2)."""
-
-    def read(n: int) -> bytes:
-        try:
-            data: bytes = f.read1(n)
-        except OSError as err:
-            raise InputError("--batch", f"{path}: {err.strerror or err}") from None
-        return data
-
-    return read
 
 
 def read_input(path: str, option: str) -> str:
