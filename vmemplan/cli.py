@@ -78,8 +78,11 @@ stderr naming the option and value), 3 internal error, 130 interrupted.
 """
 
 
-def _fail(code: int, message: str) -> NoReturn:
-    click.echo(f"vmemplan: error: {message}", err=True)
+def _fail(code: int, message: str, *, lines: bool = False) -> NoReturn:
+    """One escaped line on stderr (``lines``: a message that is one line per problem)."""
+    from vmemplan.excerpt import safe_line, safe_lines  # noqa: PLC0415
+
+    click.echo(f"vmemplan: error: {(safe_lines if lines else safe_line)(message)}", err=True)
     sys.exit(code)
 
 
@@ -100,7 +103,7 @@ class VmemplanGroup(click.Group):
             _fail(e.exit_code if e.exit_code != 1 else EXIT_INPUT, e.format_message())
         except VmemplanError as e:
             code = EXIT_INPUT if isinstance(e, InputError) else EXIT_INTERNAL
-            _fail(code, str(e))
+            _fail(code, str(e), lines=hasattr(e, "problems"))  # a ConfigError: one per problem
         except (KeyboardInterrupt, click.Abort):
             _fail(EXIT_INTERRUPTED, "interrupted")
         except BrokenPipeError:
@@ -759,6 +762,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     from click.core import ParameterSource  # noqa: PLC0415
 
     from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.excerpt import safe_line  # noqa: PLC0415
     from vmemplan.output.report import to_json_line  # noqa: PLC0415
 
     ctx = click.get_current_context()
@@ -790,7 +794,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
                 write("".join(pending))
                 pending.clear()
                 sys.stdout.flush()
-                click.echo(f"vmemplan: error: {where}:{number}: {err}", err=True)
+                click.echo(f"vmemplan: error: {safe_line(f'{where}:{number}: {err}')}", err=True)
                 continue
             pending.append(to_json_line(doc))
             if len(pending) >= 256:
@@ -811,16 +815,10 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
 
 
 def read_input(path: str, option: str) -> str:
-    """A file's text ('-' is stdin); unreadable files are input errors (exit 2)."""
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
-    except OSError as err:
-        raise InputError(option, f"{path}: {err.strerror or err}") from None
-    return data.decode("utf-8", errors="replace")
+    """A file's text ('-' is stdin): a regular file or a pipe, capped (exit 2 otherwise)."""
+    from vmemplan.reading import read_input as read  # noqa: PLC0415
+
+    return read(path, option)
 
 
 def discover_machine(
@@ -1623,6 +1621,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     --json is --format json.
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
+    from vmemplan.reading import max_input_bytes  # noqa: PLC0415
     from vmemplan.sources.config import (  # noqa: PLC0415
         CONFIG_FORMATS,
         ConfigError,
@@ -1649,19 +1648,15 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             "--max-dram",
             "the --max-* budgets apply to --from-ndctl; config files carry their own [budgets]",
         )
+    max_input_bytes()  # a bad VMEMPLAN_MAX_INPUT is the run's error, not every file's
     results: list[CheckResult] = []
     for path in files:
         try:
             text = read_input(path, path)
             cfg, line_of = parse_config_located(text, path, formats[path] or detect_format(text))
         except ConfigError as err:
-            results.append(
-                CheckResult(
-                    path,
-                    "error",
-                    [Finding(path, p.location, p.line, "error", p.message) for p in err.problems],
-                )
-            )
+            found = [Finding(path, p.location, p.line, "error", p.message) for p in err.problems]
+            results.append(CheckResult(path, "error", found, nr_unlisted=err.nr_unlisted))
             continue
         except InputError as err:
             results.append(
@@ -1679,6 +1674,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)
     unchecked = [r for r in results if r.status != "error" and r.nr_budgets == 0]
+    from vmemplan.excerpt import escape  # noqa: PLC0415
+
     for r in unchecked:
         hint = (
             "give --max-dram, --max-device-loss or --max-init"
@@ -1687,8 +1684,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         )
         level = "error" if strict else "warning"
         click.echo(
-            f"vmemplan: {level}: {r.file}: no budget to check, so it passes only by parsing "
-            f"and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
+            f"vmemplan: {level}: {escape(r.file)}: no budget to check, so it passes only by "
+            f"parsing and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
             err=True,
         )
     if strict and unchecked:
@@ -1724,31 +1721,40 @@ def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
         human = click.get_current_context().params.get("human", False)
         click.echo(to_json(_human(doc) if human else doc), nl=False)
         return
+    from vmemplan.excerpt import escape, safe_line  # noqa: PLC0415
+    from vmemplan.output.github import annotation  # noqa: PLC0415
+
     for r in results:
         for f in r.findings:
             line = f":{f.line}" if f.line is not None else ""
             if fmt == "github":
-                pos = f"file={f.file}" + (f",line={f.line}" if f.line is not None else "")
-                click.echo(f"::error {pos},title=vmemplan {f.severity}::{f.location}: {f.message}")
+                title = f"vmemplan {f.severity}"
+                message = safe_line(f"{f.location}: {f.message}")
+                click.echo(annotation("error", message, file=f.file, line=f.line, title=title))
             else:
-                where = click.style(f"{f.file}{line}:", bold=True)
-                click.echo(f"{where} {f.location}: {f.message}", color=color)
+                where = click.style(f"{escape(f.file)}{line}:", bold=True)
+                click.echo(f"{where} {safe_line(f'{f.location}: {f.message}')}", color=color)
         if fmt == "github" and r.status != "error" and r.nr_budgets == 0:
-            click.echo(f"::warning file={r.file},title=vmemplan::no budget to check")
+            click.echo(annotation("warning", "no budget to check", file=r.file, title="vmemplan"))
         summary = _check_summary(r)
         if fmt == "text":
-            head = f"{r.file}: {r.status}"
+            head = f"{escape(r.file)}: {r.status}"
             bold = True if r.status == "error" else None  # False would emit an escape too
             styled = click.style(head, fg=_STATUS_FG[r.status], bold=bold)
             summary = styled + summary[len(head) :]
+        if fmt == "github" and summary.lstrip().startswith("::"):
+            summary = "./" + summary.lstrip()  # a file named `::error ...`: not a command
         click.echo(summary, color=color if fmt == "text" else False)
 
 
 def _check_summary(r: Any) -> str:
+    from vmemplan.excerpt import escape  # noqa: PLC0415
     from vmemplan.units import format_iec, format_ns  # noqa: PLC0415
 
+    file = escape(r.file)
     if r.status == "error":
-        return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"
+        n = r.nr_problems
+        return f"{file}: error ({n:,} problem{'s' * (n != 1)})"
     t = r.totals
     n, n_sr, n_pools = len(r.estimates), len(r.system_ram), len(r.hugetlb)
     kinds = [f"{n} namespace{'s' * (n != 1)}"] if n or not (n_sr or n_pools) else []
@@ -1757,7 +1763,7 @@ def _check_summary(r: Any) -> str:
     if n_pools:
         kinds.append(f"{n_pools} HugeTLB pool{'s' * (n_pools != 1)}")
     return (
-        f"{r.file}: {r.status} ({', '.join(kinds)}: DRAM "
+        f"{file}: {r.status} ({', '.join(kinds)}: DRAM "
         f"{format_iec(t.dram_bytes)}, device lost "
         f"{format_iec(t.device_bytes)}, init up to "
         f"{format_ns(t.time_ns_high)})"
