@@ -1717,9 +1717,14 @@ def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
     from vmemplan.output.report import check_doc  # noqa: PLC0415
 
     if fmt == "json":
-        doc = check_doc(results)
         human = click.get_current_context().params.get("human", False)
-        click.echo(to_json(_human(doc) if human else doc), nl=False)
+        if human:
+            click.echo(to_json(_human(check_doc(results))), nl=False)
+            return
+        from vmemplan.output.stream import write_json  # noqa: PLC0415
+
+        # written piecewise: 100,000 namespaces' documents are never in memory at once
+        write_json(check_doc(results, lazy=True), sys.stdout.write)
         return
     from vmemplan.excerpt import escape, safe_line  # noqa: PLC0415
     from vmemplan.output.github import annotation  # noqa: PLC0415

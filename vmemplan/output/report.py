@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
+from vmemplan.output.stream import Lazy
 from vmemplan.units import SpelledRange
 
 if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
@@ -231,39 +232,43 @@ def machine_doc(
     """
     from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
 
-    docs = [estimate_doc(e) for e in estimates]
-    total_figs = [e.figures for e in estimates]
-    srs = [e for _, e in system_ram or []]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "source": source,
-        "namespaces": docs,
+        "namespaces": [estimate_doc(e) for e in estimates],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in system_ram or []],
-        "total": {
-            "namespaces": len(docs),
-            "struct_pages": sum(e.struct_pages for e in estimates)
-            + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
-            "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
-            "device_bytes": sum(f.device_bytes for f in total_figs)
-            + sum(e.device_bytes - e.usable_bytes for e in srs),
-            "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
-            + sum(e.cost.account.dram_pages for e in srs),
-            "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
-            + sum(e.cost.account.device_pages for e in srs),
-            "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
-            + sum(e.page_table_bytes for e in srs),
-            "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
-            + sum(e.direct_map_bytes for e in srs),
-            "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
-            + sum(e.cost.struct_pages_initialised for e in srs),
-            "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
-            "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
-            # kmem's memmap has no deduplication: its baseline is what it costs
-            "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
-            + sum(e.dram_bytes for e in srs),
-            "system_ram": len(srs),
-        },
+        "total": machine_total(estimates, [e for _, e in system_ram or []]),
+    }
+
+
+def machine_total(estimates: list[Estimate], srs: list[SystemRamEstimate]) -> dict[str, int]:
+    """The machine document's ``total``: sums over the namespaces and the system-ram
+    devices (``srs``), without building their documents."""
+    total_figs = [e.figures for e in estimates]
+    return {
+        "namespaces": len(estimates),
+        "struct_pages": sum(e.struct_pages for e in estimates)
+        + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
+        "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
+        "device_bytes": sum(f.device_bytes for f in total_figs)
+        + sum(e.device_bytes - e.usable_bytes for e in srs),
+        "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
+        + sum(e.cost.account.dram_pages for e in srs),
+        "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
+        + sum(e.cost.account.device_pages for e in srs),
+        "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
+        + sum(e.page_table_bytes for e in srs),
+        "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
+        + sum(e.direct_map_bytes for e in srs),
+        "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
+        + sum(e.cost.struct_pages_initialised for e in srs),
+        "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
+        "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
+        # kmem's memmap has no deduplication: its baseline is what it costs
+        "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
+        + sum(e.dram_bytes for e in srs),
+        "system_ram": len(srs),
     }
 
 
@@ -443,8 +448,11 @@ def plan_doc(
     return doc
 
 
-def check_doc(results: list[CheckResult]) -> Doc:
-    """``check --format json``: the overall status, every finding, each file's estimates."""
+def check_doc(results: list[CheckResult], *, lazy: bool = False) -> Doc:
+    """``check --format json``: the overall status, every finding, each file's estimates.
+
+    ``lazy``: each file's ``namespaces`` is a ``Lazy`` list, its documents made as
+    ``write_json()`` writes them (100,000 namespaces need not be in memory at once)."""
     order = {"pass": 0, "fail": 1, "error": 2}
     status = max((r.status for r in results), key=order.__getitem__, default="pass")
     return {
@@ -462,18 +470,17 @@ def check_doc(results: list[CheckResult]) -> Doc:
             for r in results
             for f in r.findings
         ],
-        "files": [_check_file_doc(r) for r in results],
+        "files": [_check_file_doc(r, lazy) for r in results],
     }
 
 
-def _check_file_doc(r: CheckResult) -> Doc:
+def _check_file_doc(r: CheckResult, lazy: bool = False) -> Doc:
     """One file of ``check --format json``: every entry's document and the total of all."""
     from vmemplan.check import sr_device_loss  # noqa: PLC0415
     from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
     from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
 
-    machine = machine_doc(r.estimates, None)
-    total: dict[str, int] = dict(machine["total"])
+    total: dict[str, int] = machine_total(r.estimates, [])
     srs = [e for _, e in r.system_ram]
     for e in srs:
         c, p = e.cost, e.cost.page_size
@@ -506,7 +513,9 @@ def _check_file_doc(r: CheckResult) -> Doc:
     return {
         "file": r.file,
         "status": r.status,
-        "namespaces": machine["namespaces"],
+        "namespaces": Lazy(map(estimate_doc, r.estimates))
+        if lazy
+        else [estimate_doc(e) for e in r.estimates],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in r.system_ram],
         "hugetlb": [
             {**pool_doc(pc.result, pc.kernel, pc.page_size), "on": pc.on} for pc in r.hugetlb
