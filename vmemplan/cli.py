@@ -50,6 +50,8 @@ from vmemplan.output.report import (
     host_doc,
     machine_doc,
     plan_doc,
+    ram_given_once,
+    ranges_doc,
     to_json,
 )
 from vmemplan.units import (
@@ -942,6 +944,9 @@ def _discover(
         "path": path,
         "inferred": found.inferred,
         "found": [found_doc(f) for f in found.found],
+        # the boot RAM every namespace was estimated on, once (the namespaces' documents
+        # leave it out when it has more than MAX_REPEATED_RAM_RANGES ranges)
+        "system_ram": ranges_doc(base.system_ram),
     }
     return _Discovery(estimates, added, source, devices, found)
 
@@ -1325,7 +1330,12 @@ def _subjects(
                     _option_name(name), "not with --config: its [host] section gives the machine"
                 )
         subjects, kernels, notes = _config_subjects(config_path, planning=planning)
-        source: dict[str, Any] | None = {"kind": "config", "path": config_path, "inferred": notes}
+        source: dict[str, Any] | None = {
+            "kind": "config",
+            "path": config_path,
+            "inferred": notes,
+            "system_ram": None,  # each namespace's document gives the config's
+        }
     elif ndctl_path is not None or iomem_path is not None:
         if size is not None or dax_ranges:
             option = "--size" if size is not None else "--dax-range"
@@ -1433,7 +1443,10 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     docs = []
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
-        doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
+        once = ram_given_once(source, subject.request.system_ram)
+        doc = compare_doc(
+            subject.request, kernels, rows, subject=subject, current=now, ram_once=once
+        )
         req = subject.request
         if with_system_ram:
             assert req.size is not None
@@ -1565,7 +1578,12 @@ def plan_cmd(**opts: Any) -> None:
         own = budgets if budgets or subject.budgets is None else subject.budgets
         result = plan(rows, own)
         fits = fits and result.recommended is not None
-        docs.append(plan_doc(subject.request, kernels, own, result, subject=subject, current=now))
+        once = ram_given_once(source, subject.request.system_ram)
+        docs.append(
+            plan_doc(
+                subject.request, kernels, own, result, subject=subject, current=now, ram_once=once
+            )
+        )
     if source is None:
         _emit(docs[0], as_json, color, "render_plan")
     else:

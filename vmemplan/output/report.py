@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
@@ -39,7 +40,7 @@ ASSUMPTIONS = [
 ]
 
 
-def _ranges(pairs: Any) -> list[Doc]:
+def ranges_doc(pairs: Any) -> list[Doc]:
     """Half-open ranges; one the user typed also carries its spelling (``as_given``)."""
     out: list[Doc] = []
     for r in pairs:
@@ -125,8 +126,27 @@ def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
     }
 
 
-def estimate_doc(est: Estimate) -> Doc:
-    """The ``estimate --json`` document of one estimate."""
+# A machine document repeats its System RAM in each namespace's ``input.system_ram`` up
+# to this many ranges; beyond it (a hostile /proc/iomem of 2,000 ranges) each namespace
+# has null there and the ranges are given once, in ``source.system_ram``, so the document
+# grows with namespaces + ranges, not with their product.
+MAX_REPEATED_RAM_RANGES = 64
+
+
+def ram_given_once(source: Doc | None, system_ram: Sequence[tuple[int, int]]) -> bool:
+    """Whether a namespace of a document with this ``source`` leaves its
+    ``input.system_ram`` null: the source gives it once, and it has too many ranges to
+    repeat per namespace."""
+    return (
+        source is not None
+        and source.get("system_ram") is not None
+        and len(system_ram) > MAX_REPEATED_RAM_RANGES
+    )
+
+
+def estimate_doc(est: Estimate, *, ram_once: bool = False) -> Doc:
+    """The ``estimate --json`` document of one estimate (``ram_once``: its
+    ``input.system_ram`` is null, given once by the machine document's source)."""
     req, arch, k = est.request, est.request.arch, est.request.kernel
     p = arch.page_size
     layout, pgmap = est.layout, est.pgmap
@@ -168,8 +188,8 @@ def estimate_doc(est: Estimate) -> Doc:
             "vmemmap_shift": pgmap.vmemmap_shift,
             "start_bytes": layout.start if layout else None,
             "size_bytes": layout.size if layout else None,
-            "dax_ranges": _ranges(req.dax_ranges),
-            "system_ram": _ranges(req.system_ram),
+            "dax_ranges": ranges_doc(req.dax_ranges),
+            "system_ram": None if ram_once else ranges_doc(req.system_ram),
             "ps_per_struct_page_low": req.init_cost_ps[0],
             "ps_per_struct_page_high": req.init_cost_ps[1],
             "assumptions": list(ASSUMPTIONS),
@@ -184,7 +204,7 @@ def estimate_doc(est: Estimate) -> Doc:
             "npfns": layout.npfns,
         },
         "pgmap": {
-            "ranges": _ranges((a * p, b * p) for a, b in pgmap.ranges),
+            "ranges": ranges_doc((a * p, b * p) for a, b in pgmap.ranges),
             "vmemmap_shift": pgmap.vmemmap_shift,
             "compound_nr_pages": nr,
             "compound_pages": sum(-(-(b - a) // nr) for a, b in pgmap.ranges),
@@ -236,7 +256,13 @@ def machine_doc(
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "source": source,
-        "namespaces": [estimate_doc(e) for e in estimates],
+        "namespaces": [
+            estimate_doc(
+                e,
+                ram_once=ram_given_once(source, e.request.system_ram),
+            )
+            for e in estimates
+        ],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in system_ram or []],
         "total": machine_total(estimates, [e for _, e in system_ram or []]),
     }
@@ -310,18 +336,18 @@ def row_doc(row: Row) -> Doc:
     return doc
 
 
-def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
+def _input_doc(req: EstimateRequest, kernels: list[KernelProfile], ram_once: bool) -> Doc:
     return {
         "arch": req.arch.name,
         "kernels": [k.label for k in kernels],
         "size_bytes": req.size,
         "start_bytes": req.start,
-        "system_ram": _ranges(req.system_ram),
+        "system_ram": None if ram_once else ranges_doc(req.system_ram),
         "struct_page_size": req.struct_page_size or req.arch.struct_page_size,
         "kernel_details": [kernel_doc(k, req.arch) for k in kernels],
         # what resolving each --kernel assumed (distribution suffix, stable backports)
         "kernel_notes": list(dict.fromkeys(n for k in kernels for n in k.notes_for(req.arch))),
-        "dax_ranges": _ranges(req.dax_ranges),
+        "dax_ranges": ranges_doc(req.dax_ranges),
     }
 
 
@@ -363,14 +389,16 @@ def compare_doc(
     *,
     subject: Subject | None = None,
     current: list[Row] | None = None,
+    ram_once: bool = False,
 ) -> Doc:
-    """``compare --json``; with a current configuration each row has its ``delta``."""
+    """``compare --json``; with a current configuration each row has its ``delta``
+    (``ram_once``: ``input.system_ram`` is null, the host document's source gives it)."""
     keys, now = _subject_docs(subject, current or [])
     docs = [row_doc(r) for r in rows]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
-        "input": _input_doc(req, kernels),
+        "input": _input_doc(req, kernels, ram_once),
         **keys,
         "rows": [{**d, "delta": _delta(d, now.get(d["kernel"]))} for d in docs],
     }
@@ -403,9 +431,11 @@ def plan_doc(
     sizing: Sizing | None = None,
     subject: Subject | None = None,
     current: list[Row] | None = None,
+    ram_once: bool = False,
 ) -> Doc:
     """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
-    for an existing namespace or dax device, the commands that reconfigure it."""
+    for an existing namespace or dax device, the commands that reconfigure it
+    (``ram_once``: as in ``compare_doc()``)."""
     from vmemplan.plan import ndctl_command, reconfigure_commands  # noqa: PLC0415
 
     rec = result.recommended
@@ -420,7 +450,7 @@ def plan_doc(
     doc: Doc = {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
-        "input": _input_doc(req, kernels),
+        "input": _input_doc(req, kernels, ram_once),
         **keys,
         "budgets": _budgets_doc(budgets),
         "recommended": None
