@@ -1,7 +1,8 @@
 """Reading a config file or a dump: regular files and pipes only, never past a size cap.
 
 Every input vmemplan reads (``check FILE``, ``--config``, ``--from-ndctl``, ``--iomem``,
-``--batch``) comes through ``read_input()``. What it accepts:
+``--batch``) comes through ``read_input()`` (the whole text) or ``read_input_lines()``
+(line by line, for a reader that streams). What they accept:
 
 - a regular file, or a pipe (``-`` on a pipe, ``<(...)``'s ``/dev/fd/N``, a named FIFO);
   ``-`` also reads a terminal or a socket (how some CI runners hand a child its stdin);
@@ -16,10 +17,11 @@ before it is opened for reading past its status. Every refusal is an ``InputErro
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import partial
 
 from vmemplan.errors import InputError
@@ -71,37 +73,94 @@ def read_input(path: str, option: str) -> str:
 def read_input_bytes(path: str, option: str) -> bytes:
     """``read_input()`` without the decoding."""
     limit = max_input_bytes()
-    shown = "<stdin>" if path == "-" else excerpt(path, _PATH_EXCERPT)
+    shown = _shown(path)
+    with _opened(path, option, shown) as read:
+        return _read_capped(read, limit, option, shown)
+
+
+def read_input_lines(path: str, option: str) -> Iterator[bytes]:
+    """The lines of ``path`` (``-``: stdin) as they arrive, each with its ``\n`` (the last
+    one may lack it): for a reader that streams (``--batch``). The same checks as
+    ``read_input()``; past ``max_input_bytes()`` in all it raises the same InputError
+    (after yielding the lines before the cap)."""
+    limit = max_input_bytes()
+    shown = _shown(path)
+    with _opened(path, option, shown) as read:
+        total = 0
+        rest = b""
+        while True:
+            chunk = _read(read, option, shown, _CHUNK_BYTES)
+            if not chunk:
+                if rest:
+                    yield rest
+                return
+            total += len(chunk)
+            if total > limit:
+                raise _too_large(option, shown, limit)
+            lines = (rest + chunk).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                yield line + b"\n"
+
+
+def _shown(path: str) -> str:
+    return "<stdin>" if path == "-" else excerpt(path, _PATH_EXCERPT)
+
+
+def _read(read: Callable[[int], bytes], option: str, shown: str, n: int) -> bytes:
+    try:
+        return read(n)
+    except (OSError, ValueError) as err:
+        raise _unreadable(err, option, shown) from None
+
+
+def _unreadable(err: OSError | ValueError, option: str, shown: str) -> InputError:
+    reason = err.strerror if isinstance(err, OSError) and err.strerror else "cannot read"
+    return InputError(option, f"{shown}: {reason}")
+
+
+@contextlib.contextmanager
+def _opened(path: str, option: str, shown: str) -> Iterator[Callable[[int], bytes]]:
+    """``read(n)`` of ``path`` once it is known to be a file or a pipe; closed after."""
+    fd: int | None = None
     try:
         if path == "-":
             if sys.stdin is None:  # started with stdin closed (`<&-`)
                 raise InputError(option, "<stdin>: closed")
             try:
-                fd = sys.stdin.fileno()
-            except (OSError, ValueError):  # not a real file (in-process tests): read the stream
-                return _read_capped(sys.stdin.buffer.read, limit, option, shown)
-            mode = os.fstat(fd).st_mode
-            if stat.S_ISCHR(mode) and os.isatty(fd):
-                return _read_capped(partial(os.read, fd), limit, option, shown)
-            kind = None if stat.S_ISSOCK(mode) else _kind(mode)
+                stdin_fd = sys.stdin.fileno()
+            except (OSError, ValueError):  # not a real file (in-process tests): the stream
+                read: Callable[[int], bytes] = sys.stdin.buffer.read
+            else:
+                mode = os.fstat(stdin_fd).st_mode
+                tty = stat.S_ISCHR(mode) and os.isatty(stdin_fd)
+                kind = None if tty or stat.S_ISSOCK(mode) else _kind(mode)
+                if kind is not None:
+                    raise InputError(option, f"{shown}: {kind}, not a file or a pipe")
+                read = partial(os.read, stdin_fd)
+        else:
+            kind = _kind(os.stat(path).st_mode)
             if kind is not None:
                 raise InputError(option, f"{shown}: {kind}, not a file or a pipe")
-            return _read_capped(partial(os.read, fd), limit, option, shown)
-        kind = _kind(os.stat(path).st_mode)
-        if kind is not None:
-            raise InputError(option, f"{shown}: {kind}, not a file or a pipe")
-        fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
-        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
             # the path may have been swapped for a device after the stat above
             kind = _kind(os.fstat(fd).st_mode)
             if kind is not None:
                 raise InputError(option, f"{shown}: {kind}, not a file or a pipe")
-            return _read_capped(partial(os.read, fd), limit, option, shown)
-        finally:
+            read = partial(os.read, fd)
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        if fd is not None:
             os.close(fd)
-    except (OSError, ValueError) as err:  # ValueError: stdin closed, a NUL in the path
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else "cannot read"
-        raise InputError(option, f"{shown}: {reason}") from None
+        raise _unreadable(err, option, shown) from None
+    except InputError:
+        if fd is not None:
+            os.close(fd)
+        raise
+    try:
+        yield read
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _read_capped(read: Callable[[int], bytes], limit: int, option: str, shown: str) -> bytes:
@@ -110,12 +169,16 @@ def _read_capped(read: Callable[[int], bytes], limit: int, option: str, shown: s
     chunks: list[bytes] = []
     total = 0
     while total <= limit:
-        chunk = read(min(_CHUNK_BYTES, limit + 1 - total))
+        chunk = _read(read, option, shown, min(_CHUNK_BYTES, limit + 1 - total))
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
         total += len(chunk)
-    raise InputError(
+    raise _too_large(option, shown, limit)
+
+
+def _too_large(option: str, shown: str, limit: int) -> InputError:
+    return InputError(
         option,
         f"{shown}: larger than the {_size(limit)} input limit "
         f"(set {MAX_INPUT_ENV}=SIZE to raise it, e.g. {MAX_INPUT_ENV}=256M)",
