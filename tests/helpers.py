@@ -55,3 +55,32 @@ def machine_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(result.stdout)
     MachineDoc.model_validate(doc)
     return doc
+
+
+def grid_json(*args: str) -> dict[str, Any]:
+    """``vmemplan compare|plan ARGS --json`` (exit 0 or 1): the document, checked against the
+    schema of its kind (one subject or a host; compare or plan)."""
+    import json  # noqa: PLC0415
+
+    from vmemplan.output.schema import (  # noqa: PLC0415
+        CompareDoc,
+        HostCompareDoc,
+        HostPlanDoc,
+        PlanDoc,
+    )
+
+    result = run_cli(*args, "--json")
+    assert result.exit_code in (0, 1), result.stderr
+    doc: dict[str, Any] = json.loads(result.stdout)
+    host = "namespaces" in doc
+    plan = "budgets" in (doc["namespaces"][0] if host else doc)
+    model = {(True, True): HostPlanDoc, (True, False): HostCompareDoc}.get(
+        (host, plan), PlanDoc if plan else CompareDoc
+    )
+    model.model_validate(doc)
+    return doc
+
+
+def config_of(row: dict[str, Any]) -> tuple[str, str, int]:
+    """A compare/plan row's configuration: (mode, map, align in bytes)."""
+    return row["mode"], row["map"], row["align_bytes"]

@@ -587,6 +587,22 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MEMMAP_ON_MEMORY_OPTION = click.option(
+    "--memmap-on-memory",
+    metavar="off|on|force",
+    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
+    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
+    "attribute, 6.8+). Default off.",
+)
+MEMORY_BLOCK_SIZE_OPTION = click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
+    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
+    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
+)
+
+
 @cli.command("estimate", epilog=EPILOG)
 @_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
 @click.option(
@@ -621,20 +637,7 @@ def _human(doc: dict[str, Any]) -> dict[str, Any]:
     "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
     "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
-@click.option(
-    "--memmap-on-memory",
-    metavar="off|on|force",
-    help="With --mode system-ram, or for the system-ram (kmem) devices of --from-ndctl/"
-    "--iomem: memory_hotplug.memmap_on_memory (and the dax device's memmap_on_memory "
-    "attribute, 6.8+). Default off.",
-)
-@click.option(
-    "--memory-block-size",
-    metavar="SIZE",
-    help="With --mode system-ram, or for the kmem devices of --from-ndctl/--iomem: "
-    "memory_block_size_bytes(). Default: as the kernel picks it (x86: 2G with >= 64G boot "
-    "RAM on bare metal, else 128M); for a dump, the size that gives the blocks it shows.",
-)
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option(
     "--batch",
     metavar="FILE",
@@ -660,7 +663,8 @@ def estimate_cmd(**opts: Any) -> None:
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
-        from vmemplan.system_ram import system_ram_doc, system_ram_estimate  # noqa: PLC0415
+        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
         if ndctl_path is not None or iomem_path is not None:
             raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
@@ -882,15 +886,11 @@ def _discover(
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
-    from vmemplan.sources.discover import (  # noqa: PLC0415
-        Given,
-        found_doc,
-        from_iomem,
-        from_ndctl,
-        pmem_namespaces,
-    )
+    from vmemplan.sources.discover import Given, found_doc  # noqa: PLC0415
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
+    from vmemplan.sources.ndctl_machine import from_ndctl  # noqa: PLC0415
 
     entries = None
     ram_from_iomem = False
@@ -991,14 +991,18 @@ _DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
 
 
 def discover_subjects(
-    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, current: Choice | None
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    current: Choice | None,
+    kmem: Any = None,
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
     A kmem device is its ranges as a device-dax device, and runs system-ram today."""
-    from vmemplan.plan import Choice, Device, Subject  # noqa: PLC0415
+    from vmemplan.plan import Choice, Device, Subject, pmem_dax_subject  # noqa: PLC0415
 
-    found = _discover(opts, ndctl_path, iomem_path, hot_add=False)
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, hot_add=False)
     devices = {d.name: d for d in found.devices}
     subjects = []
     for e in found.estimates:
@@ -1015,16 +1019,22 @@ def discover_subjects(
     for k in found.found.system_ram:
         named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
         device = Device(k.label, "dax", system_ram=True) if named else None
-        kmem = k.request
-        subjects.append(
-            Subject(
-                k.devdax,
-                None,
-                device,
-                system_ram=kmem.ranges,
-                memory_block_size=kmem.memory_block_size,
+        if k.namespace is not None and named:  # a pmem namespace's static dax device
+            ns, layout = k.namespace, k.namespace.layout
+            rebind = None if layout is None else Choice("devdax", layout.map, layout.align)
+            subjects.append(
+                pmem_dax_subject(
+                    k.devdax,
+                    dax_device=k.label,
+                    namespace=ns.name,
+                    start=ns.start,
+                    size=ns.size,
+                    rebind=rebind,
+                    kmem=k.request,
+                )
             )
-        )
+            continue
+        subjects.append(Subject(k.devdax, None, device, kmem=k.request))
     order = {f.label: i for i, f in enumerate(found.found.found)}
     subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
     return subjects, found.source
@@ -1263,16 +1273,7 @@ def _config_subjects(
                 f"{ns.name} (namespaces[{i}]): system-ram: shown as System RAM "
                 "(memmap_on_memory off and on), and its ranges weighed as a device-dax device"
             )
-            subjects.append(
-                Subject(
-                    req,
-                    None,
-                    None,
-                    budgets,
-                    system_ram=kmem.ranges,
-                    memory_block_size=kmem.memory_block_size,
-                )
-            )
+            subjects.append(Subject(req, None, None, budgets, kmem=kmem))
             continue
         now = Choice(req.mode, "mem" if req.dax_ranges else req.map, align)
         subjects.append(Subject(req, now, None, budgets))
@@ -1302,7 +1303,12 @@ def _config_subjects(
 
 
 def _subjects(
-    opts: dict[str, Any], size: str | None, start: str | None, *, planning: bool = False
+    opts: dict[str, Any],
+    size: str | None,
+    start: str | None,
+    *,
+    planning: bool = False,
+    memory_block_size: int | None = None,
 ) -> tuple[list[Subject], list[KernelProfile], dict[str, Any] | None]:
     """What to compare or plan: one namespace (--size / --dax-range) and no source, or
     each namespace of a host (--from-ndctl / --iomem / --config) and where they came from.
@@ -1355,8 +1361,14 @@ def _subjects(
             "mode": "devdax",
             "dax_ranges": (),
         }
+        from vmemplan.sources.discover import Kmem  # noqa: PLC0415
+
         subjects, source = discover_subjects(
-            {**fields, "kernel": versions[0]}, ndctl_path, iomem_path, current
+            {**fields, "kernel": versions[0]},
+            ndctl_path,
+            iomem_path,
+            current,
+            Kmem(memory_block_size=memory_block_size),
         )
         _check_current(current, subjects[0].request, current_text)
         kernels = [subjects[0].request.kernel] + [
@@ -1393,7 +1405,7 @@ def _compare_subject(
     from vmemplan.plan import compare, current_row  # noqa: PLC0415
 
     try:
-        rows = compare(subject.request, kernels, grid)
+        rows = compare(subject.request, kernels, subject.grid(grid))
     except InputError as err:
         if subject.request.label is None:
             raise
@@ -1407,6 +1419,13 @@ def _compare_subject(
 @click.option("--min-align", metavar="SIZE", help="Leave out aligns below this (e.g. 2M).")
 @GRID_OPTIONS
 @SUBJECT_OPTIONS
+@click.option(
+    "--memory-block-size",
+    metavar="SIZE",
+    help="The System RAM rows (--mode system-ram, the kmem devices of --from-ndctl/--iomem): "
+    "memory_block_size_bytes(). Default: as the kernel picks it; for a dump, the size that "
+    "gives the blocks it shows.",
+)
 @_machine_options(many_kernels=True)
 @OUTPUT_OPTIONS
 def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
@@ -1438,8 +1457,17 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         ):
             if opts.get(key):
                 raise InputError("--mode", f"system-ram: only with --size, not with {option}")
+    block_text = opts.pop("memory_block_size")
+    block = None if block_text is None else parse_size(block_text, "--memory-block-size")
+    if block is not None and opts.get("config_path"):
+        raise InputError("--memory-block-size", "not with --config: its [host] section gives it")
     grid = _grid(opts)
-    subjects, kernels, source = _subjects(opts, size, start)
+    subjects, kernels, source = _subjects(opts, size, start, memory_block_size=block)
+    if block is not None and not with_system_ram and not any(s.kmem for s in subjects):
+        raise InputError(
+            "--memory-block-size",
+            "only with --mode system-ram, or a dump with dax devices in system-ram mode",
+        )
     docs = []
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
@@ -1448,25 +1476,26 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
             subject.request, kernels, rows, subject=subject, current=now, ram_once=once
         )
         req = subject.request
+        kmem = subject.kmem  # a dax device onlined as System RAM today
         if with_system_ram:
-            assert req.size is not None
-            ranges: tuple[tuple[int, int], ...] = ((req.start, req.start + req.size),)
-        else:
-            ranges = subject.system_ram  # a dax device onlined as System RAM today
-        if ranges:
-            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+            from vmemplan.system_ram import SystemRamRequest  # noqa: PLC0415
 
-            doc["system_ram_rows"] = system_ram_rows(
-                req.arch,
-                kernels,
-                ranges=ranges,
+            assert req.size is not None
+            kmem = SystemRamRequest(
+                arch=req.arch,
+                kernel=req.kernel,
+                ranges=((req.start, req.start + req.size),),
                 system_ram=req.system_ram,
                 struct_page_size=req.struct_page_size,
                 ps_per_struct_page=req.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
                 linear_map=req.linear_map,
                 gbpages=req.gbpages,
-                memory_block_size=subject.memory_block_size,
+                memory_block_size=block,
             )
+        if kmem is not None:
+            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+
+            doc["system_ram_rows"] = system_ram_rows(kmem, kernels)
         docs.append(doc)
     if source is None:
         _emit(docs[0], as_json, color, "render_compare")
@@ -1617,6 +1646,7 @@ def plan_cmd(**opts: Any) -> None:
     help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
     "--max-* budgets, on the machine the options describe.",
 )
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
 @click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
@@ -1652,6 +1682,12 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
     ndctl_path = opts.pop("from_ndctl")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    for value, option in ((mom, "--memmap-on-memory"), (block, "--memory-block-size")):
+        if value is not None and ndctl_path is None:
+            raise InputError(
+                option, "applies to the kmem devices of --from-ndctl; config files set [host]"
+            )
     if not files and ndctl_path is None:
         raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
     if input_format is not None and not files:
@@ -1686,28 +1722,34 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
         for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
-        estimates, system_ram, _ = discover_estimates(opts, ndctl_path, None)
+        estimates, system_ram, _ = discover_estimates(
+            opts, ndctl_path, None, kmem=_kmem_options(mom, block)
+        )
         results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
+    from vmemplan.check_unbudgeted import no_budget_hint, strict_no_budget  # noqa: PLC0415
+
+    hints = [no_budget_hint(r, from_ndctl=r.file == ndctl_path and not budgets) for r in results]
+    if strict:  # the missing budget is the file's error: verdict and exit code agree
+        results = [
+            r if h is None else strict_no_budget(r, h, from_ndctl=r.file == ndctl_path)
+            for r, h in zip(results, hints, strict=True)
+        ]
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)
-    unchecked = [r for r in results if r.status != "error" and r.nr_budgets == 0]
     from vmemplan.excerpt import escape  # noqa: PLC0415
 
-    for r in unchecked:
-        hint = (
-            "give --max-dram, --max-device-loss or --max-init"
-            if r.file == ndctl_path and not budgets
-            else "add [budgets] or [namespaces.budgets]"
+    for r, hint in zip(results, hints, strict=True):
+        if hint is None:
+            continue
+        why = (
+            f"({hint}); --strict makes that an error"
+            if strict
+            else f"so it passes only by parsing and estimating ({hint}; --strict makes this exit 2)"
         )
         level = "error" if strict else "warning"
-        click.echo(
-            f"vmemplan: {level}: {escape(r.file)}: no budget to check, so it passes only by "
-            f"parsing and estimating ({hint}{'' if strict else '; --strict makes this exit 2'})",
-            err=True,
-        )
-    if strict and unchecked:
-        code = max(code, EXIT_INPUT)
+        sep = " " if strict else ", "
+        click.echo(f"vmemplan: {level}: {escape(r.file)}: no budget to check{sep}{why}", err=True)
     ctx_exit(code)
 
 

@@ -341,7 +341,7 @@ def host_command(
             ) from None
     pools: list[HugetlbPool] = []
     for text in hugetlb:
-        pools.extend(parse_pages_option(text, "--hugetlb"))
+        pools.extend(parse_pages_option(text, "--hugetlb", a.name))
     keys = [(pool.folio_bytes, pool.node) for pool in pools]
     if len(set(keys)) != len(keys):
         raise InputError("--hugetlb", "the same huge page size (and node) is given twice")

@@ -20,6 +20,7 @@ from vmemplan.kernel.hugetlb_vmemmap import (
     hugetlb_vmemmap_reserve_pages,
     vmemmap_self_hosted,
 )
+from vmemplan.kernel.hugetlbpage import check_hugetlb_page_size
 from vmemplan.kernel.memory_hotplug import MEMMAP_ON_MEMORY_SINCE
 from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
@@ -55,12 +56,7 @@ def hugetlb_pools(
         raise InputError("--pages", "no HugeTLB pool given (use --pages 1G:512 or --cmdline)")
     out = []
     for pool in sorted(pools, key=lambda p: (p.folio_bytes, -1 if p.node is None else p.node)):
-        if pool.folio_bytes <= arch.page_size:
-            raise InputError(
-                "--pages",
-                f"{pool.folio_bytes}: a huge page must be larger than PAGE_SIZE "
-                f"({arch.page_size}) on {arch.name}",
-            )
+        check_hugetlb_page_size(arch.name, pool.folio_bytes, "--pages")
         v = hugetlb_vmemmap(
             arch,
             kernel.version,
@@ -209,10 +205,10 @@ def hugetlb_command(
             raise InputError("--struct-page-size", f"{struct_page_size!r}: must be positive")
     pools: list[HugetlbPool] = []
     for text in pages:
-        pools.extend(parse_pages_option(text))
+        pools.extend(parse_pages_option(text, "--pages", a.name))
     hvo_enabled = True if hvo is None else hvo
     if cmdline is not None:
-        parsed = parse_hugetlb_cmdline(cmdline, a.pmd_size)
+        parsed = parse_hugetlb_cmdline(cmdline, a.pmd_size, a.name)
         pools.extend(parsed.pools)
         if parsed.hvo_enabled is not None:
             if hvo is not None and hvo != parsed.hvo_enabled:

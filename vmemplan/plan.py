@@ -8,7 +8,7 @@ kept as a row with the reason.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from vmemplan.budget import Budgets, Verdict, check_budgets
 from vmemplan.errors import InputError
@@ -17,6 +17,9 @@ from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.kernel.versions import KernelProfile
 from vmemplan.units import format_size_exact
+
+if TYPE_CHECKING:
+    from vmemplan.system_ram import SystemRamRequest
 
 MODES: tuple[Mode, ...] = ("fsdax", "devdax")
 MAPS: tuple[MapMode, ...] = ("mem", "dev")
@@ -56,10 +59,23 @@ class Row:
         return [v.message for v in self.verdicts if not v.ok]
 
     def key(self) -> tuple[int, int, int]:
-        """What the ranking minimises: bytes lost (DRAM + device), then init time."""
+        """What the ranking minimises among rows of one Pareto class (``RANK_BY``): bytes
+        lost (DRAM + device), then init time, then the larger align."""
         assert self.estimate is not None
         f = self.estimate.figures
         return (f.dram_bytes + f.device_bytes, f.time_ns[1], -self.choice.align)
+
+
+# What `plan` ranks the fitting rows by, in order; printed under its table and in its JSON
+# (``rank_by``). The sum of bytes lost weighs a byte of DRAM and a byte of device capacity
+# alike (DRAM first would trade 16 GiB of a 1 TiB device for 40 MiB of DRAM); a row that
+# another row beats on every figure never ranks above one that no row beats.
+RANK_BY = (
+    "Pareto-optimal first (* = no other row beats it on DRAM, loss and init)",
+    "then fewest bytes lost (DRAM + device)",
+    "then shortest init",
+    "then larger align",
+)
 
 
 @dataclass(frozen=True)
@@ -147,8 +163,10 @@ class PlanResult:
 def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
     """Check every row against ``budgets``, rank the fitting ones, mark the Pareto front.
 
-    Percent budgets are of the raw namespace size. Ranking: fewest bytes lost (DRAM plus
-    device capacity), then the shortest init, then the larger align.
+    Percent budgets are of the raw namespace size. Ranking (``RANK_BY``): the Pareto-optimal
+    rows first, then, within each class, the fewest bytes lost (DRAM plus device capacity),
+    then the shortest init, then the larger align. The best row by bytes lost is never
+    dominated, so the Pareto-first order only moves dominated rows down.
     """
     checked = []
     for row in rows:
@@ -164,9 +182,10 @@ def plan(rows: list[Row], budgets: Budgets) -> PlanResult:
             whole_bytes=whole,
         )
         checked.append(replace(row, verdicts=tuple(verdicts)))
-    fitting = sorted((r for r in checked if r.fits), key=Row.key)
-    ranks = {id(r): i + 1 for i, r in enumerate(fitting)}
+    fitting = [r for r in checked if r.fits]
     pareto = {id(r) for r in fitting if not any(_dominates(o, r) for o in fitting)}
+    fitting.sort(key=lambda r: (id(r) not in pareto, r.key()))
+    ranks = {id(r): i + 1 for i, r in enumerate(fitting)}
     out = [replace(r, rank=ranks.get(id(r)), pareto=id(r) in pareto) for r in checked]
     return PlanResult(out)
 
@@ -181,11 +200,17 @@ def ndctl_command(choice: Choice, size: int) -> str:
 
 @dataclass(frozen=True)
 class Device:
-    """An existing namespace (``namespaceX.Y``) or dax device (``daxX.Y``) of the host."""
+    """An existing namespace (``namespaceX.Y``) or dax device (``daxX.Y``) of the host.
+
+    A namespace whose dax device kmem holds (``system_ram``) names that device
+    (``dax_device``) and the configuration rebinding it to device_dax gives (``rebind``: the
+    namespace's own layout, None when the dump does not say it)."""
 
     name: str
     kind: Literal["namespace", "dax"]
     system_ram: bool = False  # a dax device onlined as System RAM (kmem)
+    dax_device: str | None = None
+    rebind: Choice | None = None
 
 
 @dataclass(frozen=True)
@@ -197,10 +222,49 @@ class Subject:
     current: Choice | None = None
     device: Device | None = None
     budgets: Budgets | None = None
-    # System RAM today (dax kmem): its dax ranges, [start, end), and the memory block size
-    # (None: the kernel's); ``request`` is the same ranges as a device-dax device
-    system_ram: tuple[tuple[int, int], ...] = ()
-    memory_block_size: int | None = None
+    # System RAM today (dax kmem): the hot-add as ``estimate`` costs it (its dax ranges,
+    # memory block size and, for a pmem namespace's dax device, the namespace layout whose
+    # head is stranded); ``request`` is the same ranges as a device-dax device
+    kmem: SystemRamRequest | None = None
+    # the modes to plan when the command line names none (a pmem dax device: devdax)
+    modes: tuple[Mode, ...] = ()
+
+    def grid(self, grid: Grid) -> Grid:
+        """``grid`` with this subject's own modes when the command line gives none."""
+        return replace(grid, modes=self.modes) if self.modes and not grid.modes else grid
+
+
+def pmem_dax_subject(
+    devdax: EstimateRequest,
+    *,
+    dax_device: str,
+    namespace: str,
+    start: int,
+    size: int,
+    rebind: Choice | None,
+    kmem: SystemRamRequest | None,
+) -> Subject:
+    """A dax device in system-ram mode that is the static dax device of a pmem namespace.
+
+    Its align is read-only (``dev_dax_visible()`` in drivers/dax/bus.c makes align and size
+    0444 for a static region, so ``daxctl reconfigure-device --align`` cannot change it),
+    and rebinding it to device_dax reuses the namespace's layout (with map=dev, its altmap).
+    So it is planned as its namespace re-laid out in devdax mode, ``[start, start + size)``,
+    reached by ``ndctl create-namespace -e``; ``devdax`` (its ranges as a dax device) gives
+    the machine and the label.
+    """
+    req = replace(
+        devdax,
+        size=size,
+        start=start,
+        dax_ranges=(),
+        mode="devdax",
+        map=rebind.map if rebind is not None else "mem",
+        align=rebind.align if rebind is not None else None,
+        vmemmap_shift=None,
+    )
+    device = Device(namespace, "namespace", True, dax_device, rebind)
+    return Subject(req, None, device, kmem=kmem, modes=("devdax",))
 
 
 def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:
@@ -238,9 +302,18 @@ def reconfigure_commands(device: Device, current: Choice | None, choice: Choice)
         return []
     align = format_size_exact(choice.align)
     if device.kind == "namespace":
+        commands = []
+        if device.dax_device is not None:
+            # ndctl refuses to disable a namespace whose dax device is active as System
+            # RAM (ndctl_namespace_disable_safe()): back to device_dax first, which gives
+            # the namespace's own layout
+            commands.append(f"daxctl reconfigure-device --mode=devdax --force {device.dax_device}")
+            if choice == device.rebind:
+                return commands
         return [
+            *commands,
             f"ndctl create-namespace -f -e {device.name} --mode={choice.mode} "
-            f"--map={choice.map} --align={align}"
+            f"--map={choice.map} --align={align}",
         ]
     commands = []
     if device.system_ram:

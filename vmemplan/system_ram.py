@@ -13,7 +13,6 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from vmemplan import __version__
 from vmemplan.errors import GeometryError, InputError
 from vmemplan.estimate import (
     Estimate,
@@ -34,10 +33,8 @@ from vmemplan.kernel.memory_hotplug import (
 from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.pfn_devs import PfnLayout, nd_pfn_init
 from vmemplan.kernel.versions import KernelProfile
-from vmemplan.output.report import direct_map_doc
-from vmemplan.units import SpelledRange, div_round_up, format_size_exact, is_power_of_2
+from vmemplan.units import div_round_up, format_size_exact, is_power_of_2
 
-SCHEMA_VERSION = 1
 MEMMAP_ON_MEMORY_CHOICES: tuple[MemmapOnMemory, ...] = ("off", "on", "force")
 
 
@@ -265,157 +262,21 @@ def pmem_namespace_layout(req: EstimateRequest) -> PfnLayout:
     )
 
 
-def _notes(e: SystemRamEstimate) -> list[str]:
-    c, mb = e.cost, format_size_exact(e.memory_block_size)
-    notes = []
-    if c.refusal is not None and e.request.memmap_on_memory != "off":
-        notes.append(f"memmap_on_memory falls back to DRAM for every block: {c.refusal}")
-    if any(r.blocks == 0 for r in c.ranges):
-        notes.append(
-            f"a range holds no whole {mb} memory block: dax_kmem_range() skips it (-ENOSPC)"
-        )
-    if c.blocks_self_hosted:
-        notes.append(
-            "each self-hosted block is added on its own (create_altmaps_and_memory_blocks()), "
-            "so no direct-map leaf spans two blocks (no 1G pages with blocks under 1 GiB); "
-            "HugeTLB pages carved from self-hosted memory get no HVO"
-        )
-    if e.linear is not None and e.linear[0] == "pages" and e.request.linear_map is None:
-        # can_set_direct_map() in arch/arm64/mm/pageattr.c decides it at boot.
-        notes.append(
-            "direct map at base pages, as arm64 maps it with rodata=full (the usual "
-            "default), debug_pagealloc or a late KFENCE pool; --linear-map blocks for "
-            "rodata=on/off"
-        )
-    if e.block_size_source == "probe_memory_block_size":
-        notes.append(
-            f"memory block size {mb} as probe_memory_block_size() picks it on bare metal from "
-            f"the end of boot RAM ({format_size_exact(e.boot_mem_end)}); VMs and kernels "
-            "following CXL CFMWS advice may pick less (--memory-block-size)"
-        )
-    ns = e.request.namespace
-    if ns is not None:
-        notes.append(
-            f"pmem namespace map={ns.map}: {format_size_exact(ns.dataoff)} before the dax "
-            f"device (info block{' and the memmap reservation' if ns.map == 'dev' else ''}) "
-            "is neither dax device nor RAM"
-        )
-    notes.append("struct pages are written when the blocks are onlined, not when kmem adds them")
-    return notes
-
-
-def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
-    """The ``vmemplan estimate --mode system-ram --json`` document (schema: SystemRamDoc)."""
-    req, c = e.request, e.cost
-    p = c.page_size
-    acct = c.account
-    ranges = [
-        {
-            "start": r.start,
-            "size_bytes": r.end - r.start,
-            "added_start": r.added_start,
-            "added_bytes": r.added_bytes,
-            "head_trimmed_bytes": r.added_start - r.start if r.blocks else r.end - r.start,
-            "tail_trimmed_bytes": r.end - r.added_end if r.blocks else 0,
-            "blocks": r.blocks,
-            "memmap": ("device" if r.self_hosted else "dram") if r.blocks else "none",
-            "as_given": given.text if isinstance(given, SpelledRange) else None,
-        }
-        for r, given in zip(c.ranges, req.ranges, strict=True)
-    ]
-    lo, hi = e.time_ns
-    dmap = direct_map_doc(c.direct_map, e.direct_map_bytes)
-    linear = e.linear
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "vmemplan_version": __version__,
-        "status": "ok",
-        "input": {
-            "arch": req.arch.name,
-            "kernel": req.kernel.label,
-            "page_size_bytes": p,
-            "struct_page_size_bytes": e.struct_page_size,
-            "memmap_on_memory": req.memmap_on_memory,
-            "memory_block_size_bytes": e.memory_block_size,
-            "memory_block_size_source": e.block_size_source,
-            "boot_mem_end_bytes": e.boot_mem_end,
-            "system_ram": [[a, b] for a, b in req.system_ram],
-            "linear_map": None if linear is None else linear[0],
-            "gbpages": None if linear is None or req.arch.populate != "x86" else linear[1],
-            "namespace": None
-            if req.namespace is None
-            else {
-                "start": req.namespace.start,
-                "size_bytes": req.namespace.size,
-                "map": req.namespace.map,
-                "align_bytes": req.namespace.align,
-                "dataoff_bytes": req.namespace.dataoff,
-                "end_trunc_bytes": req.namespace.end_trunc,
-            },
-        },
-        "ranges": ranges,
-        "placement": {
-            "blocks_self_hosted": c.blocks_self_hosted,
-            "blocks_dram": c.blocks_dram,
-            "altmap_pages_per_block": c.altmap_pages_per_block,
-            "reason": c.refusal,
-        },
-        "figures": {
-            "device_bytes": e.device_bytes,
-            "added_bytes": c.added_bytes,
-            "trimmed_bytes": sum(r.trimmed_bytes for r in c.ranges),
-            "stranded_bytes": e.stranded_bytes,
-            "memmap_pages_dram": acct.dram_pages,
-            "memmap_pages_device": acct.device_pages,
-            "altmap_pages": c.altmap_pages,
-            "page_tables": dict(acct.tables),
-            "page_table_bytes": e.page_table_bytes,
-            "direct_map": dmap,
-            "dram_bytes": e.dram_bytes,
-            "managed_pages": c.managed_pages,
-            "usable_bytes": e.usable_bytes,
-            "struct_pages_initialised": c.struct_pages_initialised,
-            "init_ns": [lo, hi],
-            "nr_memmap_pages_delta": c.nr_memmap_pages_delta,
-            "nr_memmap_boot_pages_delta": None if c.nr_memmap_pages_delta is None else 0,
-        },
-        "notes": _notes(e),
-    }
-
-
 def system_ram_rows(
-    arch: ArchProfile,
-    kernels: list[KernelProfile],
-    *,
-    ranges: tuple[tuple[int, int], ...],
-    system_ram: tuple[tuple[int, int], ...],
-    struct_page_size: int | None,
-    ps_per_struct_page: tuple[int, int],
-    linear_map: LinearMap | None = None,
-    gbpages: bool | None = None,
-    memory_block_size: int | None = None,
+    kmem: SystemRamRequest, kernels: list[KernelProfile]
 ) -> list[dict[str, object]]:
-    """``compare``'s system-ram rows: the dax ranges ``[start, end)`` onlined by kmem, per
+    """``compare``'s system-ram rows: the hot-add ``kmem`` (as ``estimate --mode
+    system-ram`` costs it: the same ranges, memory block size and namespace layout) per
     kernel, with memmap_on_memory off and on (force only differs where struct page is not
-    64 B and is refused before v6.6, so it is left to ``estimate``), in memory blocks of
-    ``memory_block_size`` (None: the kernel's). ``dram_bytes`` includes the direct map of
-    the added blocks (``direct_map_bytes``, null where not modelled)."""
+    64 B and is refused before v6.6, so it is left to ``estimate``). ``dram_bytes``
+    includes the direct map of the added blocks (``direct_map_bytes``, null where not
+    modelled); ``device_bytes`` is the capacity lost, the stranded namespace head of a
+    pmem namespace's dax device included (``stranded_bytes``)."""
     rows: list[dict[str, object]] = []
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
         for mode in modes:
-            req = SystemRamRequest(
-                arch=arch,
-                kernel=kernel,
-                ranges=ranges,
-                system_ram=system_ram,
-                memmap_on_memory=mode,
-                memory_block_size=memory_block_size,
-                struct_page_size=struct_page_size,
-                ps_per_struct_page=ps_per_struct_page,
-                linear_map=linear_map,
-                gbpages=gbpages,
-            )
+            req = replace(kmem, kernel=kernel, memmap_on_memory=mode)
             row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
             try:
                 e = system_ram_estimate(req)
@@ -437,6 +298,7 @@ def system_ram_rows(
                     "direct_map_bytes": None if c.direct_map is None else e.direct_map_bytes,
                     "dram_bytes": e.dram_bytes,
                     "device_bytes": e.device_bytes - e.usable_bytes,
+                    "stranded_bytes": e.stranded_bytes,
                     "usable_bytes": e.usable_bytes,
                     "struct_pages_initialised": c.struct_pages_initialised,
                     "time_ns_low": lo,
@@ -456,6 +318,7 @@ _ROW_FIGURES = (
     "direct_map_bytes",
     "dram_bytes",
     "device_bytes",
+    "stranded_bytes",
     "usable_bytes",
     "struct_pages_initialised",
     "time_ns_low",

@@ -301,5 +301,8 @@ def format_ns(value: int) -> str:
 
 
 def format_ns_range(low: int, high: int) -> str:
-    """An init-time range, each end in its own unit: ``8.59 s - 11.49 s``."""
+    """An init-time range, each end in its own unit: ``8.59 s - 11.49 s``; a range whose
+    ends are equal (``--ns-per-page 5``) is one figure."""
+    if low == high:
+        return format_ns(low)
     return f"{format_ns(low)} - {format_ns(high)}"

@@ -351,8 +351,8 @@ count = 16
         (
             'page_size = "1G"',
             'page_size = "4K"',
-            "9: hugetlb[0].page_size: 4096: a huge page must "
-            "be larger than PAGE_SIZE (4096) on x86_64",
+            "9: hugetlb[0].page_size: 4K: not a HugeTLB page size of x86_64 "
+            "(its sizes: 2M, 1G; 1G needs the CPU's gbpages flag (pdpe1gb))",
         ),
         ("count = 16", "count = 16\nhvo = 1", "11: hugetlb[0].hvo: expected true or false, got 1"),
         (

@@ -111,7 +111,7 @@ def test_choices_still_complete() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_completion_script_is_printed(shell: str) -> None:
-    """``_VMEMPLAN_COMPLETE=<shell>_source vmemplan`` prints the script README tells to use."""
+    """``_VMEMPLAN_COMPLETE=<shell>_source vmemplan`` prints the script docs tell to use."""
     result = CliRunner().invoke(
         cli, [], prog_name="vmemplan", env={"_VMEMPLAN_COMPLETE": f"{shell}_source"}
     )
@@ -124,9 +124,9 @@ def test_every_offered_arch_parses() -> None:
         assert get_arch(name).name == name
 
 
-def test_readme_documents_each_shell() -> None:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("## Shell completion", 1)[1].split("\n## ", 1)[0]
+def test_docs_document_each_shell() -> None:
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    section = (docs / "completion.md").read_text(encoding="utf-8")
     for shell in ("bash", "zsh", "fish"):
         assert f"_VMEMPLAN_COMPLETE={shell}_source vmemplan" in section
     for option in ("--arch", "--map", "--mode", "--counters", "--kernel", "--from-ndctl"):

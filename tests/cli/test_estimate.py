@@ -83,8 +83,9 @@ def test_json_states_every_default_that_changes_a_count() -> None:
     assert inp["struct_page_size"] == 64
 
 
-def test_issue_examples_run() -> None:
-    """The four command lines of issue #2."""
+def test_a_namespace_between_boot_ram_and_an_arm64_altmap() -> None:
+    """Command lines of issue #2: a namespace between boot RAM ranges reuses their early
+    sections; an arm64 map=dev namespace keeps its memmap on the device, not deduplicated."""
     doc = run_json(
         "--size",
         "1G",
@@ -150,7 +151,7 @@ def test_help_states_the_defaults() -> None:
         (["--size", "1T", "--start", "1M"], "--start: 1M is not aligned to 2M"),
         (["--size", "1025M"], "--size: 1025M is not a multiple of the 2M subsection"),
         (["--size", "1G", "--align", "1G"], "smallest valid: --size="),
-        (["--size", "1T", "--start", "0"], "shares a subsection with System RAM"),
+        (["--size", "1T", "--start", "0"], "overlaps System RAM"),
         (["--dax-range", "1G+1G", "--dax-range", "1536M+1G", "--system-ram", "none"], "overlap"),
         (["--size", "1T", "--mode", "raw"], "--mode: raw: raw namespaces have no struct pages"),
         (["--size", "1T", "--map", "both"], "--map: 'both': expected mem or dev"),

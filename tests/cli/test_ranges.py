@@ -97,12 +97,12 @@ def test_system_ram_takes_the_exclusive_spelling() -> None:
         ),
         (
             ("--start", "0x1000000000", "--size", "64G", "--system-ram", "0..0x1000100000"),
-            ["the namespace at 0x1000000000 shares a subsection", "System RAM 0..0x1000100000"],
+            ["the namespace at 0x1000000000 overlaps", "System RAM 0..0x1000100000"],
             ["64G+"],
         ),
         (
             ("--dax-range", "64G..65G", "--system-ram", "0..0x1000100000"),
-            ["--dax-range: 64G..65G shares a subsection"],
+            ["--dax-range: 64G..65G overlaps System RAM"],
             ["64G+1G"],
         ),
     ],

@@ -12,6 +12,7 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from vmemplan.output.report import Doc
+from vmemplan.output.source_notes import source_note_label
 from vmemplan.units import format_iec, format_ns, format_ns_range, format_size_exact
 
 _TRAILING_BLANKS = re.compile(r"(?:[ \t]|\x1b\[[0-9;]*m)+(?=\n)")
@@ -341,7 +342,7 @@ def _config_table(
 
 def _time_cell(low: int, high: int, *, split: bool) -> str:
     """The init-time range, on two lines (``low -`` over ``high``) when the table is narrow."""
-    if split:
+    if split and low != high:
         return f"{format_ns(low)} -\n{format_ns(high)}"
     return format_ns_range(low, high)
 
@@ -481,7 +482,17 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
     """compare --mode system-ram: the range onlined by dax kmem, memmap_on_memory off/on;
     for a dax device of a host that is System RAM today, its ranges as they run."""
     inp = doc["input"]
-    if inp["size_bytes"] is not None:
+    today = (doc.get("device") or {}).get("system_ram")  # a dax device that is System RAM now
+    if inp["size_bytes"] is not None and today and not inp["dax_ranges"]:
+        # a pmem namespace's dax device: the rows are its dax range as kmem onlines it
+        sizes = [
+            r["usable_bytes"] + r["device_bytes"]
+            for r in doc["system_ram_rows"]
+            if r["refused"] is None
+        ]
+        what = format_iec(max(sizes)) if sizes else "its dax range"
+        title = f"{what} as System RAM (dax kmem), what it is today"
+    elif inp["size_bytes"] is not None:
         title = (
             f"same {format_iec(inp['size_bytes'])} as System RAM (dax kmem, no namespace info "
             "block)"
@@ -535,6 +546,13 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
             )
         if r["refused"] is not None:
             say(console, f"refused: system-ram {head(r)}: {r['refused']}")
+    stranded = next((r["stranded_bytes"] for r in rows if r["stranded_bytes"]), 0)
+    if stranded:
+        say(
+            console,
+            f"lost includes {format_iec(stranded)} of its namespace (info block, map=dev "
+            "reservation) that is neither dax device nor RAM",
+        )
 
 
 def _print_kernel_notes(console: Console, inp: Doc) -> None:
@@ -555,6 +573,7 @@ def render_plan(console: Console, doc: Doc) -> None:
         )
     title = f"{_subject_title(doc)} on {inp['arch']}, Linux {' vs '.join(inp['kernels'])}"
     _print_configs(console, doc, title, with_plan=True)
+    say(console, f"rank: {', '.join(doc['rank_by'])}")
     _print_current(console, doc)
     for r in doc["rows"]:
         if not r["fits"]:
@@ -598,7 +617,7 @@ def _render_host(console: Console, doc: Doc, render: Callable[[Console, Doc], No
             console.print()
         render(console, ns)
     for line in doc["source"]["inferred"]:
-        say(console, f"inferred: {line}")
+        say(console, f"{source_note_label(line)}: {line}")
 
 
 def render_host_compare(console: Console, doc: Doc) -> None:
@@ -652,7 +671,8 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
         inp = ns["input"]
         size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
         usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        config = f"{inp['mode']}/{inp['map'] or '-'}/{format_size_exact(inp['align_bytes'])}"
+        # a dax device (no map in its input) has no altmap: its memmap is in memory, as compare says
+        config = f"{inp['mode']}/{inp['map'] or 'mem'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
             ns["input"]["label"] or "-",
             format_iec(size),
@@ -706,7 +726,7 @@ def _print_machine(console: Console, doc: Doc, table: Table) -> None:
                     console.print(f"  {name:<15} {value}", highlight=False)
     if doc["source"] is not None:
         for line in doc["source"]["inferred"]:
-            say(console, f"inferred: {line}")
+            say(console, f"{source_note_label(line)}: {line}")
 
 
 def render_hugetlb(console: Console, doc: Doc) -> None:
@@ -718,7 +738,7 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
     p = inp["page_size_bytes"]
     hosted = any(pool.get("vmemmap_self_hosted") for pool in doc["pools"])
     title = (
-        f"HugeTLB vmemmap on {inp['arch']}, kernel {inp['kernel']} "
+        f"HugeTLB vmemmap on {inp['arch']}, Linux {inp['kernel']} "
         f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
         f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio"
         f"{'; vmemmap self-hosted, not in DRAM' if hosted else ''})"
@@ -769,7 +789,7 @@ def render_system_ram(console: Console, doc: Doc) -> None:
     p = inp["page_size_bytes"]
     block = format_size_exact(inp["memory_block_size_bytes"])
     console.print(
-        f"System RAM (dax kmem), {inp['arch']}, kernel {inp['kernel']}, memmap_on_memory "
+        f"System RAM (dax kmem), {inp['arch']}, Linux {inp['kernel']}, memmap_on_memory "
         f"{inp['memmap_on_memory']}, {block} blocks",
         highlight=False,
     )
@@ -833,7 +853,7 @@ def render_host(console: Console, doc: Doc) -> None:
     inp, tot = doc["input"], doc["total"]
     boot = tot["boot_ram_bytes"]
     title = (
-        f"struct pages on this host: {inp['arch']}, kernel {inp['kernel']}, "
+        f"struct pages on this host: {inp['arch']}, Linux {inp['kernel']}, "
         f"{format_iec(boot)} boot RAM"
     )
 

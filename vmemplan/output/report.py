@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
+from vmemplan.output.direct_map_report import direct_map_doc
 from vmemplan.output.stream import Lazy
 from vmemplan.units import SpelledRange
 
@@ -50,20 +51,6 @@ def ranges_doc(pairs: Any) -> list[Doc]:
             doc["as_given"] = r.text
         out.append(doc)
     return out
-
-
-def direct_map_doc(tables: dict[str, int] | None, nbytes: int) -> Doc | None:
-    """``direct_map``: the new direct-map tables per level and their bytes; None where the
-    arch's direct map is not modelled (schema: DirectMapDoc)."""
-    if tables is None:
-        return None
-    return {
-        "pte_pages": tables["pte"],
-        "pmd_pages": tables["pmd"],
-        "pud_pages": tables["pud"],
-        "p4d_pages": tables["p4d"],
-        "bytes": nbytes,
-    }
 
 
 def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
@@ -250,7 +237,7 @@ def machine_doc(
     early sections two entries share are counted once, and the totals are the sums (a
     kmem device's device bytes: those that do not become RAM).
     """
-    from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -436,7 +423,7 @@ def plan_doc(
     """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
     for an existing namespace or dax device, the commands that reconfigure it
     (``ram_once``: as in ``compare_doc()``)."""
-    from vmemplan.plan import ndctl_command, reconfigure_commands  # noqa: PLC0415
+    from vmemplan.plan import RANK_BY, ndctl_command, reconfigure_commands  # noqa: PLC0415
 
     rec = result.recommended
     size = sizing.raw_size if sizing is not None else req.size or 0
@@ -471,6 +458,7 @@ def plan_doc(
             for d in [row_doc(r)]
         ],
     }
+    doc["rank_by"] = list(RANK_BY)
     doc["requested_usable_bytes"] = sizing.requested if sizing else None
     doc["raw_size_bytes"] = sizing.raw_size if sizing else None
     doc["usable_bytes"] = sizing.usable if sizing else None
@@ -508,7 +496,7 @@ def _check_file_doc(r: CheckResult, lazy: bool = False) -> Doc:
     """One file of ``check --format json``: every entry's document and the total of all."""
     from vmemplan.check import sr_device_loss  # noqa: PLC0415
     from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
-    from vmemplan.system_ram import system_ram_doc  # noqa: PLC0415
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
     total: dict[str, int] = machine_total(r.estimates, [])
     srs = [e for _, e in r.system_ram]

@@ -363,7 +363,7 @@ class CompareInputDoc(_Model):
 class SystemRamRowDoc(_Model):
     """A ``compare`` row for the same range onlined as System RAM by dax kmem (present
     only with ``--mode system-ram``); ``device_bytes`` is the capacity that does not
-    become RAM (trimmed edges and self-hosted memmap)."""
+    become RAM (trimmed edges, self-hosted memmap and ``stranded_bytes``)."""
 
     kernel: str
     memmap_on_memory: Literal["off", "on", "force"]
@@ -377,6 +377,9 @@ class SystemRamRowDoc(_Model):
     direct_map_bytes: int | None  # in dram_bytes; null where the direct map is not modelled
     dram_bytes: int | None
     device_bytes: int | None
+    # a pmem namespace's dax device: the namespace head (info block, map=dev reservation)
+    # and end truncation that are neither dax device nor RAM; 0 for a dynamic range
+    stranded_bytes: int | None
     usable_bytes: int | None
     struct_pages_initialised: int | None
     time_ns_low: int | None
@@ -425,6 +428,7 @@ class PlanDoc(_Model):
     ndctl_command: str | None
     reconfigure_commands: list[str]
     rows: list[PlanRowDoc]
+    rank_by: list[str]  # what the rank sorts by, in order (plan.RANK_BY)
     requested_usable_bytes: int | None
     raw_size_bytes: int | None
     usable_bytes: int | None

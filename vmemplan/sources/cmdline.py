@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from vmemplan.errors import InputError
+from vmemplan.kernel.hugetlbpage import check_hugetlb_page_size
 from vmemplan.units import is_power_of_2, parse_size
 
 _TRUE = ("on", "y", "yes", "1", "true")
@@ -44,11 +45,14 @@ def parse_bool(text: str, option: str) -> bool:
     raise InputError(option, f"{text!r}: expected on or off (y/n, 1/0)")
 
 
-def parse_folio_size(text: str, option: str) -> int:
-    """A huge page size such as ``2M`` or ``1G`` (a power of two)."""
+def parse_folio_size(text: str, option: str, arch_name: str | None = None) -> int:
+    """A huge page size such as ``2M`` or ``1G`` (a power of two); with ``arch_name``, one
+    that arch has (arch_hugetlb_valid_size())."""
     size = parse_size(text, option)
     if not is_power_of_2(size):
         raise InputError(option, f"{text!r}: a huge page size must be a power of two")
+    if arch_name is not None:
+        check_hugetlb_page_size(arch_name, size, option)
     return size
 
 
@@ -77,19 +81,26 @@ def parse_hugepages(text: str, folio_bytes: int, option: str) -> list[HugetlbPoo
     return pools
 
 
-def parse_pages_option(text: str, option: str = "--pages") -> list[HugetlbPool]:
-    """``1G:512`` or ``1G:0:256,1:256`` (size, then hugepages= syntax)."""
+def parse_pages_option(
+    text: str, option: str = "--pages", arch_name: str | None = None
+) -> list[HugetlbPool]:
+    """``1G:512`` or ``1G:0:256,1:256`` (size, then hugepages= syntax); with ``arch_name``,
+    a size that arch has."""
     size_text, sep, rest = text.partition(":")
     if not sep or not rest:
         raise InputError(option, f"{text!r}: expected SIZE:COUNT (e.g. 1G:512 or 1G:0:256,1:256)")
-    return parse_hugepages(rest, parse_folio_size(size_text, option), option)
+    return parse_hugepages(rest, parse_folio_size(size_text, option, arch_name), option)
 
 
-def parse_hugetlb_cmdline(text: str, default_folio_bytes: int) -> HugetlbCmdline:
+def parse_hugetlb_cmdline(
+    text: str, default_folio_bytes: int, arch_name: str | None = None
+) -> HugetlbCmdline:
     """The HugeTLB pools and HVO switch of a command line.
 
     ``hugepages=`` applies to the ``hugepagesz=`` before it, or else to the default size
-    (``default_hugepagesz=`` or ``default_folio_bytes``, the arch's HPAGE_SIZE). Also
+    (``default_hugepagesz=`` or ``default_folio_bytes``, the arch's HPAGE_SIZE); with
+    ``arch_name``, every size must be one that arch has (hugepagesz_setup() ignores
+    another, and the hugepages= after it; vmemplan refuses it). Also
     accepts the sysctl form ``vm.hugetlb_optimize_vmemmap=1`` and ``vm.nr_hugepages=N``.
     """
     tokens = text.replace(" = ", "=").split()
@@ -97,7 +108,7 @@ def parse_hugetlb_cmdline(text: str, default_folio_bytes: int) -> HugetlbCmdline
     for tok in tokens:
         key, _, value = tok.partition("=")
         if key == "default_hugepagesz":
-            default = parse_folio_size(value, "--cmdline default_hugepagesz")
+            default = parse_folio_size(value, "--cmdline default_hugepagesz", arch_name)
     current: int | None = None
     pools: list[HugetlbPool] = []
     hvo: bool | None = None
@@ -105,7 +116,7 @@ def parse_hugetlb_cmdline(text: str, default_folio_bytes: int) -> HugetlbCmdline
         key, sep, value = tok.partition("=")
         option = f"--cmdline {key}"
         if key == "hugepagesz" and sep:
-            current = parse_folio_size(value, option)
+            current = parse_folio_size(value, option, arch_name)
         elif key in ("hugepages", "vm.nr_hugepages") and sep:
             size = current if current is not None and key == "hugepages" else default
             if any(p.folio_bytes == size for p in pools):

@@ -38,7 +38,7 @@ _MAX_U64 = (1 << 64) - 1
 _MAX_TEXT = 200  # longer value strings are refused before any int() (int max str digits)
 _NAME_RE = re.compile(r"[A-Za-z0-9_.:-]+")
 _STRUCT_PAGE_MIN, _STRUCT_PAGE_MAX = 32, 1024
-_VMEMMAP_SHIFT_LIMIT = 40  # estimate.py accepts 0 <= vmemmap_shift < 40
+_VMEMMAP_SHIFT_LIMIT = 40  # request.py accepts 0 <= vmemmap_shift < 40
 
 
 # ECMA-262 SyntaxCharacter: the only characters a unicode-mode pattern may escape with a

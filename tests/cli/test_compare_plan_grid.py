@@ -1,4 +1,6 @@
-"""Issue 6, the "answers" half: every command answers the question it is asked."""
+"""The grid of ``compare`` and ``plan``: --mode/--map/--align (repeatable) restrict it, plan
+recommends inside it, options that do not apply and sizes no configuration takes are input
+errors (issue 6 items 1 and 2)."""
 
 from __future__ import annotations
 
@@ -22,32 +24,7 @@ def run_json(*args: str) -> dict[str, Any]:
     return doc
 
 
-# Item 7: every rule that switches deduplication off leaves a note naming it.
-@pytest.mark.parametrize(
-    ("args", "rule"),
-    [
-        (("--struct-page-size", "80"), "not a power of two"),
-        (("--map", "dev"), "altmap"),
-        (("--arch", "arm64-4k"), "ARCH_WANT_OPTIMIZE_DAX_VMEMMAP"),
-        (("--kernel", "6.3.5", "--arch", "arm64-4k"), "ARCH_WANT_HUGETLB_PAGE_OPTIMIZE_VMEMMAP"),
-        (("--kernel", "6.4", "--arch", "arm64-4k"), "ARCH_WANT_OPTIMIZE_VMEMMAP"),
-        (("--kernel", "5.18"), "v5.19"),
-        (("--kernel", "5.15"), "compound devmaps"),
-        (("--mode", "fsdax"), "fsdax"),
-        (("--align", "4K"), "vmemmap_shift is 0"),
-    ],
-)
-def test_dedup_off_leaves_a_note_naming_the_rule(args: tuple[str, ...], rule: str) -> None:
-    doc = run_json("estimate", "--size", "64G", *args)
-    assert any(rule in n for n in doc["notes"]), doc["notes"]
-
-
-def test_dedup_on_has_no_dedup_off_note() -> None:
-    doc = run_json("estimate", "--size", "64G")
-    assert not any("no vmemmap deduplication" in n for n in doc["notes"])
-
-
-# Item 1: --mode/--map/--align (repeatable) restrict the grid of plan and compare.
+# --mode/--map/--align (repeatable) restrict the grid of plan and compare.
 @pytest.mark.parametrize("command", ["plan", "compare"])
 def test_mode_map_align_restrict_the_grid(command: str) -> None:
     doc = run_json(command, "--size", "1536G", "--mode", "fsdax", "--map", "dev", "--align", "4K")
@@ -85,7 +62,7 @@ def test_an_option_the_command_does_not_use_is_refused(args: tuple[str, ...], op
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-# Item 2: a size no configuration can take is an input error, as estimate reports it.
+# A size no configuration can take is an input error, as estimate reports it.
 @pytest.mark.parametrize("command", ["plan", "compare"])
 def test_a_size_no_configuration_takes_is_an_input_error(command: str) -> None:
     result = run(command, "--size", "1K")

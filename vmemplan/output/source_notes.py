@@ -1,0 +1,49 @@
+"""The label a human render puts before each line of a host document's ``source.inferred``.
+
+The sources (vmemplan/sources/discover.py, the config subjects of cli.py) report, in one list
+of lines, what they inferred and also what they took from the command line, what they
+assumed by default, what they read from the dump as it is, and plain notes. Printing every
+line as ``inferred:`` called given and read values inferred. The JSON keeps the one list
+(``source.inferred``); the human render labels each line for what it says it is:
+
+- ``given:``          a value from the command line (``--map dev overrides ...``,
+                       ``align from the command line``, ``assumed 2M (from --align)``);
+- ``default:``        a value the dump does not give, assumed (``assumed dev (ndctl's
+                       default)``, ``memmap_on_memory assumed off``, a placement where the
+                       dump has no address);
+- ``inferred:``       a value worked out from the dump (raw size from usable size, a layout
+                       from a dataoff, a memory block size from a block count);
+- ``from the dump:``  what the dump says, as it says it (a mode without struct pages, a
+                       range no driver claimed, memory blocks online, a famfs device);
+- ``note:``           anything else (what a command leaves out, a size mismatch).
+
+The rules match the wording of those lines; a test runs them over every fixture.
+"""
+
+from __future__ import annotations
+
+# (label, phrases): the first label one of whose phrases is in the line; order matters
+# (a line that says "from the command line" and "inferred" is given; one that infers a raw
+# size and places it where the dump has no address is inferred).
+_RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("given", (" overrides ", "from the command line", "(from --")),
+    ("inferred", (" inferred", "(its dataoff")),
+    ("default", ("assumed ", "(the dump has no address)")),
+    (
+        "from the dump",
+        (
+            "has no struct pages; skipped",
+            "no driver has claimed it",
+            "online_memblocks ",
+            "famfs: ",
+        ),
+    ),
+)
+
+
+def source_note_label(line: str) -> str:
+    """``given``, ``default``, ``inferred``, ``from the dump`` or ``note`` for ``line``."""
+    for label, phrases in _RULES:
+        if any(phrase in line for phrase in phrases):
+            return label
+    return "note"
