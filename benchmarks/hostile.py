@@ -16,6 +16,19 @@ The cases:
 - ``iomem-text`` / ``iomem-json``: a /proc/iomem of 2,000 ranges: 1,000 System RAM ranges
   of 1 GiB with 1 GiB holes between them, then 1,000 Persistent Memory ranges of 4 GiB, each
   holding one namespace (~120 KB).
+
+Measured on 2026-12-07 on the shared 2-core development machine (load average ~2, so
+wall times are pessimistic), after the merge of main at f78fbc9:
+
+    check-text   wall  0:10.70  max RSS   571.9 MiB  stdout     0.00 MiB  exit 0
+    check-json   wall  0:27.22  max RSS   623.2 MiB  stdout   584.58 MiB  exit 0
+    iomem-text   wall  0:01.69  max RSS    34.8 MiB
+    iomem-json   wall  0:00.66  max RSS    60.3 MiB  stdout     5.60 MiB  exit 0
+
+Before (main at f2ea361): check-json died of MemoryError under a 3 GiB address-space cap
+after 42 s (3.1 GB RSS); iomem-text 3.5 s / 226 MiB; iomem-json 7.1 s / 872 MiB / 106 MiB
+of JSON. check-json is still over the 12 s target: most of it is encoding ~585 MB of
+JSON (each namespace's estimate document is ~5.8 KB).
 """
 
 from __future__ import annotations
