@@ -8,14 +8,13 @@ naming the option, key or token at fault; the CLI adds the line number.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import shlex
-import sys
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from vmemplan.errors import InputError
+from vmemplan.excerpt import excerpt, quoted
 
 
 class LineOption(NamedTuple):
@@ -32,8 +31,6 @@ MAX_LINE_BYTES = 4 << 20
 # in, whatever the size of the file.
 READ_BYTES = 64 << 10
 _BOM = b"\xef\xbb\xbf"
-# How much of a token or key an error echoes (escaped).
-SHOW_CHARS = 40
 
 
 class BatchLine(NamedTuple):
@@ -42,32 +39,6 @@ class BatchLine(NamedTuple):
     number: int
     text: str  # stripped; "" when ``error`` is set
     error: InputError | None
-
-
-@contextlib.contextmanager
-def open_batch(path: str) -> Iterator[Callable[[int], bytes]]:
-    """A ``read(n)`` of the file, or of stdin for '-' (BufferedReader.read1); a file that
-    cannot be opened or read is an input error naming it (exit 2)."""
-    if path == "-":
-        yield _reader(sys.stdin.buffer, path)
-        return
-    try:
-        f = open(path, "rb")  # noqa: SIM115 - closed below
-    except OSError as err:
-        raise InputError("--batch", f"{path}: {err.strerror or err}") from None
-    with f:
-        yield _reader(f, path)
-
-
-def _reader(f: Any, path: str) -> Callable[[int], bytes]:
-    def read(n: int) -> bytes:
-        try:
-            data: bytes = f.read1(n)
-        except OSError as err:
-            raise InputError("--batch", f"{path}: {err.strerror or err}") from None
-        return data
-
-    return read
 
 
 def geometry_lines(
@@ -134,26 +105,6 @@ def _line(number: int, raw: bytes) -> BatchLine | None:
     return BatchLine(number, text, None)
 
 
-def show(text: str, limit: int = SHOW_CHARS, *, bare: bool = False) -> str:
-    """A short, escaped excerpt of a value for an error message: ``'--siz\\x1b]0;'...``.
-
-    Control characters (a terminal's escape sequences, newlines) come out as Python escapes;
-    beyond ``limit`` characters the rest is cut, and the excerpt says how much was. With
-    ``bare``, a short printable text is shown as it is, without quotes.
-    """
-    if bare and len(text) <= limit and text.isprintable():
-        return text
-    if len(text) > limit:
-        return f"{text[:limit]!r}... ({len(text):,} characters)"
-    return repr(text)
-
-
-def printable(message: str, limit: int = 400) -> str:
-    """An error message as one safe line: control characters escaped, cut after ``limit``."""
-    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in message[: limit + 1])
-    return out if len(message) <= limit else out[:limit] + "..."
-
-
 def parse_line(
     line: str, flags: Mapping[str, LineOption], keys: Mapping[str, LineOption]
 ) -> dict[str, Any]:
@@ -174,7 +125,7 @@ def _tokens(line: str) -> list[str]:
     try:
         return shlex.split(line, comments=True)
     except ValueError as err:
-        raise InputError("--batch", f"{show(line)}: {err}") from None
+        raise InputError("--batch", f"{quoted(line)}: {err}") from None
 
 
 def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
@@ -192,10 +143,10 @@ def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
         opt = flags.get(token)
         if opt is None:
             what = "not an option of a batch line" if token.startswith("-") else "not an option"
-            raise InputError(show(token, bare=True), what)
+            raise InputError(excerpt(token), what)
         if opt.flag is not None:
             if value is not None:
-                raise InputError(token, f"{show(value)}: the flag takes no value")
+                raise InputError(token, f"{quoted(value)}: the flag takes no value")
             given[opt.name] = opt.flag
             continue
         if value is None:
@@ -226,11 +177,11 @@ def _parse_json(line: str, keys: Mapping[str, LineOption]) -> dict[str, Any]:
         if opt is None:
             dashed = key.replace("_", "-")
             hint = f" (did you mean {dashed!r}?)" if dashed in keys else ""
-            raise InputError(show(key), f"not an option of estimate{hint}")
+            raise InputError(quoted(key), f"not an option of estimate{hint}")
         if opt.flag is not None:
             if not isinstance(value, bool):
                 raise InputError(
-                    show(key), f"{show(json.dumps(value), bare=True)}: expected true or false"
+                    quoted(key), f"{excerpt(json.dumps(value))}: expected true or false"
                 )
             given[opt.name] = value
         elif opt.multiple:
@@ -247,6 +198,4 @@ def _scalar(key: str, value: object) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise InputError(
-        show(key), f"{show(json.dumps(value), bare=True)}: expected a string or an integer"
-    )
+    raise InputError(quoted(key), f"{excerpt(json.dumps(value))}: expected a string or an integer")

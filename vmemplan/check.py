@@ -99,6 +99,13 @@ class CheckResult:
     # in file order
     system_ram: list[tuple[str, SystemRamEstimate]] = field(default_factory=list)
     hugetlb: list[PoolCheck] = field(default_factory=list)
+    # problems of an invalid file beyond the ones listed (the last finding counts them)
+    nr_unlisted: int = 0
+
+    @property
+    def nr_problems(self) -> int:
+        """Every problem found, listed or not."""
+        return len(self.findings) - (1 if self.nr_unlisted else 0) + self.nr_unlisted
 
     @property
     def totals(self) -> Totals:

@@ -50,6 +50,8 @@ from vmemplan.output.report import (
     host_doc,
     machine_doc,
     plan_doc,
+    ram_given_once,
+    ranges_doc,
     to_json,
 )
 from vmemplan.units import (
@@ -78,9 +80,12 @@ stderr naming the option and value), 3 internal error, 130 interrupted.
 """
 
 
-def _fail(code: int, message: str) -> NoReturn:
+def _fail(code: int, message: str, *, lines: bool = False) -> NoReturn:
+    """One escaped line on stderr (``lines``: a message that is one line per problem)."""
+    from vmemplan.excerpt import safe_line, safe_lines  # noqa: PLC0415
+
     with contextlib.suppress(OSError):  # 2>/dev/full or 2>&-: the exit code still tells
-        click.echo(f"vmemplan: error: {message}", err=True)
+        click.echo(f"vmemplan: error: {(safe_lines if lines else safe_line)(message)}", err=True)
     sys.exit(code)
 
 
@@ -137,7 +142,7 @@ class VmemplanGroup(click.Group):
             _fail(e.exit_code if e.exit_code != 1 else EXIT_INPUT, e.format_message())
         except VmemplanError as e:
             code = EXIT_INPUT if isinstance(e, InputError) else EXIT_INTERNAL
-            _fail(code, str(e))
+            _fail(code, str(e), lines=hasattr(e, "problems"))  # a ConfigError: one per problem
         except (KeyboardInterrupt, Interrupted, click.Abort):
             _fail(EXIT_INTERRUPTED, "interrupted")
         except BrokenPipeError:
@@ -802,8 +807,10 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     """
     from click.core import ParameterSource  # noqa: PLC0415
 
-    from vmemplan.batch import geometry_lines, open_batch, parse_line, printable  # noqa: PLC0415
+    from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.excerpt import safe_line  # noqa: PLC0415
     from vmemplan.output.report import to_json_line  # noqa: PLC0415
+    from vmemplan.reading import opened  # noqa: PLC0415
 
     ctx = click.get_current_context()
     for name, (option, why) in _BATCH_REFUSES.items():
@@ -834,7 +841,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
     gc_was_enabled = gc.isenabled()
     gc.disable()
     try:
-        with open_batch(path) as read:
+        with opened(path, "--batch") as read:
             for number, line, error in geometry_lines(read, write_pending):
                 given: dict[str, Any] = {}
                 try:
@@ -847,7 +854,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
                     message = _batch_error(err, f"{where}:{number}", given, flags, said)
                     if message is not None:
                         write_pending()  # the lines before it first: a terminal keeps the order
-                        click.echo(f"vmemplan: error: {printable(message)}", err=True)
+                        click.echo(f"vmemplan: error: {safe_line(message)}", err=True)
                     continue
                 pending.append(to_json_line(doc))
                 if len(pending) >= 256:
@@ -890,16 +897,10 @@ def _batch_error(
 
 
 def read_input(path: str, option: str) -> str:
-    """A file's text ('-' is stdin); unreadable files are input errors (exit 2)."""
-    try:
-        if path == "-":
-            data = sys.stdin.buffer.read()
-        else:
-            with open(path, "rb") as f:
-                data = f.read()
-    except OSError as err:
-        raise InputError(option, f"{path}: {err.strerror or err}") from None
-    return data.decode("utf-8", errors="replace")
+    """A file's text ('-' is stdin): a regular file or a pipe, capped (exit 2 otherwise)."""
+    from vmemplan.reading import read_input as read  # noqa: PLC0415
+
+    return read(path, option)
 
 
 def discover_machine(
@@ -1019,6 +1020,9 @@ def _discover(
         "path": path,
         "inferred": found.inferred,
         "found": [found_doc(f) for f in found.found],
+        # the boot RAM every namespace was estimated on, once (the namespaces' documents
+        # leave it out when it has more than MAX_REPEATED_RAM_RANGES ranges)
+        "system_ram": ranges_doc(base.system_ram),
     }
     return _Discovery(estimates, added, source, devices, found)
 
@@ -1408,7 +1412,12 @@ def _subjects(
                     _option_name(name), "not with --config: its [host] section gives the machine"
                 )
         subjects, kernels, notes = _config_subjects(config_path, planning=planning)
-        source: dict[str, Any] | None = {"kind": "config", "path": config_path, "inferred": notes}
+        source: dict[str, Any] | None = {
+            "kind": "config",
+            "path": config_path,
+            "inferred": notes,
+            "system_ram": None,  # each namespace's document gives the config's
+        }
     elif ndctl_path is not None or iomem_path is not None:
         if size is not None or dax_ranges:
             option = "--size" if size is not None else "--dax-range"
@@ -1538,7 +1547,10 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
     docs = []
     for subject in subjects:
         rows, now = ([], []) if only_system_ram else _compare_subject(subject, kernels, grid)
-        doc = compare_doc(subject.request, kernels, rows, subject=subject, current=now)
+        once = ram_given_once(source, subject.request.system_ram)
+        doc = compare_doc(
+            subject.request, kernels, rows, subject=subject, current=now, ram_once=once
+        )
         req = subject.request
         kmem = subject.kmem  # a dax device onlined as System RAM today
         if with_system_ram:
@@ -1671,7 +1683,12 @@ def plan_cmd(**opts: Any) -> None:
         own = budgets if budgets or subject.budgets is None else subject.budgets
         result = plan(rows, own)
         fits = fits and result.recommended is not None
-        docs.append(plan_doc(subject.request, kernels, own, result, subject=subject, current=now))
+        once = ram_given_once(source, subject.request.system_ram)
+        docs.append(
+            plan_doc(
+                subject.request, kernels, own, result, subject=subject, current=now, ram_once=once
+            )
+        )
     if source is None:
         _emit(docs[0], as_json, color, "render_plan")
     else:
@@ -1728,6 +1745,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     --json is --format json.
     """
     from vmemplan.check import CheckResult, Finding, check_config, check_machine  # noqa: PLC0415
+    from vmemplan.reading import max_input_bytes  # noqa: PLC0415
     from vmemplan.sources.config import (  # noqa: PLC0415
         CONFIG_FORMATS,
         ConfigError,
@@ -1760,19 +1778,15 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             "--max-dram",
             "the --max-* budgets apply to --from-ndctl; config files carry their own [budgets]",
         )
+    max_input_bytes()  # a bad VMEMPLAN_MAX_INPUT is the run's error, not every file's
     results: list[CheckResult] = []
     for path in files:
         try:
             text = read_input(path, path)
             cfg, line_of = parse_config_located(text, path, formats[path] or detect_format(text))
         except ConfigError as err:
-            results.append(
-                CheckResult(
-                    path,
-                    "error",
-                    [Finding(path, p.location, p.line, "error", p.message) for p in err.problems],
-                )
-            )
+            found = [Finding(path, p.location, p.line, "error", p.message) for p in err.problems]
+            results.append(CheckResult(path, "error", found, nr_unlisted=err.nr_unlisted))
             continue
         except InputError as err:
             results.append(
@@ -1799,6 +1813,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     _report_check(results, fmt, _echo_color(color))
     order = {"pass": EXIT_OK, "fail": EXIT_FAIL, "error": EXIT_INPUT}
     code = max(order[r.status] for r in results)
+    from vmemplan.excerpt import escape  # noqa: PLC0415
+
     for r, hint in zip(results, hints, strict=True):
         if hint is None:
             continue
@@ -1808,10 +1824,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             else f"so it passes only by parsing and estimating ({hint}; --strict makes this exit 2)"
         )
         level = "error" if strict else "warning"
-        click.echo(
-            f"vmemplan: {level}: {r.file}: no budget to check{' ' if strict else ', '}{why}",
-            err=True,
-        )
+        sep = " " if strict else ", "
+        click.echo(f"vmemplan: {level}: {escape(r.file)}: no budget to check{sep}{why}", err=True)
     ctx_exit(code)
 
 
@@ -1839,40 +1853,54 @@ def _report_check(results: list[Any], fmt: str, color: bool | None) -> None:
     from vmemplan.output.report import check_doc  # noqa: PLC0415
 
     if fmt == "json":
-        doc = check_doc(results)
         human = click.get_current_context().params.get("human", False)
-        click.echo(to_json(_human(doc) if human else doc), nl=False)
+        if human:
+            click.echo(to_json(_human(check_doc(results))), nl=False)
+            return
+        from vmemplan.output.stream import write_json  # noqa: PLC0415
+
+        # written piecewise: 100,000 namespaces' documents are never in memory at once
+        write_json(check_doc(results, lazy=True), sys.stdout.write)
         return
+    from vmemplan.excerpt import escape, safe_line  # noqa: PLC0415
+    from vmemplan.output.github import annotation  # noqa: PLC0415
+
     for r in results:
         for f in r.findings:
             line = f":{f.line}" if f.line is not None else ""
             if fmt == "github":
-                pos = f"file={f.file}" + (f",line={f.line}" if f.line is not None else "")
-                click.echo(f"::error {pos},title=vmemplan {f.severity}::{f.location}: {f.message}")
+                title = f"vmemplan {f.severity}"
+                message = safe_line(f"{f.location}: {f.message}")
+                click.echo(annotation("error", message, file=f.file, line=f.line, title=title))
             else:
-                where = click.style(f"{f.file}{line}:", bold=True)
-                click.echo(f"{where} {f.location}: {f.message}", color=color)
+                where = click.style(f"{escape(f.file)}{line}:", bold=True)
+                click.echo(f"{where} {safe_line(f'{f.location}: {f.message}')}", color=color)
         if fmt == "github" and r.status != "error" and r.nr_budgets == 0:
-            click.echo(f"::warning file={r.file},title=vmemplan::no budget to check")
+            click.echo(annotation("warning", "no budget to check", file=r.file, title="vmemplan"))
         summary = _check_summary(r)
         if fmt == "text":
             from vmemplan.output.wrap import text_width, wrap_hanging  # noqa: PLC0415
 
-            head = f"{r.file}: {r.status}"
+            head = f"{escape(r.file)}: {r.status}"
             bold = True if r.status == "error" else None  # False would emit an escape too
             styled = click.style(head, fg=_STATUS_FG[r.status], bold=bold)
             # wrapped to the terminal (or COLUMNS) at spaces, figures whole
             summary = "\n".join(wrap_hanging(summary, text_width()))
             if summary.startswith(head):
                 summary = styled + summary[len(head) :]
+        if fmt == "github" and summary.lstrip().startswith("::"):
+            summary = "./" + summary.lstrip()  # a file named `::error ...`: not a command
         click.echo(summary, color=color if fmt == "text" else False)
 
 
 def _check_summary(r: Any) -> str:
+    from vmemplan.excerpt import escape  # noqa: PLC0415
     from vmemplan.units import format_iec, format_ns  # noqa: PLC0415
 
+    file = escape(r.file)
     if r.status == "error":
-        return f"{r.file}: error ({len(r.findings)} problem{'s' * (len(r.findings) != 1)})"
+        n = r.nr_problems
+        return f"{file}: error ({n:,} problem{'s' * (n != 1)})"
     t = r.totals
     n, n_sr, n_pools = len(r.estimates), len(r.system_ram), len(r.hugetlb)
     kinds = [f"{n} namespace{'s' * (n != 1)}"] if n or not (n_sr or n_pools) else []
@@ -1881,7 +1909,7 @@ def _check_summary(r: Any) -> str:
     if n_pools:
         kinds.append(f"{n_pools} HugeTLB pool{'s' * (n_pools != 1)}")
     return (
-        f"{r.file}: {r.status} ({', '.join(kinds)}: DRAM "
+        f"{file}: {r.status} ({', '.join(kinds)}: DRAM "
         f"{format_iec(t.dram_bytes)}, device lost "
         f"{format_iec(t.device_bytes)}, init up to "
         f"{format_ns(t.time_ns_high)})"

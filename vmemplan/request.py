@@ -7,10 +7,11 @@ dev_dax_probe() refuse and builds the pgmap that estimate.py then walks.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 from vmemplan.errors import GeometryError, InputError
 from vmemplan.kernel.arch import SUBSECTION_SIZE, ArchProfile, LinearMap
@@ -189,34 +190,77 @@ def _build_pgmap(
     return pgmap, layout, layout.size - layout.usable
 
 
+def _boot_ram(arch: ArchProfile, system_ram: tuple[tuple[int, int], ...]) -> _BootRam:
+    """The System RAM ranges checked and sorted by start, with their subsection spans.
+
+    Kept for the last tuple seen: a machine's namespaces share one, so a dump of N
+    namespaces and M RAM ranges costs O(M log M + N log M), not O(N * M)."""
+    cached = _BOOT_RAM_CACHE.get(id(system_ram))
+    if cached is not None and cached[0] is system_ram and cached[1] is arch:
+        return cached[2]
+    _check_ranges_disjoint(list(system_ram), "--system-ram")
+    ordered = sorted(system_ram, key=lambda r: r[0])
+    spans = []
+    for ram in ordered:
+        lo, hi = ram
+        if hi > 1 << arch.max_physmem_bits:
+            raise InputError("--system-ram", f"{_shown_ram(ram)} ends above MAX_PHYSMEM_BITS")
+        spans.append(subsection_span(arch, lo, hi))
+    # the ranges are disjoint, so their subsection spans' ends ascend with their starts
+    found = _BootRam(ordered, [hi for _, hi in spans], spans)
+    _BOOT_RAM_CACHE.clear()
+    _BOOT_RAM_CACHE[id(system_ram)] = (system_ram, arch, found)
+    return found
+
+
+def _shown_ram(ram: tuple[int, int]) -> str:
+    lo, hi = ram
+    return ram.text if isinstance(ram, SpelledRange) else f"{lo:#x}-{hi - 1:#x}"
+
+
+class _BootRam(NamedTuple):
+    ranges: list[tuple[int, int]]  # sorted by start
+    span_ends: list[int]  # each range's subsection span end, ascending
+    spans: list[tuple[int, int]]
+
+
+_BOOT_RAM_CACHE: dict[int, tuple[tuple[tuple[int, int], ...], ArchProfile, _BootRam]] = {}
+
+
 def _check_boot_ram(req: EstimateRequest, pgmap: DevPagemap, option: str) -> None:
     """pagemap_range() refuses a range that intersects System RAM; subsections are per owner."""
     arch = req.arch
-    _check_ranges_disjoint(list(req.system_ram), "--system-ram")
-    for ram in req.system_ram:
-        lo, hi = ram
-        shown = ram.text if isinstance(ram, SpelledRange) else f"{lo:#x}-{hi - 1:#x}"
-        if hi > 1 << arch.max_physmem_bits:
-            raise InputError("--system-ram", f"{shown} ends above MAX_PHYSMEM_BITS")
-        slo, shi = subsection_span(arch, lo, hi)
-        for r0, r1 in pgmap.ranges:
-            d0, d1 = r0 * arch.page_size, r1 * arch.page_size
-            if d0 < shi and slo < d1:
-                # the ranges themselves overlap, or only a subsection holds both
-                how = "overlaps" if d0 < hi and lo < d1 else "shares a subsection with"
-                given = next((r for r in req.dax_ranges if tuple(r) == (d0, d1)), None)
-                if given is not None:
-                    what = format_range(given)
-                elif not req.dax_ranges and d0 == req.start:
-                    what = f"the namespace at {format_as_given(req.start)}"
-                else:
-                    what = f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)}"
-                raise GeometryError(
-                    option,
-                    f"{what} {how} "
-                    f"System RAM {shown} (pagemap_range() refuses it; the default "
-                    f"--system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
-                )
+    boot = _boot_ram(arch, tuple(req.system_ram))
+    for r0, r1 in pgmap.ranges:
+        d0, d1 = r0 * arch.page_size, r1 * arch.page_size
+        # the first RAM range whose subsection span ends after d0: the only candidates
+        first = bisect.bisect_right(boot.span_ends, d0)
+        for k in range(first, len(boot.ranges)):
+            slo, _ = boot.spans[k]
+            if slo >= d1:
+                break
+            _refuse_shared_subsection(req, boot.ranges[k], (d0, d1), option)
+
+
+def _refuse_shared_subsection(
+    req: EstimateRequest, ram: tuple[int, int], dev: tuple[int, int], option: str
+) -> NoReturn:
+    d0, d1 = dev
+    lo, hi = ram
+    # the ranges themselves overlap, or only a subsection holds both
+    how = "overlaps" if d0 < hi and lo < d1 else "shares a subsection with"
+    given = next((r for r in req.dax_ranges if tuple(r) == (d0, d1)), None)
+    if given is not None:
+        what = format_range(given)
+    elif not req.dax_ranges and d0 == req.start:
+        what = f"the namespace at {format_as_given(req.start)}"
+    else:
+        what = f"{format_size_exact(d0)}+{format_size_exact(d1 - d0)}"
+    raise GeometryError(
+        option,
+        f"{what} {how} System RAM {_shown_ram(ram)} (pagemap_range() refuses it; the "
+        "default --system-ram is 0+64G, pass --system-ram none to model no boot RAM)",
+    )
 
 
 def _check_compound_alignment(req: EstimateRequest, pgmap: DevPagemap, option: str) -> None:

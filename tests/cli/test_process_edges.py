@@ -60,7 +60,7 @@ def test_bad_input_is_exit_2_whatever_stderr_is(redirect: str) -> None:
     ("args", "expected"),
     [
         (["check", "-"], "Bad file descriptor"),
-        (["estimate", "--batch", "-"], "vmemplan: error: --batch: -: Bad file descriptor\n"),
+        (["estimate", "--batch", "-"], "vmemplan: error: --batch: <stdin>: Bad file descriptor\n"),
         (["estimate", "--from-ndctl", "-"], "Bad file descriptor"),
     ],
 )

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
 from vmemplan.output.direct_map_report import direct_map_doc
+from vmemplan.output.stream import Lazy
 from vmemplan.units import SpelledRange
 
 if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
@@ -39,7 +41,7 @@ ASSUMPTIONS = [
 ]
 
 
-def _ranges(pairs: Any) -> list[Doc]:
+def ranges_doc(pairs: Any) -> list[Doc]:
     """Half-open ranges; one the user typed also carries its spelling (``as_given``)."""
     out: list[Doc] = []
     for r in pairs:
@@ -111,8 +113,27 @@ def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
     }
 
 
-def estimate_doc(est: Estimate) -> Doc:
-    """The ``estimate --json`` document of one estimate."""
+# A machine document repeats its System RAM in each namespace's ``input.system_ram`` up
+# to this many ranges; beyond it (a hostile /proc/iomem of 2,000 ranges) each namespace
+# has null there and the ranges are given once, in ``source.system_ram``, so the document
+# grows with namespaces + ranges, not with their product.
+MAX_REPEATED_RAM_RANGES = 64
+
+
+def ram_given_once(source: Doc | None, system_ram: Sequence[tuple[int, int]]) -> bool:
+    """Whether a namespace of a document with this ``source`` leaves its
+    ``input.system_ram`` null: the source gives it once, and it has too many ranges to
+    repeat per namespace."""
+    return (
+        source is not None
+        and source.get("system_ram") is not None
+        and len(system_ram) > MAX_REPEATED_RAM_RANGES
+    )
+
+
+def estimate_doc(est: Estimate, *, ram_once: bool = False) -> Doc:
+    """The ``estimate --json`` document of one estimate (``ram_once``: its
+    ``input.system_ram`` is null, given once by the machine document's source)."""
     req, arch, k = est.request, est.request.arch, est.request.kernel
     p = arch.page_size
     layout, pgmap = est.layout, est.pgmap
@@ -154,8 +175,8 @@ def estimate_doc(est: Estimate) -> Doc:
             "vmemmap_shift": pgmap.vmemmap_shift,
             "start_bytes": layout.start if layout else None,
             "size_bytes": layout.size if layout else None,
-            "dax_ranges": _ranges(req.dax_ranges),
-            "system_ram": _ranges(req.system_ram),
+            "dax_ranges": ranges_doc(req.dax_ranges),
+            "system_ram": None if ram_once else ranges_doc(req.system_ram),
             "ps_per_struct_page_low": req.init_cost_ps[0],
             "ps_per_struct_page_high": req.init_cost_ps[1],
             "assumptions": list(ASSUMPTIONS),
@@ -170,7 +191,7 @@ def estimate_doc(est: Estimate) -> Doc:
             "npfns": layout.npfns,
         },
         "pgmap": {
-            "ranges": _ranges((a * p, b * p) for a, b in pgmap.ranges),
+            "ranges": ranges_doc((a * p, b * p) for a, b in pgmap.ranges),
             "vmemmap_shift": pgmap.vmemmap_shift,
             "compound_nr_pages": nr,
             "compound_pages": sum(-(-(b - a) // nr) for a, b in pgmap.ranges),
@@ -218,39 +239,49 @@ def machine_doc(
     """
     from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
-    docs = [estimate_doc(e) for e in estimates]
-    total_figs = [e.figures for e in estimates]
-    srs = [e for _, e in system_ram or []]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
         "source": source,
-        "namespaces": docs,
+        "namespaces": [
+            estimate_doc(
+                e,
+                ram_once=ram_given_once(source, e.request.system_ram),
+            )
+            for e in estimates
+        ],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in system_ram or []],
-        "total": {
-            "namespaces": len(docs),
-            "struct_pages": sum(e.struct_pages for e in estimates)
-            + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
-            "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
-            "device_bytes": sum(f.device_bytes for f in total_figs)
-            + sum(e.device_bytes - e.usable_bytes for e in srs),
-            "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
-            + sum(e.cost.account.dram_pages for e in srs),
-            "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
-            + sum(e.cost.account.device_pages for e in srs),
-            "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
-            + sum(e.page_table_bytes for e in srs),
-            "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
-            + sum(e.direct_map_bytes for e in srs),
-            "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
-            + sum(e.cost.struct_pages_initialised for e in srs),
-            "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
-            "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
-            # kmem's memmap has no deduplication: its baseline is what it costs
-            "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
-            + sum(e.dram_bytes for e in srs),
-            "system_ram": len(srs),
-        },
+        "total": machine_total(estimates, [e for _, e in system_ram or []]),
+    }
+
+
+def machine_total(estimates: list[Estimate], srs: list[SystemRamEstimate]) -> dict[str, int]:
+    """The machine document's ``total``: sums over the namespaces and the system-ram
+    devices (``srs``), without building their documents."""
+    total_figs = [e.figures for e in estimates]
+    return {
+        "namespaces": len(estimates),
+        "struct_pages": sum(e.struct_pages for e in estimates)
+        + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
+        "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
+        "device_bytes": sum(f.device_bytes for f in total_figs)
+        + sum(e.device_bytes - e.usable_bytes for e in srs),
+        "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
+        + sum(e.cost.account.dram_pages for e in srs),
+        "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
+        + sum(e.cost.account.device_pages for e in srs),
+        "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
+        + sum(e.page_table_bytes for e in srs),
+        "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
+        + sum(e.direct_map_bytes for e in srs),
+        "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
+        + sum(e.cost.struct_pages_initialised for e in srs),
+        "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
+        "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
+        # kmem's memmap has no deduplication: its baseline is what it costs
+        "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
+        + sum(e.dram_bytes for e in srs),
+        "system_ram": len(srs),
     }
 
 
@@ -292,18 +323,18 @@ def row_doc(row: Row) -> Doc:
     return doc
 
 
-def _input_doc(req: EstimateRequest, kernels: list[KernelProfile]) -> Doc:
+def _input_doc(req: EstimateRequest, kernels: list[KernelProfile], ram_once: bool) -> Doc:
     return {
         "arch": req.arch.name,
         "kernels": [k.label for k in kernels],
         "size_bytes": req.size,
         "start_bytes": req.start,
-        "system_ram": _ranges(req.system_ram),
+        "system_ram": None if ram_once else ranges_doc(req.system_ram),
         "struct_page_size": req.struct_page_size or req.arch.struct_page_size,
         "kernel_details": [kernel_doc(k, req.arch) for k in kernels],
         # what resolving each --kernel assumed (distribution suffix, stable backports)
         "kernel_notes": list(dict.fromkeys(n for k in kernels for n in k.notes_for(req.arch))),
-        "dax_ranges": _ranges(req.dax_ranges),
+        "dax_ranges": ranges_doc(req.dax_ranges),
     }
 
 
@@ -345,14 +376,16 @@ def compare_doc(
     *,
     subject: Subject | None = None,
     current: list[Row] | None = None,
+    ram_once: bool = False,
 ) -> Doc:
-    """``compare --json``; with a current configuration each row has its ``delta``."""
+    """``compare --json``; with a current configuration each row has its ``delta``
+    (``ram_once``: ``input.system_ram`` is null, the host document's source gives it)."""
     keys, now = _subject_docs(subject, current or [])
     docs = [row_doc(r) for r in rows]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
-        "input": _input_doc(req, kernels),
+        "input": _input_doc(req, kernels, ram_once),
         **keys,
         "rows": [{**d, "delta": _delta(d, now.get(d["kernel"]))} for d in docs],
     }
@@ -385,9 +418,11 @@ def plan_doc(
     sizing: Sizing | None = None,
     subject: Subject | None = None,
     current: list[Row] | None = None,
+    ram_once: bool = False,
 ) -> Doc:
     """``plan --json``: ranked rows, the recommendation, its ndctl create command and,
-    for an existing namespace or dax device, the commands that reconfigure it."""
+    for an existing namespace or dax device, the commands that reconfigure it
+    (``ram_once``: as in ``compare_doc()``)."""
     from vmemplan.plan import RANK_BY, ndctl_command, reconfigure_commands  # noqa: PLC0415
 
     rec = result.recommended
@@ -402,7 +437,7 @@ def plan_doc(
     doc: Doc = {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
-        "input": _input_doc(req, kernels),
+        "input": _input_doc(req, kernels, ram_once),
         **keys,
         "budgets": _budgets_doc(budgets),
         "recommended": None
@@ -431,8 +466,11 @@ def plan_doc(
     return doc
 
 
-def check_doc(results: list[CheckResult]) -> Doc:
-    """``check --format json``: the overall status, every finding, each file's estimates."""
+def check_doc(results: list[CheckResult], *, lazy: bool = False) -> Doc:
+    """``check --format json``: the overall status, every finding, each file's estimates.
+
+    ``lazy``: each file's ``namespaces`` is a ``Lazy`` list, its documents made as
+    ``write_json()`` writes them (100,000 namespaces need not be in memory at once)."""
     order = {"pass": 0, "fail": 1, "error": 2}
     status = max((r.status for r in results), key=order.__getitem__, default="pass")
     return {
@@ -450,18 +488,17 @@ def check_doc(results: list[CheckResult]) -> Doc:
             for r in results
             for f in r.findings
         ],
-        "files": [_check_file_doc(r) for r in results],
+        "files": [_check_file_doc(r, lazy) for r in results],
     }
 
 
-def _check_file_doc(r: CheckResult) -> Doc:
+def _check_file_doc(r: CheckResult, lazy: bool = False) -> Doc:
     """One file of ``check --format json``: every entry's document and the total of all."""
     from vmemplan.check import sr_device_loss  # noqa: PLC0415
     from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
     from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
-    machine = machine_doc(r.estimates, None)
-    total: dict[str, int] = dict(machine["total"])
+    total: dict[str, int] = machine_total(r.estimates, [])
     srs = [e for _, e in r.system_ram]
     for e in srs:
         c, p = e.cost, e.cost.page_size
@@ -494,7 +531,9 @@ def _check_file_doc(r: CheckResult) -> Doc:
     return {
         "file": r.file,
         "status": r.status,
-        "namespaces": machine["namespaces"],
+        "namespaces": Lazy(map(estimate_doc, r.estimates))
+        if lazy
+        else [estimate_doc(e) for e in r.estimates],
         "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in r.system_ram],
         "hugetlb": [
             {**pool_doc(pc.result, pc.kernel, pc.page_size), "on": pc.on} for pc in r.hugetlb

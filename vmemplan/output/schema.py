@@ -81,7 +81,9 @@ class InputDoc(_Model):
     start_bytes: int | None
     size_bytes: int | None
     dax_ranges: list[GivenRange | ByteRange]
-    system_ram: list[GivenRange | ByteRange]
+    system_ram: list[GivenRange | ByteRange] | None
+    """The System RAM the estimate assumed; null in a machine document whose System RAM
+    has more than 64 ranges: ``source.system_ram`` gives them once."""
     ps_per_struct_page_low: int
     ps_per_struct_page_high: int
     assumptions: list[str]
@@ -258,6 +260,9 @@ class SourceDoc(_Model):
     path: str
     inferred: list[str]
     found: list[FoundDoc] = []
+    system_ram: list[GivenRange | ByteRange] | None
+    """The System RAM (boot RAM) every namespace of a dump was estimated on, given once
+    (null for a config: each namespace's ``input.system_ram`` gives it)."""
 
 
 class MachineSystemRamDoc(SystemRamDoc):
@@ -346,7 +351,9 @@ class CompareInputDoc(_Model):
     kernels: list[str]
     size_bytes: int | None
     start_bytes: int
-    system_ram: list[GivenRange | ByteRange]
+    system_ram: list[GivenRange | ByteRange] | None
+    """null in a host document whose System RAM has more than 64 ranges:
+    ``source.system_ram`` gives them once."""
     struct_page_size: int
     kernel_details: list[KernelInput]
     kernel_notes: list[str]

@@ -276,15 +276,18 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
             own if kmem else (),
         )
     with_dax = {d.namespace.line for d in by_index.values() if d.namespace is not None}
+    # positions by identity: list.index() compares the entries field by field, from the
+    # start, for every region and namespace (quadratic in the dump)
+    position = {id(e): i for i, e in enumerate(entries)}
     for region in persistent_memory(entries):
-        index = entries.index(region)
+        index = position[id(region)]
         children = [
             e
             for e in _subtree(entries, index)
             if e.depth == region.depth + 1 and e.name.startswith("namespace")
         ]
         for ns in children or [region]:
-            i_ns = entries.index(ns)
+            i_ns = position[id(ns)]
             if ns.line in with_dax:
                 continue
             name = ns.name if ns.name.startswith("namespace") else f"{ns.name}@{ns.start:#x}"

@@ -43,8 +43,9 @@ def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
     """The namespaces of each ``Persistent Memory`` range: its ``namespaceX.Y`` children
     when /proc/iomem lists them, else the whole range."""
     out: list[IomemEntry] = []
+    position = {id(e): i for i, e in enumerate(entries)}  # list.index() is linear per call
     for region in persistent_memory(entries):
-        index = entries.index(region)
+        index = position[id(region)]
         children = []
         for e in entries[index + 1 :]:
             if e.depth <= region.depth:

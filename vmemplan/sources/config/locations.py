@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 import yaml
 
+from vmemplan.excerpt import KEY_EXCERPT, KEY_FULL
 from vmemplan.sources.config.problems import _FILE
 
 _KeyPath = tuple[str | int, ...]
@@ -57,7 +58,22 @@ class _ScanError(Exception):
     """The position scanner lost its way (the document was already parsed: give up)."""
 
 
+_BLANK = re.compile(r"[ \t\r]*")
+_BLANK_NL = re.compile(r"[ \t\r\n]*")
+_JSON_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"')
+_JSON_SCALAR = re.compile(r"[^,\]} \t\r\n]*")
+_TOML_BASIC = _JSON_STRING
+_TOML_LITERAL = re.compile(r"'[^'\n]*'")
+_TOML_ML_BASIC = re.compile(r'"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"{3,5}', re.DOTALL)
+_TOML_ML_LITERAL = re.compile(r"'''[^']*(?:'(?!'')[^']*)*'{3,5}")
+_TOML_SCALAR = re.compile(r"[^,\]}\n#]*")
+
+
 class _Cursor:
+    """A position in the text and its line; every move is one C-level scan (a regex match
+    or ``str.count``), so scanning costs what the text's length does, not a Python step
+    per character."""
+
     def __init__(self, text: str) -> None:
         self.s = text
         self.i = 0
@@ -67,23 +83,34 @@ class _Cursor:
         return self.s[self.i : self.i + n]
 
     def advance(self, n: int = 1) -> None:
-        chunk = self.s[self.i : self.i + n]
-        self.line += chunk.count("\n")
-        self.i += n
+        self.move_to(self.i + n)
+
+    def move_to(self, j: int) -> None:
+        self.line += self.s.count("\n", self.i, j)
+        self.i = j
+
+    def match(self, pattern: re.Pattern[str], what: str) -> None:
+        m = pattern.match(self.s, self.i)
+        if m is None:
+            raise _ScanError(f"expected {what} at line {self.line}")
+        self.move_to(m.end())
 
     def expect(self, text: str) -> None:
-        if self.peek(len(text)) != text:
+        if not self.s.startswith(text, self.i):
             raise _ScanError(f"expected {text!r} at line {self.line}")
         self.advance(len(text))
 
     def skip_blank(self, newlines: bool, comments: bool) -> None:
-        while self.i < len(self.s):
-            c = self.s[self.i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.advance()
-            elif comments and c == "#":
+        blank = _BLANK_NL if newlines else _BLANK
+        while True:
+            m = blank.match(self.s, self.i)
+            assert m is not None
+            self.move_to(m.end())
+            if comments and self.s.startswith("#", self.i):
                 end = self.s.find("\n", self.i)
                 self.i = len(self.s) if end < 0 else end
+                if not newlines:
+                    return
             else:
                 return
 
@@ -96,10 +123,7 @@ def _json_lines(text: str) -> tuple[_Lines, list[tuple[_KeyPath, int, str]]]:
 
     def string() -> str:
         start = cur.i
-        cur.expect('"')
-        while cur.i < len(cur.s) and cur.s[cur.i] != '"':
-            cur.advance(2 if cur.s[cur.i] == "\\" else 1)
-        cur.expect('"')
+        cur.match(_JSON_STRING, "a string")
         try:
             decoded: str = json.loads(cur.s[start : cur.i])
         except ValueError as e:
@@ -151,8 +175,7 @@ def _json_lines(text: str) -> tuple[_Lines, list[tuple[_KeyPath, int, str]]]:
         elif c == '"':
             string()
         elif c:
-            while cur.i < len(cur.s) and cur.s[cur.i] not in ",]} \t\r\n":
-                cur.advance()
+            cur.match(_JSON_SCALAR, "a value")
         else:
             raise _ScanError("unexpected end")
         lines.span[path] = (first, cur.line)
@@ -203,25 +226,9 @@ def _toml_lines(text: str) -> _Lines:
     def string() -> None:
         quote = cur.peek()
         if cur.peek(3) == quote * 3:
-            cur.advance(3)
-            while cur.i < len(cur.s):
-                if quote == '"' and cur.peek() == "\\":
-                    cur.advance(2)
-                elif cur.peek(3) == quote * 3:
-                    run = 3
-                    while run < 5 and cur.s[cur.i + run : cur.i + run + 1] == quote:
-                        run += 1
-                    cur.advance(run)
-                    return
-                else:
-                    cur.advance()
-            raise _ScanError("unterminated string")
-        cur.advance()
-        while cur.i < len(cur.s) and cur.peek() != quote:
-            if cur.peek() == "\n":
-                raise _ScanError("newline in string")
-            cur.advance(2 if quote == '"' and cur.peek() == "\\" else 1)
-        cur.expect(quote)
+            cur.match(_TOML_ML_BASIC if quote == '"' else _TOML_ML_LITERAL, "a string")
+        else:
+            cur.match(_TOML_BASIC if quote == '"' else _TOML_LITERAL, "a string")
 
     def value(path: _KeyPath) -> None:
         first = cur.line
@@ -261,8 +268,7 @@ def _toml_lines(text: str) -> _Lines:
                     raise _ScanError(f"unexpected {cur.peek()!r} at line {cur.line}")
             cur.advance()
         elif c:
-            while cur.i < len(cur.s) and cur.s[cur.i] not in ",]}\n#":
-                cur.advance()
+            cur.match(_TOML_SCALAR, "a value")
         else:
             raise _ScanError("unexpected end")
         lines.span[path] = (first, cur.line)
@@ -350,13 +356,23 @@ def _yaml_lines(root: yaml.Node) -> tuple[_Lines, list[tuple[_KeyPath, int, str]
     return lines, dups
 
 
+def _location_key(key: str) -> str:
+    """A key as a location prints it: bare when it can be, else JSON-quoted; a key that is
+    not a short identifier (an unknown key of a file that is not a config) only in part."""
+    if len(key) <= KEY_FULL and _TOML_BARE_KEY.fullmatch(key):
+        return key
+    if len(key) <= KEY_FULL:
+        return json.dumps(key)
+    return json.dumps(key[:KEY_EXCERPT]) + "..."
+
+
 def _location(path: _KeyPath) -> str:
     out = ""
     for part in path:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            key = part if _TOML_BARE_KEY.fullmatch(part) else json.dumps(part)
+            key = _location_key(part)
             out += f".{key}" if out else key
     return out or _FILE
 

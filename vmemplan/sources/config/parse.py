@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from vmemplan.excerpt import key_excerpt, safe_line
 from vmemplan.sources.config.loaders import _LOADERS, ConfigFormat, _decode, _format_of, _LoadError
 from vmemplan.sources.config.locations import _KeyPath, _Lines, _location, _parse_location
 from vmemplan.sources.config.model import (
@@ -22,8 +23,22 @@ from vmemplan.sources.config.model import (
     _hugetlb_conflicts,
     _namespace_conflicts,
 )
-from vmemplan.sources.config.problems import _FILE, ConfigError, Problem, _brief, _one_line
+from vmemplan.sources.config.problems import (
+    _FILE,
+    ConfigError,
+    Problem,
+    _brief,
+    _one_line,
+    unlisted,
+)
 from vmemplan.sources.config.values import _to_size
+
+# The problems of one file that are listed; the rest are counted ("and 9,950 more").
+MAX_PROBLEMS = 50
+# The longest message of one problem (characters): a syntax error may quote the file.
+_MESSAGE_LIMIT = 240
+# Keys longer than this get no "did you mean" (difflib's cost grows with the key).
+_MAX_SUGGEST = 64
 
 
 def _model_at(path: _KeyPath) -> type[BaseModel] | None:
@@ -38,8 +53,9 @@ _WORDS = {
 }
 
 
-def _translate(err: ErrorDetails, fmt: ConfigFormat) -> tuple[_KeyPath, str]:
-    """A pydantic error as (path, human message)."""
+def _translate(err: ErrorDetails, fmt: ConfigFormat, suggest: bool = True) -> tuple[_KeyPath, str]:
+    """A pydantic error as (path, human message); ``suggest``: look for a close key name
+    for an unknown key (difflib: worth it only for the problems that are listed)."""
     loc: _KeyPath = tuple(err["loc"])
     kind: str = err["type"]
     value = err.get("input")
@@ -48,9 +64,9 @@ def _translate(err: ErrorDetails, fmt: ConfigFormat) -> tuple[_KeyPath, str]:
         return loc, str(err["msg"])
     if kind == "extra_forbidden" and loc:
         key = loc[-1]
-        message = f"unknown key {key!r}"
+        message = f"unknown key {key_excerpt(key) if isinstance(key, str) else _brief(key)}"
         model = _model_at(loc[:-1])
-        if model is not None and isinstance(key, str):
+        if model is not None and isinstance(key, str) and suggest and len(key) <= _MAX_SUGGEST:
             close = difflib.get_close_matches(key, list(model.model_fields), n=1)
             if close:
                 message += f" (did you mean {close[0]!r}?)"
@@ -174,7 +190,7 @@ def _parse(text: str | bytes, source: str, fmt: ConfigFormat | None) -> tuple[Co
                 continue  # already reported, with the offending key, by _raw_conflicts
             if err["type"] == "too_short" and _has_item_errors(err["loc"], errors):
                 continue  # pydantic counts only the items that validated
-            path, message = _translate(err, fmt)
+            path, message = _translate(err, fmt, suggest=len(found) < MAX_PROBLEMS)
             found.append((path, lines.line(path), message))
     except RecursionError:
         found.append(((), None, "nested too deeply"))
@@ -183,10 +199,16 @@ def _parse(text: str | bytes, source: str, fmt: ConfigFormat | None) -> tuple[Co
     if not found:  # pragma: no cover - a model error that translated to nothing
         found.append(((), None, "invalid configuration"))
 
-    problems: list[Problem] = []
-    for path, line, message in found:
-        problem = Problem(source, _location(path), line, _one_line(message))
-        if problem not in problems:
-            problems.append(problem)
+    # dict.fromkeys: the distinct problems in the order found, in one pass
+    problems = list(
+        dict.fromkeys(
+            Problem(source, _location(path), line, safe_line(_one_line(message), _MESSAGE_LIMIT))
+            for path, line, message in found
+        )
+    )
     problems.sort(key=lambda p: (p.line is None, p.line or 0))
-    raise ConfigError(problems)
+    if len(problems) <= MAX_PROBLEMS:
+        raise ConfigError(problems)
+    more = len(problems) - MAX_PROBLEMS
+    listed = [*problems[:MAX_PROBLEMS], Problem(source, _FILE, None, unlisted(more))]
+    raise ConfigError(listed, nr_unlisted=more)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pydantic_core import PydanticCustomError
 
 from vmemplan.errors import InputError
+from vmemplan.excerpt import VALUE_EXCERPT
 
 _FILE = "(file)"
 
@@ -33,18 +34,26 @@ class ConfigError(InputError):
     ``option`` is the first problem's source (the file name), ``message`` all problems.
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], nr_unlisted: int = 0) -> None:
         if not problems:
             raise ValueError("ConfigError needs at least one problem")
         self.problems: list[Problem] = list(problems)
+        # problems found but not listed: a file lists its first ones, then a last problem
+        # that counts the rest (``unlisted()``)
+        self.nr_unlisted = nr_unlisted
         super().__init__(self.problems[0].source, "\n".join(map(str, self.problems)))
         self.args = (self.message,)
 
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[Problem]]]:
-        return (ConfigError, (self.problems,))
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[list[Problem], int]]:
+        return (ConfigError, (self.problems, self.nr_unlisted))
+
+
+def unlisted(n: int) -> str:
+    """The line that stands for the problems a file has beyond the ones listed."""
+    return f"and {n:,} more problem{'s' * (n != 1)} (not listed)"
 
 
 def _bad(message: str) -> PydanticCustomError:
@@ -66,8 +75,10 @@ def _brief(value: object, depth: int = 0) -> str:
         return str(value) if value.bit_length() <= 128 else f"a {value.bit_length()}-bit integer"
     if isinstance(value, float):
         return repr(value)
-    if isinstance(value, str):
-        return repr(value) if len(value) <= 40 else repr(value[:37]) + "..."
+    if isinstance(value, str):  # a value of a file: a short excerpt, never a secret in full
+        if len(value) <= VALUE_EXCERPT:
+            return repr(value)
+        return f"{value[:VALUE_EXCERPT]!r}... ({len(value):,} characters)"
     if isinstance(value, list | tuple | set | frozenset | dict):
         if depth >= 2:
             return "[...]" if not isinstance(value, dict) else "{...}"

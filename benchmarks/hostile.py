@@ -1,0 +1,131 @@
+"""Benchmark: the large-input cases of issue 19, measured with GNU time (``/usr/bin/time -v``).
+
+Run: ``python benchmarks/hostile.py [CASE...]`` (default: every case). Writes the inputs to
+a temporary folder and prints, per case, the wall time and the peak resident memory of one
+whole ``vmemplan`` process, and the size of what it printed. Not a timed test: the figures
+depend on the machine. Targets (issue 19, "Done means"):
+
+- ``check`` of 100,000 namespaces: under 12 s and 700 MB, in text and in ``--json``;
+- ``estimate --iomem`` of 2,000 ranges: under 2 s and 300 MB.
+
+The cases:
+
+- ``check-text`` / ``check-json``: one TOML host of 100,000 namespaces of 256 or 512 MiB
+  (devdax 2M in DRAM, fsdax on the device), placed one after the other from 64 GiB, with
+  per-namespace and total budgets that all hold;
+- ``iomem-text`` / ``iomem-json``: a /proc/iomem of 2,000 ranges: 1,000 System RAM ranges
+  of 1 GiB with 1 GiB holes between them, then 1,000 Persistent Memory ranges of 4 GiB, each
+  holding one namespace (~120 KB).
+
+Measured on 2026-12-07 on the shared 2-core development machine (load average ~2, so
+wall times are pessimistic), after the merge of main at f78fbc9:
+
+    check-text   wall  0:10.70  max RSS   571.9 MiB  stdout     0.00 MiB  exit 0
+    check-json   wall  0:27.22  max RSS   623.2 MiB  stdout   584.58 MiB  exit 0
+    iomem-text   wall  0:01.69  max RSS    34.8 MiB
+    iomem-json   wall  0:00.66  max RSS    60.3 MiB  stdout     5.60 MiB  exit 0
+
+Before (main at f2ea361): check-json died of MemoryError under a 3 GiB address-space cap
+after 42 s (3.1 GB RSS); iomem-text 3.5 s / 226 MiB; iomem-json 7.1 s / 872 MiB / 106 MiB
+of JSON. check-json is still over the 12 s target: most of it is encoding ~585 MB of
+JSON (each namespace's estimate document is ~5.8 KB).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+GiB = 1 << 30
+NAMESPACES = 100_000
+IOMEM_RAM = 1_000
+IOMEM_PMEM = 1_000
+
+
+def host_toml(n: int = NAMESPACES) -> str:
+    """The host of ``n`` namespaces (the issue's 100,000 by default)."""
+    out = [
+        "schema_version = 1",
+        "",
+        "[host]",
+        'arch = "x86_64"',
+        'kernel = "6.12"',
+        'system_ram = ["0+64G"]',
+        "",
+        "[budgets]",
+        'dram = "2%"',
+        'init = "600s"',
+    ]
+    kinds = ('mode = "devdax"\nmap = "mem"', 'mode = "fsdax"\nmap = "dev"')
+    for i in range(n):
+        out += [
+            "",
+            "[[namespaces]]",
+            f'name = "pmem{i}"',
+            f'size = "{256 << (i % 2)}M"',
+            kinds[i % 2],
+            'align = "2M"',
+            "[namespaces.budgets]",
+            'dram = "2%"',
+            'device_loss = "1G"',
+            'init = "1s"',
+        ]
+    return "\n".join(out) + "\n"
+
+
+def iomem(nr_ram: int = IOMEM_RAM, nr_pmem: int = IOMEM_PMEM) -> str:
+    """A /proc/iomem of ``nr_ram`` System RAM ranges and ``nr_pmem`` namespaces."""
+    lines = []
+    for i in range(nr_ram):
+        start = 4 * GiB + i * 2 * GiB
+        lines.append(f"{start:x}-{start + GiB - 1:x} : System RAM")
+    base = 4 * GiB + nr_ram * 2 * GiB
+    for i in range(nr_pmem):
+        start = base + i * 4 * GiB
+        end = start + 4 * GiB - 1
+        lines += [f"{start:x}-{end:x} : Persistent Memory", f"  {start:x}-{end:x} : namespace{i}.0"]
+    return "\n".join(lines) + "\n"
+
+
+def measure(label: str, args: list[str]) -> None:
+    """One process under ``/usr/bin/time -v``: wall time, peak RSS, output size, exit code."""
+    cmd = ["/usr/bin/time", "-v", sys.executable, "-m", "vmemplan", *args]
+    done = subprocess.run(cmd, capture_output=True, check=False)
+    report = done.stderr.decode(errors="replace")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (.*)", report)
+    rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    code = re.search(r"Exit status: (\d+)", report)
+    if wall is None or rss is None or code is None:
+        sys.exit(f"{label}: no GNU time report (apt-get install time): {report[-400:]}")
+    print(
+        f"{label:<12} wall {wall.group(1):>8}  max RSS {int(rss.group(1)) / 1024:7.1f} MiB  "
+        f"stdout {len(done.stdout) / 2**20:8.2f} MiB  exit {code.group(1)}"
+    )
+
+
+def main() -> None:
+    """Write the inputs and measure the cases named on the command line (default: all)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        host = Path(tmp, "host.toml")
+        host.write_text(host_toml())
+        dump = Path(tmp, "ranges.iomem")
+        dump.write_text(iomem())
+        cases = {
+            "check-text": ["check", str(host)],
+            "check-json": ["check", "--json", str(host)],
+            "iomem-text": ["estimate", "--iomem", str(dump)],
+            "iomem-json": ["estimate", "--iomem", str(dump), "--json"],
+        }
+        print(
+            f"check: {NAMESPACES:,} namespaces ({host.stat().st_size / 2**20:.1f} MiB); "
+            f"iomem: {IOMEM_RAM + IOMEM_PMEM:,} ranges ({dump.stat().st_size / 1024:.0f} KiB)"
+        )
+        for name in sys.argv[1:] or list(cases):
+            measure(name, cases[name])
+
+
+if __name__ == "__main__":
+    main()
