@@ -18,6 +18,7 @@ DOCS = ROOT / "docs"
 PAGES = [README, *sorted(DOCS.glob("*.md"))]
 SCHEMA_KINDS = sorted(p.name.removesuffix(".schema.json") for p in (ROOT / "schemas").iterdir())
 
+
 def test_readme_is_a_front_page_of_at_most_300_lines() -> None:
     assert len(README.read_text(encoding="utf-8").splitlines()) <= 300
 

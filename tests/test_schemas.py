@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from vmemplan.cli import SCHEMA_KINDS
+from vmemplan.cli.schema import SCHEMA_KINDS
 from vmemplan.output.schema import json_schema
 
 SCHEMAS = Path(__file__).resolve().parents[1] / "schemas"
@@ -15,7 +15,7 @@ KINDS = list(SCHEMA_KINDS)  # what `vmemplan schema` offers: each one is committ
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_committed_schema_is_current(kind: str) -> None:
-    """If this fails, run: for w in $(python -c "from vmemplan.cli import SCHEMA_KINDS;
+    """If this fails, run: for w in $(python -c "from vmemplan.cli.schema import SCHEMA_KINDS;
     print(*SCHEMA_KINDS)"); do vmemplan schema $w > schemas/$w.schema.json; done (and review
     the diff)."""
     assert (SCHEMAS / f"{kind}.schema.json").read_text() == json_schema(kind)

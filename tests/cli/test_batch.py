@@ -14,7 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from vmemplan.batch import MAX_LINE_BYTES
-from vmemplan.cli import _batch_line_options, cli
+from vmemplan.cli import cli
+from vmemplan.cli.estimate import _batch_line_options
 
 GiB = 1 << 30
 

@@ -233,7 +233,7 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
     def boom(_req: object) -> None:
         raise ZeroDivisionError("integer division or modulo by zero")
 
-    monkeypatch.setattr("vmemplan.cli.estimate", boom)
+    monkeypatch.setattr("vmemplan.cli.estimate.estimate", boom)
     monkeypatch.delenv("VMEMPLAN_DEBUG", raising=False)
     result = run("estimate", "--size", "1T")
     assert result.exit_code == 3
@@ -246,7 +246,7 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     def interrupted(_req: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("vmemplan.cli.estimate", interrupted)
+    monkeypatch.setattr("vmemplan.cli.estimate.estimate", interrupted)
     result = run("estimate", "--size", "1T")
     assert result.exit_code == 130
     assert result.stderr.strip() == "vmemplan: error: interrupted"

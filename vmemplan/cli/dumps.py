@@ -1,0 +1,245 @@
+"""ndctl/daxctl and /proc/iomem dumps: read them (capped, as input errors), estimate
+their namespaces on one machine and hot-add their kmem devices after them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from vmemplan.cli.parse import build_request
+from vmemplan.errors import InputError
+from vmemplan.estimate import (
+    EstimateRequest,
+    estimate_many,
+    prepare,
+)
+from vmemplan.output.report import (
+    machine_doc,
+    ranges_doc,
+)
+
+if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
+    from vmemplan.plan import Choice, Subject
+
+
+def read_input(path: str, option: str) -> str:
+    """A file's text ('-' is stdin): a regular file or a pipe, capped (exit 2 otherwise)."""
+    from vmemplan.reading import read_input as read  # noqa: PLC0415
+
+    return read(path, option)
+
+
+def discover_machine(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
+    kmem: Any = None,
+) -> dict[str, Any]:
+    """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
+    estimates, system_ram, source = discover_estimates(opts, ndctl_path, iomem_path, typed, kmem)
+    return machine_doc(estimates, source, system_ram)
+
+
+def discover_estimates(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
+    kmem: Any = None,
+) -> tuple[list[Any], list[Any], dict[str, Any]]:
+    """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump, and
+    hot-add its kmem devices after them: the estimates, (label, SystemRamEstimate) of each
+    kmem device, and the source document.
+
+    ``typed`` says which of --align/--map/--mode the user gave: those override the dump;
+    ``kmem`` (a ``discover.Kmem``) carries --memmap-on-memory and --memory-block-size.
+    """
+    found = _discover(opts, ndctl_path, iomem_path, typed, kmem)
+    return found.estimates, found.system_ram, found.source
+
+
+class _Discovery:
+    """What ``_discover`` read and estimated."""
+
+    def __init__(
+        self,
+        estimates: list[Any],
+        system_ram: list[Any],
+        source: dict[str, Any],
+        devices: list[Any],
+        found: Any,
+    ) -> None:
+        self.estimates = estimates  # the pgmaps (pmem and device-dax namespaces)
+        self.system_ram = system_ram  # (label, SystemRamEstimate): the kmem devices
+        self.source = source
+        self.devices = devices  # of the ndctl/daxctl dump
+        self.found = found  # discover.Discovered
+
+
+def _discover(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    typed: dict[str, bool] | None = None,
+    kmem: Any = None,
+    *,
+    hot_add: bool = True,
+) -> _Discovery:
+    """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
+    their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
+    from vmemplan.sources.discover import Given, found_doc  # noqa: PLC0415
+    from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
+    from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
+    from vmemplan.sources.ndctl_machine import from_ndctl  # noqa: PLC0415
+
+    entries = None
+    ram_from_iomem = False
+    if iomem_path is not None:
+        entries = parse_iomem(read_input(iomem_path, "--iomem"), iomem_path)
+        if not opts["system_ram"]:
+            opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in system_ram(entries))
+            ram_from_iomem = True
+            if not opts["system_ram"]:
+                opts["system_ram"] = ("none",)
+    given = Given(**(typed or {}))
+    base = build_request(**opts)
+    if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
+        base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
+    devices = []
+    if ndctl_path is not None:
+        devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
+        start = None
+        if entries is not None and opts.get("start") is None:
+            pmem = pmem_namespaces(entries)
+            start = pmem[0].start if pmem else None
+        found = from_ndctl(devices, base, start, given=given, iomem=entries, kmem=kmem)
+        kind, path = "ndctl", ndctl_path
+    else:
+        assert entries is not None
+        found = from_iomem(entries, base, given, kmem)
+        kind, path = "iomem", str(iomem_path)
+    if not found.requests and not found.system_ram:
+        raise InputError(
+            kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
+        )
+    dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+
+    def named(e: InputError, origin: str) -> InputError:
+        # values the dump gave are the dump's fault; typed ones keep their option
+        option = dump_option if e.option in ("--dax-range", "--start", "--size") else e.option
+        return type(e)(option, f"{origin}: {e.message}")
+
+    prepared = []
+    for req, origin in zip(found.requests, found.origins, strict=True):
+        try:
+            prepared.append(prepare(req))  # a refusal names the device, not only the value
+        except InputError as e:
+            raise named(e, origin) from None
+    estimates = estimate_many(found.requests, prepared)
+    added: list[Any] = []
+    if hot_add and found.system_ram:
+        added = _hot_add_kmem(base, estimates, found, named)
+    source = {
+        "kind": kind,
+        "path": path,
+        "inferred": found.inferred,
+        "found": [found_doc(f) for f in found.found],
+        # the boot RAM every namespace was estimated on, once (the namespaces' documents
+        # leave it out when it has more than MAX_REPEATED_RAM_RANGES ranges)
+        "system_ram": ranges_doc(base.system_ram),
+    }
+    return _Discovery(estimates, added, source, devices, found)
+
+
+def _hot_add_kmem(
+    base: EstimateRequest,
+    estimates: list[Any],
+    found: Any,
+    named: Callable[[InputError, str], InputError],
+) -> list[Any]:
+    """Each kmem device of a dump estimated alone (validated as ``estimate --mode
+    system-ram`` does), then hot-added after the namespaces on their machine."""
+    from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+
+    p = base.arch.page_size
+    pgmaps = [(e.request.label, lo * p, hi * p) for e in estimates for lo, hi in e.pgmap.ranges]
+    checked = []
+    for dev in found.system_ram:
+        for lo, hi in dev.request.ranges:
+            clash = next((m for m in pgmaps if lo < m[2] and m[1] < hi), None)
+            if clash is not None:
+                raise named(
+                    InputError(
+                        "--dax-range",
+                        f"{lo:#x}-{hi - 1:#x} overlaps {clash[0]} at "
+                        f"{clash[1]:#x}-{clash[2] - 1:#x}",
+                    ),
+                    dev.origin,
+                )
+        try:
+            one = system_ram_estimate(dev.request)
+        except InputError as e:
+            raise named(e, dev.origin) from None
+        if found.memory_block_size_source == "dump":
+            one = replace(one, block_size_source="dump")
+        checked.append(one)
+    added = hot_add_after(base, estimates, checked)
+    return [(dev.label, e) for dev, e in zip(found.system_ram, added, strict=True)]
+
+
+_DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)
+
+
+def discover_subjects(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    current: Choice | None,
+    kmem: Any = None,
+) -> tuple[list[Subject], dict[str, Any]]:
+    """The namespaces of a dump as compare/plan subjects: what each runs today (from an
+    ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
+    A kmem device is its ranges as a device-dax device, and runs system-ram today."""
+    from vmemplan.plan import Choice, Device, Subject, pmem_dax_subject  # noqa: PLC0415
+
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, hot_add=False)
+    devices = {d.name: d for d in found.devices}
+    subjects = []
+    for e in found.estimates:
+        req = e.request
+        label = req.label or ""
+        dev = devices.get(label)
+        if dev is not None:
+            kind: Any = "dax" if dev.source == "daxctl" else "namespace"
+            now = Choice(req.mode, "mem" if req.dax_ranges else req.map, e.align)
+            subjects.append(Subject(req, now, Device(label, kind)))
+        else:
+            device = Device(label, "namespace") if label.startswith("namespace") else None
+            subjects.append(Subject(req, current, device))
+    for k in found.found.system_ram:
+        named = _DAX_DEVICE_NAME.fullmatch(k.label) is not None  # not "System RAM (kmem)@..."
+        device = Device(k.label, "dax", system_ram=True) if named else None
+        if k.namespace is not None and named:  # a pmem namespace's static dax device
+            ns, layout = k.namespace, k.namespace.layout
+            rebind = None if layout is None else Choice("devdax", layout.map, layout.align)
+            subjects.append(
+                pmem_dax_subject(
+                    k.devdax,
+                    dax_device=k.label,
+                    namespace=ns.name,
+                    start=ns.start,
+                    size=ns.size,
+                    rebind=rebind,
+                    kmem=k.request,
+                )
+            )
+            continue
+        subjects.append(Subject(k.devdax, None, device, kmem=k.request))
+    order = {f.label: i for i, f in enumerate(found.found.found)}
+    subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
+    return subjects, found.source

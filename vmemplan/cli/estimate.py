@@ -1,0 +1,275 @@
+"""``vmemplan estimate``: one namespace, dax device or System RAM range, a dump, or a
+``--batch`` of geometries.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import sys
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vmemplan.cli.app import EPILOG, EXIT_INPUT, _quiet_closed_pipe, cli, ctx_exit
+from vmemplan.cli.dumps import discover_machine
+from vmemplan.cli.emit import _emit
+from vmemplan.cli.options import (
+    ALIGN_OPTION,
+    MAP_OPTION,
+    MEMMAP_ON_MEMORY_OPTION,
+    MEMORY_BLOCK_SIZE_OPTION,
+    MODE_OPTION,
+    OUTPUT_OPTIONS,
+    SIZE_OPTION,
+    START_OPTION,
+    _complete_file,
+    _machine_options,
+    _options,
+)
+from vmemplan.cli.parse import (
+    _is_system_ram,
+    _kmem_options,
+    build_request,
+    build_system_ram_request,
+)
+from vmemplan.errors import InputError
+from vmemplan.estimate import (
+    estimate,
+)
+from vmemplan.output.report import (
+    estimate_doc,
+)
+
+if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
+    pass
+
+
+@cli.command("estimate", epilog=EPILOG)
+@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
+@click.option(
+    "--vmemmap-shift",
+    metavar="K",
+    help="Compound order instead of --align (align = PAGE_SIZE << K).",
+)
+@_options(MAP_OPTION, MODE_OPTION)
+@click.option(
+    "--dax-range",
+    "dax_ranges",
+    multiple=True,
+    metavar="RANGE",
+    help="A dynamic dax device range (hmem/CXL): START-END (END inclusive), START..END "
+    "(END exclusive: 512G..4T) or START+SIZE; repeatable. Replaces --size/--start; never "
+    "has an altmap.",
+)
+@click.option(
+    "--from-ndctl",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Estimate every namespace of an `ndctl list -N` / `create-namespace` / `daxctl list` "
+    "JSON dump ('-' reads stdin); raw sizes are inferred from the usable sizes. "
+    "--align/--map/--mode, when given, override the dump's values (a note says which); "
+    "with --iomem, namespaces are placed in its Persistent Memory ranges.",
+)
+@click.option(
+    "--iomem",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="A /proc/iomem dump: its System RAM is the boot RAM; its Persistent Memory "
+    "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
+    "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
+)
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
+@click.option(
+    "--batch",
+    metavar="FILE",
+    help="Estimate one geometry per line of FILE ('-' reads stdin), given as a JSON object "
+    '({"size": "1T", "align": "1G"}) or as flags (--size 1T --align 1G); writes one JSON '
+    "document per line. The other options are every line's defaults; blank and # lines are "
+    "skipped; a bad line is reported with its number and the run exits 2 at the end "
+    "(a NUL byte or a line over 4 MiB ends it there).",
+)
+@_machine_options()
+@OUTPUT_OPTIONS
+def estimate_cmd(**opts: Any) -> None:
+    """Estimate the vmemmap cost of one namespace or dax device.
+
+    Defaults that change counts: --start 64G (or the first GiB above
+    --system-ram), --system-ram 0+64G, --map mem, --mode devdax,
+    --align 2M, --arch x86_64 (4-level paging), --kernel 6.12.
+    """
+    if opts["batch"] is not None:
+        _estimate_batch(opts.pop("batch"), opts)
+        return
+    opts.pop("batch")
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    if _is_system_ram(opts["mode"]):
+        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+        if ndctl_path is not None or iomem_path is not None:
+            raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
+        ctx = click.get_current_context()
+        explicit = [
+            ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+            for name in ("map_", "align")
+        ]
+        sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
+        _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
+        return
+    if ndctl_path is None and iomem_path is None:
+        why = "only with --mode system-ram, or for the kmem devices of --from-ndctl/--iomem"
+        if mom is not None:
+            raise InputError("--memmap-on-memory", why)
+        if block is not None:
+            raise InputError("--memory-block-size", why)
+        req = build_request(**opts)
+        _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
+        return
+    if opts["size"] is not None or opts["dax_ranges"]:
+        raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
+    if ndctl_path is not None and opts["vmemmap_shift"] is not None:
+        raise InputError("--vmemmap-shift", "not with --from-ndctl: give --align to override")
+    if ndctl_path is None and opts["start"] is not None:
+        raise InputError("--start", f"{opts['start']}: not with --iomem: it gives the addresses")
+    ctx = click.get_current_context()
+    typed = {
+        name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
+        for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
+    }
+    doc = discover_machine(opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block))
+    _emit(doc, as_json, color, "render_machine")
+
+
+# Given once for the whole batch, never per line: with --batch they are refused.
+_BATCH_REFUSES = {
+    "as_json": ("--json", "--batch always writes JSON, one document per line"),
+    "color": ("--color", "--batch writes JSON, which has no colour"),
+    "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
+    "iomem": ("--iomem", "each --batch line gives its own geometry"),
+    "human": ("--human", "--batch writes exact JSON, one document per line"),
+    "memmap_on_memory": ("--memmap-on-memory", "--batch lines are namespaces, not System RAM"),
+    "memory_block_size": ("--memory-block-size", "--batch lines are namespaces, not System RAM"),
+}
+
+
+def _batch_line_options() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spellings (``-s``, ``--size``) and JSON keys (``size``) a batch line may use."""
+    from vmemplan.batch import LineOption  # noqa: PLC0415
+
+    flags: dict[str, Any] = {}
+    keys: dict[str, Any] = {}
+    for p in estimate_cmd.params:
+        if not isinstance(p, click.Option) or p.name is None:
+            continue
+        if p.name == "batch" or p.name in _BATCH_REFUSES:
+            continue
+        opt = LineOption(p.name, p.multiple, True if p.is_flag else None)
+        for spelling in p.opts:
+            flags[spelling] = opt
+            if spelling.startswith("--"):
+                keys[spelling[2:]] = opt
+        for spelling in p.secondary_opts:
+            flags[spelling] = LineOption(p.name, multiple=False, flag=False)
+    return flags, keys
+
+
+def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
+    """``estimate --batch``: one JSON document per geometry line; exit 2 if any line failed.
+
+    The geometry and machine options given on the command line are every line's defaults;
+    a line's own value replaces them (a repeatable option's values too, never adding to them).
+    A bad default is refused once, before any line is read. Input and output stream: memory
+    stays flat whatever the number of lines.
+    """
+    from click.core import ParameterSource  # noqa: PLC0415
+
+    from vmemplan.batch import geometry_lines, parse_line  # noqa: PLC0415
+    from vmemplan.excerpt import safe_line  # noqa: PLC0415
+    from vmemplan.output.report import to_json_line  # noqa: PLC0415
+    from vmemplan.reading import opened  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for name, (option, why) in _BATCH_REFUSES.items():
+        if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
+            raise InputError(option, f"not with --batch: {why}")
+        opts.pop(name)
+    build_request(**opts)  # the defaults alone: a bad one is one error, not one per line
+    flags, keys = _batch_line_options()
+    where = "<stdin>" if path == "-" else path
+    failed = 0
+    said: set[str] = set()  # the errors of command-line defaults reported already
+    # One write(2) per ~256 documents (~1 MB), or whenever the input has to be waited for:
+    # click.echo would flush each line, and the 8 KiB text buffer still means thousands of
+    # pipe writes and reader wake-ups.
+    pending: list[str] = []
+    write = sys.stdout.write
+
+    def write_pending() -> None:
+        if pending:
+            text = "".join(pending)
+            pending.clear()  # first: a ^C inside the write must not write them twice
+            write(text)
+            sys.stdout.flush()
+
+    # A line allocates thousands of short-lived objects and no reference cycle (gc.collect()
+    # after 10,000 lines, 1,000 of them bad, finds nothing): the collector's passes over
+    # them cost 10-20% of a batch and free nothing, so it is off for the loop.
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with opened(path, "--batch") as read:
+            for number, line, error in geometry_lines(read, write_pending):
+                given: dict[str, Any] = {}
+                try:
+                    if error is not None:
+                        raise error
+                    given = parse_line(line, flags, keys)
+                    doc = estimate_doc(estimate(build_request(**{**opts, **given})))
+                except InputError as err:
+                    failed += 1
+                    message = _batch_error(err, f"{where}:{number}", given, flags, said)
+                    if message is not None:
+                        write_pending()  # the lines before it first: a terminal keeps the order
+                        click.echo(f"vmemplan: error: {safe_line(message)}", err=True)
+                    continue
+                pending.append(to_json_line(doc))
+                if len(pending) >= 256:
+                    write_pending()
+        write_pending()
+    except BrokenPipeError:
+        # the reader left mid-batch (`| head -1`): inside the command, click would exit 1
+        _quiet_closed_pipe()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            write_pending()  # an internal error or ^C: keep what was estimated
+        raise
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    if failed:
+        ctx_exit(EXIT_INPUT)
+
+
+def _batch_error(
+    err: InputError, at: str, given: dict[str, Any], flags: dict[str, Any], said: set[str]
+) -> str | None:
+    """A batch line's error message, or None for a command-line default's error said already.
+
+    An error naming an option the line did not give, but the command line did, is the
+    default's: every line that takes it fails the same way, so it is reported once.
+    """
+    culprit = flags.get(err.option)
+    ctx = click.get_current_context()
+    if (
+        culprit is None
+        or culprit.name in given
+        or ctx.get_parameter_source(culprit.name) in (None, click.core.ParameterSource.DEFAULT)
+    ):
+        return f"{at}: {err}"
+    if str(err) in said:
+        return None
+    said.add(str(err))
+    return f"{err} (the command line's, taken by every line that gives none; first at {at})"

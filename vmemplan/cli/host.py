@@ -1,0 +1,48 @@
+"""``vmemplan host``: a whole host's struct page memory."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from vmemplan.cli.app import EPILOG, cli
+from vmemplan.cli.emit import _emit
+from vmemplan.cli.options import OUTPUT_OPTIONS, SMALL_MACHINE_OPTIONS
+
+if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
+    pass
+
+
+@cli.command("host", epilog=EPILOG)
+@click.option(
+    "--boot-ram",
+    multiple=True,
+    metavar="SIZE|RANGE",
+    help="Boot System RAM: a size (from 0) or START-END / START+SIZE; repeatable. Required.",
+)
+@click.option(
+    "--hugetlb",
+    multiple=True,
+    metavar="SIZE:COUNT",
+    help="A HugeTLB pool (1G:512, 1G:0:256,1:256).",
+)
+@click.option("--hvo/--no-hvo", default=True, show_default=True, help="HVO for the pools.")
+@click.option(
+    "--devdax", multiple=True, metavar="SIZE[:ALIGN][@START]", help="A devdax namespace (map=mem)."
+)
+@click.option(
+    "--kmem",
+    multiple=True,
+    metavar="SIZE[:off|on|force][@START]",
+    help="A dax device onlined as System RAM, with its memmap_on_memory.",
+)
+@click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
+@SMALL_MACHINE_OPTIONS
+@OUTPUT_OPTIONS
+def host_cmd(**opts: Any) -> None:
+    """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
+    from vmemplan.host import host_command  # noqa: PLC0415
+
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    _emit(host_command(**opts), as_json, color, "render_host")
