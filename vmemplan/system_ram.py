@@ -69,6 +69,9 @@ class SystemRamEstimate:
     cost: HotplugCost
     # the direct-map mode and x86 direct_gbpages (linear_map_mode()); None: not modelled
     linear: tuple[LinearMap, bool] | None = None
+    # DRAM memmap pages of the HugeTLB pools carved from this device: each pool's entry
+    # counts its own vmemmap (host/accounting.py), so this device's dram_bytes leaves them out
+    pool_vmemmap_pages: int = 0
 
     @property
     def page_table_bytes(self) -> int:
@@ -83,9 +86,10 @@ class SystemRamEstimate:
 
     @property
     def dram_bytes(self) -> int:
-        """Memmap data pages from DRAM plus vmemmap and direct-map tables, in bytes."""
+        """Memmap data pages from DRAM plus vmemmap and direct-map tables, in bytes (less
+        the vmemmap of the HugeTLB pools carved from it, which is the pools')."""
         return (
-            self.cost.account.dram_pages * self.cost.page_size
+            (self.cost.account.dram_pages - self.pool_vmemmap_pages) * self.cost.page_size
             + self.page_table_bytes
             + self.direct_map_bytes
         )
@@ -215,7 +219,11 @@ def system_ram_estimate(req: SystemRamRequest) -> SystemRamEstimate:
 
 
 def hot_add_after(
-    base: EstimateRequest, estimates: Sequence[Estimate], checked: Sequence[SystemRamEstimate]
+    base: EstimateRequest,
+    estimates: Sequence[Estimate],
+    checked: Sequence[SystemRamEstimate],
+    *,
+    baseline: bool = False,
 ) -> list[SystemRamEstimate]:
     """Hot-add each dax device of ``checked`` (each already estimated alone, which
     validates it), in order, on one machine after the pgmaps of ``estimates``.
@@ -223,6 +231,8 @@ def hot_add_after(
     The machine is ``base``'s boot RAM, then every device-dax/fsdax pgmap, then each kmem
     request: a vmemmap page-table page or a direct-map table an earlier entry allocated is
     not counted again (``check`` and ``estimate --from-ndctl``/``--iomem`` add them so).
+    ``baseline``: the same without any optimisation (pgmaps not deduplicated, every
+    memmap in DRAM: memmap_on_memory off).
     """
     if not checked:
         return []
@@ -232,14 +242,13 @@ def hot_add_after(
     # The direct map too: boot RAM, then each device-dax range, then each kmem block range.
     direct = boot_direct_map(arch, resolve_linear_map(base), base.system_ram)
     for e in estimates:
-        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized)
+        machine.memremap_pages(e.pgmap, optimized=e.figures.optimized and not baseline)
         pgmap_direct_map_tables(direct, arch, e.pgmap)
     out = []
     for one in checked:
         req = one.request
-        cost = kmem_hotplug(
-            machine, req.ranges, one.memory_block_size, req.memmap_on_memory, direct
-        )
+        mode: MemmapOnMemory = "off" if baseline else req.memmap_on_memory
+        cost = kmem_hotplug(machine, req.ranges, one.memory_block_size, mode, direct)
         out.append(replace(one, cost=cost))
     return out
 

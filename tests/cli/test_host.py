@@ -42,7 +42,7 @@ def doc(*args: str) -> dict[str, Any]:
 
 
 def test_boot_ram_row_pays_one_and_a_half_percent() -> None:
-    (boot,) = doc("--boot-ram", "512G")["rows"]
+    (boot,) = doc("--system-ram", "512G")["rows"]
     assert boot["kind"] == "boot-ram"
     assert boot["memmap_pages_dram"] == 2097152
     assert boot["pagetable_pages"] == 9
@@ -51,12 +51,17 @@ def test_boot_ram_row_pays_one_and_a_half_percent() -> None:
 
 def test_hugetlb_with_hvo_next_to_devdax_align_1g() -> None:
     """The issue's comparison: 512 x 1 GiB HugeTLB with HVO vs 512 GiB devdax align 1G."""
-    d = doc("--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G")
+    d = doc("--system-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G")
     boot, huge, dax = d["rows"]
     assert huge["optimization"] == "hvo"
     assert (huge["memmap_pages_dram"], huge["pagetable_pages"]) == (512, 4096)
     assert huge["saved_bytes"] == 2092544 * P
-    assert huge["dram_bytes"] == -2092544 * P  # given back from the boot RAM row
+    # the pool's vmemmap is its own row: the kept pages and the split PTE tables ...
+    assert huge["dram_bytes"] == (512 + 4096) * P
+    assert huge["dram_bytes_unoptimized"] == 2097152 * P
+    # ... and the boot RAM row counts the rest of its memmap (the pool is all of it)
+    assert boot["memmap_pages_dram"] == 2097152 - 2097152
+    assert boot["dram_bytes"] == 9 * P
     assert dax["optimization"] == "dedup"
     assert (dax["memmap_pages_dram"], dax["pagetable_pages"]) == (1024, 4104)
     # placed at 512G, after the boot RAM: its direct map (1G leaves) needs one new PUD table,
@@ -65,14 +70,19 @@ def test_hugetlb_with_hvo_next_to_devdax_align_1g() -> None:
     assert dax["dram_bytes"] == (1024 + 4104 + direct_map) * P
     assert dax["dram_bytes_unoptimized"] == (2097152 + 8 + direct_map) * P
     assert dax["device_bytes"] == GiB
-    assert d["total"]["dram_bytes"] == (
-        boot["dram_bytes"] - 2092544 * P + (1024 + 4104 + direct_map) * P
+    assert d["total"]["dram_bytes"] == boot["dram_bytes"] + huge["dram_bytes"] + dax["dram_bytes"]
+    assert (
+        d["total"]["dram_bytes"] == (8 * GiB + 9 * P) - 2092544 * P + (1024 + 4104 + direct_map) * P
     )
 
 
 def test_no_hvo_gives_nothing_back() -> None:
-    huge = doc("--boot-ram", "512G", "--hugetlb", "1G:512", "--no-hvo")["rows"][1]
-    assert (huge["dram_bytes"], huge["saved_bytes"], huge["optimization"]) == (0, 0, "none")
+    huge = doc("--system-ram", "512G", "--hugetlb", "1G:512", "--no-hvo")["rows"][1]
+    assert (huge["dram_bytes"], huge["saved_bytes"], huge["optimization"]) == (
+        2097152 * P,  # 512 folios x 4096 vmemmap pages, all kept
+        0,
+        "none",
+    )
     assert "hugetlb_free_vmemmap=off" in huge["note"]
 
 
@@ -81,7 +91,7 @@ def test_system_ram_with_and_without_memmap_on_memory() -> None:
     four 512 GiB windows no one mapped before -> 4 new PUD tables; their 2 GiB blocks are
     GiB aligned, so even block by block (memmap_on_memory) every GiB is a 1G page: no PMD
     table. The baseline pays the same direct map, so ``saved_bytes`` stays 32 GiB."""
-    d = doc("--boot-ram", "512G", "--kmem", "2T:on@1T", "--kmem", "2T:off@3T")
+    d = doc("--system-ram", "512G", "--kmem", "2T:on@1T", "--kmem", "2T:off@3T")
     on, off = d["rows"][1:]
     direct_map = 4  # PUD tables
     assert (on["memmap_pages_device"], on["memmap_pages_dram"]) == (8388608, 0)
@@ -97,12 +107,12 @@ def test_system_ram_shares_the_direct_map_with_devdax() -> None:
     [512G, 1T) window (1G pages below it); the kmem device [768G, 1T) lies in the same
     window and is GiB aligned -> 0 direct-map tables. Its DRAM is the memmap, 2048 sections
     x 512 pages, plus 4 new vmemmap PMD tables ([768G, 1T) is four 64 GiB windows)."""
-    d = doc("--boot-ram", "512G", "--devdax", "256G:1G@512G", "--kmem", "256G:off@768G")
+    d = doc("--system-ram", "512G", "--devdax", "256G:1G@512G", "--kmem", "256G:off@768G")
     dax, kmem = d["rows"][1:]
     assert dax["dram_bytes"] == (512 + 2052 + 1) * P  # 2 kept pages x 256, tables, 1 PUD
     assert kmem["dram_bytes"] == 1048576 * P + 4 * P
     # alone, the same device pays the PUD table itself
-    (alone,) = doc("--boot-ram", "512G", "--kmem", "256G:off@768G")["rows"][1:]
+    (alone,) = doc("--system-ram", "512G", "--kmem", "256G:off@768G")["rows"][1:]
     assert alone["dram_bytes"] == 1048576 * P + 4 * P + P
 
 
@@ -114,7 +124,7 @@ def test_memmap_on_memory_small_blocks_lose_1g_pages() -> None:
     The baseline adds [48G, 64G) at once: 16 x 1G pages in boot RAM's PUD table, 0 tables.
     Memmap 128 sections x 512 = 65,536 pages on the device; vmemmap PMD tables: the
     [0, 64G) window is boot RAM's -> 0. saved = 65,536 - 16 pages."""
-    (on,) = doc("--boot-ram", "48G", "--kmem", "16G:on@48G")["rows"][1:]
+    (on,) = doc("--system-ram", "48G", "--kmem", "16G:on@48G")["rows"][1:]
     assert (on["memmap_pages_device"], on["pagetable_pages"]) == (65536, 0)
     assert on["dram_bytes"] == 16 * P
     assert on["dram_bytes_unoptimized"] == 65536 * P
@@ -123,18 +133,18 @@ def test_memmap_on_memory_small_blocks_lose_1g_pages() -> None:
 
 def test_devices_are_placed_above_boot_ram_and_share_nothing_twice() -> None:
     """Without @START the kmem device follows the devdax (at 1T): its own 32 PMD tables."""
-    d = doc("--boot-ram", "512G", "--devdax", "512G:1G", "--kmem", "2T:off")
+    d = doc("--system-ram", "512G", "--devdax", "512G:1G", "--kmem", "2T:off")
     assert d["rows"][2]["pagetable_pages"] == 32
 
 
 def test_bad_values_exit_2() -> None:
     cases = [
-        ((), "--boot-ram: missing"),
-        (("--boot-ram", "64G", "--hugetlb", "1G:128"), "--hugetlb: the pools need 128G"),
-        (("--boot-ram", "64G", "--kmem", "1T:maybe"), "--kmem: '1T:maybe'"),
-        (("--boot-ram", "64G", "--kmem", "1T@32G"), "overlaps boot System RAM"),
-        (("--boot-ram", "64G", "--devdax", "1T:3M"), "--align"),
-        (("--boot-ram", "64G", "--memory-block-size", "1G"), "only with --kmem"),
+        ((), "--system-ram: missing"),
+        (("--system-ram", "64G", "--hugetlb", "1G:128"), "--hugetlb: the pools need 128G"),
+        (("--system-ram", "64G", "--kmem", "1T:maybe"), "--kmem: '1T:maybe'"),
+        (("--system-ram", "64G", "--kmem", "1T@32G"), "overlaps boot System RAM"),
+        (("--system-ram", "64G", "--devdax", "1T:3M"), "--align"),
+        (("--system-ram", "64G", "--memory-block-size", "1G"), "only with --kmem"),
     ]
     for args, expected in cases:
         r = run(*args)
@@ -146,9 +156,30 @@ def test_bad_values_exit_2() -> None:
 def test_per_node_pools_share_one_note_line() -> None:
     """Two per-node pools of one size carry the same note: the text prints it once."""
     result = CliRunner().invoke(
-        cli, ["host", "--boot-ram", "512G", "--hugetlb", "1G:0:128,1:128"], catch_exceptions=False
+        cli, ["host", "--system-ram", "512G", "--hugetlb", "1G:0:128,1:128"], catch_exceptions=False
     )
     assert result.exit_code == 0
     assert "HugeTLB 1G x 128 node 0" in result.stdout
     assert "HugeTLB 1G x 128 node 1" in result.stdout
     assert result.stdout.count("carved from boot RAM") == 1
+
+
+def test_boot_ram_is_the_old_spelling_of_system_ram() -> None:
+    """``--system-ram`` is boot RAM's name in every command; ``--boot-ram`` still works."""
+    assert doc("--boot-ram", "512G") == doc("--system-ram", "512G")
+    assert "--boot-ram" not in run("--help").stdout
+
+
+def test_a_pool_row_is_what_check_says_the_pool_costs() -> None:
+    """A 1G x 128 pool carved from boot RAM: its row is its vmemmap after HVO (128 kept
+    pages + 128 x 8 split PTE tables = 4.50 MiB), the same figure ``check`` and
+    ``hugetlb`` give; the boot RAM row counts the rest of its memmap, so the total is the
+    plain sum of the rows and no row is negative."""
+    d = doc("--system-ram", "512G", "--hugetlb", "1G:128")
+    boot, huge = d["rows"]
+    assert huge["dram_bytes"] == (128 + 128 * 8) * P == 4608 * 1024
+    assert boot["memmap_pages_dram"] == 2097152 - 128 * 4096
+    assert d["total"]["dram_bytes"] == boot["dram_bytes"] + huge["dram_bytes"]
+    assert all(r["dram_bytes"] >= 0 for r in d["rows"])
+    r = CliRunner().invoke(cli, ["hugetlb", "--pages", "1G:128", "--json"])
+    assert json.loads(r.stdout)["pools"][0]["dram_bytes"] == huge["dram_bytes"]

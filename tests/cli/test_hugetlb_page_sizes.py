@@ -89,7 +89,7 @@ def test_default_hugepagesz_is_checked_too() -> None:
 
 
 def test_host_hugetlb_is_checked() -> None:
-    r = run("host", "--boot-ram", "64G", "--hugetlb", "4M:10")
+    r = run("host", "--system-ram", "64G", "--hugetlb", "4M:10")
     assert r.exit_code == 2
     assert r.stderr == (
         f"vmemplan: error: --hugetlb: 4M: not a HugeTLB page size of x86_64 {X86_SIZES}\n"

@@ -25,7 +25,17 @@ COMMANDS = [
     ["compare", "--size", "1T", "--current", "fsdax/dev/2M"],
     ["plan", "--size", "1536G", "--max-dram", "1%"],
     ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
-    ["host", "--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G", "--kmem", "2T:on"],
+    [
+        "host",
+        "--system-ram",
+        "512G",
+        "--hugetlb",
+        "1G:512",
+        "--devdax",
+        "512G:1G",
+        "--kmem",
+        "2T:on",
+    ],
     ["estimate", "--iomem", "tests/data/iomem/x86_pmem_cxl.iomem", "--align", "1G"],
     ["estimate", "--mode", "system-ram", "--size", "2T", "--start", "1T"],
 ]

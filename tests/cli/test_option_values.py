@@ -72,7 +72,7 @@ def test_the_command_line_and_config_files_share_one_pool_cap() -> None:
         ["hugetlb", "--pages", f"1G:{(1 << 40) + 1}"],
         ["hugetlb", "--pages", f"2M:0:1,1:{(1 << 40) + 1}"],
         ["hugetlb", "--cmdline", f"hugepagesz=1G hugepages={'9' * 5000}"],
-        ["host", "--boot-ram", "64G", "--hugetlb", "1G:99999999999999999999999"],
+        ["host", "--system-ram", "64G", "--hugetlb", "1G:99999999999999999999999"],
     ],
 )
 def test_a_pool_over_the_cap_is_refused(args: list[str]) -> None:

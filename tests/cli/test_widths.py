@@ -29,7 +29,17 @@ COMMANDS = [
     ["estimate", "--iomem", "tests/data/iomem/cxl_kmem_window.iomem"],
     ["estimate", "--from-ndctl", "tests/data/ndctl/daxctl_list_devdax_and_system_ram.json"],
     ["compare", "--size", "256G", "--start", "1T", "--mode", "devdax", "--mode", "system-ram"],
-    ["host", "--boot-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G", "--kmem", "2T:on"],
+    [
+        "host",
+        "--system-ram",
+        "512G",
+        "--hugetlb",
+        "1G:512",
+        "--devdax",
+        "512G:1G",
+        "--kmem",
+        "2T:on",
+    ],
     [
         "estimate",
         "--mode",

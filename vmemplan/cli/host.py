@@ -16,11 +16,12 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 
 @cli.command("host", epilog=EPILOG)
 @click.option(
-    "--boot-ram",
+    "--system-ram",
     multiple=True,
     metavar="SIZE|RANGE",
     help="Boot System RAM: a size (from 0) or START-END / START+SIZE; repeatable. Required.",
 )
+@click.option("--boot-ram", "boot_ram", multiple=True, hidden=True)  # the old name of --system-ram
 @click.option(
     "--hugetlb",
     multiple=True,
@@ -42,7 +43,8 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 @OUTPUT_OPTIONS
 def host_cmd(**opts: Any) -> None:
     """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
-    from vmemplan.host import host_command  # noqa: PLC0415
+    from vmemplan.host.summary import host_command  # noqa: PLC0415
 
+    opts["system_ram"] = opts["system_ram"] + opts.pop("boot_ram")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     _emit(host_command(**opts), as_json, color, "render_host")

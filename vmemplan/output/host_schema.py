@@ -24,11 +24,12 @@ class HostInputDoc(_Model):
 
 class HostRowDoc(_Model):
     """One kind of memory. ``dram_bytes`` is what the row adds to the host's struct page
-    bill (negative for HugeTLB with HVO: it gives back part of the boot RAM memmap);
+    bill, never negative: every struct page is counted in one row (a HugeTLB pool's
+    vmemmap is the pool's row, after HVO; the boot RAM row counts the rest of its memmap);
     ``dram_bytes_unoptimized`` is the same without dedup/HVO/memmap_on_memory;
     ``device_bytes`` is device capacity that does not become usable memory."""
 
-    kind: Literal["boot-ram", "hugetlb", "devdax", "system-ram"]
+    kind: Literal["boot-ram", "hugetlb", "devdax", "fsdax", "system-ram"]
     label: str
     node: int | None
     capacity_bytes: int

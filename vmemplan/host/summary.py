@@ -1,0 +1,278 @@
+"""``vmemplan host``: what struct pages cost on a whole machine, one row per kind of memory.
+
+A view of the one accounting (host/accounting.py): boot RAM's memmap first (sparse_init(),
+a full-section memmap for every section boot RAM touches), then the device-dax
+namespaces, then the dax devices onlined as System RAM, on one machine, so a page-table
+page two of them share is counted once; HugeTLB pools are carved from boot RAM and their
+vmemmap is their own row (boot RAM's row counts the rest of its memmap).
+"""
+
+from __future__ import annotations
+
+from vmemplan import __version__
+from vmemplan.errors import InputError
+from vmemplan.host.accounting import HostAccount, account, hot_add_request
+from vmemplan.host.description import DaxDevice, Host, HostMachine, HugetlbPool, PmemNamespace
+from vmemplan.kernel.arch import get_arch
+from vmemplan.kernel.sparse_vmemmap import Account
+from vmemplan.kernel.versions import kernel_profile, parse_kernel_release
+from vmemplan.sources.cmdline import parse_pages_option
+from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES, block_size
+from vmemplan.units import GiB, align_up, format_size_exact, parse_range, parse_size
+
+SCHEMA_VERSION = 1
+# Where devices without an explicit start go: one after the other above boot RAM, each at
+# the next boundary of this many bytes (or of the memory block, if larger).
+PLACEMENT_ALIGN = GiB
+
+
+def _tables(acct: Account) -> int:
+    return sum(acct.tables.values())
+
+
+def _row(kind: str, label: str, **fields: object) -> dict[str, object]:
+    row: dict[str, object] = {
+        "kind": kind,
+        "label": label,
+        "node": None,
+        "capacity_bytes": 0,
+        "memmap_pages_dram": 0,
+        "memmap_pages_device": 0,
+        "pagetable_pages": 0,
+        "dram_bytes": 0,
+        "dram_bytes_unoptimized": 0,
+        "saved_bytes": 0,
+        "device_bytes": 0,
+        "optimization": "none",
+        "note": None,
+    }
+    row.update(fields)
+    return row
+
+
+def host_rows(acc: HostAccount) -> list[dict[str, object]]:
+    """One row per kind of memory: boot RAM, each pool, each pgmap, each hot-add."""
+    b = acc.boot
+    carved = " less the vmemmap of the HugeTLB pools carved from it" if acc.pools else ""
+    rows = [
+        _row(
+            "boot-ram",
+            "boot RAM",
+            capacity_bytes=b.capacity_bytes,
+            memmap_pages_dram=b.memmap_pages_dram,
+            pagetable_pages=b.pagetable_pages,
+            dram_bytes=b.dram_bytes,
+            dram_bytes_unoptimized=b.dram_bytes,
+            note=f"{b.sections:,} sections with a full memmap each (sparse_init(), from "
+            f"memblock){carved}",
+        )
+    ]
+    for pa in acc.pools:
+        r = pa.result
+        v = r.vmemmap
+        rows.append(
+            _row(
+                "hugetlb",
+                f"HugeTLB {format_size_exact(r.pool.folio_bytes)} x {r.pool.nr_folios:,}",
+                node=r.pool.node,
+                capacity_bytes=pa.pool_bytes,
+                memmap_pages_dram=v.kept_pages,
+                pagetable_pages=v.pte_tables,
+                dram_bytes=pa.dram_bytes,
+                dram_bytes_unoptimized=pa.dram_bytes_unoptimized,
+                saved_bytes=pa.dram_bytes_unoptimized - pa.dram_bytes,
+                optimization="hvo" if v.optimized else "none",
+                note=r.refusal
+                or "carved from boot RAM: its vmemmap is this row, not the boot RAM row's; "
+                "HVO keeps the kept pages and the split PTE tables",
+            )
+        )
+    for dev, e in acc.pgmaps:
+        f, base = e.figures, e.baseline
+        kind = "fsdax" if e.request.mode == "fsdax" else "devdax"
+        rows.append(
+            _row(
+                kind,
+                f"{kind} {format_size_exact(e.namespace_bytes)} align {format_size_exact(e.align)}",
+                node=dev.node if isinstance(dev, DaxDevice) else None,
+                capacity_bytes=e.namespace_bytes,
+                memmap_pages_dram=f.cost.account.dram_pages,
+                memmap_pages_device=f.cost.account.device_pages,
+                pagetable_pages=_tables(f.cost.account),
+                dram_bytes=f.dram_bytes,
+                dram_bytes_unoptimized=base.dram_bytes,
+                saved_bytes=base.dram_bytes - f.dram_bytes,
+                device_bytes=f.device_bytes,
+                optimization="dedup" if f.optimized else "none",
+                note=None if f.optimized else "; ".join(e.notes) or None,
+            )
+        )
+    plain = acc.hot_added_unoptimized()
+    for (dev, sr), without in zip(acc.hot_added, plain, strict=True):
+        c = sr.cost
+        mode = sr.request.memmap_on_memory
+        unopt = without.dram_bytes
+        dax = dev if isinstance(dev, DaxDevice) else dev.dax
+        rows.append(
+            _row(
+                "system-ram",
+                f"System RAM {format_size_exact(sr.device_bytes)}, MoM {mode}",
+                node=None if dax is None else dax.node,
+                capacity_bytes=sr.device_bytes,
+                memmap_pages_dram=c.account.dram_pages,
+                memmap_pages_device=c.account.device_pages,
+                pagetable_pages=_tables(c.account),
+                dram_bytes=sr.dram_bytes,
+                dram_bytes_unoptimized=unopt,
+                saved_bytes=unopt - sr.dram_bytes,
+                device_bytes=sr.device_bytes - sr.usable_bytes,
+                optimization="memmap_on_memory" if c.blocks_self_hosted else "none",
+                note=c.refusal if mode != "off" else None,
+            )
+        )
+    return rows
+
+
+def host_doc(acc: HostAccount, *, hvo_requested: bool = True) -> dict[str, object]:
+    """The ``vmemplan host --json`` document (schema: HostDoc)."""
+    m = acc.host.machine
+    arch, kernel = m.arch, m.kernel
+    rows = host_rows(acc)
+
+    def total(key: str) -> int:
+        return sum(int(str(r[key])) for r in rows)
+
+    notes = [
+        "percentages are of boot RAM (the DRAM that pays for every struct page)",
+        *(["MoM: memory_hotplug.memmap_on_memory (dax kmem)"] if acc.hot_added else []),
+        "devices without a start are placed one after the other above boot RAM, each on "
+        "the next 1 GiB (or memory block) boundary",
+        *kernel.notes_for(arch),  # what resolving --kernel assumed (uname -r, stable backports)
+    ]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "vmemplan_version": __version__,
+        "status": "ok",
+        "input": {
+            "arch": arch.name,
+            "kernel": kernel.label,
+            "page_size_bytes": arch.page_size,
+            "struct_page_size_bytes": acc.struct_page_size,
+            "boot_ram": [[a, b] for a, b in m.system_ram_ranges],
+            "hvo_requested": hvo_requested,
+        },
+        "rows": rows,
+        "total": {
+            "boot_ram_bytes": acc.boot.capacity_bytes,
+            "dram_bytes": total("dram_bytes"),
+            "dram_bytes_unoptimized": total("dram_bytes_unoptimized"),
+            "saved_bytes": total("saved_bytes"),
+            "device_bytes": total("device_bytes"),
+        },
+        "notes": notes,
+    }
+
+
+def _split_at(text: str, option: str) -> tuple[str, int | None]:
+    body, sep, where = text.partition("@")
+    if not sep:
+        return body, None
+    return body, parse_size(where, option)
+
+
+def _boot_ram(texts: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
+    if not texts:
+        raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
+    ram: list[tuple[int, int]] = []
+    for text in texts:
+        if any(sep in text for sep in ("-", "+", "..")):
+            ram.append(parse_range(text, "--system-ram"))
+        else:
+            size = parse_size(text, "--system-ram")
+            if size == 0:
+                raise InputError("--system-ram", f"{text!r}: must not be zero")
+            ram.append((0, size))
+    return tuple(ram)
+
+
+def host_from_options(
+    *,
+    system_ram: tuple[str, ...],
+    hugetlb: tuple[str, ...],
+    hvo: bool,
+    devdax: tuple[str, ...],
+    kmem: tuple[str, ...],
+    memory_block_size: str | None,
+    arch: str,
+    kernel: str,
+    struct_page_size: str | None,
+) -> Host:
+    """The host ``vmemplan host``'s options describe: devices without ``@START`` are
+    placed one after the other above boot RAM, each on the next 1 GiB boundary (a kmem
+    device on the next memory block boundary if that is larger)."""
+    a = get_arch(arch)
+    k = kernel_profile(parse_kernel_release(kernel))
+    ram = _boot_ram(system_ram)
+    s = None
+    if struct_page_size is not None:
+        try:
+            s = int(struct_page_size, 0)
+        except ValueError:
+            raise InputError(
+                "--struct-page-size", f"{struct_page_size!r}: not an integer"
+            ) from None
+    pools: list[HugetlbPool] = []
+    for text in hugetlb:
+        for pool in parse_pages_option(text, "--hugetlb", a.name):
+            pools.append(HugetlbPool(pool.folio_bytes, pool.nr_folios, pool.node, hvo))
+    keys = [(pool.page_size_bytes, pool.node) for pool in pools]
+    if len(set(keys)) != len(keys):
+        raise InputError("--hugetlb", "the same huge page size (and node) is given twice")
+    if memory_block_size is not None and not kmem:
+        raise InputError("--memory-block-size", "only with --kmem devices")
+    machine = HostMachine(
+        arch=a,
+        kernel=k,
+        system_ram_ranges=ram,
+        struct_page_size_bytes=s,
+        memory_block_size_bytes=(
+            None
+            if memory_block_size is None
+            else parse_size(memory_block_size, "--memory-block-size")
+        ),
+    )
+    cursor = align_up(max(hi for _, hi in ram), PLACEMENT_ALIGN)
+    devices: list[PmemNamespace | DaxDevice] = []
+    for i, text in enumerate(devdax):
+        body, start = _split_at(text, "--devdax")
+        size_text, _, align_text = body.partition(":")
+        size = parse_size(size_text, "--devdax")
+        align = parse_size(align_text, "--devdax") if align_text else None
+        start = cursor if start is None else start
+        devices.append(PmemNamespace(f"--devdax #{i + 1}", start, size, align_bytes=align))
+        cursor = max(cursor, align_up(start + size, PLACEMENT_ALIGN))
+    for i, text in enumerate(kmem):
+        body, start = _split_at(text, "--kmem")
+        size_text, _, mode = body.partition(":")
+        key = mode.strip().lower() or "off"
+        choice = next((c for c in MEMMAP_ON_MEMORY_CHOICES if c == key), None)
+        if choice is None:
+            raise InputError(
+                "--kmem", f"{text!r}: memmap_on_memory {key!r} is not off, on or force"
+            )
+        size = parse_size(size_text, "--kmem")
+        if size == 0:
+            raise InputError("--kmem", f"{text!r}: size must not be zero")
+        dev = DaxDevice(f"--kmem #{i + 1}", ((0, size),), "kmem", memmap_on_memory=choice)
+        if start is None:
+            mb = block_size(hot_add_request(machine, dev))[0]
+            start = align_up(cursor, max(mb, PLACEMENT_ALIGN))
+        devices.append(dev._replace(ranges=((start, start + size),)))
+        cursor = max(cursor, align_up(start + size, PLACEMENT_ALIGN))
+    return Host(machine, tuple(devices), tuple(pools))
+
+
+def host_command(*, hvo: bool, **options: object) -> dict[str, object]:
+    """Parse the ``vmemplan host`` options and build its document."""
+    host = host_from_options(hvo=hvo, **options)  # type: ignore[arg-type]
+    return host_doc(account(host), hvo_requested=hvo)
