@@ -503,14 +503,15 @@ def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
     """hugetlb-on-kmem.toml. cxl0: 256 GiB with its memmap in DRAM, 256G/4K x 64/4096 =
     1,048,576 pages, plus 4 PMD and 1 PUD tables. Its 128 x 1G pool has 128 x 4096 =
     524,288 of those pages; HVO keeps 128 and splits 128 x 8 = 1024 PMD leaves:
-    (128 + 1024) x 4 KiB = 4,718,592 B, and the file's total drops by 524,288 pages less
-    that. cxl1 hosts its own memmap: its 2M pool gets no HVO and costs no DRAM. Neither
+    (128 + 1024) x 4 KiB = 4,718,592 B, the pool's entry; cxl0's entry counts the rest of
+    its memmap (1,048,576 - 524,288 pages), so the file's total is the plain sum of the
+    entries. cxl1 hosts its own memmap: its 2M pool gets no HVO and costs no DRAM. Neither
     pool adds struct pages or capacity: they are the devices'."""
     code, f = one_file(KINDS / "hugetlb-on-kmem.toml")
     assert code == 0
     cxl0, cxl1 = f["system_ram"]
     assert cxl0["figures"]["memmap_pages_dram"] == 1_048_576
-    assert cxl0["figures"]["dram_bytes"] == (1_048_576 + 5) * PAGE
+    assert cxl0["figures"]["dram_bytes"] == (1_048_576 - 524_288 + 5) * PAGE
     assert cxl1["figures"]["dram_bytes"] == 5 * PAGE
     on0, on1 = f["hugetlb"]
     assert (on0["on"], on0["optimized"], on0["dram_bytes"]) == ("cxl0", True, 4_718_592)
@@ -520,6 +521,8 @@ def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
     assert "PageVmemmapSelfHosted" in on1["refusal"]
     total = f["total"]
     assert total["dram_bytes"] == (1_048_576 + 5 + 5) * PAGE + 4_718_592 - 524_288 * PAGE
+    entries = [*(d["figures"]["dram_bytes"] for d in f["system_ram"]), on0["dram_bytes"]]
+    assert total["dram_bytes"] == sum(entries) + on1["dram_bytes"]
     assert total["memmap_dram_pages"] == 1_048_576 + 128 - 524_288
     assert total["struct_pages"] == 2 * 256 * GiB // PAGE
     assert total["capacity_bytes"] == 512 * GiB

@@ -75,8 +75,8 @@ def test_verdict_is_the_sum_of_the_namespaces(
 def test_check_estimates_as_estimate_many_does(namespaces: list[dict[str, object]]) -> None:
     # check hands estimate_many() the pgmaps it prepared to place the namespaces; the
     # estimates must be those estimate_many() computes from the requests alone
-    from vmemplan.check import base_request, namespace_request  # noqa: PLC0415
     from vmemplan.estimate import estimate_many  # noqa: PLC0415
+    from vmemplan.sources.config.host import base_request, namespace_request  # noqa: PLC0415
 
     cfg, line_of = parse_config_located(_toml(namespaces, None), "host.toml")
     result = check_config(cfg, "host.toml", line_of)

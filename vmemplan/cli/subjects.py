@@ -109,16 +109,16 @@ def _config_subjects(
     namespace configurations against the entry's budgets, leaves it out with a note.
     """
     from vmemplan.budget import Budgets, Limit  # noqa: PLC0415
-    from vmemplan.check import (  # noqa: PLC0415
-        base_request,
-        namespace_request,
-        system_ram_request,
-    )
     from vmemplan.estimate import default_start, prepare  # noqa: PLC0415
     from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
     from vmemplan.plan import Choice, Subject  # noqa: PLC0415
     from vmemplan.sizing import REGION_ALIGN  # noqa: PLC0415
     from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
+    from vmemplan.sources.config.host import (  # noqa: PLC0415
+        base_request,
+        namespace_request,
+        system_ram_request,
+    )
     from vmemplan.units import align_up  # noqa: PLC0415
 
     try:
