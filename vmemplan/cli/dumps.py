@@ -11,11 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from vmemplan.cli.parse import build_request
 from vmemplan.errors import InputError
-from vmemplan.estimate import (
-    EstimateRequest,
-    estimate_many,
-    prepare,
-)
+from vmemplan.estimate import EstimateRequest, prepare
 from vmemplan.output.report import (
     machine_doc,
     ranges_doc,
@@ -91,7 +87,8 @@ def _discover(
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
-    from vmemplan.sources.discover import Given, found_doc  # noqa: PLC0415
+    from vmemplan.host.accounting import account, device_name  # noqa: PLC0415
+    from vmemplan.sources.discover import Given, discovered_host, found_doc  # noqa: PLC0415
     from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
     from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
@@ -140,10 +137,10 @@ def _discover(
             prepared.append(prepare(req))  # a refusal names the device, not only the value
         except InputError as e:
             raise named(e, origin) from None
-    estimates = estimate_many(found.requests, prepared)
-    added: list[Any] = []
-    if hot_add and found.system_ram:
-        added = _hot_add_kmem(base, estimates, found, named)
+    checked = _checked_kmem(base, prepared, found, named) if hot_add else []
+    acc = account(discovered_host(found, base, hot_add=hot_add), prepared=prepared, checked=checked)
+    estimates = [e for _, e in acc.pgmaps]
+    added: list[Any] = [(device_name(d), e) for d, e in acc.hot_added]
     source = {
         "kind": kind,
         "path": path,
@@ -156,18 +153,22 @@ def _discover(
     return _Discovery(estimates, added, source, devices, found)
 
 
-def _hot_add_kmem(
+def _checked_kmem(
     base: EstimateRequest,
-    estimates: list[Any],
+    prepared: list[Any],
     found: Any,
     named: Callable[[InputError, str], InputError],
 ) -> list[Any]:
-    """Each kmem device of a dump estimated alone (validated as ``estimate --mode
-    system-ram`` does), then hot-added after the namespaces on their machine."""
-    from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+    """Each kmem device of a dump estimated alone, validated as ``estimate --mode
+    system-ram`` does and against the dump's pgmaps (``prepared``)."""
+    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
     p = base.arch.page_size
-    pgmaps = [(e.request.label, lo * p, hi * p) for e in estimates for lo, hi in e.pgmap.ranges]
+    pgmaps = [
+        (req.label, lo * p, hi * p)
+        for req, pr in zip(found.requests, prepared, strict=True)
+        for lo, hi in pr.pgmap.ranges
+    ]
     checked = []
     for dev in found.system_ram:
         for lo, hi in dev.request.ranges:
@@ -188,8 +189,7 @@ def _hot_add_kmem(
         if found.memory_block_size_source == "dump":
             one = replace(one, block_size_source="dump")
         checked.append(one)
-    added = hot_add_after(base, estimates, checked)
-    return [(dev.label, e) for dev, e in zip(found.system_ram, added, strict=True)]
+    return checked
 
 
 _DAX_DEVICE_NAME = re.compile(r"dax[0-9]+\.[0-9]+", re.ASCII)

@@ -27,7 +27,15 @@ from vmemplan.estimate import (
     Prepared,
     estimate_many,
 )
-from vmemplan.host.description import DaxDevice, Device, Host, HostMachine, is_hot_added
+from vmemplan.host.description import (
+    DaxDevice,
+    Device,
+    Driver,
+    Host,
+    HostMachine,
+    PmemNamespace,
+    is_hot_added,
+)
 from vmemplan.hugetlb import PoolResult, hugetlb_pools
 from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.sparse_vmemmap import Account
@@ -118,6 +126,13 @@ class HostAccount:
         return self.boot.dram_bytes + self.devices_dram_bytes
 
 
+def device_name(device: Device) -> str:
+    """The name an entry of ``device`` goes by: its kmem dax device's, if it has one."""
+    if isinstance(device, PmemNamespace) and device.dax is not None:
+        return device.dax.name
+    return device.name
+
+
 def base_request(machine: HostMachine) -> EstimateRequest:
     """The machine as an ``EstimateRequest`` without a device."""
     return EstimateRequest(
@@ -152,6 +167,50 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
         map=device.map,
         mode=device.mode,
     )
+
+
+def machine_of(base: EstimateRequest, memory_block_size: int | None = None) -> HostMachine:
+    """The machine of an ``EstimateRequest`` (what a source that builds requests for its
+    devices describes; ``base_request()`` of it is ``base`` without a device)."""
+    return HostMachine(
+        arch=base.arch,
+        kernel=base.kernel,
+        system_ram_ranges=base.system_ram,
+        struct_page_size_bytes=base.struct_page_size,
+        init_ps_per_struct_page=base.ps_per_struct_page,
+        memory_block_size_bytes=memory_block_size,
+        linear_map=base.linear_map,
+        gbpages=base.gbpages,
+    )
+
+
+def pgmap_device(req: EstimateRequest) -> Device:
+    """The device a dev_pagemap request describes (``pgmap_request()``'s inverse)."""
+    name = req.label or ""
+    if req.dax_ranges:
+        driver: Driver = "fsdev_dax" if req.mode == "fsdax" else "device_dax"
+        return DaxDevice(
+            name, req.dax_ranges, driver, align_bytes=req.align, vmemmap_shift=req.vmemmap_shift
+        )
+    assert req.size is not None
+    return PmemNamespace(
+        name,
+        req.start,
+        req.size,
+        req.mode,
+        req.map,
+        align_bytes=req.align,
+        vmemmap_shift=req.vmemmap_shift,
+    )
+
+
+def hot_add_device(name: str, req: SystemRamRequest, namespace: Device | None = None) -> Device:
+    """The device a kmem hot-add request describes: a dax device bound to kmem, in the
+    pmem ``namespace`` (a PmemNamespace) when it is one's dax device."""
+    dax = DaxDevice(name, req.ranges, "kmem", memmap_on_memory=req.memmap_on_memory)
+    if isinstance(namespace, PmemNamespace):
+        return namespace._replace(dax=dax)
+    return dax
 
 
 def hot_add_request(machine: HostMachine, device: Device) -> SystemRamRequest:
@@ -206,7 +265,7 @@ def account(
     if checked is None:
         checked = [system_ram_estimate(hot_add_request(m, d)) for d in kmem_devs]
     added = hot_add_after(base, estimates, checked)
-    kmem = {d.name: e for d, e in zip(kmem_devs, added, strict=True)}
+    kmem = {device_name(d): e for d, e in zip(kmem_devs, added, strict=True)}
 
     boot_bytes = sum(hi - lo for lo, hi in m.system_ram_ranges)
     room: dict[str | None, int] = {None: boot_bytes}
@@ -257,7 +316,7 @@ def account(
         pools.append(PoolAccount(result, p, pool.on, dram_pages))
 
     hot_added = [
-        (d, replace(e, pool_vmemmap_pages=carved.get(d.name, 0)))
+        (d, replace(e, pool_vmemmap_pages=carved.get(device_name(d), 0)))
         for d, e in zip(kmem_devs, added, strict=True)
     ]
     return HostAccount(

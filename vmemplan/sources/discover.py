@@ -29,6 +29,7 @@ a kmem device's memory blocks and request are worked out.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import DEFAULT_PS_PER_STRUCT_PAGE, EstimateRequest
@@ -38,6 +39,9 @@ from vmemplan.kernel.pfn_devs import PfnLayout
 from vmemplan.sizing import REGION_ALIGN
 from vmemplan.system_ram import SystemRamRequest, block_size
 from vmemplan.units import align_down, align_up, format_size_exact
+
+if TYPE_CHECKING:
+    from vmemplan.host.description import Host
 
 
 @dataclass(frozen=True)
@@ -332,3 +336,28 @@ def _refuse_unused_kmem_options(kmem: Kmem, has_kmem: bool, what: str) -> None:
                 option,
                 f"{shown}: the {what} has no dax device in system-ram mode (kmem) to apply it to",
             )
+
+
+def discovered_host(found: Discovered, base: EstimateRequest, *, hot_add: bool = True) -> Host:
+    """The host a dump describes: its pgmaps in dump order, then (with ``hot_add``) its
+    dax devices in system-ram mode, each in its pmem namespace when it is one's."""
+    from vmemplan.host import description as d  # noqa: PLC0415
+    from vmemplan.host.accounting import hot_add_device, machine_of, pgmap_device  # noqa: PLC0415
+
+    devices = [pgmap_device(r) for r in found.requests]
+    kmem = found.system_ram if hot_add else []
+    for k in kmem:
+        ns = k.namespace
+        held = None
+        if ns is not None:
+            layout = ns.layout
+            held = d.PmemNamespace(
+                ns.name,
+                ns.start,
+                ns.size,
+                map=layout.map if layout is not None else "mem",
+                align_bytes=layout.align if layout is not None else None,
+            )
+        devices.append(hot_add_device(k.label, k.request, held))
+    block = kmem[0].request.memory_block_size if kmem else None
+    return d.Host(machine_of(base, block), tuple(devices))

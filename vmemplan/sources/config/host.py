@@ -24,14 +24,11 @@ from vmemplan.estimate import (
     prepare,
     resolve_linear_map,
 )
+from vmemplan.host.accounting import hot_add_device, machine_of, pgmap_device
 from vmemplan.host.description import (
-    DaxDevice,
     Device,
-    Driver,
     Host,
-    HostMachine,
     HugetlbPool,
-    PmemNamespace,
 )
 from vmemplan.kernel.arch import SUBSECTION_SIZE, get_arch
 from vmemplan.kernel.versions import (
@@ -229,26 +226,8 @@ class _Placed:
 def _device(ns: NamespaceEntry, req: EstimateRequest | SystemRamRequest) -> Device:
     """The description of a validated entry (its request has the placement)."""
     if isinstance(req, SystemRamRequest):
-        return DaxDevice(ns.name, req.ranges, "kmem", memmap_on_memory=req.memmap_on_memory)
-    if req.dax_ranges:
-        driver: Driver = "fsdev_dax" if req.mode == "fsdax" else "device_dax"
-        return DaxDevice(
-            ns.name,
-            req.dax_ranges,
-            driver,
-            align_bytes=req.align,
-            vmemmap_shift=req.vmemmap_shift,
-        )
-    assert req.size is not None
-    return PmemNamespace(
-        ns.name,
-        req.start,
-        req.size,
-        req.mode,
-        req.map,
-        align_bytes=req.align,
-        vmemmap_shift=req.vmemmap_shift,
-    )
+        return hot_add_device(ns.name, req)
+    return pgmap_device(req)
 
 
 def config_host(cfg: ConfigFile, report: Report) -> ConfigHost | None:
@@ -259,16 +238,7 @@ def config_host(cfg: ConfigFile, report: Report) -> ConfigHost | None:
     except InputError as err:
         report(err.option, err.message)
         return None
-    machine = HostMachine(
-        arch=base.arch,
-        kernel=base.kernel,
-        system_ram_ranges=base.system_ram,
-        struct_page_size_bytes=base.struct_page_size,
-        init_ps_per_struct_page=base.ps_per_struct_page,
-        memory_block_size_bytes=cfg.host.memory_block_size,
-        linear_map=base.linear_map,
-        gbpages=base.gbpages,
-    )
+    machine = machine_of(base, cfg.host.memory_block_size)
     pgmaps: list[tuple[Device, Prepared]] = []
     kmem: list[tuple[Device, SystemRamEstimate]] = []
     index: dict[str, int] = {}
