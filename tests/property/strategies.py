@@ -92,3 +92,39 @@ def cases(draw: st.DrawFn) -> Case:
     above = draw(boot_ram(hi_dev + SUBSECTION_SIZE, hi_dev + 2 * section))
     kwargs["system_ram"] = below + above
     return Case(kwargs=kwargs)
+
+
+@dataclass(frozen=True)
+class OneDevice:
+    """One device of every kind ``host`` models, on x86_64 v6.12 above the default 64 GiB
+    of boot RAM: as ``estimate``/``compare`` options and as a config ``[[namespaces]]``."""
+
+    kind: str  # devdax, fsdax, dax-range, system-ram
+    options: tuple[str, ...]
+    toml: str
+    memmap_on_memory: str | None = None
+
+
+@st.composite
+def one_device(draw: st.DrawFn) -> OneDevice:
+    """A small device of a random kind and geometry, placed at a GiB above boot RAM."""
+    kind = draw(st.sampled_from(["devdax", "fsdax", "dax-range", "system-ram"]))
+    start = (64 + draw(st.integers(0, 8))) * GiB
+    if kind == "system-ram":
+        size = draw(st.integers(1, 16)) * 128 * MiB
+        mom = draw(st.sampled_from(["off", "on"]))
+        opts = ("--mode", "system-ram", "--size", str(size), "--start", str(start))
+        toml = f'mode = "system-ram"\nsize = {size}\nstart = {start}\nmemmap_on_memory = "{mom}"'
+        return OneDevice(kind, opts, toml, mom)
+    align = draw(st.sampled_from([2 * MiB, GiB] if kind == "devdax" else [2 * MiB]))
+    if kind == "dax-range":
+        size = draw(st.integers(1, 64)) * 2 * MiB
+        rng = f"{start}+{size}"
+        opts = ("--dax-range", rng, "--align", str(align))
+        return OneDevice(kind, opts, f'mode = "devdax"\ndax_ranges = ["{rng}"]\nalign = {align}')
+    size = draw(st.integers(2, 6)) * GiB
+    map_ = draw(st.sampled_from(["mem", "dev"]))
+    opts = ("--mode", kind, "--size", str(size), "--start", str(start), "--map", map_)
+    opts += ("--align", str(align))
+    toml = f'mode = "{kind}"\nsize = {size}\nstart = {start}\nmap = "{map_}"\nalign = {align}'
+    return OneDevice(kind, opts, toml)

@@ -39,6 +39,12 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     help="A dax device onlined as System RAM, with its memmap_on_memory.",
 )
 @click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
+@click.option(
+    "--config",
+    metavar="FILE",
+    help="A host config file (as `vmemplan check` reads): its [host], [[namespaces]] of "
+    "every mode and [[hugetlb]] pools, instead of the options above.",
+)
 @SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def host_cmd(**opts: Any) -> None:

@@ -11,8 +11,15 @@ from __future__ import annotations
 
 from vmemplan import __version__
 from vmemplan.errors import InputError
-from vmemplan.host.accounting import HostAccount, account, hot_add_request
-from vmemplan.host.description import DaxDevice, Host, HostMachine, HugetlbPool, PmemNamespace
+from vmemplan.host.accounting import HostAccount, account, device_name, hot_add_request
+from vmemplan.host.description import (
+    DaxDevice,
+    Device,
+    Host,
+    HostMachine,
+    HugetlbPool,
+    PmemNamespace,
+)
 from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.sparse_vmemmap import Account
 from vmemplan.kernel.versions import kernel_profile, parse_kernel_release
@@ -50,10 +57,17 @@ def _row(kind: str, label: str, **fields: object) -> dict[str, object]:
     return row
 
 
+def _named(device: Device, label: str) -> str:
+    """A device a file or dump names is shown by its name (the options' are numbered)."""
+    name = device_name(device)
+    return label if name.startswith("--") else f"{name}: {label}"
+
+
 def host_rows(acc: HostAccount) -> list[dict[str, object]]:
     """One row per kind of memory: boot RAM, each pool, each pgmap, each hot-add."""
     b = acc.boot
-    carved = " less the vmemmap of the HugeTLB pools carved from it" if acc.pools else ""
+    on_boot = any(pa.on is None for pa in acc.pools)
+    carved = " less the vmemmap of the HugeTLB pools carved from it" if on_boot else ""
     rows = [
         _row(
             "boot-ram",
@@ -73,7 +87,8 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
         rows.append(
             _row(
                 "hugetlb",
-                f"HugeTLB {format_size_exact(r.pool.folio_bytes)} x {r.pool.nr_folios:,}",
+                f"HugeTLB {format_size_exact(r.pool.folio_bytes)} x {r.pool.nr_folios:,}"
+                + ("" if pa.on is None else f" on {pa.on}"),
                 node=r.pool.node,
                 capacity_bytes=pa.pool_bytes,
                 memmap_pages_dram=v.kept_pages,
@@ -83,8 +98,12 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
                 saved_bytes=pa.dram_bytes_unoptimized - pa.dram_bytes,
                 optimization="hvo" if v.optimized else "none",
                 note=r.refusal
-                or "carved from boot RAM: its vmemmap is this row, not the boot RAM row's; "
-                "HVO keeps the kept pages and the split PTE tables",
+                or (
+                    "carved from boot RAM: its vmemmap is this row, not the boot RAM row's; "
+                    if pa.on is None
+                    else f"carved from {pa.on}: its vmemmap is this row, not {pa.on}'s; "
+                )
+                + "HVO keeps the kept pages and the split PTE tables",
             )
         )
     for dev, e in acc.pgmaps:
@@ -93,7 +112,11 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
         rows.append(
             _row(
                 kind,
-                f"{kind} {format_size_exact(e.namespace_bytes)} align {format_size_exact(e.align)}",
+                _named(
+                    dev,
+                    f"{kind} {format_size_exact(e.namespace_bytes)} align "
+                    f"{format_size_exact(e.align)}",
+                ),
                 node=dev.node if isinstance(dev, DaxDevice) else None,
                 capacity_bytes=e.namespace_bytes,
                 memmap_pages_dram=f.cost.account.dram_pages,
@@ -116,7 +139,7 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
         rows.append(
             _row(
                 "system-ram",
-                f"System RAM {format_size_exact(sr.device_bytes)}, MoM {mode}",
+                _named(dev, f"System RAM {format_size_exact(sr.device_bytes)}, MoM {mode}"),
                 node=None if dax is None else dax.node,
                 capacity_bytes=sr.device_bytes,
                 memmap_pages_dram=c.account.dram_pages,
@@ -272,7 +295,25 @@ def host_from_options(
     return Host(machine, tuple(devices), tuple(pools))
 
 
-def host_command(*, hvo: bool, **options: object) -> dict[str, object]:
-    """Parse the ``vmemplan host`` options and build its document."""
+_DEVICE_OPTIONS = ("system_ram", "hugetlb", "devdax", "kmem", "memory_block_size")
+
+
+def host_command(*, hvo: bool, config: str | None = None, **options: object) -> dict[str, object]:
+    """Parse the ``vmemplan host`` options (or read ``--config``) and build its document."""
+    if config is not None:
+        from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
+
+        given = [k for k in _DEVICE_OPTIONS if options.get(k)]
+        if given:
+            flag = "--" + given[0].replace("_", "-")
+            raise InputError(flag, "not with --config: the file describes the whole host")
+        conv = config_file_host(config)
+        acc = account(
+            conv.host,
+            prepared=conv.prepared,
+            checked=conv.checked,
+            boot_ram_key="host.system_ram",
+        )
+        return host_doc(acc, hvo_requested=all(p.hvo for p in conv.host.pools))
     host = host_from_options(hvo=hvo, **options)  # type: ignore[arg-type]
     return host_doc(account(host), hvo_requested=hvo)

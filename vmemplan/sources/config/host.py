@@ -293,3 +293,26 @@ def config_host(cfg: ConfigFile, report: Report) -> ConfigHost | None:
         pool_index.append(i)
     host = Host(machine, tuple(d for d, _ in pgmaps) + tuple(d for d, _ in kmem), tuple(pools))
     return ConfigHost(host, [p for _, p in pgmaps], [c for _, c in kmem], index, pool_index)
+
+
+def config_file_host(path: str, option: str = "--config") -> ConfigHost:
+    """The host of the config file at ``path``; its first problem is an input error that
+    names the file and the location (``vmemplan check FILE`` lists them all)."""
+    from vmemplan.reading import read_input  # noqa: PLC0415
+    from vmemplan.sources.config.parse import parse_config_located  # noqa: PLC0415
+    from vmemplan.sources.config.problems import ConfigError  # noqa: PLC0415
+
+    try:
+        cfg, _ = parse_config_located(read_input(path, option), path)
+    except ConfigError as err:
+        more = len(err.problems) - 1
+        extra = f" (and {more} more: vmemplan check {path})" if more else ""
+        raise InputError(option, f"{err.problems[0]}{extra}") from None
+    problems: list[tuple[str, str]] = []
+    conv = config_host(cfg, lambda where, message: problems.append((where, message)))
+    if problems or conv is None:
+        where, message = problems[0]
+        more = len(problems) - 1
+        extra = f" (and {more} more: vmemplan check {path})" if more else ""
+        raise InputError(f"{path}: {where}", f"{message}{extra}")
+    return conv

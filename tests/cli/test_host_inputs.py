@@ -1,0 +1,113 @@
+"""``vmemplan host --config``: the host a config file describes, every kind of entry,
+costed by the same accounting as ``check``; each row is the figure ``check`` gives the
+same entry, and the total is boot RAM's memmap plus ``check``'s total."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+
+from vmemplan.cli import cli
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "config"
+
+
+def _json(*args: str) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, [*args, "--json"] if args[0] == "host" else list(args))
+    assert r.exit_code in (0, 1), r.output
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
+def _check(path: Path) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, ["check", str(path), "--format", "json"])
+    assert r.exit_code in (0, 1), r.output
+    (f,) = json.loads(r.stdout)["files"]
+    return dict(f)
+
+
+EVERY_KIND = """
+[host]
+system_ram = ["0+64G"]
+
+[[namespaces]]
+name = "pmem0"
+size = "256G"
+mode = "devdax"
+align = "1G"
+
+[[namespaces]]
+name = "pmem1"
+size = "128G"
+mode = "fsdax"
+map = "dev"
+
+[[namespaces]]
+name = "dax1.0"
+mode = "devdax"
+dax_ranges = ["1T+16G", "1040G+16G"]
+
+[[namespaces]]
+name = "cxl0"
+mode = "system-ram"
+size = "64G"
+"""
+
+
+def test_every_kind_of_a_config_costs_what_check_says(tmp_path: Path) -> None:
+    """devdax map=mem, fsdax map=dev, a dax device of two ranges and a kmem device: the
+    rows after boot RAM are check's entries in order, figure for figure."""
+    path = tmp_path / "host.toml"
+    path.write_text(EVERY_KIND)
+    rows = _json("host", "--config", str(path))["rows"]
+    f = _check(path)
+    assert [r["kind"] for r in rows[1:]] == ["devdax", "fsdax", "devdax", "system-ram"]
+    for row, ns in zip(rows[1:4], f["namespaces"], strict=True):
+        assert row["dram_bytes"] == ns["dram_bytes"]
+        assert row["device_bytes"] == ns["device_bytes"]
+    (sr,) = f["system_ram"]
+    assert rows[4]["dram_bytes"] == sr["figures"]["dram_bytes"]
+    assert [r["label"].split(":")[0] for r in rows[1:]] == ["pmem0", "pmem1", "dax1.0", "cxl0"]
+
+
+def test_pools_on_kmem_devices_cost_what_check_says() -> None:
+    path = DATA / "kinds" / "hugetlb-on-kmem.toml"
+    d = _json("host", "--config", str(path))
+    f = _check(path)
+    boot, on0, on1, cxl0, cxl1 = d["rows"]
+    assert (on0["label"], on1["label"]) == (
+        "HugeTLB 1G x 128 on cxl0",
+        "HugeTLB 2M x 4,096 on cxl1",
+    )
+    assert [on0["dram_bytes"], on1["dram_bytes"]] == [p["dram_bytes"] for p in f["hugetlb"]]
+    assert [cxl0["dram_bytes"], cxl1["dram_bytes"]] == [
+        s["figures"]["dram_bytes"] for s in f["system_ram"]
+    ]
+    assert d["total"]["dram_bytes"] == boot["dram_bytes"] + f["total"]["dram_bytes"]
+    # the pools are carved from the devices, not from boot RAM: its row is whole
+    assert "carved" not in boot["note"]
+
+
+def test_config_and_device_options_do_not_mix() -> None:
+    r = CliRunner().invoke(
+        cli, ["host", "--config", str(DATA / "good" / "host.toml"), "--devdax", "64G"]
+    )
+    assert r.exit_code == 2
+    assert (
+        r.stderr.strip()
+        == "vmemplan: error: --devdax: not with --config: the file describes the whole host"
+    )
+
+
+def test_a_config_problem_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    bad = DATA / "kinds" / "hugetlb-on-kmem.toml"
+    text = bad.read_text().replace('on = "cxl0"', 'on = "nope"')
+    (tmp_path / "h.toml").write_text(text)
+    r = CliRunner().invoke(cli, ["host", "--config", str(tmp_path / "h.toml")])
+    assert r.exit_code == 2
+    (line,) = r.stderr.strip().splitlines()
+    assert "h.toml: hugetlb[0].on" in line
+    assert "no system-ram namespace named 'nope'" in line

@@ -1,0 +1,67 @@
+"""The same device costs the same in every command: ``estimate``, ``check`` (a config of
+that one device), ``host --config`` (the same file) and ``compare`` (the one configuration
+that matches) give it the same DRAM bytes and lost bytes, and the commands that show them
+the same usable bytes and struct pages initialised. All of them are views of one
+accounting (vmemplan/host/accounting.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+
+from tests.property.strategies import OneDevice, one_device
+from vmemplan.cli import cli
+
+
+def _run(*args: str, stdin: str | None = None) -> dict[str, Any]:
+    r = CliRunner().invoke(cli, list(args), input=stdin)
+    assert r.exit_code == 0, (args, r.output)
+    doc: dict[str, Any] = json.loads(r.stdout)
+    return doc
+
+
+def _figures(doc: dict[str, Any]) -> tuple[int, int, int, int]:
+    """(DRAM, lost, usable, struct pages initialised) of an estimate document of either
+    shape (a pgmap's, or ``--mode system-ram``'s)."""
+    if "figures" in doc:  # system-ram
+        f = doc["figures"]
+        lost = f["device_bytes"] - f["usable_bytes"]
+        return f["dram_bytes"], lost, f["usable_bytes"], f["struct_pages_initialised"]
+    ns = doc["namespace"]
+    usable = (
+        ns["usable_bytes"]
+        if ns
+        else sum(r["end_bytes"] - r["start_bytes"] for r in doc["input"]["dax_ranges"])
+    )
+    init = doc["init"]["struct_pages_initialised"]
+    return doc["dram_bytes"], doc["device_bytes"], usable, init
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(dev=one_device())
+def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
+    mom = () if dev.memmap_on_memory is None else ("--memmap-on-memory", dev.memmap_on_memory)
+    alone = _figures(_run("estimate", *dev.options, *mom, "--json"))
+    config = tmp_path / "host.toml"
+    config.write_text(f'[host]\nkernel = "6.12"\n\n[[namespaces]]\nname = "d"\n{dev.toml}\n')
+    r = CliRunner().invoke(cli, ["check", str(config), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    (f,) = json.loads(r.stdout)["files"]
+    (entry,) = f["namespaces"] or [{"figures": s["figures"]} for s in f["system_ram"]]
+    assert _figures(entry) == alone
+    (_, row) = _run("host", "--config", str(config), "--json")["rows"]
+    assert (row["dram_bytes"], row["device_bytes"]) == alone[:2]
+    compared = _run("compare", *dev.options, "--kernel", "6.12", "--json")
+    rows = compared["rows"]
+    if dev.memmap_on_memory is not None:  # compare shows memmap_on_memory off and on
+        rows = compared["system_ram_rows"]
+        rows = [x for x in rows if x["memmap_on_memory"] == dev.memmap_on_memory]
+    (c,) = rows
+    assert (c["dram_bytes"], c["device_bytes"], c["usable_bytes"]) == alone[:3]
+    assert c["struct_pages_initialised"] == alone[3]
