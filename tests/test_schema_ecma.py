@@ -114,7 +114,7 @@ DOCUMENTS: list[tuple[str, tuple[str, ...]]] = [
     ("plan", ("plan", "--usable", "1T", "--json")),
     ("report", ("check", str(ROOT / "examples" / "two-socket-vm-host.toml"), "--format", "json")),
     ("report", ("check", str(GOOD_CONFIG / "host.toml"), "--format", "json")),
-    ("hugetlb", ("hugetlb", "--pages", "1G:64", "--pages", "2M:1024", "--json")),
+    ("hugetlb", ("hugetlb", "--hugetlb", "1G:64", "--hugetlb", "2M:1024", "--json")),
 ]
 
 

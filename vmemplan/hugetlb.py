@@ -53,10 +53,10 @@ def hugetlb_pools(
     """Each pool's vmemmap, sorted by (folio size, node). ``self_hosted``: the pools are
     hot-added memory whose memmap is on itself (see ``vmemmap_self_hosted()``)."""
     if not pools:
-        raise InputError("--pages", "no HugeTLB pool given (use --pages 1G:512 or --cmdline)")
+        raise InputError("--hugetlb", "no HugeTLB pool given (use --hugetlb 1G:512 or --cmdline)")
     out = []
     for pool in sorted(pools, key=lambda p: (p.folio_bytes, -1 if p.node is None else p.node)):
-        check_hugetlb_page_size(arch.name, pool.folio_bytes, "--pages")
+        check_hugetlb_page_size(arch.name, pool.folio_bytes, "--hugetlb")
         v = hugetlb_vmemmap(
             arch,
             kernel.version,
@@ -205,7 +205,7 @@ def hugetlb_command(
             raise InputError("--struct-page-size", f"{struct_page_size!r}: must be positive")
     pools: list[HugetlbPool] = []
     for text in pages:
-        pools.extend(parse_pages_option(text, "--pages", a.name))
+        pools.extend(parse_pages_option(text, "--hugetlb", a.name))
     hvo_enabled = True if hvo is None else hvo
     if cmdline is not None:
         parsed = parse_hugetlb_cmdline(cmdline, a.pmd_size, a.name)
@@ -216,7 +216,7 @@ def hugetlb_command(
             hvo_enabled = parsed.hvo_enabled
     keys = [(p.folio_bytes, p.node) for p in pools]
     if len(set(keys)) != len(keys):
-        raise InputError("--pages", "the same huge page size (and node) is given twice")
+        raise InputError("--hugetlb", "the same huge page size (and node) is given twice")
     if memmap_on_memory and k.version < MEMMAP_ON_MEMORY_SINCE:
         raise InputError(
             "--memmap-on-memory",

@@ -110,7 +110,7 @@ def test_every_fixture_note_gets_a_truthful_label(args: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "header"),
     [
-        (["hugetlb", "--pages", "1G:4"], "HugeTLB vmemmap on x86_64, Linux 6.12 "),
+        (["hugetlb", "--hugetlb", "1G:4"], "HugeTLB vmemmap on x86_64, Linux 6.12 "),
         (["host", "--system-ram", "64G"], "struct pages on this host: x86_64, Linux 6.12, "),
         (
             ["estimate", "--mode", "system-ram", "--size", "2T", "--start", "1T"],

@@ -181,5 +181,5 @@ def test_a_pool_row_is_what_check_says_the_pool_costs() -> None:
     assert boot["memmap_pages_dram"] == 2097152 - 128 * 4096
     assert d["total"]["dram_bytes"] == boot["dram_bytes"] + huge["dram_bytes"]
     assert all(r["dram_bytes"] >= 0 for r in d["rows"])
-    r = CliRunner().invoke(cli, ["hugetlb", "--pages", "1G:128", "--json"])
+    r = CliRunner().invoke(cli, ["hugetlb", "--hugetlb", "1G:128", "--json"])
     assert json.loads(r.stdout)["pools"][0]["dram_bytes"] == huge["dram_bytes"]

@@ -28,7 +28,7 @@ def doc(*args: str) -> dict[str, Any]:
 
 def test_b6_per_tib_of_2m_and_1g() -> None:
     """B.6 / C5: per TiB, 2M saves 3,661,824 pages, 1G saves 4,185,088 (v6.11+)."""
-    d = doc("--pages", "2M:524288", "--pages", "1G:1024", "--kernel", "6.12")
+    d = doc("--hugetlb", "2M:524288", "--hugetlb", "1G:1024", "--kernel", "6.12")
     two, one = d["pools"]
     assert (two["vmemmap_pages_unoptimized"], two["vmemmap_pages_optimized"]) == (4194304, 524288)
     assert (two["pagetable_pages"], two["pages_saved"]) == (8192, 3661824)
@@ -41,7 +41,7 @@ def test_b6_per_tib_of_2m_and_1g() -> None:
 
 def test_b6_keep_two_before_5_18() -> None:
     """B.6 last row: v5.14-5.17 keep 2 pages per folio; no vmstat counters yet."""
-    d = doc("--pages", "2M:524288", "--pages", "1G:1024", "--kernel", "5.17")
+    d = doc("--hugetlb", "2M:524288", "--hugetlb", "1G:1024", "--kernel", "5.17")
     two, one = d["pools"]
     assert two["vmemmap_pages_optimized"] == 1048576
     assert one["vmemmap_pages_optimized"] == 2048
@@ -69,21 +69,21 @@ def test_cmdline_parser_default_size() -> None:
 
 
 def test_struct_page_72_refused_with_rule() -> None:
-    d = doc("--pages", "1G:512", "--struct-page-size", "72")
+    d = doc("--hugetlb", "1G:512", "--struct-page-size", "72")
     assert d["pools"][0]["optimized"] is False
     assert "not a power of two" in d["pools"][0]["refusal"]
 
 
 def test_powerpc_never_selects() -> None:
-    d = doc("--pages", "2M:8", "--arch", "ppc64-radix-4k")
+    d = doc("--hugetlb", "2M:8", "--arch", "ppc64-radix-4k")
     assert d["hvo"]["arch_selects"] is False
     assert d["pools"][0]["pages_saved"] == 0
 
 
 def test_bad_values_exit_2_one_line() -> None:
     for args in (
-        ("--pages", "1G:x"),
-        ("--pages", "3M:1"),
+        ("--hugetlb", "1G:x"),
+        ("--hugetlb", "3M:1"),
         ("--cmdline", "hugetlb_free_vmemmap=maybe"),
         (),
     ):
@@ -97,7 +97,7 @@ def test_memmap_on_memory_pools_keep_their_vmemmap_on_the_memory() -> None:
     self-hosted vmemmap (PageVmemmapSelfHosted): HVO skips them, and that vmemmap is on the
     memory itself. 4096 x 2M: VH = 512 x 64 / 4096 = 8 pages per folio, 32,768 in all,
     none of them DRAM, nothing saved, no PMD split."""
-    d = doc("--pages", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
+    d = doc("--hugetlb", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
     assert d["input"]["memmap_on_memory"] is True
     (pool,) = d["pools"]
     assert pool["vmemmap_self_hosted"] is True
@@ -107,7 +107,7 @@ def test_memmap_on_memory_pools_keep_their_vmemmap_on_the_memory() -> None:
     assert (pool["pagetable_pages"], pool["pages_saved"]) == (0, 0)
     assert (pool["dram_bytes_unoptimized"], pool["dram_bytes"]) == (0, 0)
     assert "PageVmemmapSelfHosted" in pool["refusal"]
-    text = run("--pages", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
+    text = run("--hugetlb", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
     assert "vmemmap self-hosted, not in DRAM" in text.stdout
 
 
@@ -115,7 +115,7 @@ def test_memmap_on_memory_before_6_1_gives_way_to_hvo() -> None:
     """Before v6.1 mhp_supports_memmap_on_memory() refused while HVO was on: the memmap is
     in DRAM and HVO applies as for boot memory. 4096 x 2M = 8 GiB of folios, 128 MiB of
     vmemmap = 64 PMD leaves split: 4096 kept + 64 tables = 17,039,360 B."""
-    d = doc("--pages", "2M:4096", "--kernel", "6.0", "--memmap-on-memory")
+    d = doc("--hugetlb", "2M:4096", "--kernel", "6.0", "--memmap-on-memory")
     (pool,) = d["pools"]
     assert pool["vmemmap_self_hosted"] is False
     assert pool["optimized"] is True
@@ -123,17 +123,30 @@ def test_memmap_on_memory_before_6_1_gives_way_to_hvo() -> None:
     assert pool["dram_bytes"] == (4096 + 64) * 4096 == 17_039_360
     assert any("before v6.1" in n for n in d["notes"])
     # with HVO off the kernel keeps memmap_on_memory: self-hosted, no DRAM
-    off = doc("--pages", "2M:4096", "--kernel", "6.0", "--memmap-on-memory", "--no-hvo")
+    off = doc("--hugetlb", "2M:4096", "--kernel", "6.0", "--memmap-on-memory", "--no-hvo")
     assert off["pools"][0]["vmemmap_self_hosted"] is True
     assert off["pools"][0]["dram_bytes"] == 0
 
 
 def test_memmap_on_memory_before_5_12_is_refused() -> None:
     r = CliRunner().invoke(
-        cli, ["hugetlb", "--pages", "2M:16", "--kernel", "5.10", "--memmap-on-memory"]
+        cli, ["hugetlb", "--hugetlb", "2M:16", "--kernel", "5.10", "--memmap-on-memory"]
     )
     assert r.exit_code == 2
     assert r.stderr == (
         "vmemplan: error: --memmap-on-memory: memory_hotplug.memmap_on_memory does not exist "
         "before v5.12 (kernel 5.10)\n"
     )
+
+
+def test_one_name_for_a_pool_on_hugetlb_and_host() -> None:
+    """``--hugetlb SIZE:COUNT`` on both commands; ``hugetlb --pages`` still works (hidden)."""
+    assert doc("--hugetlb", "1G:512") == doc("--pages", "1G:512")
+    help_text = CliRunner().invoke(cli, ["hugetlb", "--help"]).stdout
+    assert "--hugetlb" in help_text
+    assert "--pages" not in help_text
+    host = CliRunner().invoke(
+        cli, ["host", "--system-ram", "512G", "--hugetlb", "1G:512", "--json"]
+    )
+    (pool,) = [r for r in json.loads(host.stdout)["rows"] if r["kind"] == "hugetlb"]
+    assert pool["dram_bytes"] == doc("--hugetlb", "1G:512")["pools"][0]["dram_bytes"]

@@ -61,11 +61,11 @@ def test_sizes_per_arch(arch: str, sizes: tuple[int, ...]) -> None:
 @pytest.mark.parametrize("size", ["4M", "512M", "4K", "2G"])
 def test_x86_pages_refuses_sizes_it_has_not(size: str) -> None:
     """x86_64 has PMD (2M) and PUD (1G) pages only; 4M and 512M used to be costed."""
-    r = run("hugetlb", "--pages", f"{size}:10")
+    r = run("hugetlb", "--hugetlb", f"{size}:10")
     assert r.exit_code == 2
     assert r.stdout == ""
     assert r.stderr == (
-        f"vmemplan: error: --pages: {size}: not a HugeTLB page size of x86_64 {X86_SIZES}\n"
+        f"vmemplan: error: --hugetlb: {size}: not a HugeTLB page size of x86_64 {X86_SIZES}\n"
     )
 
 
@@ -111,7 +111,7 @@ def test_check_locates_a_page_size_the_arch_has_not(tmp_path: Path) -> None:
 )
 def test_granule_sizes_are_taken(arch: str, pages: str) -> None:
     """The contiguous-bit sizes each granule adds (and riscv's Svnapot 64K) are costed."""
-    r = run("hugetlb", "--arch", arch, "--pages", pages, "--json")
+    r = run("hugetlb", "--arch", arch, "--hugetlb", pages, "--json")
     assert r.exit_code == 0, r.stderr
 
 
@@ -125,6 +125,6 @@ def test_granule_sizes_are_taken(arch: str, pages: str) -> None:
     ],
 )
 def test_granule_refusals_list_the_arch_sizes(arch: str, size: str, listed: str) -> None:
-    r = run("hugetlb", "--arch", arch, "--pages", f"{size}:1")
+    r = run("hugetlb", "--arch", arch, "--hugetlb", f"{size}:1")
     assert r.exit_code == 2
     assert f"{size}: not a HugeTLB page size of {arch} (its sizes: {listed})" in r.stderr

@@ -43,7 +43,7 @@ def test_check_json_flags_refuse_another_format(flag: str) -> None:
         ["estimate", "--size", "1T"],
         ["compare", "--size", "1T"],
         ["plan", "--size", "1T"],
-        ["hugetlb", "--pages", "1G:4"],
+        ["hugetlb", "--hugetlb", "1G:4"],
         ["check", BUDGETED],
     ],
     ids=lambda a: a[0],

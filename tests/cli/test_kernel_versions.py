@@ -205,8 +205,8 @@ def test_compare_and_plan_carry_kernel_notes_and_switches() -> None:
 
 
 def test_hugetlb_notes_a_distribution_kernel() -> None:
-    doc = run_json("hugetlb", "--pages", "1G:4", "--kernel", "5.14.0-427.el9.x86_64")
+    doc = run_json("hugetlb", "--hugetlb", "1G:4", "--kernel", "5.14.0-427.el9.x86_64")
     assert doc["input"]["kernel"] == "5.14.0"
     assert any("distribution kernel" in n and "5.14.0" in n for n in doc["notes"])
-    plain = run_json("hugetlb", "--pages", "1G:4", "--kernel", "5.14")
+    plain = run_json("hugetlb", "--hugetlb", "1G:4", "--kernel", "5.14")
     assert not any("distribution" in n for n in plain["notes"])

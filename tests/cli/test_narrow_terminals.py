@@ -24,7 +24,7 @@ COMMANDS = [
     ["estimate", "--size", "1T"],
     ["compare", "--size", "1T", "--current", "fsdax/dev/2M"],
     ["plan", "--size", "1536G", "--max-dram", "1%"],
-    ["hugetlb", "--pages", "1G:512", "--pages", "2M:4096"],
+    ["hugetlb", "--hugetlb", "1G:512", "--hugetlb", "2M:4096"],
     [
         "host",
         "--system-ram",

@@ -32,7 +32,7 @@ def run(*args: str, env: dict[str, str] | None = None) -> Result:
             ["compare", "--size", "1T", "--current", "fsdax/dev/2M", "--current", "devdax/mem/2M"],
             "--current",
         ),
-        (["hugetlb", "--pages", "1G:1", "--hvo", "--no-hvo"], "--hvo/--no-hvo"),
+        (["hugetlb", "--hugetlb", "1G:1", "--hvo", "--no-hvo"], "--hvo/--no-hvo"),
         (["estimate", "--size", "1T", "--json", "--json"], "--json"),
         (["check", "--format", "json", "--format", "text", str(CONFIG)], "--format"),
     ],
@@ -68,9 +68,9 @@ def test_the_command_line_and_config_files_share_one_pool_cap() -> None:
 @pytest.mark.parametrize(
     "args",
     [
-        ["hugetlb", "--pages", "1G:99999999999999999999999"],
-        ["hugetlb", "--pages", f"1G:{(1 << 40) + 1}"],
-        ["hugetlb", "--pages", f"2M:0:1,1:{(1 << 40) + 1}"],
+        ["hugetlb", "--hugetlb", "1G:99999999999999999999999"],
+        ["hugetlb", "--hugetlb", f"1G:{(1 << 40) + 1}"],
+        ["hugetlb", "--hugetlb", f"2M:0:1,1:{(1 << 40) + 1}"],
         ["hugetlb", "--cmdline", f"hugepagesz=1G hugepages={'9' * 5000}"],
         ["host", "--system-ram", "64G", "--hugetlb", "1G:99999999999999999999999"],
     ],
@@ -84,13 +84,13 @@ def test_a_pool_over_the_cap_is_refused(args: list[str]) -> None:
 
 
 def test_a_pool_at_the_cap_is_estimated() -> None:
-    result = run("hugetlb", "--pages", f"1G:{1 << 40}", "--json")
+    result = run("hugetlb", "--hugetlb", f"1G:{1 << 40}", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["pools"][0]["nr_folios"] == 1 << 40
 
 
 def test_a_node_beyond_max_numnodes_is_refused() -> None:
-    result = run("hugetlb", "--pages", "1G:1024:5")
+    result = run("hugetlb", "--hugetlb", "1G:1024:5")
     assert result.exit_code == 2
     assert "not a NUMA node (0 to 1023)" in result.stderr
 

@@ -37,7 +37,7 @@ COMMANDS: list[list[str]] = [
     ["check", "examples/two-socket-vm-host.toml", "examples/database-host.yaml"],
     ["check", "examples/database-host.yaml", "--format", "github"],
     ["check", "--from-ndctl", NDCTL, "--max-dram", "1G"],
-    ["hugetlb", "--pages", "1G:512", "--pages", "2M:0:1024,1:2048"],
+    ["hugetlb", "--hugetlb", "1G:512", "--hugetlb", "2M:0:1024,1:2048"],
     ["--help"],
     ["estimate", "--help"],
     ["plan", "--help"],

@@ -16,11 +16,13 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 
 @cli.command("hugetlb", epilog=EPILOG)
 @click.option(
-    "--pages",
+    "--hugetlb",
+    "pages",
     multiple=True,
     metavar="SIZE:COUNT",
-    help="A pool: 1G:512, or per node 1G:0:256,1:256; repeatable.",
+    help="A pool: 1G:512, or per node 1G:0:256,1:256; repeatable (as `host --hugetlb`).",
 )
+@click.option("--pages", "old_pages", multiple=True, hidden=True)  # the old name of --hugetlb
 @click.option(
     "--cmdline",
     metavar="TEXT",
@@ -40,5 +42,6 @@ def hugetlb_cmd(**opts: Any) -> None:
     """The vmemmap of HugeTLB pools without and with HugeTLB Vmemmap Optimization."""
     from vmemplan.hugetlb import hugetlb_command  # noqa: PLC0415
 
+    opts["pages"] = opts["pages"] + opts.pop("old_pages")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     _emit(hugetlb_command(**opts), as_json, color, "render_hugetlb")
