@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from vmemplan.cli import cli
@@ -111,3 +112,64 @@ def test_a_config_problem_is_one_line_naming_the_file(tmp_path: Path) -> None:
     (line,) = r.stderr.strip().splitlines()
     assert "h.toml: hugetlb[0].on" in line
     assert "no system-ram namespace named 'nope'" in line
+
+
+NDCTL = Path(__file__).resolve().parents[1] / "data" / "ndctl"
+IOMEM = Path(__file__).resolve().parents[1] / "data" / "iomem"
+
+
+@pytest.mark.parametrize("mom", ["off", "on"])
+def test_a_dump_costs_what_estimate_from_ndctl_says(mom: str) -> None:
+    """list_NX_devdax_kmem.json: a devdax namespace and a pmem namespace whose dax device
+    kmem onlines; each row is estimate --from-ndctl's figure for that device (the kmem
+    one's lost bytes include the 1 GiB stranded at the namespace's head)."""
+    dump = str(NDCTL / "list_NX_devdax_kmem.json")
+    d = _json("host", "--system-ram", "64G", "--from-ndctl", dump, "--memmap-on-memory", mom)
+    e = _json(
+        "estimate",
+        "--from-ndctl",
+        dump,
+        "--memmap-on-memory",
+        mom,
+        "--system-ram",
+        "0+64G",
+        "--json",
+    )
+    boot, ns, kmem = d["rows"]
+    (one,) = e["namespaces"]
+    (sr,) = e["system_ram"]
+    assert (ns["dram_bytes"], ns["device_bytes"]) == (one["dram_bytes"], one["device_bytes"])
+    f = sr["figures"]
+    assert (kmem["dram_bytes"], kmem["device_bytes"]) == (
+        f["dram_bytes"],
+        f["device_bytes"] - f["usable_bytes"],
+    )
+    assert kmem["label"].startswith("dax0.0: System RAM 64G")
+    assert d["total"]["dram_bytes"] == boot["dram_bytes"] + e["total"]["dram_bytes"]
+    assert any("stranded" in n for n in d["notes"])  # what reading the dump inferred
+
+
+def test_iomem_gives_boot_ram_and_devices() -> None:
+    d = _json("host", "--iomem", str(IOMEM / "x86_pmem_cxl.iomem"))
+    kinds = [r["kind"] for r in d["rows"]]
+    assert kinds[0] == "boot-ram"
+    assert "system-ram" in kinds
+    assert "devdax" in kinds
+    assert d["total"]["boot_ram_bytes"] > 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--memmap-on-memory", "on", "--system-ram", "64G"), "--memmap-on-memory: only with"),
+        (
+            ("--from-ndctl", str(NDCTL / "list_NX_devdax_kmem.json"), "--devdax", "1G"),
+            "--devdax: not with --from-ndctl",
+        ),
+    ],
+)
+def test_dump_options_misused_exit_2(args: tuple[str, ...], message: str) -> None:
+    r = CliRunner().invoke(cli, ["host", *args])
+    assert r.exit_code == 2, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert message in line

@@ -68,12 +68,14 @@ class _Discovery:
         source: dict[str, Any],
         devices: list[Any],
         found: Any,
+        acc: Any = None,
     ) -> None:
         self.estimates = estimates  # the pgmaps (pmem and device-dax namespaces)
         self.system_ram = system_ram  # (label, SystemRamEstimate): the kmem devices
         self.source = source
         self.devices = devices  # of the ndctl/daxctl dump
         self.found = found  # discover.Discovered
+        self.account = acc  # host.accounting.HostAccount
 
 
 def _discover(
@@ -84,6 +86,7 @@ def _discover(
     kmem: Any = None,
     *,
     hot_add: bool = True,
+    pools: tuple[Any, ...] = (),
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
@@ -138,7 +141,8 @@ def _discover(
         except InputError as e:
             raise named(e, origin) from None
     checked = _checked_kmem(base, prepared, found, named) if hot_add else []
-    acc = account(discovered_host(found, base, hot_add=hot_add), prepared=prepared, checked=checked)
+    host = discovered_host(found, base, hot_add=hot_add)._replace(pools=pools)
+    acc = account(host, prepared=prepared, checked=checked)
     estimates = [e for _, e in acc.pgmaps]
     added: list[Any] = [(device_name(d), e) for d, e in acc.hot_added]
     source = {
@@ -150,7 +154,26 @@ def _discover(
         # leave it out when it has more than MAX_REPEATED_RAM_RANGES ranges)
         "system_ram": ranges_doc(base.system_ram),
     }
-    return _Discovery(estimates, added, source, devices, found)
+    return _Discovery(estimates, added, source, devices, found, acc)
+
+
+def discover_account(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    kmem: Any,
+    pools: tuple[Any, ...],
+) -> Any:
+    """The accounting of the host a dump describes, with HugeTLB ``pools`` added to it
+    (``host --from-ndctl``/``--iomem``), and what reading the dump inferred."""
+    for key in ("size", "start", "align", "vmemmap_shift", "counters", "dedup_keep"):
+        opts.setdefault(key, None)
+    opts.setdefault("dax_ranges", ())
+    opts.setdefault("early_init_fix", None)
+    opts.setdefault("ns_per_page", None)
+    opts.update(map_="mem", mode="devdax")
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, pools=pools)
+    return found.account, list(found.source["inferred"])
 
 
 def _checked_kmem(

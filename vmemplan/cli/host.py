@@ -45,12 +45,69 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     help="A host config file (as `vmemplan check` reads): its [host], [[namespaces]] of "
     "every mode and [[hugetlb]] pools, instead of the options above.",
 )
+@click.option(
+    "--from-ndctl",
+    "ndctl_path",
+    metavar="FILE",
+    help="An `ndctl list -NX` or `daxctl list` dump: its namespaces and dax devices (of "
+    "every mode) instead of --devdax/--kmem; '-' reads stdin.",
+)
+@click.option(
+    "--memmap-on-memory",
+    "mom",
+    metavar="off|on|force",
+    help="With --from-ndctl/--iomem: memory_hotplug.memmap_on_memory for the dump's kmem "
+    "devices (default: what the dump shows, else off).",
+)
+@click.option(
+    "--iomem",
+    "iomem_path",
+    metavar="FILE",
+    help="A /proc/iomem dump: boot RAM (unless --system-ram) and its pmem and kmem ranges.",
+)
 @SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def host_cmd(**opts: Any) -> None:
     """What struct pages cost on the whole host: boot RAM, HugeTLB, devdax, System RAM."""
+    from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.host.summary import host_command  # noqa: PLC0415
 
     opts["system_ram"] = opts["system_ram"] + opts.pop("boot_ram")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
-    _emit(host_command(**opts), as_json, color, "render_host")
+    ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
+    if ndctl_path is None and iomem_path is None:
+        if opts.pop("mom") is not None:
+            raise InputError("--memmap-on-memory", "only with --from-ndctl or --iomem")
+        _emit(host_command(**opts), as_json, color, "render_host")
+        return
+    _emit(_host_from_dump(opts, ndctl_path, iomem_path), as_json, color, "render_host")
+
+
+def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None) -> Any:
+    """``host --from-ndctl``/``--iomem``: the dump's devices, the options' pools."""
+    from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
+    from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
+    from vmemplan.errors import InputError  # noqa: PLC0415
+    from vmemplan.host.summary import host_doc, pools_from_options  # noqa: PLC0415
+
+    for key in ("devdax", "kmem", "config"):
+        if opts[key]:
+            raise InputError(
+                f"--{key}", "not with --from-ndctl or --iomem: the dump has the devices"
+            )
+    if not opts["system_ram"] and iomem_path is None:
+        raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
+    pools = pools_from_options(opts["hugetlb"], opts["hvo"], opts["arch"])
+    # a size is boot RAM from 0, as --system-ram takes it without a dump
+    ram = tuple(
+        t if any(sep in t for sep in ("-", "+", "..")) else f"0+{t}" for t in opts["system_ram"]
+    )
+    machine = {
+        "system_ram": ram,
+        "arch": opts["arch"],
+        "kernel": opts["kernel"],
+        "struct_page_size": opts["struct_page_size"],
+    }
+    kmem = _kmem_options(opts["mom"], opts["memory_block_size"])
+    acc, inferred = discover_account(machine, ndctl_path, iomem_path, kmem, pools)
+    return host_doc(acc, hvo_requested=opts["hvo"], notes=inferred)

@@ -9,6 +9,8 @@ vmemmap is their own row (boot RAM's row counts the rest of its memmap).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from vmemplan import __version__
 from vmemplan.errors import InputError
 from vmemplan.host.accounting import HostAccount, account, device_name, hot_add_request
@@ -156,7 +158,9 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
     return rows
 
 
-def host_doc(acc: HostAccount, *, hvo_requested: bool = True) -> dict[str, object]:
+def host_doc(
+    acc: HostAccount, *, hvo_requested: bool = True, notes: Sequence[str] = ()
+) -> dict[str, object]:
     """The ``vmemplan host --json`` document (schema: HostDoc)."""
     m = acc.host.machine
     arch, kernel = m.arch, m.kernel
@@ -166,10 +170,17 @@ def host_doc(acc: HostAccount, *, hvo_requested: bool = True) -> dict[str, objec
         return sum(int(str(r[key])) for r in rows)
 
     notes = [
+        *notes,  # what the source inferred (a dump's)
         "percentages are of boot RAM (the DRAM that pays for every struct page)",
         *(["MoM: memory_hotplug.memmap_on_memory (dax kmem)"] if acc.hot_added else []),
-        "devices without a start are placed one after the other above boot RAM, each on "
-        "the next 1 GiB (or memory block) boundary",
+        *(
+            []
+            if notes
+            else [
+                "devices without a start are placed one after the other above boot RAM, "
+                "each on the next 1 GiB (or memory block) boundary"
+            ]
+        ),
         *kernel.notes_for(arch),  # what resolving --kernel assumed (uname -r, stable backports)
     ]
     return {
@@ -218,6 +229,18 @@ def _boot_ram(texts: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     return tuple(ram)
 
 
+def pools_from_options(hugetlb: tuple[str, ...], hvo: bool, arch: str) -> tuple[HugetlbPool, ...]:
+    """The ``--hugetlb`` pools, carved from boot RAM, with ``--hvo/--no-hvo``."""
+    pools: list[HugetlbPool] = []
+    for text in hugetlb:
+        for pool in parse_pages_option(text, "--hugetlb", arch):
+            pools.append(HugetlbPool(pool.folio_bytes, pool.nr_folios, pool.node, hvo))
+    keys = [(pool.page_size_bytes, pool.node) for pool in pools]
+    if len(set(keys)) != len(keys):
+        raise InputError("--hugetlb", "the same huge page size (and node) is given twice")
+    return tuple(pools)
+
+
 def host_from_options(
     *,
     system_ram: tuple[str, ...],
@@ -244,13 +267,7 @@ def host_from_options(
             raise InputError(
                 "--struct-page-size", f"{struct_page_size!r}: not an integer"
             ) from None
-    pools: list[HugetlbPool] = []
-    for text in hugetlb:
-        for pool in parse_pages_option(text, "--hugetlb", a.name):
-            pools.append(HugetlbPool(pool.folio_bytes, pool.nr_folios, pool.node, hvo))
-    keys = [(pool.page_size_bytes, pool.node) for pool in pools]
-    if len(set(keys)) != len(keys):
-        raise InputError("--hugetlb", "the same huge page size (and node) is given twice")
+    pools = pools_from_options(hugetlb, hvo, a.name)
     if memory_block_size is not None and not kmem:
         raise InputError("--memory-block-size", "only with --kmem devices")
     machine = HostMachine(
@@ -292,7 +309,7 @@ def host_from_options(
             start = align_up(cursor, max(mb, PLACEMENT_ALIGN))
         devices.append(dev._replace(ranges=((start, start + size),)))
         cursor = max(cursor, align_up(start + size, PLACEMENT_ALIGN))
-    return Host(machine, tuple(devices), tuple(pools))
+    return Host(machine, tuple(devices), pools)
 
 
 _DEVICE_OPTIONS = ("system_ram", "hugetlb", "devdax", "kmem", "memory_block_size")
