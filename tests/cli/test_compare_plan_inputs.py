@@ -177,3 +177,20 @@ def test_namespace_keeps_only_its_own_notes() -> None:
     notes = doc["source"]["inferred"]
     assert notes
     assert all(line.startswith("dax0.0 ") for line in notes)
+
+
+def test_compare_config_places_and_refuses_as_check_does(tmp_path: Path) -> None:
+    """compare --config reads the host check builds (sources/config/host.py): two
+    namespaces that overlap are refused, naming the entry, as check refuses them."""
+    cfg = tmp_path / "overlap.toml"
+    cfg.write_text(
+        '[[namespaces]]\nname = "pmem0"\nsize = "16G"\nstart = "64G"\n\n'
+        '[[namespaces]]\nname = "pmem1"\nsize = "2G"\nstart = "70G"\n'
+    )
+    r = CliRunner().invoke(cli, ["compare", "--config", str(cfg)])
+    assert r.exit_code == 2, r.output
+    (line,) = r.stderr.strip().splitlines()
+    assert line == (
+        f"vmemplan: error: {cfg}: namespaces[1] (pmem1): 70G+2G overlaps namespaces[0] "
+        "(pmem0) at 64G+16G"
+    )

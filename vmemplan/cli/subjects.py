@@ -109,17 +109,15 @@ def _config_subjects(
     namespace configurations against the entry's budgets, leaves it out with a note.
     """
     from vmemplan.budget import Budgets, Limit  # noqa: PLC0415
-    from vmemplan.estimate import default_start, prepare  # noqa: PLC0415
-    from vmemplan.kernel.arch import SUBSECTION_SIZE  # noqa: PLC0415
-    from vmemplan.plan import Choice, Subject  # noqa: PLC0415
-    from vmemplan.sizing import REGION_ALIGN  # noqa: PLC0415
-    from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
-    from vmemplan.sources.config.host import (  # noqa: PLC0415
+    from vmemplan.host.accounting import (  # noqa: PLC0415
         base_request,
-        namespace_request,
-        system_ram_request,
+        device_name,
+        pgmap_request,
     )
-    from vmemplan.units import align_up  # noqa: PLC0415
+    from vmemplan.host.description import DaxDevice, is_hot_added  # noqa: PLC0415
+    from vmemplan.plan import Choice, Subject  # noqa: PLC0415
+    from vmemplan.sources.config import ConfigError, parse_config_located  # noqa: PLC0415
+    from vmemplan.sources.config.host import config_host  # noqa: PLC0415
 
     try:
         cfg, _ = parse_config_located(read_input(path, "--config"), path)
@@ -127,31 +125,37 @@ def _config_subjects(
         more = len(err.problems) - 1
         extra = f" (and {more} more: vmemplan check {path})" if more else ""
         raise InputError("--config", f"{err.problems[0]}{extra}") from None
-    try:
-        base = base_request(cfg)
-    except InputError as err:
-        raise InputError(f"{path}: {err.option}", err.message) from None
-    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
-
-    subjects, cursor, notes = [], default_start(base.system_ram), []
-    for i, ns in enumerate(cfg.namespaces):
+    problems: list[tuple[str, str]] = []
+    # the host check builds from the file: placed and validated as check does (the pools
+    # are not compared, so their problems are check's to report)
+    conv = config_host(cfg, lambda where, message: problems.append((where, message)))
+    for location, message in problems:
+        where = location
+        if location.startswith("namespaces["):
+            k = int(location[len("namespaces[") : location.index("]")])
+            where = f"namespaces[{k}] ({cfg.namespaces[k].name})"
+        elif location.startswith("hugetlb["):
+            continue
+        raise InputError(f"{path}: {where}", message)
+    assert conv is not None  # a refused [host] is a problem above
+    base = base_request(conv.host.machine)
+    pgmaps = [d for d in conv.host.devices if not is_hot_added(d)]
+    prepared_of = {d.name: p for d, p in zip(pgmaps, conv.prepared, strict=True)}
+    kmem_of = {r.request.ranges: r for r in conv.checked}
+    subjects, notes = [], []
+    for device in sorted(conv.host.devices, key=lambda d: conv.index[device_name(d)]):
+        i = conv.index[device_name(device)]
+        ns = cfg.namespaces[i]
         kmem = None
-        try:
-            if ns.mode == "system-ram":
-                # as check places and validates it; compared as System RAM and weighed
-                # as the device-dax device of the same ranges
-                kmem = system_ram_request(base, cfg.host.memory_block_size, ns, cursor)
-                align = system_ram_estimate(kmem).memory_block_size
-                req = replace(base, label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
-                end = max(hi for _, hi in kmem.ranges)
-            else:
-                req = namespace_request(base, ns, cursor)
-                prepared = prepare(req)
-                align = prepared.align
-                end = max(r[1] for r in prepared.pgmap.ranges) * base.arch.page_size
-        except InputError as err:
-            raise InputError(f"{path}: namespaces[{i}] ({ns.name})", err.message) from None
-        cursor = max(cursor, align_up(end, max(REGION_ALIGN, SUBSECTION_SIZE, align)))
+        if is_hot_added(device):
+            # compared as System RAM and weighed as the device-dax device of its ranges
+            dax = device if isinstance(device, DaxDevice) else device.dax
+            assert dax is not None
+            kmem = kmem_of[dax.ranges].request
+            req = replace(base, label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
+        else:
+            req = pgmap_request(base, device)
+            align = prepared_of[device.name].align
         b = ns.budgets
         budgets = Budgets(
             dram=None if b.dram is None else Limit(bytes=b.dram.bytes, ppm=b.dram.ppm),
