@@ -239,6 +239,8 @@ def test_a_line_takes_every_geometry_and_machine_option_of_estimate() -> None:
         "linear-map",
         "no-gbpages",
         "kernel-switch",
+        "memmap-on-memory",
+        "memory-block-size",
     }
 
 
@@ -315,7 +317,7 @@ def test_lines_take_the_newer_machine_options() -> None:
     assert docs(result)[0]["input"]["kernel"]["switches"]["compound_devmap"]["source"] == "override"
 
 
-@pytest.mark.parametrize("option", ["-u", "--memmap-on-memory=on", "--memory-block-size=1G"])
+@pytest.mark.parametrize("option", ["-u", "--human"])
 def test_batch_refuses_what_its_lines_cannot_use(option: str) -> None:
     result = batch("--size 1T\n", option)
     assert result.exit_code == 2
@@ -433,3 +435,32 @@ def test_many_ranges_on_a_line_cost_what_they_cost_on_the_command_line() -> None
     assert result.exit_code == 0, result.stderr
     args = [a for r in ranges for a in ("--system-ram", r)]
     assert docs(result) == [single("--size", "64G", "--start", "2T", *args)]
+
+
+def test_a_line_may_be_a_system_ram_geometry() -> None:
+    """--mode system-ram lines, with --memmap-on-memory and --memory-block-size on the line
+    or the command line, are the `estimate --mode system-ram --json` document."""
+    lines = [
+        ("--mode", "system-ram", "--size", "4G", "--start", "128G", "--memmap-on-memory", "on"),
+        ("--size", "1T"),
+        ("--mode", "system-ram", "--dax-range", "256G+2G", "--memory-block-size", "128M"),
+        ("--mode", "system-ram", "--size", "64G", "--start", "64G", "--map", "dev"),
+    ]
+    result = batch("".join(" ".join(args) + "\n" for args in lines))
+    assert result.exit_code == 0, result.stderr
+    assert docs(result) == [single(*args) for args in lines]
+    json_line = '{"mode": "system-ram", "size": "4G", "start": "128G", "memmap-on-memory": "on"}\n'
+    assert docs(batch(json_line)) == [single(*lines[0])]
+    # a command-line default for every line
+    by_default = batch("--mode system-ram --size 4G --start 128G\n", "--memmap-on-memory", "on")
+    assert docs(by_default) == [single(*lines[0])]
+
+
+def test_memmap_on_memory_on_a_namespace_line_is_refused_at_its_line() -> None:
+    result = batch("--size 1T\n--size 1T --memmap-on-memory on\n")
+    assert result.exit_code == 2
+    assert len(docs(result)) == 1
+    assert result.stderr == (
+        "vmemplan: error: <stdin>:2: --memmap-on-memory: only with --mode system-ram (on the "
+        "line or the command line)\n"
+    )

@@ -150,8 +150,6 @@ _BATCH_REFUSES = {
     "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
     "iomem": ("--iomem", "each --batch line gives its own geometry"),
     "human": ("--human", "--batch writes exact JSON, one document per line"),
-    "memmap_on_memory": ("--memmap-on-memory", "--batch lines are namespaces, not System RAM"),
-    "memory_block_size": ("--memory-block-size", "--batch lines are namespaces, not System RAM"),
 }
 
 
@@ -196,7 +194,8 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
         if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT:
             raise InputError(option, f"not with --batch: {why}")
         opts.pop(name)
-    build_request(**opts)  # the defaults alone: a bad one is one error, not one per line
+    # the defaults alone: a bad one is one error, not one per line
+    _batch_doc(opts, {}, validate_only=True)
     flags, keys = _batch_line_options()
     where = "<stdin>" if path == "-" else path
     failed = 0
@@ -227,7 +226,7 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
                     if error is not None:
                         raise error
                     given = parse_line(line, flags, keys)
-                    doc = estimate_doc(estimate(build_request(**{**opts, **given})))
+                    doc = _batch_doc(opts, given)
                 except InputError as err:
                     failed += 1
                     message = _batch_error(err, f"{where}:{number}", given, flags, said)
@@ -251,6 +250,34 @@ def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
             gc.enable()
     if failed:
         ctx_exit(EXIT_INPUT)
+
+
+def _batch_doc(opts: dict[str, Any], given: dict[str, Any], *, validate_only: bool = False) -> Any:
+    """The document of one batch line: ``estimate --json``'s for its geometry, a namespace
+    or (``--mode system-ram``, with --memmap-on-memory/--memory-block-size) a hot-add."""
+    line = {**opts, **given}
+    mom, block = line.pop("memmap_on_memory"), line.pop("memory_block_size")
+    if _is_system_ram(line["mode"]):
+        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+        ctx = click.get_current_context()
+        namespace = any(
+            name in given
+            or ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
+            for name in ("map_", "align")
+        )
+        sreq = build_system_ram_request(line, mom, block, namespace=namespace)
+        return None if validate_only else system_ram_doc(system_ram_estimate(sreq))
+    why = "only with --mode system-ram (on the line or the command line)"
+    if validate_only:  # a line may still say --mode system-ram
+        mom = block = None
+    if mom is not None:
+        raise InputError("--memmap-on-memory", why)
+    if block is not None:
+        raise InputError("--memory-block-size", why)
+    req = build_request(**line)
+    return None if validate_only else estimate_doc(estimate(req))
 
 
 def _batch_error(
