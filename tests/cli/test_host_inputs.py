@@ -173,3 +173,24 @@ def test_dump_options_misused_exit_2(args: tuple[str, ...], message: str) -> Non
     assert r.exit_code == 2, r.output
     (line,) = r.stderr.strip().splitlines()
     assert message in line
+
+
+def test_the_pmem_backed_kmem_device_costs_the_same_in_host_and_compare() -> None:
+    """The issue's finding: dax0.0 of list_NX_devdax_kmem.json (a 64 GiB pmem namespace's
+    dax device, onlined by kmem) loses the same bytes, the 1 GiB stranded at the head of
+    its namespace included, in ``host`` and ``compare --from-ndctl``."""
+    dump = str(NDCTL / "list_NX_devdax_kmem.json")
+    compared = _json(
+        "compare", "--from-ndctl", dump, "--system-ram", "0+64G", "--kernel", "6.12", "--json"
+    )
+    (dax,) = [s for s in compared["namespaces"] if s["label"] == "dax0.0"]
+    for row in dax["system_ram_rows"]:
+        mom = row["memmap_on_memory"]
+        d = _json("host", "--system-ram", "64G", "--from-ndctl", dump, "--memmap-on-memory", mom)
+        (kmem,) = [r for r in d["rows"] if r["label"].startswith("dax0.0:")]
+        assert (kmem["dram_bytes"], kmem["device_bytes"]) == (
+            row["dram_bytes"],
+            row["device_bytes"],
+        )
+        # dataoff 0x40200000: the 1 GiB map=dev memmap reservation and the 2M info block
+        assert kmem["device_bytes"] >= row["stranded_bytes"] == 0x40200000
