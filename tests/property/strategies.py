@@ -103,6 +103,10 @@ class OneDevice:
     options: tuple[str, ...]
     toml: str
     memmap_on_memory: str | None = None
+    # a [[hugetlb]] pool, "SIZE:COUNT", carved from boot RAM or (on_device) from this
+    # device's System RAM; None: no pool
+    pool: str | None = None
+    on_device: bool = False
 
 
 @st.composite
@@ -110,12 +114,17 @@ def one_device(draw: st.DrawFn) -> OneDevice:
     """A small device of a random kind and geometry, placed at a GiB above boot RAM."""
     kind = draw(st.sampled_from(["devdax", "fsdax", "dax-range", "system-ram"]))
     start = (64 + draw(st.integers(0, 8))) * GiB
-    if kind == "system-ram":
-        size = draw(st.integers(1, 16)) * 128 * MiB
+    if kind == "system-ram":  # whole 2 GiB memory blocks (64 GiB of boot RAM), or a part
+        start = (64 + 2 * draw(st.integers(0, 4))) * GiB
+        size = draw(st.sampled_from([128 * MiB, 2 * GiB, 4 * GiB, 6 * GiB]))
         mom = draw(st.sampled_from(["off", "on"]))
         opts = ("--mode", "system-ram", "--size", str(size), "--start", str(start))
         toml = f'mode = "system-ram"\nsize = {size}\nstart = {start}\nmemmap_on_memory = "{mom}"'
-        return OneDevice(kind, opts, toml, mom)
+        pool = draw(st.sampled_from([None, "boot", "device", "device"]))
+        if pool == "device" and size >= 2 * GiB:  # 2M pages, up to half of the device
+            count = draw(st.integers(1, size // (4 * MiB)))
+            return OneDevice(kind, opts, toml, mom, f"2M:{count}", on_device=True)
+        return OneDevice(kind, opts, toml, mom, _boot_pool(draw) if pool else None)
     align = draw(st.sampled_from([2 * MiB, GiB] if kind == "devdax" else [2 * MiB]))
     if kind == "dax-range":
         size = draw(st.integers(1, 64)) * 2 * MiB
@@ -127,4 +136,11 @@ def one_device(draw: st.DrawFn) -> OneDevice:
     opts = ("--mode", kind, "--size", str(size), "--start", str(start), "--map", map_)
     opts += ("--align", str(align))
     toml = f'mode = "{kind}"\nsize = {size}\nstart = {start}\nmap = "{map_}"\nalign = {align}'
-    return OneDevice(kind, opts, toml)
+    return OneDevice(kind, opts, toml, pool=_boot_pool(draw) if draw(st.booleans()) else None)
+
+
+def _boot_pool(draw: st.DrawFn) -> str:
+    """A HugeTLB pool the default 64 GiB of boot RAM holds."""
+    if draw(st.booleans()):
+        return f"1G:{draw(st.integers(1, 32))}"
+    return f"2M:{draw(st.integers(1, 4096))}"

@@ -49,14 +49,36 @@ def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
     mom = () if dev.memmap_on_memory is None else ("--memmap-on-memory", dev.memmap_on_memory)
     alone = _figures(_run("estimate", *dev.options, *mom, "--json"))
     config = tmp_path / "host.toml"
-    config.write_text(f'[host]\nkernel = "6.12"\n\n[[namespaces]]\nname = "d"\n{dev.toml}\n')
+    pool = ""
+    if dev.pool is not None:
+        size, count = dev.pool.split(":")
+        on = '\non = "d"' if dev.on_device else ""
+        pool = f'\n[[hugetlb]]\npage_size = "{size}"\ncount = {count}{on}\n'
+    config.write_text(f'[host]\nkernel = "6.12"\n\n[[namespaces]]\nname = "d"\n{dev.toml}\n{pool}')
     r = CliRunner().invoke(cli, ["check", str(config), "--format", "json"])
     assert r.exit_code == 0, r.output
     (f,) = json.loads(r.stdout)["files"]
+    # a pool carved from the device: its vmemmap is the pool's entry, the device's entry
+    # the rest of its memmap
+    carved = f["hugetlb"][0]["dram_bytes_unoptimized"] if dev.on_device else 0
+    expected = (alone[0] - carved, *alone[1:])
     (entry,) = f["namespaces"] or [{"figures": s["figures"]} for s in f["system_ram"]]
-    assert _figures(entry) == alone
-    (_, row) = _run("host", "--config", str(config), "--json")["rows"]
-    assert (row["dram_bytes"], row["device_bytes"]) == alone[:2]
+    assert _figures(entry) == expected
+    hosted = _run("host", "--config", str(config), "--json")
+    rows = hosted["rows"]
+    row = rows[-1]  # boot RAM, the pool (if any), the device
+    assert (row["dram_bytes"], row["device_bytes"]) == expected[:2]
+    assert hosted["total"]["dram_bytes"] == sum(x["dram_bytes"] for x in rows)
+    assert hosted["total"]["dram_bytes"] == rows[0]["dram_bytes"] + f["total"]["dram_bytes"]
+    if dev.pool is not None:
+        # the pool's entry is the same in host, check and hugetlb, and never negative
+        (pool_row,) = [x for x in rows if x["kind"] == "hugetlb"]
+        (pool_entry,) = f["hugetlb"]
+        assert pool_row["dram_bytes"] == pool_entry["dram_bytes"] >= 0
+        self_hosted = dev.on_device and dev.memmap_on_memory == "on"
+        hot = ("--memmap-on-memory",) if self_hosted else ()
+        (one,) = _run("hugetlb", "--hugetlb", dev.pool, *hot, "--json")["pools"]
+        assert pool_row["dram_bytes"] == one["dram_bytes"]
     compared = _run("compare", *dev.options, "--kernel", "6.12", "--json")
     rows = compared["rows"]
     if dev.memmap_on_memory is not None:  # compare shows memmap_on_memory off and on
