@@ -98,10 +98,14 @@ def measure(label: str, args: list[str]) -> None:
     wall = re.search(r"Elapsed \(wall clock\) time.*: (.*)", report)
     rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
     code = re.search(r"Exit status: (\d+)", report)
-    if wall is None or rss is None or code is None:
+    user = re.search(r"User time \(seconds\): ([\d.]+)", report)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", report)
+    if wall is None or rss is None or code is None or user is None or system is None:
         sys.exit(f"{label}: no GNU time report (apt-get install time): {report[-400:]}")
+    cpu = float(user.group(1)) + float(system.group(1))
     print(
-        f"{label:<12} wall {wall.group(1):>8}  max RSS {int(rss.group(1)) / 1024:7.1f} MiB  "
+        f"{label:<12} wall {wall.group(1):>8}  cpu {cpu:6.2f} s  "
+        f"max RSS {int(rss.group(1)) / 1024:7.1f} MiB  "
         f"stdout {len(done.stdout) / 2**20:8.2f} MiB  exit {code.group(1)}"
     )
 

@@ -47,6 +47,7 @@ class Shared(dict):  # type: ignore[type-arg]
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
 _DEFAULT = json.JSONEncoder().default  # what json.dumps raises for what it cannot encode
 # One C encoder per indent (``pad``: a newline and the indent of the container's items):
 # a container of scalars only is one call, its items already separated by ``,`` + pad.
@@ -94,7 +95,7 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:
                 text = value._text[pad] = _dumps(dict(value), pad)
             out.append(text)
             return
-        if not all(type(k) is str for k in value):
+        if not _STR.issuperset(map(type, value)):
             out.append(json.dumps(value, indent=2).replace("\n", pad))
             return
         sep = "{" + inner
