@@ -48,6 +48,10 @@ class Shared(dict):  # type: ignore[type-arg]
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _STR = frozenset({str})
+# The text before each value of a dict of containers, by its keys and indent: documents
+# of one kind have the same few key sets (bounded: a cache, not a record of every dict).
+_HEADS: dict[tuple[tuple[str, ...], str], list[str]] = {}
+_HEADS_MAX = 1024
 _DEFAULT = json.JSONEncoder().default  # what json.dumps raises for what it cannot encode
 # One C encoder per indent (``pad``: a newline and the indent of the container's items):
 # a container of scalars only is one call, its items already separated by ``,`` + pad.
@@ -95,22 +99,28 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:
                 text = value._text[pad] = _dumps(dict(value), pad)
             out.append(text)
             return
-        if not _STR.issuperset(map(type, value)):
-            out.append(json.dumps(value, indent=2).replace("\n", pad))
-            return
-        sep = "{" + inner
-        for key, item in value.items():
+        keys = tuple(value)
+        heads = _HEADS.get((keys, pad))
+        if heads is None:
+            if not _STR.issuperset(map(type, keys)):
+                out.append(json.dumps(value, indent=2).replace("\n", pad))
+                return
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            heads = _HEADS[keys, pad] = [
+                ("," if i else "{") + inner + _string(key) + ": " for i, key in enumerate(keys)
+            ]
+        for head, item in zip(heads, value.values(), strict=True):
             t = type(item)  # the usual scalars here, not in a call each
             if t is int:
-                out.append(sep + _string(key) + ": " + int.__repr__(item))
+                out.append(head + int.__repr__(item))
             elif t is str:
-                out.append(sep + _string(key) + ": " + _string(item))
+                out.append(head + _string(item))
             elif item is None:
-                out.append(sep + _string(key) + ": null")
+                out.append(head + "null")
             else:
-                out.append(sep + _string(key) + ": ")
+                out.append(head)
                 _encode(item, inner, out)
-            sep = "," + inner
         out.append(pad + "}")
     elif kind is list or kind is tuple:
         if not value:
