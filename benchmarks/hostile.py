@@ -27,8 +27,32 @@ wall times are pessimistic), after the merge of main at f78fbc9:
 
 Before (main at f2ea361): check-json died of MemoryError under a 3 GiB address-space cap
 after 42 s (3.1 GB RSS); iomem-text 3.5 s / 226 MiB; iomem-json 7.1 s / 872 MiB / 106 MiB
-of JSON. check-json is still over the 12 s target: most of it is encoding ~585 MB of
-JSON (each namespace's estimate document is ~5.8 KB).
+of JSON.
+
+check-json's encoding (wt-jsonspeed, 2026-12-07): containers of scalars go through the
+standard library's C encoder, the kernel block is encoded once per file, the key heads
+once per key set (output byte-identical: ``cmp`` of the 585 MB document). Interleaved
+runs of main (852b5c4) and the branch, GNU time, load average ~3 on 2 cores, so the CPU
+time (user + system) is the figure to compare:
+
+    main    check --json  wall 35.66 / 32.57 s  cpu 26.83 / 22.61 s  max RSS 624 MiB
+    branch  check --json  wall 23.60 / 30.76 s  cpu 21.05 / 19.81 s  max RSS 624 MiB
+    both    check (text)  wall 12.6-16.1 s      cpu 10.2-12.3 s      max RSS 572 MiB
+
+and ``python benchmarks/hostile.py check-text check-json`` on the branch:
+
+    check-text   wall  0:15.76  cpu  10.61 s  max RSS   572.1 MiB  stdout     0.00 MiB  exit 0
+    check-json   wall  0:31.28  cpu  20.93 s  max RSS   623.9 MiB  stdout   584.58 MiB  exit 0
+
+Both are still over the 12 s target on this machine. Where check-json's CPU goes (one
+process, 100,000 namespaces, ``time.process_time()`` per phase): imports 0.2 s, TOML
+and the config model 2.3 s, ``check_config()`` (the walks and budgets, what the text
+report needs too) 6.5 s, the baseline walks only JSON prints 2.1 s, building the
+namespaces' documents 2.3 s, encoding them ~5 s (~9 s before; extrapolated from an
+in-process A/B of 10,000 documents, best of 4: 0.93 s before, 0.51 s after, and 0.29 s
+for the C encoder without indent, the floor of any re-indenting scheme). The rest of
+the way is in the common path (parse + check_config, ~9 s of CPU before any JSON) and
+in the documents, not in the encoder.
 """
 
 from __future__ import annotations
