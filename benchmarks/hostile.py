@@ -16,6 +16,9 @@ The cases:
 - ``iomem-text`` / ``iomem-json``: a /proc/iomem of 2,000 ranges: 1,000 System RAM ranges
   of 1 GiB with 1 GiB holes between them, then 1,000 Persistent Memory ranges of 4 GiB, each
   holding one namespace (~120 KB).
+- ``iomem-compare`` / ``iomem-plan``: ``compare`` and ``plan --max-dram 1%`` (``--json``) of
+  the same dump with 1 GiB namespaces, whose 1G-aligned rows are refused with a
+  "smallest valid" size.
 
 Measured on 2026-12-07 on the shared 2-core development machine (load average ~2, so
 wall times are pessimistic), after the merge of main at f78fbc9:
@@ -24,6 +27,12 @@ wall times are pessimistic), after the merge of main at f78fbc9:
     check-json   wall  0:27.22  max RSS   623.2 MiB  stdout   584.58 MiB  exit 0
     iomem-text   wall  0:01.69  max RSS    34.8 MiB
     iomem-json   wall  0:00.66  max RSS    60.3 MiB  stdout     5.60 MiB  exit 0
+
+iomem-compare / iomem-plan, on the same machine, main at 852b5c4 (before) and after the
+smallest-valid-size fix in nd_pfn_init (one test per align-sized run, not per 2 MiB):
+
+    iomem-compare wall  0:04.14 -> 0:02.06  max RSS 80.7 MiB  stdout  8.92 MiB  exit 0
+    iomem-plan    wall  0:05.21 -> 0:01.99  max RSS 98.6 MiB  stdout 12.07 MiB  exit 0
 
 Before (main at f2ea361): check-json died of MemoryError under a 3 GiB address-space cap
 after 42 s (3.1 GB RSS); iomem-text 3.5 s / 226 MiB; iomem-json 7.1 s / 872 MiB / 106 MiB
@@ -100,7 +109,9 @@ def host_toml(n: int = NAMESPACES) -> str:
     return "\n".join(out) + "\n"
 
 
-def iomem(nr_ram: int = IOMEM_RAM, nr_pmem: int = IOMEM_PMEM) -> str:
+def iomem(
+    nr_ram: int = IOMEM_RAM, nr_pmem: int = IOMEM_PMEM, namespace_bytes: int = 4 * GiB
+) -> str:
     """A /proc/iomem of ``nr_ram`` System RAM ranges and ``nr_pmem`` namespaces."""
     lines = []
     for i in range(nr_ram):
@@ -109,7 +120,7 @@ def iomem(nr_ram: int = IOMEM_RAM, nr_pmem: int = IOMEM_PMEM) -> str:
     base = 4 * GiB + nr_ram * 2 * GiB
     for i in range(nr_pmem):
         start = base + i * 4 * GiB
-        end = start + 4 * GiB - 1
+        end = start + namespace_bytes - 1
         lines += [f"{start:x}-{end:x} : Persistent Memory", f"  {start:x}-{end:x} : namespace{i}.0"]
     return "\n".join(lines) + "\n"
 
@@ -128,7 +139,7 @@ def measure(label: str, args: list[str]) -> None:
         sys.exit(f"{label}: no GNU time report (apt-get install time): {report[-400:]}")
     cpu = float(user.group(1)) + float(system.group(1))
     print(
-        f"{label:<12} wall {wall.group(1):>8}  cpu {cpu:6.2f} s  "
+        f"{label:<13} wall {wall.group(1):>8}  cpu {cpu:6.2f} s  "
         f"max RSS {int(rss.group(1)) / 1024:7.1f} MiB  "
         f"stdout {len(done.stdout) / 2**20:8.2f} MiB  exit {code.group(1)}"
     )
@@ -141,11 +152,15 @@ def main() -> None:
         host.write_text(host_toml())
         dump = Path(tmp, "ranges.iomem")
         dump.write_text(iomem())
+        small = Path(tmp, "small.iomem")  # 1 GiB namespaces: the 1G-aligned rows are refused
+        small.write_text(iomem(namespace_bytes=GiB))
         cases = {
             "check-text": ["check", str(host)],
             "check-json": ["check", "--json", str(host)],
             "iomem-text": ["estimate", "--iomem", str(dump)],
             "iomem-json": ["estimate", "--iomem", str(dump), "--json"],
+            "iomem-compare": ["compare", "--iomem", str(small), "--json"],
+            "iomem-plan": ["plan", "--iomem", str(small), "--max-dram", "1%", "--json"],
         }
         print(
             f"check: {NAMESPACES:,} namespaces ({host.stat().st_size / 2**20:.1f} MiB); "
