@@ -66,7 +66,8 @@ def main() -> None:
     """Import the CLI with the cyclic garbage collector off, then run it.
 
     SIGINT is handled first: from then on ^C (also while the modules below are imported)
-    is one line, ``vmemplan: error: interrupted``, and exit 130.
+    is one line, ``vmemplan: error: interrupted``, and exit 130. A process started with
+    SIGINT ignored (a script's background job, nohup) keeps it ignored, as Python does.
 
     Importing click, the model (and, for text, rich) allocates some 100,000 objects and
     frees almost none, so the collections the allocations trigger find nothing; they cost
@@ -79,7 +80,8 @@ def main() -> None:
     check). The command runs with a 200,000-allocation threshold, as mypy's main does.
     """
     try:
-        _signal.signal(_signal.SIGINT, _interrupted)
+        if _signal.getsignal(_signal.SIGINT) != _signal.SIG_IGN:  # ignored stays ignored
+            _signal.signal(_signal.SIGINT, _interrupted)
         reserve_standard_fds()
         tolerate_non_utf8_stdout()
         gc.disable()

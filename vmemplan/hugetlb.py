@@ -24,7 +24,7 @@ from vmemplan.kernel.hugetlbpage import check_hugetlb_page_size
 from vmemplan.kernel.memory_hotplug import MEMMAP_ON_MEMORY_SINCE
 from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
-from vmemplan.units import format_size_exact, parse_size
+from vmemplan.units import format_size_exact, parse_size, quote_value
 
 SCHEMA_VERSION = 1
 # Linux kernel commit 15995a352474 ("mm: report per-page metadata information") (in v6.11):
@@ -151,7 +151,8 @@ def hugetlb_doc(
     rel = kernel.release
     if rel is not None and rel.extra:
         notes.append(
-            f"{rel.text} is a distribution kernel ({rel.extra!r} after the upstream version):"
+            f"{rel.text} is a distribution kernel ({quote_value(rel.extra)} after the upstream "
+            "version):"
             f" the upstream HugeTLB vmemmap rules of {rel.label} were assumed (the arch's HVO "
             "Kconfig and the vmemmap pages kept per folio, by version); distributions backport"
         )

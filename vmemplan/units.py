@@ -26,24 +26,41 @@ _SIZE_RE = re.compile(r"^(?P<num>0[xX][0-9a-fA-F]+|[0-9]+)(?P<suffix>[a-zA-Z]*)$
 _MAX_VALUE = (1 << 64) - 1
 
 
+# The longest part of a value a message quotes (characters): a longer value (a token pasted
+# into the wrong field) is shown as its start and its length, never whole.
+QUOTE_LIMIT = 24
+
+
+def quote_value(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text`` as a message quotes it: ``repr()`` (escaped, quoted), cut to its first
+    ``limit`` characters and its length when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text):,} characters)"
+
+
 def parse_size(text: str, option: str) -> int:
     """Return ``text`` (``1T``, ``2M``, ``0x1000``, ``16GiB``) as an exact number of bytes."""
     s = text.strip()
     m = _SIZE_RE.match(s)
     if m is None:
         if re.match(r"^[0-9]+\.[0-9]+", s):
-            raise InputError(option, f"{text!r}: fractions are not accepted; use a smaller unit")
+            raise InputError(
+                option, f"{quote_value(text)}: fractions are not accepted; use a smaller unit"
+            )
         if s.startswith("-"):
-            raise InputError(option, f"{text!r}: must not be negative")
-        raise InputError(option, f"{text!r}: not a size (expected e.g. 1T, 2M, 4096, 0x1000)")
+            raise InputError(option, f"{quote_value(text)}: must not be negative")
+        raise InputError(
+            option, f"{quote_value(text)}: not a size (expected e.g. 1T, 2M, 4096, 0x1000)"
+        )
     num, suffix = m.group("num"), m.group("suffix")
     if len(num) > 40:  # far above 2^64 in any base; int() would refuse > 4300 digits anyway
-        raise InputError(option, f"{text[:24]!r}...: too large (above 2^64)")
+        raise InputError(option, f"{quote_value(text)}: too large (above 2^64)")
     if len(num) > 1 and num[0] == "0" and num[1] not in "xX":
         raise InputError(
             option,
-            f"{text!r}: leading zero (ndctl would read it as octal); write {num.lstrip('0') or '0'}"
-            f"{suffix} or a 0x hex value",
+            f"{quote_value(text)}: leading zero (ndctl would read it as octal); "
+            f"write {num.lstrip('0') or '0'}{suffix} or a 0x hex value",
         )
     value = int(num, 0)
     key = suffix.lower()
@@ -51,13 +68,18 @@ def parse_size(text: str, option: str) -> int:
         key = key[0]
     elif key.endswith("b") and key not in ("",) and len(key) == 2:
         raise InputError(
-            option, f"{text!r}: decimal (SI) unit {suffix!r}; use binary {suffix[0].upper()}iB"
+            option,
+            f"{quote_value(text)}: decimal (SI) unit {quote_value(suffix)}; "
+            f"use binary {suffix[0].upper()}iB",
         )
     if key not in _SUFFIX_SHIFT:
-        raise InputError(option, f"{text!r}: unknown suffix {suffix!r} (use K, M, G, T, P or E)")
+        raise InputError(
+            option,
+            f"{quote_value(text)}: unknown suffix {quote_value(suffix)} (use K, M, G, T, P or E)",
+        )
     value <<= _SUFFIX_SHIFT[key]
     if value > _MAX_VALUE:
-        raise InputError(option, f"{text!r}: too large (above 2^64)")
+        raise InputError(option, f"{quote_value(text)}: too large (above 2^64)")
     return value
 
 
@@ -104,9 +126,9 @@ def parse_range(text: str, option: str) -> SpelledRange:
     try:
         return _parse_range(text, option)
     except InputError as e:
-        if e.message.startswith(repr(text)):
+        if e.message.startswith(quote_value(text)):
             raise
-        raise InputError(option, f"{text!r}: {e.message}") from None
+        raise InputError(option, f"{quote_value(text)}: {e.message}") from None
 
 
 def _parse_range(text: str, option: str) -> SpelledRange:
@@ -116,31 +138,33 @@ def _parse_range(text: str, option: str) -> SpelledRange:
         start = parse_size(start_s, option)
         size = parse_size(size_s, option)
         if size == 0:
-            raise InputError(option, f"{text!r}: empty range")
+            raise InputError(option, f"{quote_value(text)}: empty range")
         end = start + size
     elif ".." in s:
         start_s, _, end_s = s.partition("..")
         start = parse_size(start_s, option)
         end = parse_size(end_s, option)
         if end < start:
-            raise InputError(option, f"{text!r}: end is below start")
+            raise InputError(option, f"{quote_value(text)}: end is below start")
         if end == start:
-            raise InputError(option, f"{text!r}: empty range (END is exclusive in START..END)")
+            raise InputError(
+                option, f"{quote_value(text)}: empty range (END is exclusive in START..END)"
+            )
     elif "-" in s[1:]:
         start_s, _, last_s = s.partition("-")
         start = parse_size(start_s, option)
         last = parse_size(last_s, option)
         if last < start:
-            raise InputError(option, f"{text!r}: end is below start")
+            raise InputError(option, f"{quote_value(text)}: end is below start")
         end = last + 1
     else:
         raise InputError(
             option,
-            f"{text!r}: expected START-END (END inclusive), START..END (END exclusive) "
+            f"{quote_value(text)}: expected START-END (END inclusive), START..END (END exclusive) "
             "or START+SIZE",
         )
     if end > _MAX_VALUE + 1:
-        raise InputError(option, f"{text!r}: ends above 2^64")
+        raise InputError(option, f"{quote_value(text)}: ends above 2^64")
     return SpelledRange(start, end, s)
 
 
@@ -207,13 +231,15 @@ def parse_percent_ppm(text: str, option: str) -> int:
     """``"0.5%"`` -> 5000 parts per million (at most 4 decimals, at most 100%)."""
     m = _PERCENT_RE.fullmatch(text)
     if m is None:
-        raise InputError(option, f"{text[:40]!r}: not a percentage (expected e.g. 1% or 0.0125%)")
+        raise InputError(
+            option, f"{quote_value(text)}: not a percentage (expected e.g. 1% or 0.0125%)"
+        )
     whole, frac = m.group(1), m.group(2) or ""
     if len(frac) > 4:
-        raise InputError(option, f"{text!r}: at most 4 decimals")
+        raise InputError(option, f"{quote_value(text)}: at most 4 decimals")
     ppm = int(whole) * PPM_PER_PERCENT + int(frac.ljust(4, "0"))
     if ppm > 100 * PPM_PER_PERCENT:
-        raise InputError(option, f"{text!r}: above 100%")
+        raise InputError(option, f"{quote_value(text)}: above 100%")
     return ppm
 
 
@@ -222,18 +248,24 @@ def parse_duration_ns(text: str, option: str) -> int:
     m = _DURATION_RE.fullmatch(text)
     if m is None or m.group(3) not in _DURATION_NS:
         if m is not None and not m.group(3):
-            raise InputError(option, f"{text!r}: missing unit (ns, us, ms or s)")
+            raise InputError(option, f"{quote_value(text)}: missing unit (ns, us, ms or s)")
         if m is not None:
-            raise InputError(option, f"{text!r}: unknown unit {m.group(3)!r} (use ns, us, ms or s)")
-        raise InputError(option, f"{text[:40]!r}: not a time (expected e.g. 500ms, 1.5s or 250us)")
+            raise InputError(
+                option,
+                f"{quote_value(text)}: unknown unit {quote_value(m.group(3))} "
+                "(use ns, us, ms or s)",
+            )
+        raise InputError(
+            option, f"{quote_value(text)}: not a time (expected e.g. 500ms, 1.5s or 250us)"
+        )
     whole, frac, unit = m.group(1), m.group(2) or "", m.group(3)
     if len(frac) > 3:
-        raise InputError(option, f"{text!r}: at most 3 decimals")
+        raise InputError(option, f"{quote_value(text)}: at most 3 decimals")
     milli_ns = (int(whole) * 1000 + int(frac.ljust(3, "0"))) * _DURATION_NS[unit]
     if milli_ns % 1000:
-        raise InputError(option, f"{text!r}: not a whole number of nanoseconds")
+        raise InputError(option, f"{quote_value(text)}: not a whole number of nanoseconds")
     if milli_ns // 1000 > _MAX_VALUE:
-        raise InputError(option, f"{text!r}: too large (above 2^64 ns)")
+        raise InputError(option, f"{quote_value(text)}: too large (above 2^64 ns)")
     return milli_ns // 1000
 
 
@@ -241,22 +273,23 @@ def parse_ns_per_page(text: str, option: str) -> tuple[int, int]:
     """``"8.0-10.7"`` or ``"9"`` ns per struct page -> picoseconds ``(low, high)``."""
     parts = text.split("-")
     if len(parts) > 2:
-        raise InputError(option, f"{text[:40]!r}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
+        raise InputError(option, f"{quote_value(text)}: expected NS or LOW-HIGH, e.g. 8.0-10.7")
     ps = []
     for part in parts:
         m = _NUMBER_RE.fullmatch(part.strip())
         if m is None:
             raise InputError(
-                option, f"{text[:40]!r}: not a number of nanoseconds (expected NS or LOW-HIGH)"
+                option,
+                f"{quote_value(text)}: not a number of nanoseconds (expected NS or LOW-HIGH)",
             )
         whole, frac = m.group(1), m.group(2) or ""
         if len(frac) > 3:
-            raise InputError(option, f"{text!r}: must be positive, at most 3 decimals")
+            raise InputError(option, f"{quote_value(text)}: must be positive, at most 3 decimals")
         ps.append(int(whole) * 1000 + int(frac.ljust(3, "0")))
     if any(p <= 0 for p in ps):
-        raise InputError(option, f"{text!r}: must be positive, at most 3 decimals")
+        raise InputError(option, f"{quote_value(text)}: must be positive, at most 3 decimals")
     if ps[0] > ps[-1]:
-        raise InputError(option, f"{text!r}: LOW is above HIGH")
+        raise InputError(option, f"{quote_value(text)}: LOW is above HIGH")
     return ps[0], ps[-1]
 
 

@@ -11,6 +11,7 @@ only with 4K pages (pud_sect_supported()); CONT_PTES / CONT_PMDS are 1 << ARM64_
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,18 @@ def test_granule_refusals_list_the_arch_sizes(arch: str, size: str, listed: str)
     r = run("hugetlb", "--arch", arch, "--hugetlb", f"{size}:1")
     assert r.exit_code == 2
     assert f"{size}: not a HugeTLB page size of {arch} (its sizes: {listed})" in r.stderr
+
+
+def test_a_pool_of_folios_with_less_than_a_page_of_vmemmap_still_costs_its_struct_pages() -> None:
+    """arm64-4k 64K folios: 16 struct pages of 64 B, 1 KiB of vmemmap each (VH = 0 whole
+    pages): 10 folios are 10 KiB of struct pages, 3 vmemmap pages of a contiguous pool.
+    Not optimizable (hugetlb_vmemmap_optimizable_size() is 0), so no HVO saving; the pool
+    once showed 0 B without HVO. arm64-64k 2M folios: 32 x 64 B = 2 KiB, 1,000 of them
+    2,000 KiB, 32 pages of 64 KiB."""
+    doc = json.loads(run("hugetlb", "--arch", "arm64-4k", "--pages", "64K:10", "--json").stdout)
+    assert doc["total"]["vmemmap_pages_unoptimized"] == 3
+    assert doc["total"]["dram_bytes_unoptimized"] == doc["total"]["dram_bytes"] == 3 * 4096
+    assert doc["total"]["pages_saved"] == 0
+    doc = json.loads(run("hugetlb", "--arch", "arm64-64k", "--pages", "2M:1000", "--json").stdout)
+    assert doc["total"]["vmemmap_pages_unoptimized"] == 32
+    assert doc["total"]["dram_bytes"] == 32 * 65536

@@ -136,3 +136,11 @@ def test_the_delta_headers_are_spelled_out_in_ascii() -> None:
     out = run(args, 200, PYTHONIOENCODING="ascii")
     assert "delta DRAM" in out
     assert "delta usable" in out
+
+
+def test_the_host_header_is_one_line_where_the_terminal_holds_it() -> None:
+    """It was a rich table title, wrapped to the table's width (`... x86_64, Linux` /
+    `6.12, 64.00 GiB boot RAM`) on a terminal of any width."""
+    header = "struct pages on this host: x86_64, Linux 6.12, 64.00 GiB boot RAM"
+    for columns in (80, 200):
+        assert run(["host", "--boot-ram", "64G"], columns).splitlines()[0] == header

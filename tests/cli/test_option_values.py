@@ -112,3 +112,35 @@ def test_the_completion_variable_alone_still_prints_the_script() -> None:
     result = run(env={"_VMEMPLAN_COMPLETE": "bash_source"})
     assert result.exit_code == 0
     assert "_VMEMPLAN_COMPLETE=bash_complete" in result.stdout.replace('"', "")
+
+
+PASTED = "ghp_" + "0123456789abcdefghijklmnopqrstuvwxyzABCD"  # a token in the wrong field
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["estimate", "--size", "1T", "--kernel", PASTED],
+        ["estimate", "--size", "1T", "--arch", PASTED],
+        ["estimate", "--size", PASTED],
+        ["estimate", "--size", "1T", "--mode", PASTED],
+        ["estimate", "--size", "1T", "--map", PASTED],
+        ["estimate", "--size", "1T", "--counters", PASTED],
+        ["estimate", "--size", "1T", "--linear-map", PASTED],
+        ["estimate", "--size", "1T", "--color", PASTED],
+        ["estimate", "--size", "1T", "--kernel-switch", PASTED],
+        ["compare", "--size", "1T", "--current", PASTED],
+        ["hugetlb", "--pages", PASTED],
+        ["hugetlb", "--cmdline", f"hugepages={PASTED}"],
+        ["check", "--format", PASTED, str(CONFIG)],
+        ["check", "--input-format", PASTED, str(CONFIG)],
+        ["schema", PASTED],
+    ],
+    ids=lambda args: " ".join(a for a in args if a != PASTED),
+)
+def test_a_long_option_value_is_quoted_as_its_start_and_length(args: list[str]) -> None:
+    """Values were quoted whole (up to the 1,000-character line cap)."""
+    result = run(*args)
+    assert result.exit_code == 2
+    assert f"{PASTED[:24]}'... ({len(PASTED)} characters)" in result.output
+    assert PASTED[-16:] not in result.output

@@ -130,3 +130,28 @@ def test_interrupt_during_start_up_is_one_line_and_130(module: str) -> None:
     assert proc.returncode == 130
     assert proc.stderr == "vmemplan: error: interrupted\n"
     assert proc.stdout == ""
+
+
+def test_an_ignored_interrupt_stays_ignored() -> None:
+    """A process started with SIGINT ignored (a background job of a script, nohup) keeps
+    it ignored, as Python itself does: ^C meant for the foreground does not stop it."""
+    proc = subprocess.Popen(
+        [*VMEMPLAN, "estimate", "--batch", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),  # noqa: PLW1509
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    proc.stdin.write(b"--size 1T\n")
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], 60)
+    assert ready
+    first = proc.stdout.readline()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(b"--size 2T\n", timeout=60)
+    assert (proc.returncode, err) == (0, b"")
+    assert first.startswith(b'{"schema_version"')
+    assert out.startswith(b'{"schema_version"')
+    assert out.count(b"\n") == 1  # line 2 answered too

@@ -9,13 +9,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vmemplan.output.report import to_json
-from vmemplan.output.stream import Lazy, write_json
+from vmemplan.output.stream import Lazy, Shared, write_json
 
-_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8)
+_SCALARS = st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats()
+# Containers of scalars only are encoded by the C encoder, the others in Python: the
+# strategy mixes both at every depth, with tuples and ``Shared`` dicts (encoded once per
+# indent) among them.
 _JSON = st.recursive(
     _SCALARS,
     lambda inner: (
-        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        st.lists(inner, max_size=4)
+        | st.lists(inner, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5), inner, max_size=4).map(Shared)
     ),
     max_leaves=25,
 )
@@ -59,6 +65,8 @@ _EXAMPLES = [
     {"files": [{"namespaces": [{"x": [1, {"y": "z\n\u2028"}]}, {}]}], "e": {}},
     [1, [], {}],
     {"a": {}, "b": [], "c": [[{"d": None}]]},
+    {"keys": {1: "int", 2.5: [None], False: {}, None: 0}, "float": [1e300, -0.0, float("inf")]},
+    {"same": [Shared({"k": [1, "a,\n{"]}), Shared({"k": {"x": [True]}})], "tail": "}"},
 ]
 
 
@@ -75,6 +83,16 @@ def _lazy_lists(value: Any) -> Any:
 @pytest.mark.parametrize("doc", _EXAMPLES)
 def test_streamed_examples(doc: Any) -> None:
     assert _written(_lazy_lists(doc)) == to_json(doc)
+    assert _written(doc) == to_json(doc)
+
+
+def test_a_shared_document_is_encoded_once_per_indent() -> None:
+    shared = Shared({"kernel": {"version": "6.12", "switches": [1, 2]}})
+    doc = {"a": [{"k": shared}, {"k": shared}], "b": {"c": {"d": {"k": shared}}}}
+    assert _written(doc) == to_json(doc)
+    # its text at the two indents it was written at, kept for the next document
+    assert sorted(len(pad) for pad in shared._text) == [7, 9]
+    assert _written(doc) == to_json(doc)
 
 
 def test_a_lazy_list_is_consumed_as_it_is_written() -> None:

@@ -16,6 +16,7 @@ from vmemplan.cli.options import (
     JSON_OPTION,
     MEMMAP_ON_MEMORY_OPTION,
     MEMORY_BLOCK_SIZE_OPTION,
+    Choice,
     _complete_file,
     _machine_options,
     _options,
@@ -35,14 +36,14 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "json", "github"]),
+    type=Choice(["text", "json", "github"]),
     default="text",
     show_default=True,
     help="github prints workflow annotations (::error file=...,line=...::).",
 )
 @click.option(
     "--input-format",
-    type=click.Choice(["toml", "yaml", "json"]),
+    type=Choice(["toml", "yaml", "json"]),
     help="Format of every FILE. Default: by extension (.toml, .yaml/.yml, .json; another "
     "extension is refused); '-' (stdin) or a name without extension is detected from its "
     "first line that is not blank or a # comment: '{' is JSON, '[table]' or 'key =' TOML, "

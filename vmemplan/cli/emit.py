@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from vmemplan.excerpt import escape
 from vmemplan.output.report import (
     to_json,
 )
@@ -48,7 +49,20 @@ def _emit(doc: dict[str, Any], as_json: bool, color: str, render: str) -> None:
         return
     from vmemplan.output import render as r  # noqa: PLC0415
 
-    getattr(r, render)(_console(color), doc)
+    getattr(r, render)(_console(color), _escaped(doc))
+
+
+def _escaped(value: Any) -> Any:
+    """The document with every string escaped for a terminal: a device name read from a
+    dump (``namespace0.0`` followed by ``ESC ] 0 ; title BEL``) is printed as ``\\x1b...``,
+    not obeyed. The JSON needs none of this: json.dumps escapes control characters."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, dict):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def _human(doc: dict[str, Any]) -> dict[str, Any]:

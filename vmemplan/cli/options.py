@@ -19,6 +19,7 @@ from vmemplan.kernel.versions import (
     SWITCH_NAMES,
     known_versions,
 )
+from vmemplan.units import QUOTE_LIMIT, quote_value
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
     from click.shell_completion import CompletionItem
@@ -27,6 +28,20 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 # Shell completion (click's _VMEMPLAN_COMPLETE=bash_source|zsh_source|fish_source): the
 # words each option's parser accepts, and file names where an option reads a file.
 Completer = Callable[[click.Context, click.Parameter, str], "list[CompletionItem]"]
+
+
+class Choice(click.Choice):  # type: ignore[type-arg]
+    """click.Choice, whose refusal quotes a long value as its start and its length (click
+    quotes it whole: a token pasted into --format came back in full)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            if not isinstance(value, str) or len(value) <= QUOTE_LIMIT:
+                raise
+            choices = ", ".join(repr(c) for c in self.choices)
+            self.fail(f"{quote_value(value)} is not one of {choices}.", param, ctx)
 
 
 def _complete_words(words: dict[str, str | None]) -> Completer:
@@ -239,7 +254,7 @@ HUMAN_OPTION = click.option(
 
 COLOR_OPTION = click.option(
     "--color",
-    type=click.Choice(["auto", "always", "never"]),
+    type=Choice(["auto", "always", "never"]),
     default="auto",
     show_default=True,
     help="Colour and style of human output (auto: on a terminal, unless NO_COLOR is set).",

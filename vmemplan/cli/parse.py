@@ -32,6 +32,7 @@ from vmemplan.units import (
     parse_range,
     parse_size,
     parse_size_spelled,
+    quote_value,
 )
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
@@ -50,14 +51,16 @@ def _parse_mode(text: str) -> Mode:
             "--mode", f"{text}: {key} namespaces have no struct pages (nothing to plan)"
         )
     if key not in _MODES:
-        raise InputError("--mode", f"{text!r}: expected devdax or fsdax (legacy: dax, memory)")
+        raise InputError(
+            "--mode", f"{quote_value(text)}: expected devdax or fsdax (legacy: dax, memory)"
+        )
     return _MODES[key]
 
 
 def _parse_map(text: str) -> MapMode:
     key = text.strip().lower()
     if key not in ("mem", "dev"):
-        raise InputError("--map", f"{text!r}: expected mem or dev")
+        raise InputError("--map", f"{quote_value(text)}: expected mem or dev")
     return "mem" if key == "mem" else "dev"
 
 
@@ -65,7 +68,7 @@ def _parse_int(text: str, option: str) -> int:
     try:
         return int(text, 0)
     except ValueError:
-        raise InputError(option, f"{text!r}: not an integer") from None
+        raise InputError(option, f"{quote_value(text)}: not an integer") from None
 
 
 def build_request(
@@ -134,7 +137,7 @@ def build_request(
     if linear_map is not None:
         key = linear_map.strip().lower()
         if key not in ("pages", "blocks"):
-            raise InputError("--linear-map", f"{linear_map!r}: expected pages or blocks")
+            raise InputError("--linear-map", f"{quote_value(linear_map)}: expected pages or blocks")
         fields["linear_map"] = key
     if no_gbpages:
         fields["gbpages"] = False
@@ -162,7 +165,9 @@ def _kernel_switches(
 
     if counters is not None:
         if counters not in COUNTER_CHOICES:
-            raise InputError("--counters", f"{counters!r}: expected none, nominal or exact")
+            raise InputError(
+                "--counters", f"{quote_value(counters)}: expected none, nominal or exact"
+            )
         put("counters", counters, "--counters", f"--counters {counters}")
     if early_init_fix is not None:
         flag = "--early-init-fix" if early_init_fix else "--no-early-init-fix"
@@ -253,7 +258,7 @@ def _parse_memmap_on_memory(text: str | None) -> MemmapOnMemory | None:
     for mom in _MEMMAP_ON_MEMORY:
         if key == mom:
             return mom
-    raise InputError("--memmap-on-memory", f"{text!r}: expected off, on or force")
+    raise InputError("--memmap-on-memory", f"{quote_value(text)}: expected off, on or force")
 
 
 _MEMMAP_ON_MEMORY: tuple[MemmapOnMemory, ...] = ("off", "on", "force")
@@ -275,12 +280,14 @@ def parse_current(text: str) -> Choice:
 
     parts = text.split("/")
     if len(parts) != 3:
-        raise InputError("--current", f"{text!r}: expected MODE/MAP/ALIGN, e.g. fsdax/dev/2M")
+        raise InputError(
+            "--current", f"{quote_value(text)}: expected MODE/MAP/ALIGN, e.g. fsdax/dev/2M"
+        )
     mode, map_, align = parts
     try:
         return Choice(_parse_mode(mode), _parse_map(map_), parse_size(align, "--current"))
     except InputError as err:
-        raise InputError("--current", f"{text!r}: {err.message}") from None
+        raise InputError("--current", f"{quote_value(text)}: {err.message}") from None
 
 
 def _budgets(opts: dict[str, Any]) -> Budgets:

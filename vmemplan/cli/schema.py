@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from vmemplan.cli.app import EPILOG, cli
+from vmemplan.cli.options import Choice
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
     pass
@@ -29,7 +30,7 @@ SCHEMA_KINDS = (
 
 
 @cli.command("schema", epilog=EPILOG)
-@click.argument("which", type=click.Choice(SCHEMA_KINDS))
+@click.argument("which", type=Choice(SCHEMA_KINDS))
 def schema_cmd(which: str) -> None:
     """Print the JSON Schema of the config file or of a JSON document vmemplan prints."""
     from vmemplan.output.schema import json_schema  # noqa: PLC0415

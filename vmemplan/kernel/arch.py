@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from vmemplan.errors import InputError
-from vmemplan.units import GiB, KiB, MiB
+from vmemplan.units import GiB, KiB, MiB, quote_value
 
 # SUBSECTION_SHIFT is 21 (2 MiB) on every architecture (include/linux/mmzone.h).
 SUBSECTION_SHIFT = 21
@@ -253,4 +253,6 @@ def get_arch(name: str, option: str = "--arch") -> ArchProfile:
         return ARCHES[name.lower()]
     except KeyError:
         known = ", ".join(ARCHES)
-        raise InputError(option, f"unknown architecture {name!r} (known: {known})") from None
+        raise InputError(
+            option, f"unknown architecture {quote_value(name)} (known: {known})"
+        ) from None

@@ -81,8 +81,9 @@ def hugetlb_vmemmap_refusal(
             "hugetlb_vmemmap_optimizable_size() is 0"
         )
     if vh <= keep:
+        size = f"{vh} page(s)" if vh else f"{folio_bytes // arch.page_size * s} bytes"
         return (
-            f"the folio's vmemmap is {vh} page(s), not more than the {keep} HVO keeps: "
+            f"the folio's vmemmap is {size}, not more than the {keep} page(s) HVO keeps: "
             "hugetlb_vmemmap_optimizable_size() is 0"
         )
     if not hvo_enabled:
@@ -168,7 +169,11 @@ def hugetlb_vmemmap(
     optimized = hvo_enabled and hugetlb_vmemmap_arch_selects(arch, version) and keep > 0
     optimized = optimized and is_power_of_2(s) and vh > keep and not self_hosted
     kept = keep if optimized else vh
-    pool_vmemmap = nr_folios * vh
+    # The pool's struct pages, packed: a folio whose vmemmap is less than a page (arm64
+    # 64K folios with 4K pages: 16 struct pages, 1 KiB) shares vmemmap pages with its
+    # neighbours, so the pool is counted as a whole (pages of a PMD-aligned, contiguous
+    # pool); a folio of whole vmemmap pages gives nr_folios * VH exactly.
+    pool_vmemmap = div_round_up(nr_folios * folio_pages * s, p)
     # One PTE table per PMD of vmemmap VA the pool spans (a pool aligned to PMD_SIZE).
     pte_tables = div_round_up(nr_folios * folio_pages * s, arch.pmd_size) if optimized else 0
     return HugetlbVmemmap(
@@ -178,8 +183,8 @@ def hugetlb_vmemmap(
         kept_pages_per_folio=kept,
         freed_pages_per_folio=vh - kept,
         vmemmap_pages=pool_vmemmap,
-        kept_pages=nr_folios * kept,
-        freed_pages=nr_folios * (vh - kept),
+        kept_pages=nr_folios * kept if optimized else pool_vmemmap,
+        freed_pages=nr_folios * (vh - kept) if optimized else 0,
         pte_tables=pte_tables,
         self_hosted=self_hosted,
     )

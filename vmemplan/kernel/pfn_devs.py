@@ -92,6 +92,29 @@ def _fits(arch: ArchProfile, start: int, size: int, align: int, map_: MapMode) -
     return _dataoff(arch, start, size, align, map_) < size - end_trunc
 
 
+def _smallest_fitting_size(
+    arch: ArchProfile, start: int, size: int, align: int, map_: MapMode
+) -> int:
+    """The smallest size above ``size``, in 2 MiB steps (at most 2^20 of them), that leaves
+    room for data: what a scan of every step finds, in a few steps.
+
+    Sizes whose end rounds down to the same multiple of the align share the data's end,
+    and a larger one has no smaller dataoff (map=dev: more struct pages on the device); so
+    where the first size of such a run does not fit, none of the run does, and the scan
+    moves on to the next run. Its cost no longer grows with the align (a refused 1G-aligned
+    row of compare was 512 steps).
+    """
+    a = max(align, memremap_compat_align(arch))
+    base = align_up(size, SUBSECTION_SIZE)
+    limit = base + (1 << 20) * SUBSECTION_SIZE
+    candidate = base + SUBSECTION_SIZE
+    while candidate <= limit:
+        if _fits(arch, start, candidate, align, map_):
+            return candidate
+        candidate = align_down(start + candidate, a) + a - start
+    return limit
+
+
 def nd_pfn_init(
     arch: ArchProfile, *, start: int, size: int, align: int, map_: MapMode, struct_page_size: int
 ) -> PfnLayout:
@@ -122,12 +145,7 @@ def nd_pfn_init(
             f'("Memory debug options prevent using pmem for the page map"); use --map mem',
         )
     if not _fits(arch, start, size, align, map_):
-        # Suggest the smallest larger size, in 2 MiB steps, that leaves room for data.
-        suggestion = align_up(size, SUBSECTION_SIZE)
-        for _ in range(1 << 20):
-            suggestion += SUBSECTION_SIZE
-            if _fits(arch, start, suggestion, align, map_):
-                break
+        suggestion = _smallest_fitting_size(arch, start, size, align, map_)
         raise GeometryError(
             "--size",
             f"{format_as_given(size)} leaves no room for data at align "

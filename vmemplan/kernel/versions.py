@@ -17,6 +17,7 @@ from typing import Literal, NamedTuple
 
 from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ArchProfile
+from vmemplan.units import quote_value
 
 # How vmemmap_can_optimize() (or its absence) decides whether a pgmap takes the
 # deduplicated compound path (__populate_section_memmap() in mm/sparse-vmemmap.c).
@@ -211,13 +212,14 @@ def parse_kernel_release(text: str, option: str = "--kernel") -> KernelRelease:
     m = _RELEASE_RE.fullmatch(stripped)
     if m is None:
         raise InputError(
-            option, f"{text!r}: not a kernel version (expected e.g. 6.12, 6.12.118 or uname -r)"
+            option,
+            f"{quote_value(text)}: not a kernel version (expected e.g. 6.12, 6.12.118 or uname -r)",
         )
     major, minor = int(m.group(1)), int(m.group(2))
     if minor not in _KNOWN_MINORS.get(major, range(0)):
         raise InputError(
             option,
-            f"{text!r}: unknown kernel version (known: 4.5 to {NEWEST[0]}.{NEWEST[1]})",
+            f"{quote_value(text)}: unknown kernel version (known: 4.5 to {NEWEST[0]}.{NEWEST[1]})",
         )
     return KernelRelease(
         major=major,
@@ -399,7 +401,8 @@ class KernelProfile:
         ]
         values = {name: value for name, value, _ in self.switches(arch)}
         assumed = [f"{n}={_format_value(values[n])}" for n in names if self.source(n) != "override"]
-        head = f"{rel.text} is a distribution kernel ({rel.extra!r} after the upstream version)"
+        extra = quote_value(rel.extra)
+        head = f"{rel.text} is a distribution kernel ({extra} after the upstream version)"
         if not assumed:
             return f"{head}: every upstream rule was overridden"
         return (
@@ -504,9 +507,11 @@ def parse_kernel_switch(text: str, option: str = "--kernel-switch") -> tuple[str
     name = name.strip().lower().replace("-", "_")
     valid = ", ".join(SWITCH_NAMES)
     if not eq:
-        raise InputError(option, f"{text!r}: expected NAME=VALUE (switches: {valid})")
+        raise InputError(option, f"{quote_value(text)}: expected NAME=VALUE (switches: {valid})")
     if name not in SWITCH_NAMES:
-        raise InputError(option, f"{text!r}: unknown switch {name!r} (switches: {valid})")
+        raise InputError(
+            option, f"{quote_value(text)}: unknown switch {quote_value(name)} (switches: {valid})"
+        )
     value = raw.strip().lower()
     parsed: SwitchValue | None = None
     if name in BOOL_SWITCHES:
@@ -518,7 +523,7 @@ def parse_kernel_switch(text: str, option: str = "--kernel-switch") -> tuple[str
     elif value in ("1", "2"):
         parsed = int(value)
     if parsed is None:
-        raise InputError(option, f"{text!r}: {name} expects {_switch_choices(name)}")
+        raise InputError(option, f"{quote_value(text)}: {name} expects {_switch_choices(name)}")
     return name, parsed
 
 
@@ -530,7 +535,7 @@ def with_switches(
     for name, value in switches.items():
         if name not in SWITCH_NAMES:
             raise InputError(
-                option, f"{name!r}: unknown switch (switches: {', '.join(SWITCH_NAMES)})"
+                option, f"{quote_value(name)}: unknown switch (switches: {', '.join(SWITCH_NAMES)})"
             )
         changes["arch_dedup" if name == "arch_want_optimize_dax_vmemmap" else name] = value
     if not changes:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
 from vmemplan.output.direct_map_report import direct_map_doc
-from vmemplan.output.stream import Lazy
+from vmemplan.output.stream import Lazy, Shared
 from vmemplan.units import SpelledRange
 
 if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more than it uses
@@ -91,26 +91,29 @@ def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
 
 
 # A batch asks for the same few kernels thousands of times: the document is built once
-# per (kernel, arch). Callers embed it and never change it.
+# per (kernel, arch). Callers embed it and never change it: it is ``Shared``, so that a
+# document of 100,000 namespaces encodes it once, not once per namespace.
 @functools.lru_cache(maxsize=256)
 def kernel_doc(k: KernelProfile, arch: ArchProfile) -> Doc:
     """The kernel switches in effect on ``arch``, and where each came from."""
     rel = k.release
-    return {
-        "version": k.label,
-        "compound_devmap": k.compound_devmap,
-        "optimize_rule": k.optimize_rule,
-        "counters": k.counters,
-        "early_init_fix": k.early_init_fix,
-        "dedup_keep": k.dedup_keep,
-        "arm64_subsection_basepages": k.arm64_subsection_basepages,
-        "release": (rel.text or rel.label) if rel is not None else k.label,
-        "sublevel": rel.sublevel if rel is not None else None,
-        "distribution_suffix": (rel.extra or None) if rel is not None else None,
-        "switches": {
-            name: {"value": value, "source": source} for name, value, source in k.switches(arch)
-        },
-    }
+    return Shared(
+        {
+            "version": k.label,
+            "compound_devmap": k.compound_devmap,
+            "optimize_rule": k.optimize_rule,
+            "counters": k.counters,
+            "early_init_fix": k.early_init_fix,
+            "dedup_keep": k.dedup_keep,
+            "arm64_subsection_basepages": k.arm64_subsection_basepages,
+            "release": (rel.text or rel.label) if rel is not None else k.label,
+            "sublevel": rel.sublevel if rel is not None else None,
+            "distribution_suffix": (rel.extra or None) if rel is not None else None,
+            "switches": {
+                name: {"value": value, "source": source} for name, value, source in k.switches(arch)
+            },
+        }
+    )
 
 
 # A machine document repeats its System RAM in each namespace's ``input.system_ram`` up

@@ -3,14 +3,16 @@
 ``check --json`` of 100,000 namespaces is ~600 MB of JSON: built as one object and
 dumped once, it needs several times that in memory. Here a list may be ``Lazy``: an
 iterable whose items are made, encoded and written one at a time. Everything else is
-encoded by ``json.dumps(indent=2)`` and re-indented, so the text is the same document
-``json.dumps(doc, indent=2) + "\\n"`` would give (a test compares the two), still one
-valid JSON document, in the contract's key order.
+encoded by the rules of ``json.dumps(indent=2)`` (see ``_encode()``: the standard
+library's C encoder for every container of scalars), so the text is the same document
+``json.dumps(doc, indent=2) + "\\n"`` would give (a test compares the two, for random
+documents), still one valid JSON document, in the contract's key order.
 """
 
 from __future__ import annotations
 
 import json
+from _json import make_encoder
 from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _string
 from typing import Any
@@ -30,35 +32,105 @@ class Lazy:
         return iter(self.items)
 
 
+class Shared(dict):  # type: ignore[type-arg]
+    """A sub-document that many documents embed unchanged (``kernel_doc()``: the same
+    for every namespace of a file): its text at each indent is encoded once, then reused.
+
+    A plain ``dict`` to every other reader. Whoever builds one must never change it.
+    """
+
+    __slots__ = ("_text",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._text: dict[str, str] = {}
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_STR = frozenset({str})
+# The text before each value of a dict of containers, by its keys and indent: documents
+# of one kind have the same few key sets (bounded: a cache, not a record of every dict).
+_HEADS: dict[tuple[tuple[str, ...], str], list[str]] = {}
+_HEADS_MAX = 1024
+_DEFAULT = json.JSONEncoder().default  # what json.dumps raises for what it cannot encode
+# One C encoder per indent (``pad``: a newline and the indent of the container's items):
+# a container of scalars only is one call, its items already separated by ``,`` + pad.
+_FLAT: dict[str, make_encoder] = {}
+
+
+def _flat(pad: str) -> make_encoder:
+    enc = _FLAT.get(pad)
+    if enc is None:
+        # json.encoder's C encoder (``c_make_encoder``), given what JSONEncoder.iterencode
+        # gives it: no circular check, ensure_ascii strings, allow_nan, keys unsorted
+        enc = _FLAT[pad] = make_encoder(
+            None, _DEFAULT, _string, None, ": ", "," + pad, False, False, True
+        )
+    return enc
+
+
 def _encode(value: Any, pad: str, out: list[str]) -> None:
     """Append ``value``'s text, as ``json.dumps(value, indent=2)`` writes it at ``pad``.
 
     The standard library encodes with an indent in pure Python, one generator per
-    container (its C encoder has no indent): this plain recursion over the same rules
-    (``ensure_ascii`` strings, ``int``/``float`` reprs, ``null``/``true``/``false``) is
-    about three times faster, which is most of ``check --json``'s time at 100,000
-    namespaces."""
+    container (its C encoder has no indent). Here a container holding only scalars (most
+    of a namespace's document) is encoded by that C encoder, given ``,`` and the next
+    line's indent as its item separator; a container of containers is walked in Python
+    by the same rules (``ensure_ascii`` strings, ``int``/``float`` reprs,
+    ``null``/``true``/``false``), and a ``Shared`` one is encoded once per indent. A
+    test compares the result with ``json.dumps(indent=2)``."""
     kind = type(value)
     if kind is str:
         out.append(_string(value))
     elif kind is int:
         out.append(int.__repr__(value))
-    elif kind is dict and all(type(k) is str for k in value):
+    elif kind is dict or kind is Shared:
         if not value:
             out.append("{}")
             return
         inner = pad + _INDENT
-        sep = "{" + inner
-        for key, item in value.items():
-            out.append(sep + _string(key) + ": ")
-            _encode(item, inner, out)
-            sep = "," + inner
+        if _SCALARS.issuperset(map(type, value.values())):  # keys: as the C encoder does
+            text = "".join(_flat(inner)(value, 0))
+            out.append("{" + inner + text[1:-1] + pad + "}")
+            return
+        if kind is Shared:
+            text = value._text.get(pad)
+            if text is None:
+                text = value._text[pad] = _dumps(dict(value), pad)
+            out.append(text)
+            return
+        keys = tuple(value)
+        heads = _HEADS.get((keys, pad))
+        if heads is None:
+            if not _STR.issuperset(map(type, keys)):
+                out.append(json.dumps(value, indent=2).replace("\n", pad))
+                return
+            if len(_HEADS) >= _HEADS_MAX:
+                _HEADS.clear()
+            heads = _HEADS[keys, pad] = [
+                ("," if i else "{") + inner + _string(key) + ": " for i, key in enumerate(keys)
+            ]
+        for head, item in zip(heads, value.values(), strict=True):
+            t = type(item)  # the usual scalars here, not in a call each
+            if t is int:
+                out.append(head + int.__repr__(item))
+            elif t is str:
+                out.append(head + _string(item))
+            elif item is None:
+                out.append(head + "null")
+            else:
+                out.append(head)
+                _encode(item, inner, out)
         out.append(pad + "}")
     elif kind is list or kind is tuple:
         if not value:
             out.append("[]")
             return
         inner = pad + _INDENT
+        if _SCALARS.issuperset(map(type, value)):
+            text = "".join(_flat(inner)(value, 0))
+            out.append("[" + inner + text[1:-1] + pad + "]")
+            return
         sep = "[" + inner
         for item in value:
             out.append(sep)
@@ -71,7 +143,7 @@ def _encode(value: Any, pad: str, out: list[str]) -> None:
         out.append("true")
     elif value is False:
         out.append("false")
-    else:  # a float, a subclass, a dict with keys that are not str: the standard encoder
+    else:  # a float, a subclass: the standard encoder
         out.append(json.dumps(value, indent=2).replace("\n", pad))
 
 
@@ -92,6 +164,11 @@ def _has_lazy(value: Any) -> bool:
     return False
 
 
+def _key(key: Any) -> str:
+    """A dict key as json.dumps writes it (an int, float, bool or None key as a string)."""
+    return _string(key) if type(key) is str else json.dumps({key: 0})[1:-4]
+
+
 def _pieces(value: Any, level: int) -> Iterator[str]:
     """The text of ``value`` at nesting ``level``: a container holding a ``Lazy`` list is
     written member by member, anything else (a ``Lazy`` list's items too) in one piece."""
@@ -109,7 +186,7 @@ def _pieces(value: Any, level: int) -> Iterator[str]:
     elif isinstance(value, dict) and value and _has_lazy(value):
         first = True
         for key, item in value.items():
-            yield ("{" if first else ",") + pad + _INDENT + json.dumps(key) + ": "
+            yield ("{" if first else ",") + pad + _INDENT + _key(key) + ": "
             yield from _pieces(item, level + 1)
             first = False
         yield pad + "}"

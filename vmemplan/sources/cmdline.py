@@ -47,7 +47,7 @@ def parse_bool(text: str, option: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise InputError(option, f"{text!r}: expected on or off (y/n, 1/0)")
+    raise InputError(option, f"{_excerpt(text)}: expected on or off (y/n, 1/0)")
 
 
 def parse_folio_size(text: str, option: str, arch_name: str | None = None) -> int:
@@ -55,7 +55,7 @@ def parse_folio_size(text: str, option: str, arch_name: str | None = None) -> in
     that arch has (arch_hugetlb_valid_size())."""
     size = parse_size(text, option)
     if not is_power_of_2(size):
-        raise InputError(option, f"{text!r}: a huge page size must be a power of two")
+        raise InputError(option, f"{_excerpt(text)}: a huge page size must be a power of two")
     if arch_name is not None:
         check_hugetlb_page_size(arch_name, size, option)
     return size
@@ -90,10 +90,10 @@ def parse_hugepages(text: str, folio_bytes: int, option: str) -> list[HugetlbPoo
     for part in text.split(","):
         node_text, sep, count_text = part.partition(":")
         if not sep:
-            raise InputError(option, f"{text!r}: mix of per-node and global counts")
+            raise InputError(option, f"{_excerpt(text)}: mix of per-node and global counts")
         node = _node(node_text, option)
         if node in seen:
-            raise InputError(option, f"{text!r}: node {node} given twice")
+            raise InputError(option, f"{_excerpt(text)}: node {node} given twice")
         seen.add(node)
         pools.append(HugetlbPool(folio_bytes, _count(count_text, option), node))
     return pools
@@ -106,7 +106,9 @@ def parse_pages_option(
     a size that arch has."""
     size_text, sep, rest = text.partition(":")
     if not sep or not rest:
-        raise InputError(option, f"{text!r}: expected SIZE:COUNT (e.g. 1G:512 or 1G:0:256,1:256)")
+        raise InputError(
+            option, f"{_excerpt(text)}: expected SIZE:COUNT (e.g. 1G:512 or 1G:0:256,1:256)"
+        )
     return parse_hugepages(rest, parse_folio_size(size_text, option, arch_name), option)
 
 
@@ -139,7 +141,9 @@ def parse_hugetlb_cmdline(
             size = current if current is not None and key == "hugepages" else default
             if any(p.folio_bytes == size for p in pools):
                 # hugepages_setup() ignores a repeat with a warning; vmemplan refuses it.
-                raise InputError(option, f"{value!r}: a second hugepages= for the same size")
+                raise InputError(
+                    option, f"{_excerpt(value)}: a second hugepages= for the same size"
+                )
             pools.extend(parse_hugepages(value, size, option))
             current = None
         elif key in ("hugetlb_free_vmemmap", "vm.hugetlb_optimize_vmemmap") and sep:

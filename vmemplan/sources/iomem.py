@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from vmemplan.errors import InputError
+from vmemplan.units import quote_value
 
 SYSTEM_RAM = "System RAM"
 PERSISTENT_MEMORY = frozenset({"Persistent Memory", "Persistent Memory (legacy)"})
@@ -28,7 +29,6 @@ _LINE_RE = re.compile(
     re.ASCII,
 )
 _MAX_HEX_DIGITS = 16  # 2**64 - 1
-_SHOW_MAX = 80
 
 
 @dataclass(frozen=True)
@@ -52,9 +52,15 @@ class IomemEntry:
         return f"{self.start:x}-{self.end - 1:x}"
 
 
+# The longest part of a line a message quotes: a dump's lines are shorter
+# ("  1080000000-307fffffff : namespace0.0"), a line of a file that is not a dump (a shadow
+# file, an env file of tokens) is not echoed back whole.
+_SHOW_MAX = 40
+
+
 def _show(line: str) -> str:
-    text = repr(line)
-    return text if len(text) <= _SHOW_MAX else text[: _SHOW_MAX - 3] + "..."
+    """A line of the dump as a message quotes it: escaped, at most its start and length."""
+    return quote_value(line, _SHOW_MAX)
 
 
 def _hex(digits: str, source: str, lineno: int, line: str) -> int:

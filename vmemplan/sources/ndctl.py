@@ -30,7 +30,7 @@ from math import floor
 from typing import Any, Literal
 
 from vmemplan.errors import InputError
-from vmemplan.units import parse_size
+from vmemplan.units import parse_size, quote_value
 
 MapLocation = Literal["mem", "dev"]
 Source = Literal["ndctl", "daxctl"]
@@ -130,12 +130,12 @@ def _show(value: object) -> str:
         return _clip(value.text)
     if isinstance(value, int | float):
         return _clip(repr(value))
-    if isinstance(value, str):
-        return _clip(repr(value))
+    if isinstance(value, str):  # a value of a dump: its start and length, never a secret whole
+        return quote_value(value)
     if isinstance(value, list):
         return f"an array of {len(value)} item{'s' if len(value) != 1 else ''}"
     if isinstance(value, dict):
-        keys = ", ".join(_clip(repr(k)) for k in list(value)[:4])
+        keys = ", ".join(quote_value(k) for k in list(value)[:4])
         more = ", ..." if len(value) > 4 else ""
         return f"an object with keys [{keys}{more}]" if value else "an empty object"
     return type(value).__name__

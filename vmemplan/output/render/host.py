@@ -92,20 +92,19 @@ def render_host(console: Console, doc: Doc) -> None:
         (r["label"] + ("" if r["node"] is None else f" node {r['node']}"), r) for r in doc["rows"]
     ]
     entries.append(("total", {**tot, "optimization": "", "node": None}))
-    table = Table(
-        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
-        collapse_padding=True,
-    )  # fmt: skip
+    # The title is prose above the table (as in render_hugetlb): as a table title rich
+    # would wrap it to the table's own width.
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
     table.add_column("memory", no_wrap=True)
     for name in ("DRAM", "% boot", "saved", "lost"):
         table.add_column(name, justify="right", no_wrap=True)
     table.add_column("by", no_wrap=True)
     for label, r in entries:
         table.add_row(label, *(v for _, v in figures(r)))
+    say(console, title)
     if _fits(console, table):
         console.print(table)
     else:
-        console.print(title, highlight=False)
         for label, r in entries:
             console.print(label, highlight=False)
             for name, value in figures(r):

@@ -223,7 +223,9 @@ def _to_counters(value: object) -> str:
     text = _as_text(value, f"one of {', '.join(COUNTER_CHOICES)}")
     key = text.strip().lower()
     if key not in COUNTER_CHOICES:
-        raise _bad(f"{text!r}: expected {', '.join(COUNTER_CHOICES[:-1])} or {COUNTER_CHOICES[-1]}")
+        raise _bad(
+            f"{_brief(text)}: expected {', '.join(COUNTER_CHOICES[:-1])} or {COUNTER_CHOICES[-1]}"
+        )
     return key
 
 
@@ -243,7 +245,7 @@ def _to_dedup_keep(value: object) -> int:
 def _to_name(value: object) -> str:
     text = _as_text(value, "a name like pmem0")
     if _NAME_RE.fullmatch(text) is None:
-        raise _bad(f"{text!r}: not a valid name (use letters, digits and _ . : -)")
+        raise _bad(f"{_brief(text)}: not a valid name (use letters, digits and _ . : -)")
     return text
 
 
@@ -253,7 +255,7 @@ def _to_mode(value: object) -> str:
     if key in ("raw", "sector", "safe"):
         raise _bad(f"{text.strip()}: {key} namespaces have no struct pages (nothing to plan)")
     if key not in _MODE_WORDS:
-        raise _bad(f"{text!r}: expected devdax, fsdax or system-ram (legacy: dax, memory)")
+        raise _bad(f"{_brief(text)}: expected devdax, fsdax or system-ram (legacy: dax, memory)")
     return _MODE_WORDS[key]
 
 
@@ -263,7 +265,7 @@ def _to_memmap_on_memory(value: object) -> str:
     text = _as_text(value, "off, on or force")
     key = text.strip().lower()
     if key not in _MOM_WORDS:
-        raise _bad(f"{text!r}: expected off, on or force")
+        raise _bad(f"{_brief(text)}: expected off, on or force")
     return _MOM_WORDS[key]
 
 
@@ -285,7 +287,7 @@ def _to_map(value: object) -> str:
     text = _as_text(value, "mem or dev")
     key = text.strip().lower()
     if key not in ("mem", "dev"):
-        raise _bad(f"{text!r}: expected mem or dev")
+        raise _bad(f"{_brief(text)}: expected mem or dev")
     return key
 
 
@@ -501,7 +503,7 @@ def _to_linear_map(value: object) -> str:
     text = _as_text(value, "pages or blocks")
     key = text.strip().lower()
     if key not in ("pages", "blocks"):
-        raise _bad(f"{text!r}: expected pages or blocks")
+        raise _bad(f"{_brief(text)}: expected pages or blocks")
     return key
 
 
