@@ -105,7 +105,12 @@ def host_rows(acc: HostAccount) -> list[dict[str, object]]:
                     if pa.on is None
                     else f"carved from {pa.on}: its vmemmap is this row, not {pa.on}'s; "
                 )
-                + "HVO keeps the kept pages and the split PTE tables",
+                + (
+                    f"with HVO that is {v.kept_pages_per_folio} vmemmap page(s) per folio and "
+                    "the PTE tables of the split vmemmap PMDs"
+                    if v.optimized
+                    else "without HVO: every vmemmap page of its folios"
+                ),
             )
         )
     for dev, e in acc.pgmaps:
