@@ -66,10 +66,26 @@ class VmemplanCommand(click.Command):
         return parser
 
 
+# Each command's module (vmemplan/cli/NAME.py), imported when the command is asked for:
+# `estimate --json` does not pay for the modules of check, compare, plan, host and the rest.
+COMMANDS = ("estimate", "compare", "plan", "check", "hugetlb", "host", "schema")
+
+
 class VmemplanGroup(click.Group):
-    """A click group whose every failure is one line on stderr and a documented exit code."""
+    """A click group whose every failure is one line on stderr and a documented exit code;
+    a command's module is imported (and registers the command) on first use."""
 
     command_class = VmemplanCommand
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *self.commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib  # noqa: PLC0415
+
+            importlib.import_module(f"vmemplan.cli.{cmd_name}")
+        return self.commands.get(cmd_name)
 
     def main(self, *args: Any, **kwargs: Any) -> NoReturn:
         kwargs["standalone_mode"] = False

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from vmemplan.cli.app import EPILOG, EXIT_INPUT, _quiet_closed_pipe, cli, ctx_exit
-from vmemplan.cli.dumps import discover_machine
 from vmemplan.cli.emit import _emit
 from vmemplan.cli.options import (
     ALIGN_OPTION,
@@ -139,6 +138,8 @@ def estimate_cmd(**opts: Any) -> None:
         name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
         for name, param in (("align", "align"), ("map", "map_"), ("mode", "mode"))
     }
+    from vmemplan.cli.dumps import discover_machine  # noqa: PLC0415
+
     doc = discover_machine(opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block))
     _emit(doc, as_json, color, "render_machine")
 
