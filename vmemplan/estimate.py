@@ -150,6 +150,23 @@ class Estimate:
         return self.baseline.memmap_pages - self.figures.memmap_pages
 
 
+_TABLE_BYTES: dict[int, tuple[ArchProfile, dict[str, int]]] = {}
+
+
+def _table_bytes(arch: ArchProfile) -> dict[str, int]:
+    """Bytes of one page-table table per level name; one dict per arch profile (by
+    identity: hashing a profile costs more than building the dict), shared read-only by
+    every ``Figures`` rather than built per walk."""
+    cached = _TABLE_BYTES.get(id(arch))
+    if cached is not None and cached[0] is arch:
+        return cached[1]
+    sizes: dict[str, int] = {lvl.name: lvl.table_bytes for lvl in arch.levels}
+    if len(_TABLE_BYTES) >= _BOOT_MACHINES_MAX:
+        _TABLE_BYTES.clear()
+    _TABLE_BYTES[id(arch)] = (arch, sizes)
+    return sizes
+
+
 def _walk(
     machine: Machine,
     req: EstimateRequest,
@@ -164,7 +181,7 @@ def _walk(
         optimized=optimized,
         cost=cost,
         page_size=req.arch.page_size,
-        table_bytes={lvl.name: lvl.table_bytes for lvl in req.arch.levels},
+        table_bytes=_table_bytes(req.arch),
         device_bytes=device_bytes,
         ps_per_struct_page=req.init_cost_ps,
         direct_map=direct_map,

@@ -98,6 +98,23 @@ class EstimateRequest:
         return DEFAULT_PS_PER_STRUCT_PAGE
 
 
+_REQUEST_FIELDS = frozenset(EstimateRequest.__dataclass_fields__)
+
+
+def request_with(base: EstimateRequest, **changes: object) -> EstimateRequest:
+    """``dataclasses.replace(base, **changes)`` at a fifth of its cost (a config of 100,000
+    namespaces builds 200,000 requests). ``EstimateRequest`` has no ``__post_init__``
+    to run; an unknown field is refused as replace() refuses it."""
+    unknown = changes.keys() - _REQUEST_FIELDS
+    if unknown:
+        raise TypeError(f"EstimateRequest has no field {min(unknown)!r}")
+    out = object.__new__(EstimateRequest)
+    fields = out.__dict__
+    fields.update(base.__dict__)
+    fields.update(changes)
+    return out
+
+
 def _check_align(arch: ArchProfile, align: int, option: str) -> None:
     if not is_power_of_2(align):
         raise InputError(option, f"{format_as_given(align)} is not a power of two")

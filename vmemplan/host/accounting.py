@@ -39,6 +39,7 @@ from vmemplan.host.description import (
 from vmemplan.hugetlb import PoolResult, hugetlb_pools
 from vmemplan.kernel.memremap import Machine
 from vmemplan.kernel.sparse_vmemmap import Account
+from vmemplan.request import request_with
 from vmemplan.sources.cmdline import HugetlbPool as PoolSpec
 from vmemplan.system_ram import (
     SystemRamEstimate,
@@ -149,7 +150,7 @@ def base_request(machine: HostMachine) -> EstimateRequest:
 def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
     """The request for a device mapped with a dev_pagemap (not a kmem one)."""
     if isinstance(device, DaxDevice):
-        return replace(
+        return request_with(
             base,
             label=device.name,
             dax_ranges=device.ranges,
@@ -157,7 +158,7 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
             vmemmap_shift=device.vmemmap_shift,
             mode="fsdax" if device.driver == "fsdev_dax" else "devdax",
         )
-    return replace(
+    return request_with(
         base,
         label=device.name,
         size=device.size_bytes,

@@ -68,11 +68,14 @@ class DirectMapState:
         self.linear_map = linear_map
         self.gbpages = gbpages
         self.tables = {lvl.name: IntervalSet() for lvl in arch.levels}
+        # _leaf_size() per level, fixed by the three above (asked once per range added)
+        self.leaf_sizes = tuple(self._leaf_size(i) for i in range(len(arch.levels)))
 
     def copy(self) -> DirectMapState:
         """An independent state with the same tables (boot RAM is mapped once and reused)."""
         other = DirectMapState.__new__(DirectMapState)
         other.arch, other.linear_map, other.gbpages = self.arch, self.linear_map, self.gbpages
+        other.leaf_sizes = self.leaf_sizes
         other.tables = {name: runs.copy() for name, runs in self.tables.items()}
         return other
 
@@ -90,7 +93,7 @@ class DirectMapState:
 
     def _needs(self, start: int, end: int, level: int) -> list[tuple[int, int]]:
         """Bytes of ``[start, end)`` whose mapping goes through a table of ``level``."""
-        size = self._leaf_size(level)
+        size = self.leaf_sizes[level]
         return [(start, end)] if size is None else _leaf_cut(start, end, size)
 
     # Follows __kernel_physical_mapping_init() in arch/x86/mm/init_64.c (with the page-size

@@ -106,17 +106,34 @@ class VmemmapState:
         """The vmemmap pages ``[a, b)`` that the VA range ``[va_lo, va_hi)`` touches."""
         return va_lo // self.page_size, (va_hi - 1) // self.page_size + 1
 
-    def _leaf_pages(self, a: int, b: int) -> IntervalSet:
-        """Pages of ``[a, b)`` under a PMD leaf."""
+    def _leaf_pages(self, a: int, b: int) -> list[tuple[int, int]]:
+        """Pages of ``[a, b)`` under a PMD leaf, as sorted, disjoint runs.
+
+        The leaf windows are disjoint and not adjacent, and each one returned overlaps
+        ``[a, b)``: their clipped page runs are already a normal run list (no set needed).
+        """
+        if a >= b:
+            return []
         ppb = self.pages_per_block
-        out = IntervalSet()
-        for w0, w1 in self.pmd_leaves.overlapping(a // ppb, (b - 1) // ppb + 1):
-            out.add(max(a, w0 * ppb), min(b, w1 * ppb))
-        return out
+        return [
+            (max(a, w0 * ppb), min(b, w1 * ppb))
+            for w0, w1 in self.pmd_leaves.overlapping(a // ppb, (b - 1) // ppb + 1)
+        ]
 
     def unleafed(self, a: int, b: int) -> list[tuple[int, int]]:
         """Pieces of pages ``[a, b)`` not under a PMD leaf."""
-        return self._leaf_pages(a, b).gaps(a, b)
+        leaves = self._leaf_pages(a, b)
+        if not leaves:
+            return [(a, b)] if a < b else []
+        out = []
+        cur = a
+        for x, y in leaves:
+            if x > cur:
+                out.append((cur, x))
+            cur = y
+        if cur < b:
+            out.append((cur, b))
+        return out
 
     def ensure_tables(self, acct: Account, va_lo: int, va_hi: int, first_level: int = 0) -> None:
         """Allocate every missing table from ``first_level`` up for ``[va_lo, va_hi)``.

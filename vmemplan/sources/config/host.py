@@ -38,6 +38,7 @@ from vmemplan.kernel.versions import (
     with_overrides,
     with_switches,
 )
+from vmemplan.request import request_with
 from vmemplan.sizing import REGION_ALIGN, raw_size_for_usable
 from vmemplan.sources.config.model import ConfigFile, NamespaceEntry
 from vmemplan.system_ram import (
@@ -130,7 +131,7 @@ def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) ->
     map_ = ns.map or "mem"
     start = ns.start if ns.start is not None else cursor
     if ns.dax_ranges:
-        return replace(
+        return request_with(
             base,
             label=ns.name,
             dax_ranges=tuple(ns.dax_ranges),
@@ -152,7 +153,7 @@ def namespace_request(base: EstimateRequest, ns: NamespaceEntry, cursor: int) ->
             struct_page_size=base.struct_page_size or arch.struct_page_size,
             interleave_ways=ns.interleave_ways or 1,
         ).raw_size
-    return replace(
+    return request_with(
         base,
         label=ns.name,
         size=size,

@@ -309,6 +309,13 @@ def _duplicate_pools(keys: Sequence[tuple[object, object, object]]) -> list[tupl
 
 def _namespace_conflicts(given: set[str], *, system_ram: bool) -> list[tuple[str | None, str]]:
     """Key conflicts of one namespace: (offending key or None for the entry, message)."""
+    return list(_key_conflicts(frozenset(given), system_ram))
+
+
+# A pure function of a handful of key names: the entries of a large file share a few
+# key sets, each checked once (twice per entry otherwise: raw, then in the model).
+@functools.lru_cache(maxsize=256)
+def _key_conflicts(given: frozenset[str], system_ram: bool) -> tuple[tuple[str | None, str], ...]:
     out: list[tuple[str | None, str]] = []
     if system_ram:
         for key in _NOT_SYSTEM_RAM:
@@ -343,7 +350,7 @@ def _namespace_conflicts(given: set[str], *, system_ram: bool) -> list[tuple[str
             out.append(("map", "map cannot be combined with dax_ranges (they have no altmap)"))
     if "align" in given and "vmemmap_shift" in given:
         out.append(("vmemmap_shift", "give align or vmemmap_shift, not both"))
-    return out
+    return tuple(out)
 
 
 def _duplicate_names(names: Sequence[object]) -> list[tuple[int, str]]:

@@ -175,6 +175,12 @@ def _to_time(value: object) -> int:
     text = _as_text(value, "a time like 500ms or an integer of ns")
     if len(text) > _MAX_TEXT:
         raise _bad(f"{_brief(value)}: too long")
+    return _time_of_text(text)
+
+
+# As _size_of_text(): a generated host file spells the same init budget in every entry.
+@functools.lru_cache(maxsize=1024)
+def _time_of_text(text: str) -> int:
     return int(_checked(parse_duration_ns, text))
 
 
