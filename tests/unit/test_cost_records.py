@@ -9,8 +9,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 
 from tests.property.strategies import OneDevice, one_device
+from vmemplan.cost import COST_KEYS, KINDS, SUMMABLE_KEYS, total_record
 from vmemplan.host.accounting import account
-from vmemplan.output.cost import COST_KEYS, KINDS, SUMMABLE_KEYS, host_costs, total_record
+from vmemplan.host.summary import host_devices as host_costs
 from vmemplan.output.cost_schema import CostDoc, CostTotalDoc
 from vmemplan.sources.config.host import config_file_host
 

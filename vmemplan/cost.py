@@ -17,14 +17,11 @@ Identities every record keeps (tests/test_cost_records.py asserts them):
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import Any, Literal
 
-if TYPE_CHECKING:  # the builders only read these objects' figures
-    from vmemplan.estimate import Estimate
-    from vmemplan.host.accounting import BootAccount, HostAccount, PoolAccount
-    from vmemplan.host.description import Device
-    from vmemplan.system_ram import SystemRamEstimate
-
+# The builders read the figures of an ``Estimate``, a ``SystemRamEstimate``, a HugeTLB
+# ``PoolResult``, a ``BootAccount`` and a host ``Device`` (typed ``Any`` here: this module
+# sits below all of them and imports none).
 Doc = dict[str, object]
 
 Kind = Literal["devdax", "fsdax", "dax", "famfs", "system-ram", "hugetlb", "boot-ram"]
@@ -50,6 +47,13 @@ SUMMABLE_KEYS: tuple[str, ...] = (
 
 # Every key of a cost record (a device entry or a total), in document order.
 COST_KEYS: tuple[str, ...] = ("kind", "name", *SUMMABLE_KEYS, "detail")
+
+
+def tables_doc(tables: dict[str, int] | None) -> dict[str, int] | None:
+    """Page-table tables per level, ``{pte, pmd, pud, p4d}`` (None: not modelled)."""
+    if tables is None:
+        return None
+    return {"pte": tables["pte"], "pmd": tables["pmd"], "pud": tables["pud"], "p4d": tables["p4d"]}
 
 
 def cost_record(
@@ -107,7 +111,7 @@ def total_record(devices: Iterable[Mapping[str, object]]) -> Doc:
     return {"kind": "total", "name": None, **sums, "detail": {"devices": counts}}
 
 
-def pgmap_kind(est: Estimate, device: Device | None = None) -> str:
+def pgmap_kind(est: Any, device: Any = None) -> str:
     """The kind of a dev_pagemap estimate: fsdax, devdax (a namespace), dax (ranges), or
     famfs (a dax device ``device`` that fsdev_dax holds)."""
     if device is not None:
@@ -120,11 +124,11 @@ def pgmap_kind(est: Estimate, device: Device | None = None) -> str:
 
 
 def estimate_cost(
-    est: Estimate,
+    est: Any,
     name: str | None = None,
     detail: Mapping[str, object] | None = None,
     *,
-    device: Device | None = None,
+    device: Any = None,
 ) -> Doc:
     """A pmem namespace or dax device a dev_pagemap maps (``estimate``): ``lost_bytes``
     is what the device loses (info block, altmap reservation, truncation)."""
@@ -151,7 +155,7 @@ def estimate_cost(
 
 
 def system_ram_cost(
-    sr: SystemRamEstimate,
+    sr: Any,
     name: str | None = None,
     *,
     dram_bytes_unoptimized: int | None = None,
@@ -188,33 +192,37 @@ def system_ram_cost(
 
 
 def pool_cost(
-    pool: PoolAccount, name: str | None = None, detail: Mapping[str, object] | None = None
+    result: Any,
+    page_size: int,
+    name: str | None = None,
+    detail: Mapping[str, object] | None = None,
 ) -> Doc:
     """A HugeTLB pool: its vmemmap after HVO (kept pages and the PTE tables split PMD
     leaves need); nothing of its capacity is lost. Its struct pages were written with
-    the memory it is carved from, so it initialises none itself."""
-    v = pool.result.vmemmap
-    page_size = pool.page_size
+    the memory it is carved from, so it initialises none itself. A pool whose vmemmap is
+    on its own hot-added memory (memmap_on_memory) costs no DRAM."""
+    v = result.vmemmap
+    pool_bytes = result.pool.folio_bytes * result.pool.nr_folios
     hosted = not v.self_hosted
     return cost_record(
         "hugetlb",
         name,
         page_size=page_size,
-        capacity_bytes=pool.pool_bytes,
-        usable_bytes=pool.pool_bytes,
-        struct_pages=pool.pool_bytes // page_size,
+        capacity_bytes=pool_bytes,
+        usable_bytes=pool_bytes,
+        struct_pages=pool_bytes // page_size,
         memmap_dram_pages=v.kept_pages if hosted else 0,
         memmap_device_pages=0 if hosted else v.kept_pages,
         page_table_bytes=v.pte_tables * page_size if hosted else 0,
         direct_map_bytes=0,
-        dram_bytes_unoptimized=pool.dram_bytes_unoptimized,
+        dram_bytes_unoptimized=v.dram_pages_unoptimized * page_size,
         struct_pages_initialised=0,
         init_ns=(0, 0),
         detail=detail,
     )
 
 
-def boot_cost(boot: BootAccount, page_size: int, detail: Mapping[str, object] | None = None) -> Doc:
+def boot_cost(boot: Any, page_size: int, detail: Mapping[str, object] | None = None) -> Doc:
     """Boot System RAM: the full-section memmap sparse_init() allocates, less the
     vmemmap of the pools carved from it (theirs), and its vmemmap tables. Nothing is
     lost or optimised; its struct pages are written at boot, which no figure here times."""
@@ -235,30 +243,3 @@ def boot_cost(boot: BootAccount, page_size: int, detail: Mapping[str, object] | 
         init_ns=(0, 0),
         detail=detail,
     )
-
-
-def host_costs(acc: HostAccount) -> list[Doc]:
-    """Every entry of a host, as ``host`` lists them: boot RAM, each pool, each
-    dev_pagemap, each kmem hot-add (its unoptimised cost: memmap_on_memory off). Their
-    plain sum is the host's DRAM (``HostAccount.dram_bytes``)."""
-    from vmemplan.host.accounting import device_name  # noqa: PLC0415
-
-    p = acc.host.machine.arch.page_size
-    out = [boot_cost(acc.boot, p)]
-    out += [
-        pool_cost(
-            pa,
-            detail={
-                "folio_bytes": pa.result.pool.folio_bytes,
-                "nr_folios": pa.result.pool.nr_folios,
-                "node": pa.result.pool.node,
-                "on": pa.on,
-            },
-        )
-        for pa in acc.pools
-    ]
-    out += [estimate_cost(e, device_name(d), device=d) for d, e in acc.pgmaps]
-    plain = acc.hot_added_unoptimized()
-    for (d, sr), without in zip(acc.hot_added, plain, strict=True):
-        out.append(system_ram_cost(sr, device_name(d), dram_bytes_unoptimized=without.dram_bytes))
-    return out
