@@ -16,9 +16,10 @@ def short(n: int) -> str:
     return str(n)
 
 
-print(f"{'kernel':<7} {'map':<4} {'align':>5} {'dram_bytes':>12} {'device_bytes':>12}")
+print(f"{'kernel':<7} {'map':<4} {'align':>5} {'dram_bytes':>12} {'lost_bytes':>12}")
 for line in sys.stdin:
     d = json.loads(line)
     i = d["input"]
     kernel, map_, align = i["kernel"]["version"], i["map"], short(i["align_bytes"])
-    print(f"{kernel:<7} {map_:<4} {align:>5} {d['dram_bytes']:>12} {d['device_bytes']:>12}")
+    total = d["total"]  # the cost keys of the line's one device (schema_version 2)
+    print(f"{kernel:<7} {map_:<4} {align:>5} {total['dram_bytes']:>12} {total['lost_bytes']:>12}")

@@ -17,8 +17,8 @@ def short(n):
             return "%d%s" % (n >> shift, suffix)
     return str(n)
 
-print("%-6s %16s %16s %18s" % ("align", "dram_bytes", "baseline_bytes", "struct_pages_init"))
+print("%-6s %16s %16s %18s" % ("align", "dram_bytes", "unoptimized_bytes", "struct_pages_init"))
 for r in json.load(sys.stdin)["rows"]:
-    row = (short(r["align_bytes"]), r["dram_bytes"], r["baseline_dram_bytes"],
+    row = (short(r["align_bytes"]), r["dram_bytes"], r["dram_bytes_unoptimized"],
            r["struct_pages_initialised"])
     print("%-6s %16d %16d %18d" % row)'

@@ -84,3 +84,52 @@ def grid_json(*args: str) -> dict[str, Any]:
 def config_of(row: dict[str, Any]) -> tuple[str, str, int]:
     """A compare/plan row's configuration: (mode, map, align in bytes)."""
     return row["mode"], row["map"], row["align_bytes"]
+
+
+PGMAP_KINDS = ("devdax", "fsdax", "dax", "famfs")
+
+
+def pgmaps(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The dev_pagemap entries of a machine, check (file) or host document's ``devices``."""
+    return [d for d in doc["devices"] if d["kind"] in PGMAP_KINDS]
+
+
+def kmems(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The kmem (System RAM) entries of a document's ``devices``."""
+    return [d for d in doc["devices"] if d["kind"] == "system-ram"]
+
+
+def pools(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The HugeTLB pool entries of a document's ``devices``."""
+    return [d for d in doc["devices"] if d["kind"] == "hugetlb"]
+
+
+def flat(entry: dict[str, Any]) -> dict[str, Any]:
+    """A device entry with its ``detail`` keys beside its cost keys (for reading)."""
+    return {**entry, **entry["detail"]}
+
+
+def flat_pgmaps(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """``pgmaps(doc)``, each entry flattened."""
+    return [flat(d) for d in pgmaps(doc)]
+
+
+def flat_kmems(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """``kmems(doc)``, each entry flattened."""
+    return [flat(d) for d in kmems(doc)]
+
+
+def flat_pools(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """``pools(doc)``, each entry flattened."""
+    return [flat(d) for d in pools(doc)]
+
+
+def dev(doc: dict[str, Any]) -> dict[str, Any]:
+    """The one device entry of an ``estimate --json`` document."""
+    (one,) = doc["devices"]
+    return one  # type: ignore[no-any-return]
+
+
+def flat_rows(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every device entry of a ``host`` document, flattened (its rows)."""
+    return [flat(d) for d in doc["devices"]]

@@ -68,7 +68,7 @@ def test_regress_is_unicode_strict() -> None:
 def test_schema_declares_dialect_and_id(kind: str) -> None:
     schema = _schema(kind)
     assert schema["$schema"] == DIALECT
-    assert schema["$id"] == f"urn:vmemplan:schema:{kind}:1"
+    assert schema["$id"] == f"urn:vmemplan:schema:{kind}:{1 if kind == 'config' else 2}"
     _validator(kind)
 
 

@@ -26,7 +26,7 @@ from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
 from vmemplan.units import format_size_exact, parse_size, quote_value
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Linux kernel commit 15995a352474 ("mm: report per-page metadata information") (in v6.11):
 # HVO adjusts nr_memmap_boot_pages / nr_memmap_pages as it frees and allocates.
 MEMMAP_COUNTERS_SINCE = (6, 11)
@@ -78,35 +78,42 @@ def hugetlb_pools(
     return out
 
 
-def pool_doc(r: PoolResult, kernel: KernelProfile, page_size: int) -> dict[str, object]:
-    """One pool of the ``hugetlb --json`` document (schema: HugetlbPoolDoc)."""
+def pool_name(r: PoolResult, on: str | None = None) -> str:
+    """``HugeTLB 1 GiB x 128`` (``on cxl0``: carved from a kmem device)."""
+    name = f"HugeTLB {format_size_exact(r.pool.folio_bytes)} x {r.pool.nr_folios:,}"
+    return name if on is None else f"{name} on {on}"
+
+
+def pool_entry(
+    r: PoolResult, kernel: KernelProfile, page_size: int, on: str | None = None
+) -> dict[str, object]:
+    """One pool's cost record (``devices[]`` of hugetlb, host and check)."""
+    from vmemplan.cost import pool_cost  # noqa: PLC0415
+
     v = r.vmemmap
-    optimized_pages = v.net_pages
     boot_delta: int | None = None
     pages_delta: int | None = None
     if kernel.version >= MEMMAP_COUNTERS_SINCE:
         # Boot memmap pages go back through free_bootmem_page(); each copy is a new page.
         boot_delta = -v.vmemmap_pages if v.optimized else 0
         pages_delta = v.kept_pages if v.optimized else 0
-    return {
+    detail = {
         "folio_bytes": r.pool.folio_bytes,
         "node": r.pool.node,
         "nr_folios": r.pool.nr_folios,
+        "on": on,
         "vmemmap_pages_per_folio": v.vmemmap_pages_per_folio,
         "optimized": v.optimized,
         "kept_pages_per_folio": v.kept_pages_per_folio,
         "freed_pages_per_folio": v.freed_pages_per_folio,
         "vmemmap_pages_unoptimized": v.vmemmap_pages,
         "vmemmap_pages_optimized": v.kept_pages,
-        "pagetable_pages": v.pte_tables,
-        "pages_saved": v.dram_pages_unoptimized - optimized_pages,
-        "dram_bytes_unoptimized": v.dram_pages_unoptimized * page_size,
-        "dram_bytes": optimized_pages * page_size,
-        "nr_memmap_boot_pages_delta": boot_delta,
-        "nr_memmap_pages_delta": pages_delta,
+        "page_tables": {"pte": v.pte_tables, "pmd": 0, "pud": 0, "p4d": 0},
+        "counters": {"nr_memmap_pages": pages_delta, "nr_memmap_boot_pages": boot_delta},
         "refusal": r.refusal,
         "vmemmap_self_hosted": v.self_hosted,
     }
+    return pool_cost(r, page_size, pool_name(r, on), detail)
 
 
 def hugetlb_doc(
@@ -120,10 +127,9 @@ def hugetlb_doc(
 ) -> dict[str, object]:
     """The ``vmemplan hugetlb --json`` document (schema: HugetlbDoc)."""
     p = arch.page_size
-    pools = [pool_doc(r, kernel, p) for r in results]
+    from vmemplan.cost import total_record  # noqa: PLC0415
 
-    def total(key: str) -> int:
-        return sum(int(str(d[key])) for d in pools)
+    pools = [pool_entry(r, kernel, p) for r in results]
 
     notes = sorted(
         {
@@ -172,16 +178,8 @@ def hugetlb_doc(
             "arch_selects": hugetlb_vmemmap_arch_selects(arch, kernel.version),
             "reserve_pages_per_folio": hugetlb_vmemmap_reserve_pages(kernel.version),
         },
-        "pools": pools,
-        "total": {
-            "nr_folios": total("nr_folios"),
-            "vmemmap_pages_unoptimized": total("vmemmap_pages_unoptimized"),
-            "vmemmap_pages_optimized": total("vmemmap_pages_optimized"),
-            "pagetable_pages": total("pagetable_pages"),
-            "pages_saved": total("pages_saved"),
-            "dram_bytes_unoptimized": total("dram_bytes_unoptimized"),
-            "dram_bytes": total("dram_bytes"),
-        },
+        "total": total_record(pools),
+        "devices": pools,
         "notes": notes,
     }
 

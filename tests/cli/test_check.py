@@ -11,6 +11,7 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.helpers import flat_kmems, flat_pgmaps, flat_pools
 from vmemplan.cli import cli
 from vmemplan.output.schema import CheckDoc
 
@@ -35,17 +36,18 @@ def test_every_example_passes(path: Path) -> None:
     code, doc = report(str(path))
     assert (code, doc["status"], doc["findings"]) == (0, "pass", [])
     (file_doc,) = doc["files"]
-    assert file_doc["namespaces"]
+    assert flat_pgmaps(file_doc)
     total = file_doc["total"]
-    srs = [sr["figures"] for sr in file_doc["system_ram"]]
-    pools = file_doc["hugetlb"]
-    assert total["dram_bytes"] == sum(ns["dram_bytes"] for ns in file_doc["namespaces"]) + sum(
+    srs = flat_kmems(file_doc)
+    pools = flat_pools(file_doc)
+    assert total["dram_bytes"] == sum(ns["dram_bytes"] for ns in flat_pgmaps(file_doc)) + sum(
         f["dram_bytes"] for f in srs
     ) + sum(p["dram_bytes"] for p in pools)
-    assert total["device_bytes"] == sum(ns["device_bytes"] for ns in file_doc["namespaces"]) + sum(
-        f["device_bytes"] - f["usable_bytes"] for f in srs
+    assert total["lost_bytes"] == sum(ns["lost_bytes"] for ns in flat_pgmaps(file_doc)) + sum(
+        f["capacity_bytes"] - f["usable_bytes"] for f in srs
     )
-    assert (total["system_ram"], total["hugetlb_pools"]) == (len(srs), len(pools))
+    counts = total["detail"]["devices"]
+    assert (counts["system-ram"], counts["hugetlb"]) == (len(srs), len(pools))
 
 
 def test_examples_are_enough() -> None:
@@ -98,7 +100,7 @@ def test_total_budget_is_checked_on_the_sum(tmp_path: Path) -> None:
     assert code == 1
     assert [f["location"] for f in doc["findings"]] == ["budgets.dram"]
     total = doc["files"][0]["total"]["dram_bytes"]
-    assert total == sum(ns["dram_bytes"] for ns in doc["files"][0]["namespaces"]) > 60 << 20
+    assert total == sum(ns["dram_bytes"] for ns in flat_pgmaps(doc["files"][0])) > 60 << 20
 
 
 def test_github_annotations(tmp_path: Path) -> None:
@@ -326,7 +328,7 @@ def _check_doc(tmp_path: Path, extra: str) -> dict[str, Any]:
     path.write_text(ARM64_HOST.format(extra=extra))
     code, doc = report(str(path))
     assert code == 0, doc["findings"]
-    ns: dict[str, Any] = doc["files"][0]["namespaces"][0]
+    ns: dict[str, Any] = flat_pgmaps(doc["files"][0])[0]
     return ns
 
 
@@ -342,14 +344,16 @@ def test_host_linear_map_and_kernel_switches_are_the_cli_options(
         "--linear-map", linear_map, "--kernel-switch", "counters=exact", "--json",
     )  # fmt: skip
     est = json.loads(result.stdout)
-    assert ns["page_tables"]["direct_map"] == est["page_tables"]["direct_map"]
-    assert ns["dram_bytes"] == est["dram_bytes"]
+    (one,) = est["devices"]
+    assert ns["direct_map_tables"] == one["detail"]["direct_map_tables"]
+    assert ns["direct_map_bytes"] == one["direct_map_bytes"]
+    assert ns["dram_bytes"] == one["dram_bytes"]
     assert ns["input"]["kernel"]["switches"]["counters"] == {"value": "exact", "source": "override"}
     # pages: 4 GiB of base pages above the boot RAM's tables need 2,048 PTE tables and the
     # 4 PMD tables under 4 new PUD entries; blocks: 1G PUD blocks in the boot RAM's PUD table
     expected = (2048, 4) if linear_map == "pages" else (0, 0)
-    dm = ns["page_tables"]["direct_map"]
-    assert (dm["pte_pages"], dm["pmd_pages"]) == expected
+    dm = ns["direct_map_tables"]
+    assert (dm["pte"], dm["pmd"]) == expected
 
 
 @pytest.mark.parametrize(

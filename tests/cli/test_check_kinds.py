@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import flat_kmems, flat_pgmaps, flat_pools, kmems
 from vmemplan.cli import cli
 from vmemplan.output.schema import CheckDoc
 
@@ -43,24 +44,25 @@ def test_a1_cxl_memmap_on_memory() -> None:
     (4 GiB); 4 PMD tables in DRAM; 66,060,288 pages managed (252 GiB)."""
     code, f = one_file(KINDS / "cxl-memmap-on-memory.toml")
     assert code == 0
-    (sr,) = f["system_ram"]
+    (sr,) = flat_kmems(f)
     assert sr["name"] == "cxl0"
     assert sr["input"]["memory_block_size_bytes"] == 2 * GiB
-    fig = sr["figures"]
-    assert fig["memmap_pages_device"] == 1_048_576
-    assert fig["memmap_pages_dram"] == 0
+    fig = sr
+    assert fig["memmap_device_pages"] == 1_048_576
+    assert fig["memmap_dram_pages"] == 0
     assert fig["page_tables"]["pmd"] == 4
     # the direct map of [1T, 1.25T) with 1G pages: one new PUD table (the [1T, 1.5T) window;
     # boot RAM's own covers [0, 512G)), DRAM as well although the memmap is on the device
-    assert fig["direct_map"]["pud_pages"] == 1
+    assert fig["direct_map_tables"]["pud"] == 1
     assert fig["dram_bytes"] == (4 + 1) * PAGE
     assert fig["managed_pages"] == 66_060_288
     assert fig["usable_bytes"] == 252 * GiB
     assert fig["struct_pages_initialised"] == 67_108_864
     total = f["total"]
-    assert (total["namespaces"], total["system_ram"], total["hugetlb_pools"]) == (0, 1, 0)
+    counts = total["detail"]["devices"]
+    assert (counts["devdax"], counts["system-ram"], counts["hugetlb"]) == (0, 1, 0)
     assert total["dram_bytes"] == 20 * KiB
-    assert total["device_bytes"] == 4 * GiB  # the self-hosted memmap is not RAM
+    assert total["lost_bytes"] == 4 * GiB  # the self-hosted memmap is not RAM
     assert total["capacity_bytes"] == 256 * GiB
 
 
@@ -69,15 +71,15 @@ def test_a2_cxl_memmap_off() -> None:
     4 GiB + 16 KiB of DRAM, 256 GiB of RAM gained."""
     code, f = one_file(KINDS / "cxl-memmap-off.toml")
     assert code == 0
-    fig = f["system_ram"][0]["figures"]
-    assert fig["memmap_pages_dram"] == 1_048_576
-    assert fig["memmap_pages_device"] == 0
+    fig = flat_kmems(f)[0]
+    assert fig["memmap_dram_pages"] == 1_048_576
+    assert fig["memmap_device_pages"] == 0
     # + one direct-map PUD table for [1T, 1.5T), as in A-1
-    assert fig["direct_map"]["pud_pages"] == 1
+    assert fig["direct_map_tables"]["pud"] == 1
     assert fig["dram_bytes"] == 4 * GiB + 16 * KiB + PAGE
     assert fig["usable_bytes"] == 256 * GiB
     assert f["total"]["dram_bytes"] == 4 * GiB + 16 * KiB + PAGE
-    assert f["total"]["device_bytes"] == 0
+    assert f["total"]["lost_bytes"] == 0
 
 
 def test_a3_hmem_trimmed_to_blocks() -> None:
@@ -85,16 +87,16 @@ def test_a3_hmem_trimmed_to_blocks() -> None:
     240 sections x 512 = 122,880 memmap pages; one PMD table ([64 G, 128 G))."""
     code, f = one_file(KINDS / "hmem-trimmed.toml")
     assert code == 0
-    sr = f["system_ram"][0]
+    sr = flat_kmems(f)[0]
     (r,) = sr["ranges"]
     assert (r["added_start"], r["added_bytes"], r["blocks"]) == (66 * GiB, 30 * GiB, 15)
     assert (r["head_trimmed_bytes"], r["tail_trimmed_bytes"]) == (1536 * MiB, 256 * MiB)
-    fig = sr["figures"]
-    assert fig["memmap_pages_dram"] == 122_880
+    fig = sr
+    assert fig["memmap_dram_pages"] == 122_880
     assert fig["page_tables"]["pmd"] == 1
     assert fig["managed_pages"] == 7_864_320
     assert f["total"]["dram_bytes"] == 122_880 * PAGE + PAGE
-    assert f["total"]["device_bytes"] == 1792 * MiB
+    assert f["total"]["lost_bytes"] == 1792 * MiB
 
 
 def test_a3_total_device_loss_budget_is_exact(tmp_path: Path) -> None:
@@ -114,20 +116,22 @@ def test_b6_hugetlb_per_tib() -> None:
     tables; net saving 3,661,824 and 4,185,088 pages."""
     code, f = one_file(KINDS / "hugetlb-per-tib.toml")
     assert code == 0
-    two_m, one_g = f["hugetlb"]
+    two_m, one_g = flat_pools(f)
     assert (two_m["folio_bytes"], two_m["node"], one_g["node"]) == (2 * MiB, None, 1)
     assert two_m["vmemmap_pages_unoptimized"] == one_g["vmemmap_pages_unoptimized"] == 4_194_304
     assert (two_m["vmemmap_pages_optimized"], one_g["vmemmap_pages_optimized"]) == (524_288, 1024)
-    assert two_m["pagetable_pages"] == one_g["pagetable_pages"] == 8192
-    assert (two_m["pages_saved"], one_g["pages_saved"]) == (3_661_824, 4_185_088)
+    assert two_m["page_tables"]["pte"] == one_g["page_tables"]["pte"] == 8192
+    saved = (two_m["saved_bytes"] // PAGE, one_g["saved_bytes"] // PAGE)
+    assert saved == (3_661_824, 4_185_088)
     assert two_m["dram_bytes"] == (524_288 + 8192) * PAGE
     assert one_g["dram_bytes"] == (1024 + 8192) * PAGE
-    (ns,) = f["namespaces"]
+    (ns,) = flat_pgmaps(f)
     total = f["total"]
     assert total["dram_bytes"] == ns["dram_bytes"] + (524_288 + 1024 + 2 * 8192) * PAGE
-    assert total["device_bytes"] == ns["device_bytes"]
-    assert total["baseline_dram_bytes"] == ns["baseline"]["dram_bytes"] + 2 * 4_194_304 * PAGE
-    assert total["capacity_bytes"] == 64 * GiB + (2 << 40)
+    assert total["lost_bytes"] == ns["lost_bytes"]
+    unoptimized = ns["baseline"]["dram_bytes"] + 2 * 4_194_304 * PAGE
+    assert total["dram_bytes_unoptimized"] == unoptimized
+    assert total["capacity_bytes"] == f["budget_capacity_bytes"] == 64 * GiB + (2 << 40)
 
 
 @pytest.mark.parametrize(
@@ -156,7 +160,7 @@ def test_hvo_off_keeps_the_whole_vmemmap(tmp_path: Path) -> None:
     code, doc = report(path)
     assert code == 1  # 16 GiB of vmemmap is over the 36 MiB budget
     assert [x["location"] for x in doc["findings"]] == ["hugetlb[1].budgets.dram"]
-    one_g = doc["files"][0]["hugetlb"][1]
+    one_g = flat_pools(doc["files"][0])[1]
     assert (one_g["optimized"], one_g["dram_bytes"]) == (False, 16 * GiB)
 
 
@@ -196,15 +200,15 @@ def test_system_ram_placed_after_the_others_and_tables_shared(tmp_path: Path) ->
     path.write_text(MIXED)
     code, f = one_file(path)
     assert code == 0
-    first, second = f["system_ram"]
-    assert [s["name"] for s in f["system_ram"]] == ["cxl0", "cxl1"]
+    first, second = flat_kmems(f)
+    assert [s["name"] for s in flat_kmems(f)] == ["cxl0", "cxl1"]
     assert first["ranges"][0]["start"] == 80 * GiB  # pmem0 is [64 G, 80 G)
     assert second["ranges"][0]["start"] == 82 * GiB
     for sr in (first, second):
-        assert sr["figures"]["memmap_pages_dram"] == 8192
-        assert sr["figures"]["page_tables"]["pmd"] == 0
-        assert sr["figures"]["dram_bytes"] == 32 * MiB
-    (ns,) = f["namespaces"]
+        assert sr["memmap_dram_pages"] == 8192
+        assert sr["page_tables"]["pmd"] == 0
+        assert sr["dram_bytes"] == 32 * MiB
+    (ns,) = flat_pgmaps(f)
     assert f["total"]["dram_bytes"] == ns["dram_bytes"] + 64 * MiB
 
 
@@ -216,14 +220,14 @@ def test_system_ram_alone_pays_its_pmd_table(tmp_path: Path) -> None:
     )
     code, f = one_file(path)
     assert code == 0
-    first, second = f["system_ram"]
+    first, second = flat_kmems(f)
     assert first["ranges"][0]["start"] == 1 * (1 << 40) + 16 * GiB
-    assert first["figures"]["page_tables"]["pmd"] == 0  # pmem0's window [1 T, 1 T + 64 G)
+    assert first["page_tables"]["pmd"] == 0  # pmem0's window [1 T, 1 T + 64 G)
     path.write_text(MIXED.replace('[[namespaces]]\nname = "pmem0"\nsize = "16G"\n', ""))
     code, f = one_file(path)
-    first, second = f["system_ram"]
+    first, second = flat_kmems(f)
     assert first["ranges"][0]["start"] == 64 * GiB
-    assert (first["figures"]["page_tables"]["pmd"], second["figures"]["page_tables"]["pmd"]) == (
+    assert (first["page_tables"]["pmd"], second["page_tables"]["pmd"]) == (
         1,
         0,
     )
@@ -437,9 +441,9 @@ def test_a_file_of_hugetlb_pools_only_is_checked(tmp_path: Path, budget: str, co
     path.write_text(POOLS_ONLY.format(budget=budget))
     got, f = one_file(path)
     assert got == code
-    assert f["namespaces"] == []
-    assert f["system_ram"] == []
-    (pool,) = f["hugetlb"]
+    assert flat_pgmaps(f) == []
+    assert flat_kmems(f) == []
+    (pool,) = flat_pools(f)
     assert pool["kept_pages_per_folio"] == 1
     assert (256 + 2048) * PAGE == 9_437_184
     assert f["total"]["dram_bytes"] == 9_437_184
@@ -492,11 +496,11 @@ def test_system_ram_entry_follows_host_gbpages_and_counts_in_the_direct_map_tota
     path.write_text(text.replace("[host]\n", "[host]\ngbpages = false\n").replace('"20K"', '"2M"'))
     code, f = one_file(path)
     assert code == 0
-    (sr,) = f["system_ram"]
+    (sr,) = flat_kmems(f)
     assert sr["input"]["gbpages"] is False
-    dmap = sr["figures"]["direct_map"]
-    assert (dmap["pmd_pages"], dmap["pud_pages"]) == (256, 1)
-    assert f["total"]["direct_map_bytes"] == 257 * PAGE == dmap["bytes"]
+    dmap = sr["direct_map_tables"]
+    assert (dmap["pmd"], dmap["pud"]) == (256, 1)
+    assert f["total"]["direct_map_bytes"] == 257 * PAGE == sr["direct_map_bytes"]
 
 
 def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
@@ -509,11 +513,12 @@ def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
     pool adds struct pages or capacity: they are the devices'."""
     code, f = one_file(KINDS / "hugetlb-on-kmem.toml")
     assert code == 0
-    cxl0, cxl1 = f["system_ram"]
-    assert cxl0["figures"]["memmap_pages_dram"] == 1_048_576
-    assert cxl0["figures"]["dram_bytes"] == (1_048_576 - 524_288 + 5) * PAGE
-    assert cxl1["figures"]["dram_bytes"] == 5 * PAGE
-    on0, on1 = f["hugetlb"]
+    cxl0, cxl1 = flat_kmems(f)
+    # its DRAM memmap pages less the pool's (the pool's entry counts those)
+    assert cxl0["memmap_dram_pages"] == 1_048_576 - 524_288
+    assert cxl0["dram_bytes"] == (1_048_576 - 524_288 + 5) * PAGE
+    assert cxl1["dram_bytes"] == 5 * PAGE
+    on0, on1 = flat_pools(f)
     assert (on0["on"], on0["optimized"], on0["dram_bytes"]) == ("cxl0", True, 4_718_592)
     assert on0["dram_bytes_unoptimized"] == 524_288 * PAGE
     assert (on1["on"], on1["optimized"], on1["vmemmap_self_hosted"]) == ("cxl1", False, True)
@@ -521,11 +526,15 @@ def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
     assert "PageVmemmapSelfHosted" in on1["refusal"]
     total = f["total"]
     assert total["dram_bytes"] == (1_048_576 + 5 + 5) * PAGE + 4_718_592 - 524_288 * PAGE
-    entries = [*(d["figures"]["dram_bytes"] for d in f["system_ram"]), on0["dram_bytes"]]
+    entries = [*(d["dram_bytes"] for d in flat_kmems(f)), on0["dram_bytes"]]
     assert total["dram_bytes"] == sum(entries) + on1["dram_bytes"]
     assert total["memmap_dram_pages"] == 1_048_576 + 128 - 524_288
-    assert total["struct_pages"] == 2 * 256 * GiB // PAGE
-    assert total["capacity_bytes"] == 512 * GiB
+    # the devices' struct pages and capacity; a pool's entry has its own (the pool's
+    # bytes), which the budgets' capacity leaves to the device it is carved from
+    assert sum(d["struct_pages"] for d in kmems(f)) == 2 * 256 * GiB // PAGE
+    assert f["budget_capacity_bytes"] == 512 * GiB
+    for key in ("struct_pages", "capacity_bytes"):
+        assert total[key] == sum(d[key] for d in f["devices"])
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
-from tests.helpers import GiB, MiB, config_of, grid_json
+from tests.helpers import GiB, MiB, config_of, flat_pgmaps, grid_json
 from vmemplan.cli import cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +26,7 @@ def test_each_row_has_its_delta_against_today() -> None:
     (ns,) = grid_json("compare", "--from-ndctl", DEVDAX)["namespaces"]
     (now,) = ns["current"]["rows"]
     for row in ns["rows"]:
-        for key in ("dram_bytes", "device_bytes", "usable_bytes", "time_ns_high"):
+        for key in ("dram_bytes", "lost_bytes", "usable_bytes", "init_ns_high"):
             assert row["delta"][key] == row[key] - now[key]
     same = next(r for r in ns["rows"] if config_of(r) == ("devdax", "dev", 2 * MiB))
     assert {k: v for k, v in same.items() if k != "delta"} == now
@@ -36,10 +36,13 @@ def test_each_row_has_its_delta_against_today() -> None:
 def test_current_agrees_with_estimate_of_the_dump() -> None:
     (ns,) = grid_json("compare", "--from-ndctl", DEVDAX)["namespaces"]
     machine = json.loads(run("estimate", "--from-ndctl", DEVDAX, "--json").stdout)
-    (est,) = machine["namespaces"]
+    (est,) = flat_pgmaps(machine)
     (now,) = ns["current"]["rows"]
-    assert (now["dram_bytes"], now["device_bytes"]) == (est["dram_bytes"], est["device_bytes"])
+    assert (now["dram_bytes"], now["lost_bytes"]) == (est["dram_bytes"], est["lost_bytes"])
     assert now["usable_bytes"] == est["namespace"]["usable_bytes"]
+    # what the host runs today is the compare document's device entry and total
+    (subject,) = ns["devices"]
+    assert subject["dram_bytes"] == now["dram_bytes"] == ns["total"]["dram_bytes"]
 
 
 def test_current_option_gives_every_kernel_its_delta() -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import GiB, machine_json, run_cli
+from tests.helpers import GiB, flat_kmems, flat_pgmaps, machine_json, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -18,7 +18,7 @@ def test_ndctl_human_size_is_inverted_to_the_raw_size() -> None:
     """pmem-csi#933 / ecosystem.md example B: -s 1500G fsdax map=dev prints 1476.56 GiB."""
     text = (DATA / "ndctl" / "example_b_create_namespace_human.json").read_text()
     doc = machine("--from-ndctl", "-", stdin=text)
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert ns["namespace"]["size_bytes"] == 1500 * GiB
     assert ns["input"]["mode"] == "fsdax"
     assert any("inferred from usable" in line for line in doc["source"]["inferred"])
@@ -28,33 +28,33 @@ def test_ndctl_exact_sizes_invert_exactly() -> None:
     """Examples A and C (4 GiB namespaces, map=dev and map=mem) come back as 4 GiB."""
     for name in ("example_a_list_X_devdax.json", "example_c_list_devdax_map_mem.json"):
         doc = machine("--from-ndctl", str(DATA / "ndctl" / name))
-        assert [n["namespace"]["size_bytes"] for n in doc["namespaces"]] == [4 * GiB]
+        assert [n["namespace"]["size_bytes"] for n in flat_pgmaps(doc)] == [4 * GiB]
 
 
 def test_total_is_the_sum_of_the_namespaces() -> None:
     doc = machine("--from-ndctl", str(DATA / "ndctl" / "list_RN_regions.json"))
-    nss = doc["namespaces"]
+    nss = flat_pgmaps(doc)
     assert len(nss) >= 2
-    for key in ("dram_bytes", "device_bytes"):
+    for key in ("dram_bytes", "lost_bytes"):
         assert doc["total"][key] == sum(n[key] for n in nss)
     assert doc["total"]["struct_pages_initialised"] == sum(
-        n["init"]["struct_pages_initialised"] for n in nss
+        n["struct_pages_initialised"] for n in nss
     )
 
 
 def test_iomem_gives_boot_ram_and_namespaces() -> None:
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--align", "1G")
-    names = [n["input"]["label"] for n in doc["namespaces"]]
+    names = [n["input"]["label"] for n in flat_pgmaps(doc)]
     # namespace0.1 holds dax0.0 with a System RAM (kmem) child, and dax3.0 is the kmem
     # range of the CXL window: both hot-added System RAM after the two namespaces
     assert names == ["namespace0.0", "namespace1.0"]
-    assert [sr["name"] for sr in doc["system_ram"]] == ["dax0.0", "dax3.0"]
-    ram = doc["namespaces"][0]["input"]["system_ram"]
+    assert [sr["name"] for sr in flat_kmems(doc)] == ["dax0.0", "dax3.0"]
+    ram = flat_pgmaps(doc)[0]["input"]["system_ram"]
     assert ram[0] == {"start_bytes": 0x1000, "end_bytes": 0xA0000}
     assert {"start_bytes": 0x100000000, "end_bytes": 0x2080000000} in ram
     # namespace0.0 is [130G, 194G): boot RAM up to 130G owns the PMD table of the
     # [128G, 192G) window, only the [192G, 256G) one is new.
-    assert doc["namespaces"][0]["page_tables"]["pmd_pages"] == 1
+    assert flat_pgmaps(doc)[0]["page_tables"]["pmd"] == 1
 
 
 def test_shared_page_tables_are_counted_once() -> None:
@@ -64,15 +64,15 @@ def test_shared_page_tables_are_counted_once() -> None:
     dax0.0, [0x30c8000000, 258G), comes after the namespaces and lies in windows they
     allocated: no new table; dax3.0 [274G, 338G) adds the one of [320G, 384G)."""
     doc = machine("--iomem", str(DATA / "iomem" / "x86_pmem_cxl.iomem"), "--system-ram", "0+4G")
-    first, second = doc["namespaces"]
-    assert first["page_tables"]["pmd_pages"] == 2
-    assert second["page_tables"]["pmd_pages"] == 1
-    dax0, dax3 = doc["system_ram"]
-    assert dax0["figures"]["page_tables"]["pmd"] == 0
-    assert dax3["figures"]["page_tables"]["pmd"] == 1
+    first, second = flat_pgmaps(doc)
+    assert first["page_tables"]["pmd"] == 2
+    assert second["page_tables"]["pmd"] == 1
+    dax0, dax3 = flat_kmems(doc)
+    assert dax0["page_tables"]["pmd"] == 0
+    assert dax3["page_tables"]["pmd"] == 1
     assert doc["total"]["page_table_bytes"] == sum(
-        n["page_tables"]["bytes"] for n in doc["namespaces"]
-    ) + sum(sr["figures"]["page_table_bytes"] for sr in doc["system_ram"])
+        n["page_table_bytes"] for n in flat_pgmaps(doc)
+    ) + sum(sr["page_table_bytes"] for sr in flat_kmems(doc))
 
 
 @pytest.mark.parametrize(
@@ -109,6 +109,6 @@ def test_ndctl_namespaces_are_placed_in_the_iomem_pmem_range() -> None:
         "--from-ndctl",
         str(DATA / "ndctl" / "example_a_list_X_devdax.json"),
     )
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert ns["input"]["start_bytes"] == 0x2080000000
     assert doc["source"]["kind"] == "ndctl"

@@ -65,8 +65,7 @@ an old message
 ```
 $ vmemplan estimate --size 1T --align 1G --json     # excerpt
 {
-  "device_bytes": 1,
-  "init": {"struct_pages_initialised": 2}
+  "total": {"lost_bytes": 1, "struct_pages_initialised": 2}
 }
 ```
 
@@ -94,8 +93,10 @@ def test_update_mode_rewrites_stale_examples(tmp_path: Path) -> None:
     first, second, _ = examples([page])
     assert lines(expected(first, run(first))) == lines(first.shown)
     assert json.loads(second.shown) == {
-        "device_bytes": 1 << 30,  # align 1G: the whole first GiB holds the pfn metadata
-        "init": {"struct_pages_initialised": 1024 * 128},  # 2 kept vmemmap pages of 64 each per 1G
+        "total": {
+            "lost_bytes": 1 << 30,  # align 1G: the whole first GiB holds the pfn metadata
+            "struct_pages_initialised": 1024 * 128,  # 2 kept vmemmap pages of 64 each per 1G
+        }
     }
     again, still = update([page])
     assert (again, len(still)) == ([], 1)

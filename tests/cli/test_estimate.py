@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import dev
 from vmemplan.cli import cli
 from vmemplan.output.schema import EstimateDoc
 
@@ -26,45 +27,67 @@ def run_json(*args: str) -> dict[str, Any]:
 
 
 def test_json_has_the_contract_keys() -> None:
-    """The keys issue #2 promises scripts; additions are fine, renames are not."""
+    """The keys scripts read (schema_version 2, docs/json.md); additions are fine, renames
+    are not: the cost keys in ``total`` and in the one ``devices`` entry, the rest of the
+    pgmap in its ``detail``."""
     doc = run_json("--size", "1T", "--align", "2M", "--map", "mem")
-    assert doc["schema_version"] == 1
-    assert set(doc) >= {
+    assert doc["schema_version"] == 2
+    assert list(doc) == [
         "schema_version",
+        "vmemplan_version",
+        "status",
         "input",
-        "namespace",
+        "total",
+        "devices",
+        "notes",
+    ]
+    (one,) = doc["devices"]
+    cost_keys = [
+        "kind",
+        "name",
+        "capacity_bytes",
+        "usable_bytes",
+        "lost_bytes",
         "struct_pages",
-        "memmap",
-        "page_tables",
+        "memmap_dram_pages",
+        "memmap_device_pages",
+        "page_table_bytes",
+        "direct_map_bytes",
         "dram_bytes",
-        "device_bytes",
-        "init",
-        "counters",
-        "baseline",
-    }
-    assert set(doc["namespace"]) >= {
+        "dram_bytes_unoptimized",
+        "saved_bytes",
+        "struct_pages_initialised",
+        "init_ns_low",
+        "init_ns_high",
+        "detail",
+    ]
+    assert list(one) == list(doc["total"]) == cost_keys
+    detail = one["detail"]
+    assert set(detail) >= {"namespace", "pgmap", "memmap", "page_tables", "counters", "baseline"}
+    assert set(detail["namespace"]) >= {
         "size_bytes",
         "dataoff_bytes",
         "end_trunc_bytes",
         "usable_bytes",
         "npfns",
     }
-    assert set(doc["memmap"]) >= {"nominal_pages", "dram_pages", "device_pages", "saved_pages"}
-    assert set(doc["page_tables"]) >= {"pte_pages", "pmd_pages", "pud_pages", "p4d_pages"}
-    assert set(doc["init"]) >= {"struct_pages_initialised", "time_ns_low", "time_ns_high"}
-    assert set(doc["counters"]) >= {"nr_memmap_pages", "nr_memmap_boot_pages"}
-    assert set(doc["baseline"]) >= {
-        "memmap",
+    assert set(detail["memmap"]) >= {"nominal_pages", "saved_pages"}
+    assert set(detail["page_tables"]) == {"pte", "pmd", "pud", "p4d"}
+    assert set(detail["counters"]) >= {"nr_memmap_pages", "nr_memmap_boot_pages"}
+    assert set(detail["baseline"]) >= {
+        "memmap_dram_pages",
         "page_tables",
         "dram_bytes",
-        "device_bytes",
-        "init",
+        "lost_bytes",
+        "struct_pages_initialised",
         "counters",
     }
     # The seed's "4G instead of 16G" per TiB at 2M, as exact integers.
-    assert doc["memmap"]["dram_pages"] * 4096 == 4 << 30
-    assert doc["baseline"]["memmap"]["dram_pages"] * 4096 == 16 << 30
-    assert doc["memmap"]["saved_pages"] == 3_145_728
+    assert one["memmap_dram_pages"] * 4096 == 4 << 30
+    assert detail["baseline"]["memmap_dram_pages"] * 4096 == 16 << 30
+    assert detail["memmap"]["saved_pages"] == 3_145_728
+    assert one["dram_bytes_unoptimized"] == detail["baseline"]["dram_bytes"]
+    assert one["lost_bytes"] == one["capacity_bytes"] - one["usable_bytes"] == 2 << 20
 
 
 def test_json_round_trips_through_the_model() -> None:
@@ -101,22 +124,22 @@ def test_a_namespace_between_boot_ram_and_an_arm64_altmap() -> None:
         "5184M+6G",
     )
     # [4160M, 5184M) sits between boot RAM: its first and last sections are early.
-    assert doc["sections"]["early_reused"] == 2
-    assert doc["page_tables"]["pmd_pages"] == 0
+    assert dev(doc)["detail"]["sections"]["early_reused"] == 2
+    assert dev(doc)["detail"]["page_tables"]["pmd"] == 0
     doc = run_json(
         "--size", "128G", "--align", "2M", "--map", "dev", "--arch", "arm64-4k", "--kernel", "6.6"
     )
-    assert doc["memmap"]["dram_pages"] == 0
-    assert doc["memmap"]["device_pages"] == 524_288
-    assert doc["pgmap"]["optimized"] is False
+    assert dev(doc)["memmap_dram_pages"] == 0
+    assert dev(doc)["memmap_device_pages"] == 524_288
+    assert dev(doc)["detail"]["pgmap"]["optimized"] is False
 
 
 def test_dax_ranges_start_their_own_compounds() -> None:
     doc = run_json("--dax-range", "128G+1G", "--dax-range", "130G+1G", "--align", "1G")
-    assert doc["namespace"] is None
-    assert doc["pgmap"]["compound_pages"] == 2
-    assert doc["memmap"]["dram_pages"] == 4
-    assert doc["device_bytes"] == 0
+    assert dev(doc)["detail"]["namespace"] is None
+    assert dev(doc)["detail"]["pgmap"]["compound_pages"] == 2
+    assert dev(doc)["memmap_dram_pages"] == 4
+    assert dev(doc)["lost_bytes"] == 0
 
 
 def test_human_table_shows_the_figures() -> None:

@@ -60,7 +60,7 @@ def per_tib(*args: str) -> dict[str, list[int]]:
     done = sh(shlex.join(["bash", "examples/per-tib.sh", *args]))
     assert (done.returncode, done.stderr) == (0, "")
     out = done.stdout.splitlines()
-    assert out[0].split() == ["align", "dram_bytes", "baseline_bytes", "struct_pages_init"]
+    assert out[0].split() == ["align", "dram_bytes", "unoptimized_bytes", "struct_pages_init"]
     return {line.split()[0]: [int(x) for x in line.split()[1:]] for line in out[1:]}
 
 
@@ -106,7 +106,7 @@ def test_batch_summary_reads_the_batch_of_geometries() -> None:
 
 
 def _key(doc: str, key: str) -> int:
-    value = json.loads(doc)[key]
+    value = json.loads(doc)["total"][key]
     assert isinstance(value, int)
     return value
 

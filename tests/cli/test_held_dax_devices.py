@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import GiB, MiB, machine_json, run_cli
+from tests.helpers import GiB, MiB, flat_kmems, flat_pgmaps, kmems, machine_json, pgmaps, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "ndctl"
 FAMFS = str(DATA / "daxctl_list_famfs.json")
@@ -61,16 +61,16 @@ def test_famfs_dax_device_is_a_pgmap_without_compound_pages() -> None:
     67,637,248 bytes.
     """
     doc = machine("--from-ndctl", FAMFS)
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert ns["input"]["label"] == "dax0.0"
     assert (ns["input"]["mode"], ns["input"]["vmemmap_shift"]) == ("devdax", 0)
     assert ns["input"]["dax_ranges"] == [{"start_bytes": 64 * GiB, "end_bytes": 80 * GiB}]
-    assert ns["memmap"]["dram_pages"] == 65_536
+    assert ns["memmap_dram_pages"] == 65_536
     assert ns["memmap"]["saved_pages"] == 0
-    assert ns["page_tables"]["bytes"] == 4096
+    assert ns["page_table_bytes"] == 4096
     assert ns["dram_bytes"] == 268_439_552
-    assert ns["init"]["struct_pages_initialised"] == 4_194_304
-    assert (ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]) == (33_554_432, 44_879_053)
+    assert ns["struct_pages_initialised"] == 4_194_304
+    assert (ns["init_ns_low"], ns["init_ns_high"]) == (33_554_432, 44_879_053)
     f = found(doc)["dax0.0"]
     assert (f["kind"], f["estimated"], f["overridden"]) == ("famfs", True, [])
     assert (
@@ -82,7 +82,7 @@ def test_famfs_dax_device_is_a_pgmap_without_compound_pages() -> None:
     ) in doc["source"]["inferred"]
 
     devdax = machine("--from-ndctl", FAMFS, "--mode", "devdax")
-    (dd,) = devdax["namespaces"]
+    (dd,) = flat_pgmaps(devdax)
     assert dd["input"]["align_bytes"] == 2 * MiB
     assert dd["dram_bytes"] == 67_637_248
     assert found(devdax)["dax0.0"]["overridden"] == ["mode"]
@@ -127,14 +127,14 @@ def test_famfs_namespace_is_its_pgmap_as_fsdax() -> None:
     """
     dump = _namespace_with({"mode": "famfs"})
     doc = machine("--from-ndctl", "-", stdin=dump)
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert (ns["input"]["mode"], ns["input"]["map"], ns["input"]["align_bytes"]) == (
         "fsdax",
         "mem",
         2 * MiB,
     )
     assert ns["namespace"]["dataoff_bytes"] == 2 * MiB
-    assert ns["memmap"]["dram_pages"] == 262_144
+    assert ns["memmap_dram_pages"] == 262_144
     assert ns["dram_bytes"] == 1_073_745_920
     assert found(doc)["namespace0.0"]["kind"] == "famfs"
     (note,) = [n for n in doc["source"]["inferred"] if "famfs" in n]
@@ -144,11 +144,11 @@ def test_famfs_namespace_is_its_pgmap_as_fsdax() -> None:
     )
     # the same figures as the namespace typed as fsdax
     typed = run("estimate", "--size", "64G", "--mode", "fsdax", "--map", "mem", "--json")
-    assert json.loads(typed.stdout)["dram_bytes"] == ns["dram_bytes"]
+    assert json.loads(typed.stdout)["total"]["dram_bytes"] == ns["dram_bytes"]
 
     devdax = machine("--from-ndctl", "-", "--mode", "devdax", stdin=dump)
-    (dd,) = devdax["namespaces"]
-    assert dd["memmap"]["dram_pages"] == 65_536
+    (dd,) = flat_pgmaps(devdax)
+    assert dd["memmap_dram_pages"] == 65_536
     assert dd["dram_bytes"] == (65_536 + 512 + 1) * 4096
     assert found(devdax)["namespace0.0"]["overridden"] == ["mode"]
     assert (
@@ -214,10 +214,10 @@ def test_kmem_namespace_of_list_nx_is_hot_added_system_ram() -> None:
     namespace1.0: usable 31G = 32G - ALIGN(8K, 1G): raw 32G at 128G, still a devdax pgmap.
     """
     doc = machine("--from-ndctl", LIST_NX)
-    (ns1,) = doc["namespaces"]
+    (ns1,) = flat_pgmaps(doc)
     assert ns1["input"]["label"] == "namespace1.0"
     assert (ns1["input"]["start_bytes"], ns1["input"]["size_bytes"]) == (128 * GiB, 32 * GiB)
-    (sr,) = doc["system_ram"]
+    (sr,) = flat_kmems(doc)
     assert sr["name"] == "dax0.0"
     assert sr["input"]["namespace"] == {
         "start": 64 * GiB,
@@ -242,19 +242,19 @@ def test_kmem_namespace_of_list_nx_is_hot_added_system_ram() -> None:
             "as_given": None,
         }
     ]
-    fig = sr["figures"]
-    assert (fig["device_bytes"], fig["stranded_bytes"]) == (64 * GiB, 1_075_838_976)
+    fig = sr
+    assert (fig["capacity_bytes"], fig["stranded_bytes"]) == (64 * GiB, 1_075_838_976)
     assert (fig["trimmed_bytes"], fig["usable_bytes"]) == (1_071_644_672, 62 * GiB)
-    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (253_952, 0)
+    assert (fig["memmap_dram_pages"], fig["memmap_device_pages"]) == (253_952, 0)
     assert fig["page_tables"] == {"pte": 0, "pmd": 1, "pud": 0, "p4d": 0}
-    assert fig["direct_map"]["bytes"] == 0
+    assert fig["direct_map_bytes"] == 0
     assert fig["dram_bytes"] == 1_040_191_488
     assert fig["struct_pages_initialised"] == 16_252_928
-    assert fig["init_ns"] == [130_023_424, 173_906_330]
+    assert [fig["init_ns_low"], fig["init_ns_high"]] == [130_023_424, 173_906_330]
     t = doc["total"]
-    assert (t["namespaces"], t["system_ram"]) == (1, 1)
+    assert (len(pgmaps(doc)), len(kmems(doc))) == (1, 1)
     assert t["dram_bytes"] == ns1["dram_bytes"] + 1_040_191_488
-    assert t["device_bytes"] == ns1["device_bytes"] + 2 * GiB
+    assert t["lost_bytes"] == ns1["lost_bytes"] + 2 * GiB
     assert t["struct_pages"] == 32 * GiB // 4096 + 16_252_928
     f = found(doc)
     assert (f["namespace0.0"]["kind"], f["namespace1.0"]["kind"]) == ("system-ram", "devdax")
@@ -308,11 +308,11 @@ def test_kmem_namespace_total_memblocks_gives_the_block_size() -> None:
     (64G - 1152M) / 128M = 503. Memmap: 503 * 128M / 64 = 1006M = 257,536 pages."""
     dump = json.dumps([_kmem_namespace(total_memblocks=503)])
     doc = machine("--from-ndctl", "-", stdin=dump)
-    (sr,) = doc["system_ram"]
+    (sr,) = flat_kmems(doc)
     assert sr["input"]["memory_block_size_bytes"] == 128 * MiB
     assert sr["input"]["memory_block_size_source"] == "dump"
     assert sr["ranges"][0]["blocks"] == 503
-    assert sr["figures"]["memmap_pages_dram"] == 257_536
+    assert sr["memmap_dram_pages"] == 257_536
     assert doc["source"]["inferred"][0] == (
         "dax0.0 ([0].daxregion.devices[0], in namespace0.1): memory blocks of 128M inferred "
         "from its total_memblocks 503 (64510M), which blocks of 2G (probe_memory_block_size() "
@@ -328,13 +328,13 @@ def test_kmem_namespace_with_iomem_matches_the_iomem_model() -> None:
     dump = json.dumps([_kmem_namespace(total_memblocks=503)])
     doc = machine("--iomem", X86_IOMEM, "--from-ndctl", "-", stdin=dump)
     alone = machine("--iomem", X86_IOMEM)
-    assert doc["namespaces"] == []
-    (sr,) = doc["system_ram"]
-    (ref,) = [s for s in alone["system_ram"] if s["name"] == "dax0.0"]
+    assert flat_pgmaps(doc) == []
+    (sr,) = flat_kmems(doc)
+    (ref,) = [s for s in flat_kmems(alone) if s["name"] == "dax0.0"]
     assert sr["input"]["namespace"] == ref["input"]["namespace"]
     assert sr["ranges"] == ref["ranges"]
-    assert sr["figures"]["memmap_pages_dram"] == ref["figures"]["memmap_pages_dram"] == 257_536
-    assert sr["figures"]["stranded_bytes"] == 1026 * MiB
+    assert sr["memmap_dram_pages"] == ref["memmap_dram_pages"] == 257_536
+    assert sr["stranded_bytes"] == 1026 * MiB
     assert sr["ranges"][0]["head_trimmed_bytes"] == 126 * MiB
     # map=mem would put the dax device 2M into the namespace, not where /proc/iomem has it
     mem = _kmem_namespace()
@@ -352,8 +352,8 @@ def test_kmem_namespace_options() -> None:
     --align is refused (kmem has no compound pages); --memmap-on-memory applies to it: 31
     blocks of 2G each host 2G / 64 = 32M = 8192 memmap pages, 253,952 on the device."""
     devdax = machine("--from-ndctl", LIST_NX, "--mode", "devdax")
-    assert devdax["system_ram"] == []
-    assert [n["input"]["label"] for n in devdax["namespaces"]] == ["namespace0.0", "namespace1.0"]
+    assert flat_kmems(devdax) == []
+    assert [n["input"]["label"] for n in flat_pgmaps(devdax)] == ["namespace0.0", "namespace1.0"]
     assert found(devdax)["namespace0.0"]["overridden"] == ["mode"]
     assert (
         "namespace0.0 ([0]): --mode devdax overrides its dax device dax0.0's mode system-ram"
@@ -365,8 +365,8 @@ def test_kmem_namespace_options() -> None:
         "no compound pages; add --mode devdax to model it as device-dax\n"
     )
     on = machine("--from-ndctl", LIST_NX, "--memmap-on-memory", "on")
-    fig = on["system_ram"][0]["figures"]
-    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (0, 253_952)
+    fig = flat_kmems(on)[0]
+    assert (fig["memmap_dram_pages"], fig["memmap_device_pages"]) == (0, 253_952)
 
 
 def test_check_counts_a_kmem_namespace() -> None:
@@ -374,7 +374,7 @@ def test_check_counts_a_kmem_namespace() -> None:
     result = run("check", "--from-ndctl", LIST_NX, "--max-dram", "512M", "--format", "json")
     assert result.exit_code == 1, result.stderr
     (file,) = json.loads(result.stdout)["files"]
-    assert [sr["name"] for sr in file["system_ram"]] == ["dax0.0"]
+    assert [sr["name"] for sr in flat_kmems(file)] == ["dax0.0"]
     assert file["total"]["dram_bytes"] > 1_040_191_488
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from tests.helpers import flat_pools, flat_rows
 from vmemplan.cli import cli
 from vmemplan.output.host_schema import HostDoc
 
@@ -42,34 +43,34 @@ def doc(*args: str) -> dict[str, Any]:
 
 
 def test_boot_ram_row_pays_one_and_a_half_percent() -> None:
-    (boot,) = doc("--system-ram", "512G")["rows"]
+    (boot,) = flat_rows(doc("--system-ram", "512G"))
     assert boot["kind"] == "boot-ram"
-    assert boot["memmap_pages_dram"] == 2097152
-    assert boot["pagetable_pages"] == 9
+    assert boot["memmap_dram_pages"] == 2097152
+    assert boot["page_table_bytes"] // P == 9
     assert boot["dram_bytes"] == 8 * GiB + 9 * P
 
 
 def test_hugetlb_with_hvo_next_to_devdax_align_1g() -> None:
     """The issue's comparison: 512 x 1 GiB HugeTLB with HVO vs 512 GiB devdax align 1G."""
     d = doc("--system-ram", "512G", "--hugetlb", "1G:512", "--devdax", "512G:1G")
-    boot, huge, dax = d["rows"]
+    boot, huge, dax = flat_rows(d)
     assert huge["optimization"] == "hvo"
-    assert (huge["memmap_pages_dram"], huge["pagetable_pages"]) == (512, 4096)
+    assert (huge["memmap_dram_pages"], huge["page_table_bytes"] // P) == (512, 4096)
     assert huge["saved_bytes"] == 2092544 * P
     # the pool's vmemmap is its own row: the kept pages and the split PTE tables ...
     assert huge["dram_bytes"] == (512 + 4096) * P
     assert huge["dram_bytes_unoptimized"] == 2097152 * P
     # ... and the boot RAM row counts the rest of its memmap (the pool is all of it)
-    assert boot["memmap_pages_dram"] == 2097152 - 2097152
+    assert boot["memmap_dram_pages"] == 2097152 - 2097152
     assert boot["dram_bytes"] == 9 * P
     assert dax["optimization"] == "dedup"
-    assert (dax["memmap_pages_dram"], dax["pagetable_pages"]) == (1024, 4104)
+    assert (dax["memmap_dram_pages"], dax["page_table_bytes"] // P) == (1024, 4104)
     # placed at 512G, after the boot RAM: its direct map (1G leaves) needs one new PUD table,
     # the one under the second PGD entry (arch_add_memory(), as `estimate` counts it)
     direct_map = 1
     assert dax["dram_bytes"] == (1024 + 4104 + direct_map) * P
     assert dax["dram_bytes_unoptimized"] == (2097152 + 8 + direct_map) * P
-    assert dax["device_bytes"] == GiB
+    assert dax["lost_bytes"] == GiB
     assert d["total"]["dram_bytes"] == boot["dram_bytes"] + huge["dram_bytes"] + dax["dram_bytes"]
     assert (
         d["total"]["dram_bytes"] == (8 * GiB + 9 * P) - 2092544 * P + (1024 + 4104 + direct_map) * P
@@ -77,7 +78,7 @@ def test_hugetlb_with_hvo_next_to_devdax_align_1g() -> None:
 
 
 def test_no_hvo_gives_nothing_back() -> None:
-    huge = doc("--system-ram", "512G", "--hugetlb", "1G:512", "--no-hvo")["rows"][1]
+    huge = flat_rows(doc("--system-ram", "512G", "--hugetlb", "1G:512", "--no-hvo"))[1]
     assert (huge["dram_bytes"], huge["saved_bytes"], huge["optimization"]) == (
         2097152 * P,  # 512 folios x 4096 vmemmap pages, all kept
         0,
@@ -92,14 +93,14 @@ def test_system_ram_with_and_without_memmap_on_memory() -> None:
     GiB aligned, so even block by block (memmap_on_memory) every GiB is a 1G page: no PMD
     table. The baseline pays the same direct map, so ``saved_bytes`` stays 32 GiB."""
     d = doc("--system-ram", "512G", "--kmem", "2T:on@1T", "--kmem", "2T:off@3T")
-    on, off = d["rows"][1:]
+    on, off = flat_rows(d)[1:]
     direct_map = 4  # PUD tables
-    assert (on["memmap_pages_device"], on["memmap_pages_dram"]) == (8388608, 0)
+    assert (on["memmap_device_pages"], on["memmap_dram_pages"]) == (8388608, 0)
     assert on["dram_bytes"] == (32 + direct_map) * P
     assert on["saved_bytes"] == 32 * GiB
-    assert on["device_bytes"] == 32 * GiB
+    assert on["lost_bytes"] == 32 * GiB
     assert off["dram_bytes"] == 32 * GiB + (32 + direct_map) * P
-    assert off["device_bytes"] == 0
+    assert off["lost_bytes"] == 0
 
 
 def test_system_ram_shares_the_direct_map_with_devdax() -> None:
@@ -108,11 +109,11 @@ def test_system_ram_shares_the_direct_map_with_devdax() -> None:
     window and is GiB aligned -> 0 direct-map tables. Its DRAM is the memmap, 2048 sections
     x 512 pages, plus 4 new vmemmap PMD tables ([768G, 1T) is four 64 GiB windows)."""
     d = doc("--system-ram", "512G", "--devdax", "256G:1G@512G", "--kmem", "256G:off@768G")
-    dax, kmem = d["rows"][1:]
+    dax, kmem = flat_rows(d)[1:]
     assert dax["dram_bytes"] == (512 + 2052 + 1) * P  # 2 kept pages x 256, tables, 1 PUD
     assert kmem["dram_bytes"] == 1048576 * P + 4 * P
     # alone, the same device pays the PUD table itself
-    (alone,) = doc("--system-ram", "512G", "--kmem", "256G:off@768G")["rows"][1:]
+    (alone,) = flat_rows(doc("--system-ram", "512G", "--kmem", "256G:off@768G"))[1:]
     assert alone["dram_bytes"] == 1048576 * P + 4 * P + P
 
 
@@ -124,8 +125,8 @@ def test_memmap_on_memory_small_blocks_lose_1g_pages() -> None:
     The baseline adds [48G, 64G) at once: 16 x 1G pages in boot RAM's PUD table, 0 tables.
     Memmap 128 sections x 512 = 65,536 pages on the device; vmemmap PMD tables: the
     [0, 64G) window is boot RAM's -> 0. saved = 65,536 - 16 pages."""
-    (on,) = doc("--system-ram", "48G", "--kmem", "16G:on@48G")["rows"][1:]
-    assert (on["memmap_pages_device"], on["pagetable_pages"]) == (65536, 0)
+    (on,) = flat_rows(doc("--system-ram", "48G", "--kmem", "16G:on@48G"))[1:]
+    assert (on["memmap_device_pages"], on["page_table_bytes"] // P) == (65536, 0)
     assert on["dram_bytes"] == 16 * P
     assert on["dram_bytes_unoptimized"] == 65536 * P
     assert on["saved_bytes"] == (65536 - 16) * P
@@ -134,7 +135,7 @@ def test_memmap_on_memory_small_blocks_lose_1g_pages() -> None:
 def test_devices_are_placed_above_boot_ram_and_share_nothing_twice() -> None:
     """Without @START the kmem device follows the devdax (at 1T): its own 32 PMD tables."""
     d = doc("--system-ram", "512G", "--devdax", "512G:1G", "--kmem", "2T:off")
-    assert d["rows"][2]["pagetable_pages"] == 32
+    assert flat_rows(d)[2]["page_table_bytes"] // P == 32
 
 
 def test_bad_values_exit_2() -> None:
@@ -176,10 +177,10 @@ def test_a_pool_row_is_what_check_says_the_pool_costs() -> None:
     ``hugetlb`` give; the boot RAM row counts the rest of its memmap, so the total is the
     plain sum of the rows and no row is negative."""
     d = doc("--system-ram", "512G", "--hugetlb", "1G:128")
-    boot, huge = d["rows"]
+    boot, huge = flat_rows(d)
     assert huge["dram_bytes"] == (128 + 128 * 8) * P == 4608 * 1024
-    assert boot["memmap_pages_dram"] == 2097152 - 128 * 4096
+    assert boot["memmap_dram_pages"] == 2097152 - 128 * 4096
     assert d["total"]["dram_bytes"] == boot["dram_bytes"] + huge["dram_bytes"]
-    assert all(r["dram_bytes"] >= 0 for r in d["rows"])
+    assert all(r["dram_bytes"] >= 0 for r in flat_rows(d))
     r = CliRunner().invoke(cli, ["hugetlb", "--hugetlb", "1G:128", "--json"])
-    assert json.loads(r.stdout)["pools"][0]["dram_bytes"] == huge["dram_bytes"]
+    assert flat_pools(json.loads(r.stdout))[0]["dram_bytes"] == huge["dram_bytes"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from tests.helpers import flat_kmems, flat_pgmaps, flat_pools, flat_rows
 from vmemplan.cli import cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "config"
@@ -63,14 +64,15 @@ def test_every_kind_of_a_config_costs_what_check_says(tmp_path: Path) -> None:
     rows after boot RAM are check's entries in order, figure for figure."""
     path = tmp_path / "host.toml"
     path.write_text(EVERY_KIND)
-    rows = _json("host", "--config", str(path))["rows"]
+    rows = flat_rows(_json("host", "--config", str(path)))
     f = _check(path)
-    assert [r["kind"] for r in rows[1:]] == ["devdax", "fsdax", "devdax", "system-ram"]
-    for row, ns in zip(rows[1:4], f["namespaces"], strict=True):
+    # a dax device of ranges is kind "dax" (a devdax namespace "devdax")
+    assert [r["kind"] for r in rows[1:]] == ["devdax", "fsdax", "dax", "system-ram"]
+    for row, ns in zip(rows[1:4], flat_pgmaps(f), strict=True):
         assert row["dram_bytes"] == ns["dram_bytes"]
-        assert row["device_bytes"] == ns["device_bytes"]
-    (sr,) = f["system_ram"]
-    assert rows[4]["dram_bytes"] == sr["figures"]["dram_bytes"]
+        assert row["lost_bytes"] == ns["lost_bytes"]
+    (sr,) = flat_kmems(f)
+    assert rows[4]["dram_bytes"] == sr["dram_bytes"]
     assert [r["label"].split(":")[0] for r in rows[1:]] == ["pmem0", "pmem1", "dax1.0", "cxl0"]
 
 
@@ -78,15 +80,13 @@ def test_pools_on_kmem_devices_cost_what_check_says() -> None:
     path = DATA / "kinds" / "hugetlb-on-kmem.toml"
     d = _json("host", "--config", str(path))
     f = _check(path)
-    boot, on0, on1, cxl0, cxl1 = d["rows"]
+    boot, on0, on1, cxl0, cxl1 = flat_rows(d)
     assert (on0["label"], on1["label"]) == (
         "HugeTLB 1G x 128 on cxl0",
         "HugeTLB 2M x 4,096 on cxl1",
     )
-    assert [on0["dram_bytes"], on1["dram_bytes"]] == [p["dram_bytes"] for p in f["hugetlb"]]
-    assert [cxl0["dram_bytes"], cxl1["dram_bytes"]] == [
-        s["figures"]["dram_bytes"] for s in f["system_ram"]
-    ]
+    assert [on0["dram_bytes"], on1["dram_bytes"]] == [p["dram_bytes"] for p in flat_pools(f)]
+    assert [cxl0["dram_bytes"], cxl1["dram_bytes"]] == [s["dram_bytes"] for s in flat_kmems(f)]
     assert d["total"]["dram_bytes"] == boot["dram_bytes"] + f["total"]["dram_bytes"]
     # the pools are carved from the devices, not from boot RAM: its row is whole
     assert "carved" not in boot["note"]
@@ -135,15 +135,11 @@ def test_a_dump_costs_what_estimate_from_ndctl_says(mom: str) -> None:
         "0+64G",
         "--json",
     )
-    boot, ns, kmem = d["rows"]
-    (one,) = e["namespaces"]
-    (sr,) = e["system_ram"]
-    assert (ns["dram_bytes"], ns["device_bytes"]) == (one["dram_bytes"], one["device_bytes"])
-    f = sr["figures"]
-    assert (kmem["dram_bytes"], kmem["device_bytes"]) == (
-        f["dram_bytes"],
-        f["device_bytes"] - f["usable_bytes"],
-    )
+    boot, ns, kmem = flat_rows(d)
+    (one,) = flat_pgmaps(e)
+    (sr,) = flat_kmems(e)
+    assert (ns["dram_bytes"], ns["lost_bytes"]) == (one["dram_bytes"], one["lost_bytes"])
+    assert (kmem["dram_bytes"], kmem["lost_bytes"]) == (sr["dram_bytes"], sr["lost_bytes"])
     assert kmem["label"].startswith("dax0.0: System RAM 64G")
     assert d["total"]["dram_bytes"] == boot["dram_bytes"] + e["total"]["dram_bytes"]
     assert any("stranded" in n for n in d["notes"])  # what reading the dump inferred
@@ -151,11 +147,11 @@ def test_a_dump_costs_what_estimate_from_ndctl_says(mom: str) -> None:
 
 def test_iomem_gives_boot_ram_and_devices() -> None:
     d = _json("host", "--iomem", str(IOMEM / "x86_pmem_cxl.iomem"))
-    kinds = [r["kind"] for r in d["rows"]]
+    kinds = [r["kind"] for r in flat_rows(d)]
     assert kinds[0] == "boot-ram"
     assert "system-ram" in kinds
     assert "devdax" in kinds
-    assert d["total"]["boot_ram_bytes"] > 0
+    assert d["input"]["boot_ram_bytes"] > 0
 
 
 @pytest.mark.parametrize(
@@ -187,10 +183,10 @@ def test_the_pmem_backed_kmem_device_costs_the_same_in_host_and_compare() -> Non
     for row in dax["system_ram_rows"]:
         mom = row["memmap_on_memory"]
         d = _json("host", "--system-ram", "64G", "--from-ndctl", dump, "--memmap-on-memory", mom)
-        (kmem,) = [r for r in d["rows"] if r["label"].startswith("dax0.0:")]
-        assert (kmem["dram_bytes"], kmem["device_bytes"]) == (
+        (kmem,) = [r for r in flat_rows(d) if r["label"].startswith("dax0.0:")]
+        assert (kmem["dram_bytes"], kmem["lost_bytes"]) == (
             row["dram_bytes"],
-            row["device_bytes"],
+            row["lost_bytes"],
         )
         # dataoff 0x40200000: the 1 GiB map=dev memmap reservation and the 2M info block
-        assert kmem["device_bytes"] >= row["stranded_bytes"] == 0x40200000
+        assert kmem["lost_bytes"] >= row["stranded_bytes"] == 0x40200000

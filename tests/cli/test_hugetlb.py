@@ -7,9 +7,12 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
+from tests.helpers import flat_pools, flat_rows
 from vmemplan.cli import cli
 from vmemplan.output.hugetlb_schema import HugetlbDoc
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline
+
+PAGE_BYTES = 4096  # x86_64 PAGE_SIZE: the saved pages are saved_bytes / PAGE_SIZE
 
 GiB, MiB = 1 << 30, 1 << 20
 
@@ -29,24 +32,27 @@ def doc(*args: str) -> dict[str, Any]:
 def test_b6_per_tib_of_2m_and_1g() -> None:
     """B.6 / C5: per TiB, 2M saves 3,661,824 pages, 1G saves 4,185,088 (v6.11+)."""
     d = doc("--hugetlb", "2M:524288", "--hugetlb", "1G:1024", "--kernel", "6.12")
-    two, one = d["pools"]
+    two, one = flat_pools(d)
     assert (two["vmemmap_pages_unoptimized"], two["vmemmap_pages_optimized"]) == (4194304, 524288)
-    assert (two["pagetable_pages"], two["pages_saved"]) == (8192, 3661824)
+    assert (two["page_tables"]["pte"], two["saved_bytes"] // PAGE_BYTES) == (8192, 3661824)
     assert (one["vmemmap_pages_unoptimized"], one["vmemmap_pages_optimized"]) == (4194304, 1024)
-    assert (one["pagetable_pages"], one["pages_saved"]) == (8192, 4185088)
+    assert (one["page_tables"]["pte"], one["saved_bytes"] // PAGE_BYTES) == (8192, 4185088)
     assert one["dram_bytes"] == 36 * MiB  # C5: 4 MiB + 32 MiB
-    assert two["nr_memmap_boot_pages_delta"] == -4194304
-    assert (two["nr_memmap_pages_delta"], one["nr_memmap_pages_delta"]) == (524288, 1024)
+    assert two["counters"]["nr_memmap_boot_pages"] == -4194304
+    assert (two["counters"]["nr_memmap_pages"], one["counters"]["nr_memmap_pages"]) == (
+        524288,
+        1024,
+    )
 
 
 def test_b6_keep_two_before_5_18() -> None:
     """B.6 last row: v5.14-5.17 keep 2 pages per folio; no vmstat counters yet."""
     d = doc("--hugetlb", "2M:524288", "--hugetlb", "1G:1024", "--kernel", "5.17")
-    two, one = d["pools"]
+    two, one = flat_pools(d)
     assert two["vmemmap_pages_optimized"] == 1048576
     assert one["vmemmap_pages_optimized"] == 2048
     assert one["freed_pages_per_folio"] == 4094
-    assert one["nr_memmap_pages_delta"] is None
+    assert one["counters"]["nr_memmap_pages"] is None
 
 
 def test_cmdline_per_node_and_switch_off() -> None:
@@ -54,8 +60,8 @@ def test_cmdline_per_node_and_switch_off() -> None:
         "--cmdline",
         "default_hugepagesz=1G hugepagesz=1G hugepages=0:256,1:256 hugetlb_free_vmemmap=off",
     )
-    assert [p["node"] for p in d["pools"]] == [0, 1]
-    assert not any(p["optimized"] for p in d["pools"])
+    assert [p["node"] for p in flat_pools(d)] == [0, 1]
+    assert not any(p["optimized"] for p in flat_pools(d))
     assert d["total"]["dram_bytes"] == 512 * 4096 * 4096  # 8 GiB of vmemmap, nothing freed
     assert "hugetlb_free_vmemmap=off" in d["notes"][0]
 
@@ -70,14 +76,14 @@ def test_cmdline_parser_default_size() -> None:
 
 def test_struct_page_72_refused_with_rule() -> None:
     d = doc("--hugetlb", "1G:512", "--struct-page-size", "72")
-    assert d["pools"][0]["optimized"] is False
-    assert "not a power of two" in d["pools"][0]["refusal"]
+    assert flat_pools(d)[0]["optimized"] is False
+    assert "not a power of two" in flat_pools(d)[0]["refusal"]
 
 
 def test_powerpc_never_selects() -> None:
     d = doc("--hugetlb", "2M:8", "--arch", "ppc64-radix-4k")
     assert d["hvo"]["arch_selects"] is False
-    assert d["pools"][0]["pages_saved"] == 0
+    assert flat_pools(d)[0]["saved_bytes"] // PAGE_BYTES == 0
 
 
 def test_bad_values_exit_2_one_line() -> None:
@@ -99,12 +105,12 @@ def test_memmap_on_memory_pools_keep_their_vmemmap_on_the_memory() -> None:
     none of them DRAM, nothing saved, no PMD split."""
     d = doc("--hugetlb", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
     assert d["input"]["memmap_on_memory"] is True
-    (pool,) = d["pools"]
+    (pool,) = flat_pools(d)
     assert pool["vmemmap_self_hosted"] is True
     assert pool["optimized"] is False
     assert pool["vmemmap_pages_unoptimized"] == 4096 * 8
     assert pool["vmemmap_pages_optimized"] == 4096 * 8  # all kept, on the device
-    assert (pool["pagetable_pages"], pool["pages_saved"]) == (0, 0)
+    assert (pool["page_tables"]["pte"], pool["saved_bytes"] // PAGE_BYTES) == (0, 0)
     assert (pool["dram_bytes_unoptimized"], pool["dram_bytes"]) == (0, 0)
     assert "PageVmemmapSelfHosted" in pool["refusal"]
     text = run("--hugetlb", "2M:4096", "--kernel", "6.12", "--memmap-on-memory")
@@ -116,16 +122,16 @@ def test_memmap_on_memory_before_6_1_gives_way_to_hvo() -> None:
     in DRAM and HVO applies as for boot memory. 4096 x 2M = 8 GiB of folios, 128 MiB of
     vmemmap = 64 PMD leaves split: 4096 kept + 64 tables = 17,039,360 B."""
     d = doc("--hugetlb", "2M:4096", "--kernel", "6.0", "--memmap-on-memory")
-    (pool,) = d["pools"]
+    (pool,) = flat_pools(d)
     assert pool["vmemmap_self_hosted"] is False
     assert pool["optimized"] is True
-    assert (pool["vmemmap_pages_optimized"], pool["pagetable_pages"]) == (4096, 64)
+    assert (pool["vmemmap_pages_optimized"], pool["page_tables"]["pte"]) == (4096, 64)
     assert pool["dram_bytes"] == (4096 + 64) * 4096 == 17_039_360
     assert any("before v6.1" in n for n in d["notes"])
     # with HVO off the kernel keeps memmap_on_memory: self-hosted, no DRAM
     off = doc("--hugetlb", "2M:4096", "--kernel", "6.0", "--memmap-on-memory", "--no-hvo")
-    assert off["pools"][0]["vmemmap_self_hosted"] is True
-    assert off["pools"][0]["dram_bytes"] == 0
+    assert flat_pools(off)[0]["vmemmap_self_hosted"] is True
+    assert flat_pools(off)[0]["dram_bytes"] == 0
 
 
 def test_memmap_on_memory_before_5_12_is_refused() -> None:
@@ -148,5 +154,5 @@ def test_one_name_for_a_pool_on_hugetlb_and_host() -> None:
     host = CliRunner().invoke(
         cli, ["host", "--system-ram", "512G", "--hugetlb", "1G:512", "--json"]
     )
-    (pool,) = [r for r in json.loads(host.stdout)["rows"] if r["kind"] == "hugetlb"]
-    assert pool["dram_bytes"] == doc("--hugetlb", "1G:512")["pools"][0]["dram_bytes"]
+    (pool,) = [r for r in flat_rows(json.loads(host.stdout)) if r["kind"] == "hugetlb"]
+    assert pool["dram_bytes"] == flat_pools(doc("--hugetlb", "1G:512"))[0]["dram_bytes"]

@@ -138,9 +138,9 @@ def test_a_pool_of_folios_with_less_than_a_page_of_vmemmap_still_costs_its_struc
     once showed 0 B without HVO. arm64-64k 2M folios: 32 x 64 B = 2 KiB, 1,000 of them
     2,000 KiB, 32 pages of 64 KiB."""
     doc = json.loads(run("hugetlb", "--arch", "arm64-4k", "--pages", "64K:10", "--json").stdout)
-    assert doc["total"]["vmemmap_pages_unoptimized"] == 3
+    assert doc["devices"][0]["detail"]["vmemmap_pages_unoptimized"] == 3
     assert doc["total"]["dram_bytes_unoptimized"] == doc["total"]["dram_bytes"] == 3 * 4096
-    assert doc["total"]["pages_saved"] == 0
+    assert doc["total"]["saved_bytes"] == 0
     doc = json.loads(run("hugetlb", "--arch", "arm64-64k", "--pages", "2M:1000", "--json").stdout)
-    assert doc["total"]["vmemmap_pages_unoptimized"] == 32
+    assert doc["devices"][0]["detail"]["vmemmap_pages_unoptimized"] == 32
     assert doc["total"]["dram_bytes"] == 32 * 65536

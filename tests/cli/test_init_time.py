@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import dev
 from vmemplan.cli import cli
 
 GiB = 1 << 30
@@ -51,15 +52,15 @@ def test_hand_figures_agree() -> None:
 
 def test_map_dev_uses_the_device_calibration() -> None:
     d = doc("estimate", "--size", "100G", "--map", "dev", "--mode", "fsdax")
-    assert d["namespace"]["npfns"] == NPFNS_100G
-    init = d["init"]
+    assert dev(d)["detail"]["namespace"]["npfns"] == NPFNS_100G
+    init = dev(d)
     assert init["struct_pages_initialised"] == DEV_WRITES_100G
     assert (d["input"]["ps_per_struct_page_low"], d["input"]["ps_per_struct_page_high"]) == (
         10_600,
         57_600,
     )
-    assert init["time_ns_low"] == DEV_WRITES_100G * 10_600 // 1000
-    assert init["time_ns_high"] == ceil_div(DEV_WRITES_100G * 57_600, 1000)
+    assert init["init_ns_low"] == DEV_WRITES_100G * 10_600 // 1000
+    assert init["init_ns_high"] == ceil_div(DEV_WRITES_100G * 57_600, 1000)
 
 
 def test_the_device_calibration_reproduces_its_measurement() -> None:
@@ -70,9 +71,9 @@ def test_the_device_calibration_reproduces_its_measurement() -> None:
 
 def test_map_mem_keeps_the_dram_calibration() -> None:
     d = doc("estimate", "--size", "100G", "--map", "mem", "--mode", "fsdax")
-    n = d["init"]["struct_pages_initialised"]
+    n = dev(d)["struct_pages_initialised"]
     assert n == 100 * GiB // 4096  # no altmap: every pfn's struct page
-    assert (d["init"]["time_ns_low"], d["init"]["time_ns_high"]) == (
+    assert (dev(d)["init_ns_low"], dev(d)["init_ns_high"]) == (
         n * 8000 // 1000,
         ceil_div(n * 10_700, 1000),
     )
@@ -98,7 +99,7 @@ def test_map_dev_note_says_what_is_assumed() -> None:
 
 def test_ns_per_page_overrides_map_dev() -> None:
     d = doc("estimate", "--size", "100G", "--map", "dev", "--ns-per-page", "20-30")
-    assert (d["init"]["time_ns_low"], d["init"]["time_ns_high"]) == (
+    assert (dev(d)["init_ns_low"], dev(d)["init_ns_high"]) == (
         DEV_WRITES_100G * 20,
         DEV_WRITES_100G * 30,
     )
@@ -110,18 +111,18 @@ def test_grid_rows_cost_by_map(command: str) -> None:
     """compare/plan rows: map=dev rows at the device rate, map=mem rows at the DRAM rate."""
     d = doc(command, "--size", "100G", "--mode", "fsdax", "--align", "2M")
     rows = {r["map"]: r for r in d["rows"]}
-    dev, mem = rows["dev"], rows["mem"]
-    assert dev["struct_pages_initialised"] == DEV_WRITES_100G
-    assert dev["time_ns_high"] == ceil_div(DEV_WRITES_100G * 57_600, 1000)
+    on_dev, mem = rows["dev"], rows["mem"]
+    assert on_dev["struct_pages_initialised"] == DEV_WRITES_100G
+    assert on_dev["init_ns_high"] == ceil_div(DEV_WRITES_100G * 57_600, 1000)
     n = mem["struct_pages_initialised"]
-    assert mem["time_ns_high"] == ceil_div(n * 10_700, 1000)
+    assert mem["init_ns_high"] == ceil_div(n * 10_700, 1000)
 
 
 def test_ns_per_page_overrides_every_row() -> None:
     d = doc("compare", "--size", "100G", "--mode", "fsdax", "--ns-per-page", "5")
     for row in d["rows"]:
         n = row["struct_pages_initialised"]
-        assert (row["time_ns_low"], row["time_ns_high"]) == (n * 5, n * 5)
+        assert (row["init_ns_low"], row["init_ns_high"]) == (n * 5, n * 5)
 
 
 COMMANDS = ["estimate", "compare", "plan", "check", "hugetlb", "schema"]

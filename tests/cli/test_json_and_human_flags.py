@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import dev
 from vmemplan.cli import cli
 from vmemplan.output.human import humanize, ndctl_size
 from vmemplan.output.schema import CheckDoc
@@ -52,7 +53,12 @@ def test_every_command_prints_json_with_json(args: list[str]) -> None:
     result = run(*args, "--json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
+    # every command that costs something: the whole answer's DRAM at one path
+    if args[0] != "schema":
+        # (compare/plan: null where a subject's current configuration is not known)
+        values = [d["dram_bytes"] for d in doc["devices"]]
+        assert doc["total"]["dram_bytes"] == (None if None in values else sum(values))
 
 
 @pytest.mark.parametrize(
@@ -90,10 +96,12 @@ def test_humanize_leaves_counts_and_flags_alone() -> None:
 def test_estimate_human_sizes_are_ndctl_strings() -> None:
     exact = json.loads(run("estimate", "--size", "1T", "--json").stdout)
     human = json.loads(run("estimate", "--size", "1T", "-u").stdout)
-    assert human["namespace"]["size_bytes"] == "1024.00 GiB (1099.51 GB)"
+    assert dev(human)["detail"]["namespace"]["size_bytes"] == "1024.00 GiB (1099.51 GB)"
     assert human["input"]["start_bytes"] == "0x1000000000"  # the default --start 64G
-    assert human["struct_pages"] == exact["struct_pages"]  # counts stay integers
-    assert exact["namespace"]["size_bytes"] == 1 << 40  # the default JSON keeps exact integers
+    assert dev(human)["struct_pages"] == dev(exact)["struct_pages"]  # counts stay integers
+    assert (
+        dev(exact)["detail"]["namespace"]["size_bytes"] == 1 << 40
+    )  # the default JSON keeps exact integers
 
 
 @pytest.mark.parametrize("command", [["compare", "--size", "1T"], ["check", BUDGETED]])

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from tests.helpers import dev
 from vmemplan.cli import cli
 from vmemplan.output.schema import CompareDoc, EstimateDoc
 
@@ -49,8 +50,8 @@ def test_stable_release_resolves_the_arm64_partial_section_rule(
 ) -> None:
     doc = run_json("estimate", *PARTIAL, "--kernel", kernel)
     EstimateDoc.model_validate(doc)
-    assert doc["memmap"]["dram_pages"] == dram_pages
-    assert doc["page_tables"]["pte_pages"] == pte_pages
+    assert dev(doc)["memmap_dram_pages"] == dram_pages
+    assert dev(doc)["detail"]["page_tables"]["pte"] == pte_pages
     switch = doc["input"]["kernel"]["switches"]["arm64_subsection_basepages"]
     assert switch == {"value": dram_pages == 768, "source": "version table"}
 
@@ -66,7 +67,7 @@ def test_uname_string_is_accepted_and_recorded() -> None:
         "-427.el9.x86_64",
     )
     # upstream 5.14 has no compound devmaps: no dedup, and the notes say which rules
-    assert doc["pgmap"]["optimized"] is False
+    assert dev(doc)["detail"]["pgmap"]["optimized"] is False
     assert any("distribution kernel" in n and "optimize_rule=none" in n for n in doc["notes"])
     assert any("does not name an upstream stable release" in n for n in doc["notes"])
 
@@ -104,8 +105,8 @@ def test_kernel_switch_overrides_and_json_says_so() -> None:
     assert sw["compound_devmap"] == {"value": True, "source": "override"}
     assert sw["optimize_rule"] == {"value": "reserve_dax_gated", "source": "override"}
     assert sw["counters"] == {"value": "none", "source": "version table"}
-    assert doc["pgmap"]["optimized"] is True
-    assert doc["memmap"]["dram_pages"] == 65536
+    assert dev(doc)["detail"]["pgmap"]["optimized"] is True
+    assert dev(doc)["memmap_dram_pages"] == 65536
 
 
 def test_specific_overrides_still_work_and_are_recorded() -> None:
@@ -162,10 +163,10 @@ def test_no_dax_kconfig_switches_dedup_off_with_a_note_naming_the_rule() -> None
     off = run_json(
         "estimate", "--size", "64G", "--kernel-switch", "arch_want_optimize_dax_vmemmap=n"
     )
-    assert on["pgmap"]["optimized"] is True
-    assert off["pgmap"]["optimized"] is False
+    assert dev(on)["detail"]["pgmap"]["optimized"] is True
+    assert dev(off)["detail"]["pgmap"]["optimized"] is False
     # without dedup a 64 GiB namespace is 512 full sections' memmap: 512 x 512 pages
-    assert off["memmap"]["dram_pages"] == 512 * 512
+    assert dev(off)["memmap_dram_pages"] == 512 * 512
     assert any("ARCH_WANT_OPTIMIZE_DAX_VMEMMAP" in n for n in off["notes"]), off["notes"]
     assert off["input"]["kernel"]["switches"]["arch_want_optimize_dax_vmemmap"] == {
         "value": False,

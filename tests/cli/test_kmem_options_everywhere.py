@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.helpers import run_cli
+from tests.helpers import flat_kmems, run_cli
 
 NDCTL_KMEM = "tests/data/ndctl/list_NX_devdax_kmem.json"
 GiB = 1 << 30
@@ -39,9 +39,9 @@ def test_check_from_ndctl_takes_memmap_on_memory_and_totals_what_estimate_totals
 
 def test_check_from_ndctl_takes_memory_block_size() -> None:
     chk = _json("check", "--from-ndctl", NDCTL_KMEM, "--memory-block-size", "1G")
-    (sr,) = chk["files"][0]["system_ram"]
+    (sr,) = flat_kmems(chk["files"][0])
     assert sr["input"]["memory_block_size_bytes"] == GiB
-    assert sr["figures"]["usable_bytes"] == 62 * GiB
+    assert sr["usable_bytes"] == 62 * GiB
 
 
 def test_check_refuses_kmem_options_for_config_files() -> None:
@@ -64,13 +64,13 @@ def test_compare_system_ram_rows_take_memory_block_size() -> None:
 
 def test_compare_from_ndctl_kmem_rows_take_memory_block_size_as_estimate_does() -> None:
     est = _json("estimate", "--from-ndctl", NDCTL_KMEM, "--memory-block-size", "1G")
-    (kmem,) = est["system_ram"]
+    (kmem,) = flat_kmems(est)
     cmp = _json("compare", "--from-ndctl", NDCTL_KMEM, "--memory-block-size", "1G")
     (dax,) = [d for d in cmp["namespaces"] if d["label"] == "dax0.0"]
     (off,) = [r for r in dax["system_ram_rows"] if r["memmap_on_memory"] == "off"]
     assert off["memory_block_size_bytes"] == GiB
-    assert off["usable_bytes"] == kmem["figures"]["usable_bytes"] == 62 * GiB
-    assert off["dram_bytes"] == kmem["figures"]["dram_bytes"]
+    assert off["usable_bytes"] == kmem["usable_bytes"] == 62 * GiB
+    assert off["dram_bytes"] == kmem["dram_bytes"]
 
 
 def test_compare_refuses_memory_block_size_with_no_system_ram_to_show() -> None:

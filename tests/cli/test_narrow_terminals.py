@@ -89,11 +89,11 @@ def test_the_estimate_figures_of_the_issue_are_whole_at_60_columns() -> None:
     args = ["estimate", "--size", "256G", "--align", "2M"]
     doc = json.loads(run([*args, "--json"], None))
     out = run(args, 60)
-    pages = doc["baseline"]["memmap"]["dram_pages"]  # the memmap without dedup, in pages
+    (one,) = doc["devices"]
+    pages = one["detail"]["baseline"]["memmap_dram_pages"]  # the memmap without dedup
     page_size = doc["input"]["page_size"]
     assert f"{pages:,} ({format_iec(pages * page_size)})" in out
-    init = doc["init"]
-    assert f"{format_ns(init['time_ns_low'])} - {format_ns(init['time_ns_high'])}" in out
+    assert f"{format_ns(one['init_ns_low'])} - {format_ns(one['init_ns_high'])}" in out
     assert max(len(line) for line in out.splitlines()) <= 60
 
 

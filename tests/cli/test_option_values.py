@@ -86,7 +86,7 @@ def test_a_pool_over_the_cap_is_refused(args: list[str]) -> None:
 def test_a_pool_at_the_cap_is_estimated() -> None:
     result = run("hugetlb", "--hugetlb", f"1G:{1 << 40}", "--json")
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout)["pools"][0]["nr_folios"] == 1 << 40
+    assert json.loads(result.stdout)["devices"][0]["detail"]["nr_folios"] == 1 << 40
 
 
 def test_a_node_beyond_max_numnodes_is_refused() -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from tests.helpers import GiB, TiB
+from tests.helpers import GiB, TiB, dev, flat_kmems, flat_pgmaps
 from vmemplan.cli import cli
 
 
@@ -34,8 +34,8 @@ def test_every_spelling_is_the_same_range_and_is_echoed(text: str) -> None:
     assert d["input"]["dax_ranges"] == [
         {"start_bytes": 512 * GiB, "end_bytes": 4 * TiB, "as_given": text}
     ]
-    assert d["pgmap"]["ranges"] == [{"start_bytes": 512 * GiB, "end_bytes": 4 * TiB}]
-    assert d["struct_pages"] == (4 * TiB - 512 * GiB) // 4096
+    assert dev(d)["detail"]["pgmap"]["ranges"] == [{"start_bytes": 512 * GiB, "end_bytes": 4 * TiB}]
+    assert dev(d)["struct_pages"] == (4 * TiB - 512 * GiB) // 4096
 
 
 def test_human_output_prints_the_range_as_typed() -> None:
@@ -51,7 +51,7 @@ def test_system_ram_takes_the_exclusive_spelling() -> None:
     ]
     default = doc("--size", "64G", "--start", "64G")
     assert default["input"]["system_ram"] == [{"start_bytes": 0, "end_bytes": 64 * GiB}]
-    assert d["dram_bytes"] == default["dram_bytes"]
+    assert dev(d)["dram_bytes"] == dev(default)["dram_bytes"]
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_config_files_take_the_exclusive_spelling(tmp_path: Path) -> None:
         )
         result = run("check", str(path), "--format", "json")
         assert result.exit_code == 0, result.output
-        (ns,) = json.loads(result.stdout)["files"][0]["namespaces"]
+        (ns,) = flat_pgmaps(json.loads(result.stdout)["files"][0])
         texts[name] = ns
     for ns in texts.values():
         assert ns["input"]["dax_ranges"][0]["start_bytes"] == 512 * GiB
@@ -160,6 +160,6 @@ def test_check_places_entries_without_a_start_above_the_boot_ram(tmp_path: Path)
     result = run("check", str(cfg), "--format", "json")
     assert result.exit_code == 0, result.output
     (f,) = json.loads(result.stdout)["files"]
-    assert f["namespaces"][0]["input"]["start_bytes"] == 512 << 30
+    assert flat_pgmaps(f)[0]["input"]["start_bytes"] == 512 << 30
     # the system-ram entry goes on the cursor after it (516G), rounded up to a 2G block
-    assert f["system_ram"][0]["ranges"][0]["start"] == 516 << 30  # 516G is 2G aligned
+    assert flat_kmems(f)[0]["ranges"][0]["start"] == 516 << 30  # 516G is 2G aligned

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import GiB, MiB, machine_json, run_cli
+from tests.helpers import GiB, MiB, flat_kmems, flat_pgmaps, kmems, machine_json, pgmaps, run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CXL = str(DATA / "iomem" / "cxl_kmem_window.iomem")
@@ -30,7 +30,7 @@ run, machine = run_cli, machine_json
 
 
 def by_label(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {n["input"]["label"]: n for n in doc["namespaces"]}
+    return {n["input"]["label"]: n for n in flat_pgmaps(doc)}
 
 
 def found(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -63,8 +63,8 @@ def test_cxl_window_kmem_device_is_hot_added_system_ram() -> None:
     at 8.0-10.7 ns = 134,217,728 - 179,516,212 ns (179,516,211.2 rounded up).
     """
     doc = machine("--iomem", CXL)
-    assert doc["namespaces"] == []
-    (sr,) = doc["system_ram"]
+    assert flat_pgmaps(doc) == []
+    (sr,) = flat_kmems(doc)
     assert sr["name"] == "dax0.0"
     assert sr["input"]["memory_block_size_bytes"] == 2 * GiB
     assert sr["input"]["memory_block_size_source"] == "probe_memory_block_size"
@@ -82,23 +82,23 @@ def test_cxl_window_kmem_device_is_hot_added_system_ram() -> None:
             "as_given": None,
         }
     ]
-    fig = sr["figures"]
-    assert fig["memmap_pages_dram"] == 262_144
-    assert fig["memmap_pages_device"] == 0
+    fig = sr
+    assert fig["memmap_dram_pages"] == 262_144
+    assert fig["memmap_device_pages"] == 0
     assert fig["page_tables"] == {"pte": 0, "pmd": 1, "pud": 0, "p4d": 0}
-    assert fig["direct_map"]["bytes"] == 0
+    assert fig["direct_map_bytes"] == 0
     assert fig["dram_bytes"] == 1_073_745_920
     assert fig["usable_bytes"] == 64 * GiB
     assert fig["struct_pages_initialised"] == 16_777_216
-    assert fig["init_ns"] == [134_217_728, 179_516_212]
+    assert [fig["init_ns_low"], fig["init_ns_high"]] == [134_217_728, 179_516_212]
     t = doc["total"]
-    assert (t["namespaces"], t["system_ram"]) == (0, 1)
+    assert (len(pgmaps(doc)), len(kmems(doc))) == (0, 1)
     assert t["dram_bytes"] == 1_073_745_920
     assert t["memmap_dram_pages"] == 262_144
     assert t["page_table_bytes"] == 4096
-    assert t["device_bytes"] == 0
+    assert t["lost_bytes"] == 0
     assert t["struct_pages"] == t["struct_pages_initialised"] == 16_777_216
-    assert (t["time_ns_low"], t["time_ns_high"]) == (134_217_728, 179_516_212)
+    assert (t["init_ns_low"], t["init_ns_high"]) == (134_217_728, 179_516_212)
     f = found(doc)
     assert f["dax0.0"]["kind"] == "system-ram"
     assert f["dax0.0"]["location"] == "line 23"
@@ -121,14 +121,14 @@ def test_memmap_on_memory_on_self_hosts_each_kmem_block() -> None:
     262,144 pages on the device and none in DRAM; the PMD table is still DRAM. RAM gained:
     16,777,216 - 262,144 = 16,515,072 pages (63G); the 1G of memmap is lost capacity."""
     doc = machine("--iomem", CXL, "--memmap-on-memory", "on")
-    (sr,) = doc["system_ram"]
-    fig = sr["figures"]
+    (sr,) = flat_kmems(doc)
+    fig = sr
     assert sr["placement"]["blocks_self_hosted"] == 32
     assert sr["placement"]["altmap_pages_per_block"] == 8192
-    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (0, 262_144)
+    assert (fig["memmap_dram_pages"], fig["memmap_device_pages"]) == (0, 262_144)
     assert fig["dram_bytes"] == 4096
     assert fig["managed_pages"] == 16_515_072
-    assert doc["total"]["device_bytes"] == GiB
+    assert doc["total"]["lost_bytes"] == GiB
     assert doc["total"]["memmap_device_pages"] == 262_144
     assert any(
         "memmap_on_memory on (from --memmap-on-memory)" in n for n in doc["source"]["inferred"]
@@ -137,7 +137,7 @@ def test_memmap_on_memory_on_self_hosts_each_kmem_block() -> None:
 
 def test_system_ram_inside_a_cxl_window_is_boot_ram() -> None:
     """CXL Window 2 holds firmware-onlined System RAM: boot RAM, not a device."""
-    ram = machine("--iomem", CXL)["system_ram"][0]["input"]["system_ram"]
+    ram = flat_kmems(machine("--iomem", CXL))[0]["input"]["system_ram"]
     assert [0x8080000000, 0x9080000000] in ram
     assert [4 * GiB, 258 * GiB] in ram
 
@@ -152,12 +152,12 @@ def test_soft_reserved_dax_children() -> None:
     assert dax1["input"]["map"] is None
     assert dax1["pgmap"]["compound_pages"] == 64 * GiB // (2 * MiB)
     # dax2.0: kmem System RAM [130G, 194G): boot RAM ends at 66G, so 2G blocks, 32 of them
-    (dax2,) = doc["system_ram"]
+    (dax2,) = flat_kmems(doc)
     assert dax2["name"] == "dax2.0"
     assert [(r["start"], r["added_bytes"], r["blocks"]) for r in dax2["ranges"]] == [
         (130 * GiB, 64 * GiB, 32)
     ]
-    assert dax2["figures"]["memmap_pages_dram"] == 64 * GiB // 4096 * 64 // 4096
+    assert dax2["memmap_dram_pages"] == 64 * GiB // 4096 * 64 // 4096
     f = found(doc)
     assert [f[k]["kind"] for k in ("dax1.0", "dax2.0", "namespace0.0", "dax0.1")] == [
         "devdax",
@@ -198,7 +198,7 @@ def test_kmem_under_a_pmem_namespace_is_system_ram() -> None:
     """
     doc = machine("--iomem", X86)
     assert list(by_label(doc)) == ["namespace0.0", "namespace1.0"]
-    dax0, dax3 = doc["system_ram"]
+    dax0, dax3 = flat_kmems(doc)
     assert (dax0["name"], dax3["name"]) == ("dax0.0", "dax3.0")
     assert dax0["input"]["memory_block_size_bytes"] == 128 * MiB
     assert dax0["input"]["memory_block_size_source"] == "dump"
@@ -213,9 +213,9 @@ def test_kmem_under_a_pmem_namespace_is_system_ram() -> None:
     (r,) = dax0["ranges"]
     assert (r["start"], r["added_start"], r["blocks"]) == (0x30C0200000, 0x30C8000000, 503)
     assert r["head_trimmed_bytes"] == 126 * MiB
-    fig = dax0["figures"]
-    assert fig["memmap_pages_dram"] == 257_536
-    assert (fig["device_bytes"], fig["stranded_bytes"]) == (64 * GiB, 1026 * MiB)
+    fig = dax0
+    assert fig["memmap_dram_pages"] == 257_536
+    assert (fig["capacity_bytes"], fig["stranded_bytes"]) == (64 * GiB, 1026 * MiB)
     assert fig["usable_bytes"] == 62 * GiB + 896 * MiB
     assert found(doc)["dax0.0"]["kind"] == "system-ram"
     notes = doc["source"]["inferred"]
@@ -236,7 +236,7 @@ def test_a_typed_memory_block_size_wins_over_the_dump_with_a_note() -> None:
     """--memory-block-size 2G: dax0.0's start 195G + 2M rounds up to 196G, so 62G (31
     blocks) are added where /proc/iomem shows 62G + 896M."""
     doc = machine("--iomem", X86, "--memory-block-size", "2G")
-    dax0 = doc["system_ram"][0]
+    dax0 = flat_kmems(doc)[0]
     assert dax0["input"]["memory_block_size_source"] == "option"
     assert [(r["added_start"], r["blocks"]) for r in dax0["ranges"]] == [(196 * GiB, 31)]
     assert any(
@@ -267,7 +267,7 @@ def test_packed_namespace_overrunning_the_pmem_range_is_refused() -> None:
 def test_packed_namespace_that_fits_is_placed_in_the_pmem_range() -> None:
     dump = json.dumps([{"dev": "namespace5.0", "mode": "fsdax", "map": "mem", "size": 1022 * MiB}])
     doc = machine("--iomem", HMEM, "--from-ndctl", "-", stdin=dump)
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert ns["input"]["start_bytes"] == 0x3480000000
     # map=mem, 2M align: raw 1G gives 1G - 2M = 1022M exactly
     assert ns["namespace"]["size_bytes"] == GiB
@@ -358,7 +358,7 @@ def test_options_a_daxctl_device_cannot_take_are_refused(
 
 def test_mode_devdax_models_a_system_ram_device_as_device_dax() -> None:
     doc = machine("--from-ndctl", SYSRAM, "--mode", "devdax", "--align", "1G")
-    (ns,) = doc["namespaces"]
+    (ns,) = flat_pgmaps(doc)
     assert ns["input"]["align_bytes"] == GiB
     assert ns["pgmap"]["compound_pages"] == 64
     assert found(doc)["dax0.0"]["overridden"] == ["mode", "align"]
@@ -424,28 +424,28 @@ def test_daxctl_system_ram_device_is_hot_added_after_the_devdax_one() -> None:
     89,758,106 ns.
     """
     doc = machine("--from-ndctl", MIXED)
-    (dax0,) = doc["namespaces"]
+    (dax0,) = flat_pgmaps(doc)
     assert dax0["input"]["label"] == "dax0.0"
     assert dax0["pgmap"]["ranges"] == [{"start_bytes": 64 * GiB, "end_bytes": 80 * GiB}]
-    (dax1,) = doc["system_ram"]
+    (dax1,) = flat_kmems(doc)
     assert dax1["name"] == "dax1.0"
     assert dax1["input"]["memory_block_size_bytes"] == 2 * GiB
     assert [(r["start"], r["added_bytes"], r["blocks"]) for r in dax1["ranges"]] == [
         (80 * GiB, 32 * GiB, 16)
     ]
-    fig = dax1["figures"]
-    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (131_072, 0)
+    fig = dax1
+    assert (fig["memmap_dram_pages"], fig["memmap_device_pages"]) == (131_072, 0)
     assert fig["page_table_bytes"] == 0
-    assert fig["direct_map"]["bytes"] == 0
+    assert fig["direct_map_bytes"] == 0
     assert fig["dram_bytes"] == 536_870_912
-    assert (fig["device_bytes"], fig["usable_bytes"]) == (32 * GiB, 32 * GiB)
-    assert fig["init_ns"] == [67_108_864, 89_758_106]
+    assert (fig["capacity_bytes"], fig["usable_bytes"]) == (32 * GiB, 32 * GiB)
+    assert [fig["init_ns_low"], fig["init_ns_high"]] == [67_108_864, 89_758_106]
     t = doc["total"]
-    assert (t["namespaces"], t["system_ram"]) == (1, 1)
+    assert (len(pgmaps(doc)), len(kmems(doc))) == (1, 1)
     assert t["dram_bytes"] == dax0["dram_bytes"] + 536_870_912
-    assert t["memmap_dram_pages"] == dax0["memmap"]["dram_pages"] + 131_072
+    assert t["memmap_dram_pages"] == dax0["memmap_dram_pages"] + 131_072
     assert t["struct_pages"] == 16 * GiB // 4096 + 8_388_608
-    assert t["time_ns_high"] == dax0["init"]["time_ns_high"] + 89_758_106
+    assert t["init_ns_high"] == dax0["init_ns_high"] + 89_758_106
     f = found(doc)["dax1.0"]
     assert (f["kind"], f["estimated"]) == ("system-ram", True)
     assert f["ranges"] == [{"start_bytes": 80 * GiB, "end_bytes": 112 * GiB}]
@@ -463,14 +463,14 @@ def test_daxctl_system_ram_device_with_memmap_on_memory() -> None:
     8,257,536 pages, 512 MiB of the device is lost to the memmap. On 6.6 kmem does not
     pass MHP_MEMMAP_ON_MEMORY: the memmap stays in DRAM."""
     doc = machine("--from-ndctl", MIXED, "--memmap-on-memory", "on")
-    fig = doc["system_ram"][0]["figures"]
-    assert (fig["memmap_pages_dram"], fig["memmap_pages_device"]) == (0, 131_072)
+    fig = flat_kmems(doc)[0]
+    assert (fig["memmap_dram_pages"], fig["memmap_device_pages"]) == (0, 131_072)
     assert fig["dram_bytes"] == 0
     assert fig["managed_pages"] == 8_257_536
-    assert doc["total"]["device_bytes"] == doc["namespaces"][0]["device_bytes"] + 512 * MiB
+    assert doc["total"]["lost_bytes"] == flat_pgmaps(doc)[0]["lost_bytes"] + 512 * MiB
     old = machine("--from-ndctl", MIXED, "--memmap-on-memory", "on", "--kernel", "6.6")
-    sr = old["system_ram"][0]
-    assert sr["figures"]["memmap_pages_dram"] == 131_072
+    sr = flat_kmems(old)[0]
+    assert sr["memmap_dram_pages"] == 131_072
     assert "only from v6.8" in sr["placement"]["reason"]
 
 
@@ -479,11 +479,11 @@ def test_total_memblocks_gives_the_memory_block_size() -> None:
     the default 64G of boot RAM) would not give (32 blocks). The memmap is the same
     262,144 pages either way (64G / 4K * 64 / 4096); 8 of the 512 blocks are offline."""
     doc = machine("--from-ndctl", SYSRAM)
-    (sr,) = doc["system_ram"]
+    (sr,) = flat_kmems(doc)
     assert sr["input"]["memory_block_size_bytes"] == 128 * MiB
     assert sr["input"]["memory_block_size_source"] == "dump"
     assert sr["ranges"][0]["blocks"] == 512
-    assert sr["figures"]["memmap_pages_dram"] == 262_144
+    assert sr["memmap_dram_pages"] == 262_144
     notes = doc["source"]["inferred"]
     assert notes[0] == (
         "dax0.0 ([0]): memory blocks of 128M inferred from its total_memblocks 512 (64G), "
@@ -495,7 +495,7 @@ def test_total_memblocks_gives_the_memory_block_size() -> None:
         "is onlined; the figures count every block onlined"
     ) in notes
     typed = machine("--from-ndctl", SYSRAM, "--memory-block-size", "2G")
-    assert typed["system_ram"][0]["ranges"][0]["blocks"] == 32
+    assert flat_kmems(typed)[0]["ranges"][0]["blocks"] == 32
     assert (
         "dax0.0 ([0]): --memory-block-size 2G does not give its total_memblocks 512 (64G): "
         "the dump and the option disagree"
@@ -507,7 +507,7 @@ def test_no_block_size_gives_the_dump_total_memblocks() -> None:
         [{"chardev": "dax0.0", "size": 64 * GiB, "mode": "system-ram", "total_memblocks": 500}]
     )
     doc = machine("--from-ndctl", "-", stdin=dump)
-    assert doc["system_ram"][0]["input"]["memory_block_size_bytes"] == 2 * GiB
+    assert flat_kmems(doc)[0]["input"]["memory_block_size_bytes"] == 2 * GiB
     assert doc["source"]["inferred"][0] == (
         "dax0.0 ([0]): no memory block size of 128M to 2G gives its total_memblocks 500 "
         "(64G); 2G assumed (probe_memory_block_size() with boot RAM ending at 64G)"
@@ -561,7 +561,7 @@ def test_kmem_device_without_an_address_goes_above_the_boot_ram() -> None:
     GiB above --system-ram when that ends above 64G (here 128G), not over boot RAM."""
     result = run("estimate", "--from-ndctl", SYSRAM, "--system-ram", "0+128G", "--json")
     assert result.exit_code == 0, result.stderr
-    (sr,) = json.loads(result.stdout)["system_ram"]
+    (sr,) = flat_kmems(json.loads(result.stdout))
     (r,) = sr["ranges"]
     assert (r["start"], r["size_bytes"]) == (128 * GiB, 64 * GiB)
 
@@ -579,8 +579,8 @@ def test_check_counts_kmem_devices_of_a_dump() -> None:
     assert result.exit_code == 1, result.stderr
     doc = json.loads(result.stdout)
     (file,) = doc["files"]
-    assert [sr["name"] for sr in file["system_ram"]] == ["dax1.0"]
-    assert file["total"]["system_ram"] == 1
+    assert [sr["name"] for sr in kmems(file)] == ["dax1.0"]
+    assert file["total"]["detail"]["devices"]["system-ram"] == 1
     assert file["total"]["dram_bytes"] > 512 * MiB
     (finding,) = doc["findings"]
     assert finding["location"] == "--max-dram"
@@ -592,7 +592,7 @@ def test_a_daxctl_kmem_device_named_in_iomem_takes_its_ranges() -> None:
     range, and its kmem child agrees with the boot RAM's 2G blocks (274G, 338G even)."""
     dump = json.dumps([{"chardev": "dax3.0", "size": 64 * GiB, "mode": "system-ram"}])
     doc = machine("--iomem", X86, "--from-ndctl", "-", stdin=dump)
-    (sr,) = doc["system_ram"]
+    (sr,) = flat_kmems(doc)
     assert sr["input"]["memory_block_size_bytes"] == 2 * GiB
     assert [(r["start"], r["blocks"]) for r in sr["ranges"]] == [(274 * GiB, 32)]
     assert any(n.endswith("ranges from /proc/iomem (line 37)") for n in doc["source"]["inferred"])
@@ -626,9 +626,9 @@ def test_a_kmem_device_whose_start_no_layout_gives(tmp_path: Path) -> None:
         "      1100000000-207fffffff : System RAM (kmem)\n"
     )
     doc = machine("--iomem", str(dump))
-    (sr,) = doc["system_ram"]
+    (sr,) = flat_kmems(doc)
     assert sr["input"]["namespace"] is None
-    assert sr["figures"]["device_bytes"] == 64 * GiB - 16 * MiB
+    assert sr["capacity_bytes"] == 64 * GiB - 16 * MiB
     assert (
         "dax0.0 (line 4, in Persistent Memory > namespace0.0): the dax device starts 0x1000000 "
         "into namespace0.0, which no map and align give: the namespace's info block is left out"

@@ -36,7 +36,9 @@ def doc(*args: str) -> dict[str, Any]:
     assert r.exit_code == 0, r.output
     d: dict[str, Any] = json.loads(r.stdout)
     SystemRamDoc.model_validate(d)
-    return d
+    (dev,) = d["devices"]
+    # the device's cost keys and detail side by side (``figures`` of schema_version 1)
+    return {"input": d["input"], "notes": d["notes"], **dev, **dev["detail"]}
 
 
 def test_a1_cxl_256g_memmap_on_memory() -> None:
@@ -44,20 +46,20 @@ def test_a1_cxl_256g_memmap_on_memory() -> None:
     Direct map: the 128 blocks are added one by one, each 2 GiB aligned = two 1G pages,
     all under the PUD table of [1T, 1.5T), which boot RAM 0+512G did not allocate: 1."""
     d = doc("--size", "256G", "--start", "1T", "--memmap-on-memory", "on", *BOOT_512G)
-    f, pl = d["figures"], d["placement"]
+    f, pl = d, d["placement"]
     assert d["input"]["memory_block_size_bytes"] == 2 * GiB
     assert (pl["blocks_self_hosted"], pl["blocks_dram"], pl["reason"]) == (128, 0, None)
     assert pl["altmap_pages_per_block"] == 8192
-    assert (f["memmap_pages_device"], f["memmap_pages_dram"]) == (1048576, 0)
+    assert (f["memmap_device_pages"], f["memmap_dram_pages"]) == (1048576, 0)
     assert f["page_tables"] == {"pte": 0, "pmd": 4, "pud": 0, "p4d": 0}
-    dm = {"pte_pages": 0, "pmd_pages": 0, "pud_pages": 1, "p4d_pages": 0, "bytes": 4096}
-    assert f["direct_map"] == dm
+    assert f["direct_map_tables"] == {"pte": 0, "pmd": 0, "pud": 1, "p4d": 0}
+    assert f["direct_map_bytes"] == 4096
     assert f["dram_bytes"] == (4 + 1) * 4096  # only the vmemmap PMD and direct-map PUD tables
     assert f["managed_pages"] == 66060288
     assert f["usable_bytes"] == 252 * GiB
     assert f["struct_pages_initialised"] == 67108864
-    assert f["nr_memmap_pages_delta"] == 1048576
-    assert f["nr_memmap_boot_pages_delta"] == 0
+    assert f["counters"]["nr_memmap_pages"] == 1048576
+    assert f["counters"]["nr_memmap_boot_pages"] == 0
 
 
 def test_a2_same_device_memmap_in_dram() -> None:
@@ -65,13 +67,13 @@ def test_a2_same_device_memmap_in_dram() -> None:
     tables + 4 KiB for the direct map's PUD table of [1T, 1.5T) (as A-1: the whole range
     at once maps the same 256 x 1G pages)."""
     d = doc("--size", "256G", "--start", "1T", *BOOT_512G)
-    f, pl = d["figures"], d["placement"]
+    f, pl = d, d["placement"]
     assert (pl["blocks_self_hosted"], pl["blocks_dram"]) == (0, 128)
     assert "off" in pl["reason"]
-    assert (f["memmap_pages_dram"], f["memmap_pages_device"]) == (1048576, 0)
+    assert (f["memmap_dram_pages"], f["memmap_device_pages"]) == (1048576, 0)
     assert f["dram_bytes"] == 4 * GiB + 16 * 1024 + 4096
     assert f["usable_bytes"] == 256 * GiB
-    assert f["nr_memmap_pages_delta"] == 1048576
+    assert f["counters"]["nr_memmap_pages"] == 1048576
 
 
 def test_a2_before_6_8_kmem_never_asks() -> None:
@@ -79,8 +81,8 @@ def test_a2_before_6_8_kmem_never_asks() -> None:
     d = doc("--size", "256G", "--start", "1T", "--memmap-on-memory", "on", "--kernel", "6.6")
     assert d["placement"]["blocks_dram"] == 128
     assert "v6.8" in d["placement"]["reason"]
-    assert d["figures"]["memmap_pages_dram"] == 1048576
-    assert d["figures"]["nr_memmap_pages_delta"] is None  # no counter before v6.11
+    assert d["memmap_dram_pages"] == 1048576
+    assert d["counters"]["nr_memmap_pages"] is None  # no counter before v6.11
     assert any("falls back to DRAM" in n for n in d["notes"])
 
 
@@ -94,8 +96,8 @@ def test_a3_hmem_range_trimmed_to_blocks() -> None:
     assert (r["head_trimmed_bytes"], r["tail_trimmed_bytes"]) == (1536 * MiB, 256 * MiB)
     # second range [128G, 130G): exactly one block, its own PMD window
     assert d["ranges"][1]["blocks"] == 1
-    f = d["figures"]
-    assert f["memmap_pages_dram"] == 122880 + 16 * 512
+    f = d
+    assert f["memmap_dram_pages"] == 122880 + 16 * 512
     assert f["page_tables"]["pmd"] == 2
     assert f["trimmed_bytes"] == 1792 * MiB
 
@@ -106,13 +108,13 @@ def test_a4_vm_128m_blocks_self_hosted() -> None:
     block is its own arch_add_memory(), which covers no whole GiB, so GiB 48-63 get a PMD
     table each (2M pages): 16 pages, the only DRAM this device costs."""
     d = doc("--system-ram", "0+48G", "--start", "48G", "--size", "16G", "--memmap-on-memory", "on")
-    f = d["figures"]
+    f = d
     assert d["input"]["memory_block_size_bytes"] == 128 * MiB
     assert d["placement"]["altmap_pages_per_block"] == 512
-    assert f["memmap_pages_device"] == 65536
+    assert f["memmap_device_pages"] == 65536
     assert f["managed_pages"] == 4128768
     assert f["page_tables"] == {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0}
-    assert f["direct_map"]["pmd_pages"] == 16
+    assert f["direct_map_tables"]["pmd"] == 16
     assert f["dram_bytes"] == 16 * 4096
 
 
@@ -125,7 +127,7 @@ def test_a5_struct_page_72_refused_in_every_mode() -> None:
             "--memmap-on-memory", mode, "--struct-page-size", "72",
         )  # fmt: skip
         assert d["placement"]["blocks_self_hosted"] == 0
-        assert d["figures"]["memmap_pages_dram"] == 144 * 512
+        assert d["memmap_dram_pages"] == 144 * 512
     assert "pageblock" in doc(
         "--system-ram", "0+48G", "--start", "48G", "--size", "16G",
         "--memmap-on-memory", "on", "--struct-page-size", "72",
@@ -134,20 +136,21 @@ def test_a5_struct_page_72_refused_in_every_mode() -> None:
 
 def test_force_changes_nothing_with_64_byte_struct_page() -> None:
     """A-5 first line: M is already pageblock aligned, so force pads nothing."""
-    on = doc("--size", "64G", "--start", "1T", "--memmap-on-memory", "on")["figures"]
-    force = doc("--size", "64G", "--start", "1T", "--memmap-on-memory", "force")["figures"]
-    assert on == force
+    on = doc("--size", "64G", "--start", "1T", "--memmap-on-memory", "on")
+    force = doc("--size", "64G", "--start", "1T", "--memmap-on-memory", "force")
+    # the same figures: every cost key and detail but the input, which names the switch
+    assert {**on, "input": None} == {**force, "input": None}
 
 
 def test_memory_block_size_override_and_nothing_added() -> None:
     """A 1G device at a 1G boundary with 2G blocks adds nothing; with 1G blocks, all."""
     d = doc("--size", "1G", "--start", "65G")
     assert d["ranges"][0]["blocks"] == 0
-    assert d["figures"]["usable_bytes"] == 0
+    assert d["usable_bytes"] == 0
     assert d["ranges"][0]["memmap"] == "none"
     assert any("-ENOSPC" in n for n in d["notes"])
     d = doc("--size", "1G", "--start", "65G", "--memory-block-size", "1G")
-    assert d["figures"]["usable_bytes"] == GiB
+    assert d["usable_bytes"] == GiB
     assert d["input"]["memory_block_size_source"] == "option"
 
 
@@ -197,17 +200,17 @@ def test_pmem_namespace_reconfigured_loses_a_block_to_its_info_block() -> None:
     r = d["ranges"][0]
     assert (r["start"], r["added_start"], r["blocks"]) == (64 * GiB + 2 * MiB, 66 * GiB, 127)
     assert r["head_trimmed_bytes"] == 2 * GiB - 2 * MiB
-    assert d["figures"]["stranded_bytes"] == 2 * MiB
-    assert d["figures"]["device_bytes"] == 256 * GiB
-    assert d["figures"]["usable_bytes"] == 254 * GiB
+    assert d["stranded_bytes"] == 2 * MiB
+    assert d["capacity_bytes"] == 256 * GiB
+    assert d["usable_bytes"] == 254 * GiB
     d = doc("--size", "256G", "--map", "dev")
-    assert d["figures"]["stranded_bytes"] == 4098 * MiB
+    assert d["stranded_bytes"] == 4098 * MiB
     assert (d["ranges"][0]["added_start"], d["ranges"][0]["blocks"]) == (70 * GiB, 125)
-    assert d["figures"]["usable_bytes"] == 250 * GiB
+    assert d["usable_bytes"] == 250 * GiB
     # without --map/--align the same numbers are a CXL/hmem range: nothing stranded
     d = doc("--size", "256G")
     assert d["input"]["namespace"] is None
-    assert d["figures"]["usable_bytes"] == 256 * GiB
+    assert d["usable_bytes"] == 256 * GiB
 
 
 def compare_doc(*args: str) -> dict[str, Any]:
@@ -232,11 +235,11 @@ def test_compare_devdax_and_system_ram_side_by_side() -> None:
     for key in (("6.12", "off"), ("6.6", "on"), ("6.6", "off")):
         assert sr[key]["dram_bytes"] == 4 * GiB + 4 * 4096 + 4096
         assert sr[key]["direct_map_bytes"] == 4096
-        assert sr[key]["device_bytes"] == 0
+        assert sr[key]["lost_bytes"] == 0
     # A-1 (on, v6.8+): 4 GiB of the device hosts the memmap; only the vmemmap PMD tables
     # and the same direct-map PUD table in DRAM (2 GiB blocks one by one: still 1G pages)
     on = sr[("6.12", "on")]
-    assert (on["dram_bytes"], on["device_bytes"]) == (5 * 4096, 4 * GiB)
+    assert (on["dram_bytes"], on["lost_bytes"]) == (5 * 4096, 4 * GiB)
     assert on["usable_bytes"] == 252 * GiB
     assert on["blocks_self_hosted"] == 128
 
@@ -304,12 +307,12 @@ def test_compare_config_shows_a_system_ram_namespace_as_system_ram() -> None:
     assert cxl0["input"]["dax_ranges"] == [{"start_bytes": 1536 * GiB, "end_bytes": 1792 * GiB}]
     assert {(r["mode"], r["map"]) for r in cxl0["rows"]} == {("devdax", "mem")}
     off, on = cxl0["system_ram_rows"]
-    assert (off["memmap_on_memory"], off["dram_bytes"], off["device_bytes"]) == (
+    assert (off["memmap_on_memory"], off["dram_bytes"], off["lost_bytes"]) == (
         "off",
         4 * GiB + 5 * 4096,
         0,
     )
-    assert (on["memmap_on_memory"], on["dram_bytes"], on["device_bytes"]) == (
+    assert (on["memmap_on_memory"], on["dram_bytes"], on["lost_bytes"]) == (
         "on",
         20_480,
         4 * GiB,
@@ -352,6 +355,6 @@ def test_compare_dump_shows_a_kmem_device_in_its_memory_blocks() -> None:
     assert ns["device"] == {"name": "dax0.0", "kind": "dax", "system_ram": True}
     off, on = ns["system_ram_rows"]
     assert off["memory_block_size_bytes"] == on["memory_block_size_bytes"] == 128 * MiB
-    assert off["memmap_pages_dram"] == 64 * GiB // 4096 * 64 // 4096
+    assert off["memmap_dram_pages"] == 64 * GiB // 4096 * 64 // 4096
     # 128M blocks: 32,768 * 64 / 4096 = 512 memmap pages each, a 2M PMD: self-hosted
-    assert (on["blocks_self_hosted"], on["memmap_pages_device"]) == (512, 512 * 512)
+    assert (on["blocks_self_hosted"], on["memmap_device_pages"]) == (512, 512 * 512)

@@ -55,13 +55,14 @@ def test_verdict_is_the_sum_of_the_namespaces(
     doc = check_doc([result])
     assert result.status in ("pass", "fail"), doc["findings"]
     (f,) = doc["files"]
-    docs = f["namespaces"]
+    docs = f["devices"]
     assert f["total"]["dram_bytes"] == sum(d["dram_bytes"] for d in docs)
-    assert f["total"]["device_bytes"] == sum(d["device_bytes"] for d in docs)
+    assert f["total"]["lost_bytes"] == sum(d["lost_bytes"] for d in docs)
+    assert doc["total"]["dram_bytes"] == f["total"]["dram_bytes"]  # the one file
     expected_fail = set()
     for i, (ns, d) in enumerate(zip(namespaces, docs, strict=True)):
         if ns["dram_ppm"] is not None:
-            limit = d["namespace"]["size_bytes"] * int(str(ns["dram_ppm"])) // 10**6
+            limit = d["capacity_bytes"] * int(str(ns["dram_ppm"])) // 10**6
             if d["dram_bytes"] > limit:
                 expected_fail.add(f"namespaces[{i}].budgets.dram")
     if total_dram_mib is not None and f["total"]["dram_bytes"] > total_dram_mib << 20:

@@ -24,21 +24,15 @@ def _run(*args: str, stdin: str | None = None) -> dict[str, Any]:
     return doc
 
 
-def _figures(doc: dict[str, Any]) -> tuple[int, int, int, int]:
-    """(DRAM, lost, usable, struct pages initialised) of an estimate document of either
-    shape (a pgmap's, or ``--mode system-ram``'s)."""
-    if "figures" in doc:  # system-ram
-        f = doc["figures"]
-        lost = f["device_bytes"] - f["usable_bytes"]
-        return f["dram_bytes"], lost, f["usable_bytes"], f["struct_pages_initialised"]
-    ns = doc["namespace"]
-    usable = (
-        ns["usable_bytes"]
-        if ns
-        else sum(r["end_bytes"] - r["start_bytes"] for r in doc["input"]["dax_ranges"])
+def _figures(entry: dict[str, Any]) -> tuple[int, int, int, int]:
+    """(DRAM, lost, usable, struct pages initialised) of a device entry or a row: the
+    same cost keys in every document (schema_version 2)."""
+    return (
+        entry["dram_bytes"],
+        entry["lost_bytes"],
+        entry["usable_bytes"],
+        entry["struct_pages_initialised"],
     )
-    init = doc["init"]["struct_pages_initialised"]
-    return doc["dram_bytes"], doc["device_bytes"], usable, init
 
 
 @settings(
@@ -47,7 +41,8 @@ def _figures(doc: dict[str, Any]) -> tuple[int, int, int, int]:
 @given(dev=one_device())
 def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
     mom = () if dev.memmap_on_memory is None else ("--memmap-on-memory", dev.memmap_on_memory)
-    alone = _figures(_run("estimate", *dev.options, *mom, "--json"))
+    (one_device,) = _run("estimate", *dev.options, *mom, "--json")["devices"]
+    alone = _figures(one_device)
     config = tmp_path / "host.toml"
     pool = ""
     if dev.pool is not None:
@@ -60,24 +55,25 @@ def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
     (f,) = json.loads(r.stdout)["files"]
     # a pool carved from the device: its vmemmap is the pool's entry, the device's entry
     # the rest of its memmap
-    carved = f["hugetlb"][0]["dram_bytes_unoptimized"] if dev.on_device else 0
+    pools = [d for d in f["devices"] if d["kind"] == "hugetlb"]
+    carved = pools[0]["dram_bytes_unoptimized"] if dev.on_device else 0
     expected = (alone[0] - carved, *alone[1:])
-    (entry,) = f["namespaces"] or [{"figures": s["figures"]} for s in f["system_ram"]]
+    (entry,) = [d for d in f["devices"] if d["kind"] != "hugetlb"]
     assert _figures(entry) == expected
     hosted = _run("host", "--config", str(config), "--json")
-    rows = hosted["rows"]
+    rows = hosted["devices"]
     row = rows[-1]  # boot RAM, the pool (if any), the device
-    assert (row["dram_bytes"], row["device_bytes"]) == expected[:2]
+    assert _figures(row) == expected
     assert hosted["total"]["dram_bytes"] == sum(x["dram_bytes"] for x in rows)
     assert hosted["total"]["dram_bytes"] == rows[0]["dram_bytes"] + f["total"]["dram_bytes"]
     if dev.pool is not None:
         # the pool's entry is the same in host, check and hugetlb, and never negative
         (pool_row,) = [x for x in rows if x["kind"] == "hugetlb"]
-        (pool_entry,) = f["hugetlb"]
+        (pool_entry,) = pools
         assert pool_row["dram_bytes"] == pool_entry["dram_bytes"] >= 0
         self_hosted = dev.on_device and dev.memmap_on_memory == "on"
         hot = ("--memmap-on-memory",) if self_hosted else ()
-        (one,) = _run("hugetlb", "--hugetlb", dev.pool, *hot, "--json")["pools"]
+        (one,) = _run("hugetlb", "--hugetlb", dev.pool, *hot, "--json")["devices"]
         assert pool_row["dram_bytes"] == one["dram_bytes"]
     compared = _run("compare", *dev.options, "--kernel", "6.12", "--json")
     rows = compared["rows"]
@@ -85,5 +81,5 @@ def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
         rows = compared["system_ram_rows"]
         rows = [x for x in rows if x["memmap_on_memory"] == dev.memmap_on_memory]
     (c,) = rows
-    assert (c["dram_bytes"], c["device_bytes"], c["usable_bytes"]) == alone[:3]
+    assert (c["dram_bytes"], c["lost_bytes"], c["usable_bytes"]) == alone[:3]
     assert c["struct_pages_initialised"] == alone[3]

@@ -224,18 +224,16 @@ def test_json_and_dram_bytes() -> None:
     doc = estimate_doc(_est("arm64-4k", GiB, 4 * GiB))
     assert doc["input"]["linear_map"] == "pages"
     assert doc["input"]["gbpages"] is None
-    assert doc["page_tables"]["direct_map"] == {
-        "pte_pages": 512,
-        "pmd_pages": 1,
-        "pud_pages": 0,
-        "p4d_pages": 0,
-        "bytes": 513 * PAGE,
-    }
-    assert doc["baseline"]["page_tables"]["direct_map"] == doc["page_tables"]["direct_map"]
+    (one,) = doc["devices"]
+    assert one["detail"]["direct_map_tables"] == {"pte": 512, "pmd": 1, "pud": 0, "p4d": 0}
+    assert one["direct_map_bytes"] == 513 * PAGE
+    base = one["detail"]["baseline"]
+    assert base["direct_map_tables"] == one["detail"]["direct_map_tables"]
+    assert base["direct_map_bytes"] == one["direct_map_bytes"]
     x86 = estimate_doc(_est("x86_64", GiB, 4 * GiB, gbpages=False))["input"]
     assert (x86["linear_map"], x86["gbpages"]) == ("blocks", False)
-    vmemmap = doc["memmap"]["dram_pages"] * PAGE + doc["page_tables"]["bytes"]
-    assert doc["dram_bytes"] == vmemmap + 513 * PAGE
+    vmemmap = one["memmap_dram_pages"] * PAGE + one["page_table_bytes"]
+    assert one["dram_bytes"] == vmemmap + 513 * PAGE
 
 
 @pytest.mark.parametrize(
@@ -259,10 +257,12 @@ def test_not_modelled_arches_say_so() -> None:
     """powerpc radix: not modelled, the field is null and dram_bytes excludes it."""
     for arch in ("ppc64-radix-64k", "ppc64-radix-4k"):
         doc = estimate_doc(estimate(request(arch=arch, size=GiB, start=4 * GiB, system_ram=BOOT)))
-        assert doc["page_tables"]["direct_map"] is None
+        (one,) = doc["devices"]
+        assert one["detail"]["direct_map_tables"] is None
+        assert one["direct_map_bytes"] == 0
         assert doc["input"]["linear_map"] is None
-        vmemmap = doc["memmap"]["dram_pages"] * doc["input"]["page_size"]
-        assert doc["dram_bytes"] == vmemmap + doc["page_tables"]["bytes"]
+        vmemmap = one["memmap_dram_pages"] * doc["input"]["page_size"]
+        assert one["dram_bytes"] == vmemmap + one["page_table_bytes"]
 
 
 @pytest.mark.parametrize(
@@ -290,11 +290,11 @@ def test_cli_switches() -> None:
     def dmap(*extra: str) -> Any:
         result = runner.invoke(cli, [*base, *extra], catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)["page_tables"]["direct_map"]
+        return json.loads(result.stdout)["devices"][0]["detail"]["direct_map_tables"]
 
-    assert dmap("--arch", "arm64-4k")["pte_pages"] == 512
-    assert dmap("--arch", "arm64-4k", "--linear-map", "blocks")["pte_pages"] == 0
-    assert dmap("--no-gbpages")["pmd_pages"] == 1
+    assert dmap("--arch", "arm64-4k")["pte"] == 512
+    assert dmap("--arch", "arm64-4k", "--linear-map", "blocks")["pte"] == 0
+    assert dmap("--no-gbpages")["pmd"] == 1
     for extra, word in (
         (["--linear-map", "huge"], "--linear-map"),
         (["--arch", "arm64-4k", "--no-gbpages"], "--no-gbpages"),

@@ -31,23 +31,21 @@ def _doc(*args: str) -> dict[str, Any]:
     assert r.exit_code == 0, r.output
     d: dict[str, Any] = json.loads(r.stdout)
     SystemRamDoc.model_validate(d)
-    return d
+    (dev,) = d["devices"]
+    # the one device's cost keys and detail side by side, its direct-map tables with
+    # their bytes as the v1 ``direct_map`` object was (null where not modelled)
+    tables = dev["detail"]["direct_map_tables"]
+    dmap = None if tables is None else {**tables, "bytes": dev["direct_map_bytes"]}
+    return {"input": d["input"], "notes": d["notes"], **dev, **dev["detail"], "direct_map": dmap}
 
 
 def _dmap(pte: int = 0, pmd: int = 0, pud: int = 0) -> dict[str, int]:
-    return {
-        "pte_pages": pte,
-        "pmd_pages": pmd,
-        "pud_pages": pud,
-        "p4d_pages": 0,
-        "bytes": (pte + pmd + pud) * PAGE,
-    }
+    return {"pte": pte, "pmd": pmd, "pud": pud, "p4d": 0, "bytes": (pte + pmd + pud) * PAGE}
 
 
 def _vmemmap_bytes(d: dict[str, Any]) -> int:
     """What dram_bytes held before the direct map was counted: memmap and vmemmap tables."""
-    f = d["figures"]
-    return int(f["memmap_pages_dram"] * d["input"]["page_size_bytes"] + f["page_table_bytes"])
+    return int(d["memmap_dram_pages"] * d["input"]["page_size_bytes"] + d["page_table_bytes"])
 
 
 CXL_256G_AT_1T = ("--size", "256G", "--start", "1T", "--system-ram", "0+512G")
@@ -62,16 +60,16 @@ def test_x86_gbpages_one_pud_table() -> None:
     [0, 512G) never touched: 1 PUD table, no PMD or PTE table. 4 KiB."""
     d = _doc(*CXL_256G_AT_1T)
     assert (d["input"]["linear_map"], d["input"]["gbpages"]) == ("blocks", True)
-    assert d["figures"]["direct_map"] == _dmap(pud=1)
-    assert d["figures"]["dram_bytes"] == _vmemmap_bytes(d) + PAGE
+    assert d["direct_map"] == _dmap(pud=1)
+    assert d["dram_bytes"] == _vmemmap_bytes(d) + PAGE
 
 
 def test_x86_no_gbpages_pmd_tables() -> None:
     """--no-gbpages (page_size_mask without PG_LEVEL_1G): the same 256 GiB is 2M pages,
     one PMD table per GiB (phys_pud_init() allocates it) -> 256 PMD + the 1 PUD table:
     257 pages, 1028 KiB; and the option changes dram_bytes by exactly 256 pages."""
-    on = _doc(*CXL_256G_AT_1T)["figures"]
-    f = _doc(*CXL_256G_AT_1T, "--no-gbpages")["figures"]
+    on = _doc(*CXL_256G_AT_1T)
+    f = _doc(*CXL_256G_AT_1T, "--no-gbpages")
     assert f["direct_map"] == _dmap(pmd=256, pud=1)
     assert f["direct_map"]["bytes"] == 1028 * 1024
     assert f["dram_bytes"] - on["dram_bytes"] == 256 * PAGE
@@ -80,7 +78,7 @@ def test_x86_no_gbpages_pmd_tables() -> None:
 def test_x86_pages_debug_pagealloc() -> None:
     """--linear-map pages (debug_pagealloc): 4K pages, one PTE table per 2 MiB ->
     256 GiB / 2 MiB = 131,072 PTE + 256 PMD + 1 PUD = 131,329 pages."""
-    f = _doc(*CXL_256G_AT_1T, "--linear-map", "pages")["figures"]
+    f = _doc(*CXL_256G_AT_1T, "--linear-map", "pages")
     assert f["direct_map"] == _dmap(pte=131072, pmd=256, pud=1)
 
 
@@ -88,7 +86,7 @@ def test_x86_pages_debug_pagealloc() -> None:
 def test_x86_memmap_on_memory_same_direct_map_with_2g_blocks(mom: str) -> None:
     """memmap_on_memory adds the 128 blocks one by one, but each 2 GiB block is two whole
     aligned GiBs: the same 256 1G pages and 1 PUD table as one call for the whole range."""
-    f = _doc(*CXL_256G_AT_1T, "--memmap-on-memory", mom)["figures"]
+    f = _doc(*CXL_256G_AT_1T, "--memmap-on-memory", mom)
     assert f["direct_map"] == _dmap(pud=1)
 
 
@@ -100,22 +98,22 @@ def test_x86_only_the_added_blocks_are_mapped() -> None:
              "--no-gbpages")  # fmt: skip
     (r,) = d["ranges"]
     assert (r["added_start"], r["added_bytes"]) == ((1 << 40) + (2 << 30), 2 << 30)
-    assert d["figures"]["direct_map"] == _dmap(pmd=2, pud=1)
+    assert d["direct_map"] == _dmap(pmd=2, pud=1)
 
 
 def test_x86_ranges_of_one_device_share_tables() -> None:
     """Two ranges of one device, [1T, 1T+2G) and [1.25T, 1.25T+2G): the first allocates
     the PUD table of [1T, 1.5T), the second lies in it -> 1 PUD table in all, not 2."""
     d = _doc("--dax-range", "1T+2G", "--dax-range", "1280G+2G", "--system-ram", "0+512G")
-    assert d["figures"]["direct_map"] == _dmap(pud=1)
+    assert d["direct_map"] == _dmap(pud=1)
 
 
 def test_x86_boot_ram_owns_its_window() -> None:
     """Boot RAM 0+64G (the default) owns the PUD table of [0, 512G): 16 GiB at 64G is 16
     1G pages in it -> no new table at all."""
     d = _doc("--size", "16G", "--start", "64G")
-    assert d["figures"]["direct_map"] == _dmap()
-    assert d["figures"]["dram_bytes"] == _vmemmap_bytes(d)
+    assert d["direct_map"] == _dmap()
+    assert d["dram_bytes"] == _vmemmap_bytes(d)
 
 
 def test_x86_compare_rows_take_the_linear_map() -> None:
@@ -147,8 +145,8 @@ def test_arm64_pages_256g_at_1t() -> None:
     with a note saying which boot options this assumes."""
     d = _doc(*CXL_256G_AT_1T, "--arch", "arm64-4k")
     assert (d["input"]["linear_map"], d["input"]["gbpages"]) == ("pages", None)
-    assert d["figures"]["direct_map"] == _dmap(pte=131072, pmd=256, pud=1)
-    assert d["figures"]["direct_map"]["bytes"] == 513 * 1024 * 1024 + PAGE
+    assert d["direct_map"] == _dmap(pte=131072, pmd=256, pud=1)
+    assert d["direct_map"]["bytes"] == 513 * 1024 * 1024 + PAGE
     assert any("rodata=full" in n for n in d["notes"])
 
 
@@ -156,7 +154,7 @@ def test_arm64_blocks_256g_at_1t() -> None:
     """--linear-map blocks: every GiB aligned and covered -> a 1G block (alloc_init_pud(),
     pud_sect_supported() on 4K) in the new PUD table: 1 page. No note: the mode was given."""
     d = _doc(*CXL_256G_AT_1T, "--arch", "arm64-4k", "--linear-map", "blocks")
-    assert d["figures"]["direct_map"] == _dmap(pud=1)
+    assert d["direct_map"] == _dmap(pud=1)
     assert not any("rodata=full" in n for n in d["notes"])
 
 
@@ -170,13 +168,13 @@ def test_arm64_pages_4g_at_4g(mom: str) -> None:
     in 32 blocks of 128 MiB (memmap_on_memory) alike."""
     d = _doc(*ARM64_4G_AT_4G, "--memmap-on-memory", mom)
     assert d["placement"]["blocks_self_hosted"] == (32 if mom == "on" else 0)
-    assert d["figures"]["direct_map"] == _dmap(pte=2048, pmd=4)
+    assert d["direct_map"] == _dmap(pte=2048, pmd=4)
 
 
 def test_arm64_blocks_4g_at_4g_whole_range() -> None:
     """Blocks, [4G, 8G) at once: 4 1G blocks in boot RAM's PUD table -> no table."""
     d = _doc(*ARM64_4G_AT_4G, "--linear-map", "blocks")
-    assert d["figures"]["direct_map"] == _dmap()
+    assert d["direct_map"] == _dmap()
 
 
 def test_arm64_blocks_4g_at_4g_block_by_block() -> None:
@@ -184,8 +182,8 @@ def test_arm64_blocks_4g_at_4g_block_by_block() -> None:
     GiB, so alloc_init_pud() gives each of GiB 4-7 a PMD table of 2M blocks: 4 pages."""
     d = _doc(*ARM64_4G_AT_4G, "--linear-map", "blocks", "--memmap-on-memory", "on")
     assert d["placement"]["blocks_self_hosted"] == 32
-    assert d["figures"]["direct_map"] == _dmap(pmd=4)
-    assert d["figures"]["dram_bytes"] == _vmemmap_bytes(d) + 4 * PAGE
+    assert d["direct_map"] == _dmap(pmd=4)
+    assert d["dram_bytes"] == _vmemmap_bytes(d) + 4 * PAGE
 
 
 # -- not modelled, refused, printed -----------------------------------------------------
@@ -193,9 +191,9 @@ def test_arm64_blocks_4g_at_4g_block_by_block() -> None:
 
 def test_ppc64_not_modelled_is_null() -> None:
     d = _doc("--size", "16G", "--start", "64G", "--arch", "ppc64-radix-64k")
-    assert d["figures"]["direct_map"] is None
+    assert d["direct_map"] is None
     assert (d["input"]["linear_map"], d["input"]["gbpages"]) == (None, None)
-    assert d["figures"]["dram_bytes"] == _vmemmap_bytes(d)
+    assert d["dram_bytes"] == _vmemmap_bytes(d)
 
 
 @pytest.mark.parametrize(

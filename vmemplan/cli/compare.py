@@ -115,7 +115,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
                 memory_block_size=block,
             )
         if kmem is not None:
-            from vmemplan.system_ram import system_ram_rows  # noqa: PLC0415
+            from vmemplan.output.system_ram_report import system_ram_rows  # noqa: PLC0415
 
             doc["system_ram_rows"] = system_ram_rows(kmem, kernels)
         docs.append(doc)

@@ -12,6 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from vmemplan import __version__
+from vmemplan.cost import (
+    Doc,
+    boot_cost,
+    estimate_cost,
+    pool_cost,
+    system_ram_cost,
+    total_record,
+)
 from vmemplan.errors import InputError
 from vmemplan.host.accounting import HostAccount, account, device_name, hot_add_request
 from vmemplan.host.description import (
@@ -22,41 +30,17 @@ from vmemplan.host.description import (
     HugetlbPool,
     PmemNamespace,
 )
+from vmemplan.hugetlb import pool_name
 from vmemplan.kernel.arch import get_arch
-from vmemplan.kernel.sparse_vmemmap import Account
 from vmemplan.kernel.versions import kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import parse_pages_option
 from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES, block_size
 from vmemplan.units import GiB, align_up, format_size_exact, parse_range, parse_size
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # Where devices without an explicit start go: one after the other above boot RAM, each at
 # the next boundary of this many bytes (or of the memory block, if larger).
 PLACEMENT_ALIGN = GiB
-
-
-def _tables(acct: Account) -> int:
-    return sum(acct.tables.values())
-
-
-def _row(kind: str, label: str, **fields: object) -> dict[str, object]:
-    row: dict[str, object] = {
-        "kind": kind,
-        "label": label,
-        "node": None,
-        "capacity_bytes": 0,
-        "memmap_pages_dram": 0,
-        "memmap_pages_device": 0,
-        "pagetable_pages": 0,
-        "dram_bytes": 0,
-        "dram_bytes_unoptimized": 0,
-        "saved_bytes": 0,
-        "device_bytes": 0,
-        "optimization": "none",
-        "note": None,
-    }
-    row.update(fields)
-    return row
 
 
 def _named(device: Device, label: str) -> str:
@@ -65,102 +49,66 @@ def _named(device: Device, label: str) -> str:
     return label if name.startswith("--") else f"{name}: {label}"
 
 
-def host_rows(acc: HostAccount) -> list[dict[str, object]]:
-    """One row per kind of memory: boot RAM, each pool, each pgmap, each hot-add."""
+def _host_detail(label: str, node: int | None, optimization: str, note: str | None) -> Doc:
+    return {"label": label, "node": node, "optimization": optimization, "note": note}
+
+
+def host_devices(acc: HostAccount) -> list[Doc]:
+    """One cost record per kind of memory: boot RAM, each pool, each pgmap, each hot-add
+    (its unoptimised cost: memmap_on_memory off). Their sum is ``acc.dram_bytes``."""
     b = acc.boot
+    p = acc.host.machine.arch.page_size
     on_boot = any(pa.on is None for pa in acc.pools)
     carved = " less the vmemmap of the HugeTLB pools carved from it" if on_boot else ""
-    rows = [
-        _row(
-            "boot-ram",
-            "boot RAM",
-            capacity_bytes=b.capacity_bytes,
-            memmap_pages_dram=b.memmap_pages_dram,
-            pagetable_pages=b.pagetable_pages,
-            dram_bytes=b.dram_bytes,
-            dram_bytes_unoptimized=b.dram_bytes,
-            note=f"{b.sections:,} sections with a full memmap each (sparse_init(), from "
-            f"memblock){carved}",
-        )
-    ]
+    note = f"{b.sections:,} sections with a full memmap each (sparse_init(), from memblock){carved}"
+    out = [boot_cost(b, p, _host_detail("boot RAM", None, "none", note))]
     for pa in acc.pools:
         r = pa.result
         v = r.vmemmap
-        rows.append(
-            _row(
-                "hugetlb",
-                f"HugeTLB {format_size_exact(r.pool.folio_bytes)} x {r.pool.nr_folios:,}"
-                + ("" if pa.on is None else f" on {pa.on}"),
-                node=r.pool.node,
-                capacity_bytes=pa.pool_bytes,
-                memmap_pages_dram=v.kept_pages,
-                pagetable_pages=v.pte_tables,
-                dram_bytes=pa.dram_bytes,
-                dram_bytes_unoptimized=pa.dram_bytes_unoptimized,
-                saved_bytes=pa.dram_bytes_unoptimized - pa.dram_bytes,
-                optimization="hvo" if v.optimized else "none",
-                note=r.refusal
-                or (
-                    "carved from boot RAM: its vmemmap is this row, not the boot RAM row's; "
-                    if pa.on is None
-                    else f"carved from {pa.on}: its vmemmap is this row, not {pa.on}'s; "
-                )
-                + (
-                    f"with HVO that is {v.kept_pages_per_folio} vmemmap page(s) per folio and "
-                    "the PTE tables of the split vmemmap PMDs"
-                    if v.optimized
-                    else "without HVO: every vmemmap page of its folios"
-                ),
-            )
+        note = r.refusal or (
+            "carved from boot RAM: its vmemmap is this row, not the boot RAM row's; "
+            if pa.on is None
+            else f"carved from {pa.on}: its vmemmap is this row, not {pa.on}'s; "
+        ) + (
+            f"with HVO that is {v.kept_pages_per_folio} vmemmap page(s) per folio and "
+            "the PTE tables of the split vmemmap PMDs"
+            if v.optimized
+            else "without HVO: every vmemmap page of its folios"
         )
+        detail = _host_detail(
+            pool_name(r, pa.on), r.pool.node, "hvo" if v.optimized else "none", note
+        )
+        out.append(pool_cost(r, p, pool_name(r, pa.on), detail))
     for dev, e in acc.pgmaps:
-        f, base = e.figures, e.baseline
+        f = e.figures
         kind = "fsdax" if e.request.mode == "fsdax" else "devdax"
-        rows.append(
-            _row(
-                kind,
-                _named(
-                    dev,
-                    f"{kind} {format_size_exact(e.namespace_bytes)} align "
-                    f"{format_size_exact(e.align)}",
-                ),
-                node=dev.node if isinstance(dev, DaxDevice) else None,
-                capacity_bytes=e.namespace_bytes,
-                memmap_pages_dram=f.cost.account.dram_pages,
-                memmap_pages_device=f.cost.account.device_pages,
-                pagetable_pages=_tables(f.cost.account),
-                dram_bytes=f.dram_bytes,
-                dram_bytes_unoptimized=base.dram_bytes,
-                saved_bytes=base.dram_bytes - f.dram_bytes,
-                device_bytes=f.device_bytes,
-                optimization="dedup" if f.optimized else "none",
-                note=None if f.optimized else "; ".join(e.notes) or None,
-            )
+        label = _named(
+            dev, f"{kind} {format_size_exact(e.namespace_bytes)} align {format_size_exact(e.align)}"
         )
+        detail = _host_detail(
+            label,
+            dev.node if isinstance(dev, DaxDevice) else None,
+            "dedup" if f.optimized else "none",
+            None if f.optimized else "; ".join(e.notes) or None,
+        )
+        out.append(estimate_cost(e, device_name(dev), detail, device=dev))
     plain = acc.hot_added_unoptimized()
     for (dev, sr), without in zip(acc.hot_added, plain, strict=True):
         c = sr.cost
         mode = sr.request.memmap_on_memory
-        unopt = without.dram_bytes
         dax = dev if isinstance(dev, DaxDevice) else dev.dax
-        rows.append(
-            _row(
-                "system-ram",
-                _named(dev, f"System RAM {format_size_exact(sr.device_bytes)}, MoM {mode}"),
-                node=None if dax is None else dax.node,
-                capacity_bytes=sr.device_bytes,
-                memmap_pages_dram=c.account.dram_pages,
-                memmap_pages_device=c.account.device_pages,
-                pagetable_pages=_tables(c.account),
-                dram_bytes=sr.dram_bytes,
-                dram_bytes_unoptimized=unopt,
-                saved_bytes=unopt - sr.dram_bytes,
-                device_bytes=sr.device_bytes - sr.usable_bytes,
-                optimization="memmap_on_memory" if c.blocks_self_hosted else "none",
-                note=c.refusal if mode != "off" else None,
+        detail = _host_detail(
+            _named(dev, f"System RAM {format_size_exact(sr.device_bytes)}, MoM {mode}"),
+            None if dax is None else dax.node,
+            "memmap_on_memory" if c.blocks_self_hosted else "none",
+            c.refusal if mode != "off" else None,
+        )
+        out.append(
+            system_ram_cost(
+                sr, device_name(dev), dram_bytes_unoptimized=without.dram_bytes, detail=detail
             )
         )
-    return rows
+    return out
 
 
 def host_doc(
@@ -169,11 +117,7 @@ def host_doc(
     """The ``vmemplan host --json`` document (schema: HostDoc)."""
     m = acc.host.machine
     arch, kernel = m.arch, m.kernel
-    rows = host_rows(acc)
-
-    def total(key: str) -> int:
-        return sum(int(str(r[key])) for r in rows)
-
+    devices = host_devices(acc)
     notes = [
         *notes,  # what the source inferred (a dump's)
         "percentages are of boot RAM (the DRAM that pays for every struct page)",
@@ -198,16 +142,11 @@ def host_doc(
             "page_size_bytes": arch.page_size,
             "struct_page_size_bytes": acc.struct_page_size,
             "boot_ram": [[a, b] for a, b in m.system_ram_ranges],
+            "boot_ram_bytes": acc.boot.capacity_bytes,
             "hvo_requested": hvo_requested,
         },
-        "rows": rows,
-        "total": {
-            "boot_ram_bytes": acc.boot.capacity_bytes,
-            "dram_bytes": total("dram_bytes"),
-            "dram_bytes_unoptimized": total("dram_bytes_unoptimized"),
-            "saved_bytes": total("saved_bytes"),
-            "device_bytes": total("device_bytes"),
-        },
+        "total": total_record(devices),
+        "devices": devices,
         "notes": notes,
     }
 

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vmemplan.output.cost_schema import CostDoc, CostTotalDoc
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -19,39 +21,27 @@ class HostInputDoc(_Model):
     page_size_bytes: int
     struct_page_size_bytes: int
     boot_ram: list[list[int]]
+    boot_ram_bytes: int
+    """What the human output's percentages are of."""
     hvo_requested: bool
 
 
-class HostRowDoc(_Model):
-    """One kind of memory. ``dram_bytes`` is what the row adds to the host's struct page
-    bill, never negative: every struct page is counted in one row (a HugeTLB pool's
-    vmemmap is the pool's row, after HVO; the boot RAM row counts the rest of its memmap);
-    ``dram_bytes_unoptimized`` is the same without dedup/HVO/memmap_on_memory;
-    ``device_bytes`` is device capacity that does not become usable memory."""
+class HostDetailDoc(_Model):
+    """What ``host`` shows of an entry beyond its cost keys: its label, node, what
+    optimised it, and a note."""
 
-    kind: Literal["boot-ram", "hugetlb", "devdax", "fsdax", "system-ram"]
     label: str
     node: int | None
-    capacity_bytes: int
-    memmap_pages_dram: int
-    memmap_pages_device: int
-    pagetable_pages: int
-    dram_bytes: int
-    dram_bytes_unoptimized: int
-    saved_bytes: int
-    device_bytes: int
     optimization: Literal["none", "dedup", "hvo", "memmap_on_memory"]
     note: str | None
 
 
-class HostTotalDoc(_Model):
-    """Sums over every row; percentages in the human output are of ``boot_ram_bytes``."""
+class HostDeviceDoc(CostDoc):
+    """One kind of memory (boot RAM, a pool, a pgmap, a kmem device). Every struct page
+    is counted in one entry: a HugeTLB pool's vmemmap is the pool's (after HVO); the boot
+    RAM or kmem entry it is carved from counts the rest of its memmap."""
 
-    boot_ram_bytes: int
-    dram_bytes: int
-    dram_bytes_unoptimized: int
-    saved_bytes: int
-    device_bytes: int
+    detail: HostDetailDoc  # type: ignore[assignment]
 
 
 class HostDoc(_Model):
@@ -61,6 +51,6 @@ class HostDoc(_Model):
     vmemplan_version: str
     status: Literal["ok"]
     input: HostInputDoc
-    rows: list[HostRowDoc]
-    total: HostTotalDoc
+    total: CostTotalDoc
+    devices: list[HostDeviceDoc]
     notes: list[str]

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from vmemplan.output.cost_schema import CostDoc, CostTotalDoc
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -29,40 +31,47 @@ class HvoDoc(_Model):
     reserve_pages_per_folio: int
 
 
-class HugetlbPoolDoc(_Model):
-    """One pool (one huge page size, on one node or on any node when ``node`` is null)."""
+class TablesDoc(_Model):
+    """Page-table tables per level (a pool splits PMD leaves into PTE tables only)."""
+
+    pte: int
+    pmd: int
+    pud: int
+    p4d: int
+
+
+class PoolCountersDoc(_Model):
+    """Predicted ``/proc/vmstat`` deltas (null before v6.11)."""
+
+    nr_memmap_pages: int | None
+    nr_memmap_boot_pages: int | None
+
+
+class HugetlbPoolDetailDoc(_Model):
+    """One pool (one huge page size, on one node or any node when ``node`` is null)."""
 
     folio_bytes: int
     node: int | None
     nr_folios: int
+    on: str | None
+    """The kmem device the pool is carved from (null: boot RAM)."""
     vmemmap_pages_per_folio: int
     optimized: bool
     kept_pages_per_folio: int
     freed_pages_per_folio: int
     vmemmap_pages_unoptimized: int
     vmemmap_pages_optimized: int
-    pagetable_pages: int
-    pages_saved: int
-    dram_bytes_unoptimized: int
-    dram_bytes: int
-    nr_memmap_boot_pages_delta: int | None
-    nr_memmap_pages_delta: int | None
+    page_tables: TablesDoc
+    counters: PoolCountersDoc
     refusal: str | None
-    vmemmap_self_hosted: bool = False  # on the pool's own memory (memmap_on_memory): no DRAM
-    # check: the system-ram namespace the pool is carved from (null: boot RAM)
-    on: str | None = None
+    vmemmap_self_hosted: bool
+    """On the pool's own memory (memmap_on_memory): no DRAM."""
 
 
-class HugetlbTotalDoc(_Model):
-    """The sums over every pool."""
+class HugetlbPoolDoc(CostDoc):
+    """A HugeTLB pool's cost record."""
 
-    nr_folios: int
-    vmemmap_pages_unoptimized: int
-    vmemmap_pages_optimized: int
-    pagetable_pages: int
-    pages_saved: int
-    dram_bytes_unoptimized: int
-    dram_bytes: int
+    detail: HugetlbPoolDetailDoc  # type: ignore[assignment]
 
 
 class HugetlbDoc(_Model):
@@ -73,6 +82,6 @@ class HugetlbDoc(_Model):
     status: Literal["ok"]
     input: HugetlbInputDoc
     hvo: HvoDoc
-    pools: list[HugetlbPoolDoc]
-    total: HugetlbTotalDoc
+    total: CostTotalDoc
+    devices: list[HugetlbPoolDoc]
     notes: list[str]

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from vmemplan import __version__
+from vmemplan.cost import (
+    KINDS,
+    SUMMABLE_KEYS,
+    estimate_cost,
+    system_ram_cost,
+    tables_doc,
+    total_record,
+)
 from vmemplan.estimate import resolve_linear_map  # estimate is loaded by every command
-from vmemplan.output.direct_map_report import direct_map_doc
 from vmemplan.output.stream import Lazy, Shared
 from vmemplan.units import SpelledRange
 
@@ -27,7 +34,7 @@ if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more 
     from vmemplan.sizing import Sizing
     from vmemplan.system_ram import SystemRamEstimate
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Doc = dict[str, Any]
 
@@ -53,41 +60,33 @@ def ranges_doc(pairs: Any) -> list[Doc]:
     return out
 
 
-def figures_doc(est: Estimate, fig: Figures, saved_pages: int) -> Doc:
-    """The figures of one walk: memmap, page tables, bytes, init work, counters."""
+def walk_doc(fig: Figures) -> Doc:
+    """The figures of one walk (``detail.baseline``): the cost keys a walk gives, its
+    tables per level and its counters."""
     acct, cost = fig.cost.account, fig.cost
     lo, hi = fig.time_ns
-    dmap = direct_map_doc(fig.direct_map, fig.direct_map_bytes)
     return {
-        "memmap": {
-            "nominal_pages": est.nominal_memmap_pages,
-            "dram_pages": acct.dram_pages,
-            "device_pages": acct.device_pages,
-            "saved_pages": saved_pages,
-            "altmap_align_pfns": acct.altmap_align_pfns,
-        },
-        "page_tables": {
-            "pte_pages": acct.tables["pte"],
-            "pmd_pages": acct.tables["pmd"],
-            "pud_pages": acct.tables["pud"],
-            "p4d_pages": acct.tables["p4d"],
-            "bytes": fig.page_table_bytes,
-            "direct_map": dmap,
-        },
+        "memmap_dram_pages": acct.dram_pages,
+        "memmap_device_pages": acct.device_pages,
+        "page_table_bytes": fig.page_table_bytes,
+        "direct_map_bytes": fig.direct_map_bytes,
         "dram_bytes": fig.dram_bytes,
-        "device_bytes": fig.device_bytes,
-        "init": {
-            "struct_pages_initialised": cost.struct_pages_initialised,
-            "altmap_area_struct_pages": cost.altmap_area_initialised,
-            "time_ns_low": lo,
-            "time_ns_high": hi,
-        },
-        "counters": {
-            "nr_memmap_pages": cost.nr_memmap_pages,
-            # device memory is hot-added after boot: it never moves the boot counter
-            "nr_memmap_boot_pages": None if cost.nr_memmap_pages is None else 0,
-        },
+        "lost_bytes": fig.device_bytes,
+        "struct_pages_initialised": cost.struct_pages_initialised,
+        "init_ns_low": lo,
+        "init_ns_high": hi,
+        "page_tables": tables_doc(acct.tables),
+        "direct_map_tables": tables_doc(fig.direct_map),
+        "altmap_area_struct_pages": cost.altmap_area_initialised,
+        "counters": counters_doc(fig),
     }
+
+
+def counters_doc(fig: Figures) -> Doc:
+    """Predicted ``/proc/vmstat`` deltas of one walk."""
+    n = fig.cost.nr_memmap_pages
+    # device memory is hot-added after boot: it never moves the boot counter
+    return {"nr_memmap_pages": n, "nr_memmap_boot_pages": None if n is None else 0}
 
 
 # A batch asks for the same few kernels thousands of times: the document is built once
@@ -145,23 +144,59 @@ def estimate_doc(est: Estimate, *, ram_once: bool = False) -> Doc:
     kept = k.dedup_keep if optimized else None
     nr = pgmap.pgmap_vmemmap_nr()
     linear = resolve_linear_map(req)
-    fig = figures_doc(est, est.figures, est.saved_pages)
-    if est.baseline is est.figures:  # not deduplicated: its own baseline, nothing saved
-        base = {**fig, "memmap": {**fig["memmap"], "saved_pages": 0}}
-    else:
-        base = figures_doc(est, est.baseline, 0)
+    fig = est.figures
+    acct = fig.cost.account
     altmap = None
     if pgmap.altmap is not None:
         altmap = {
             "base_pfn": pgmap.altmap.base_pfn,
             "reserve": pgmap.altmap.reserve,
             "free": pgmap.altmap.free,
-            "alloc": est.figures.cost.altmap_alloc,
-            "align": est.figures.cost.altmap_align,
+            "alloc": fig.cost.altmap_alloc,
+            "align": fig.cost.altmap_align,
         }
+    detail = {
+        "namespace": None
+        if layout is None
+        else {
+            "size_bytes": layout.size,
+            "dataoff_bytes": layout.dataoff,
+            "end_trunc_bytes": layout.end_trunc,
+            "usable_bytes": layout.usable,
+            "npfns": layout.npfns,
+        },
+        "pgmap": {
+            "ranges": ranges_doc((a * p, b * p) for a, b in pgmap.ranges),
+            "vmemmap_shift": pgmap.vmemmap_shift,
+            "compound_nr_pages": nr,
+            "compound_pages": sum(-(-(b - a) // nr) for a, b in pgmap.ranges),
+            "vmemmap_pages_per_compound": cv,
+            "kept_pages_per_compound": kept,
+            "saved_pages_per_compound": None if kept is None else cv - kept,
+            "optimized": optimized,
+            "altmap": altmap,
+        },
+        "memmap": {
+            "nominal_pages": est.nominal_memmap_pages,
+            "saved_pages": est.saved_pages,
+            "altmap_align_pfns": acct.altmap_align_pfns,
+        },
+        "page_tables": tables_doc(acct.tables),
+        "direct_map_tables": tables_doc(fig.direct_map),
+        "altmap_area_struct_pages": fig.cost.altmap_area_initialised,
+        "counters": counters_doc(fig),
+        "sections": {
+            "touched": fig.cost.sections,
+            "early_reused": fig.cost.early_chunks,
+        },
+        # the same pgmap walked without deduplication (its own, if not deduplicated)
+        "baseline": walk_doc(est.baseline),
+    }
+    device = estimate_cost(est, req.label, detail)
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
+        "status": "ok",
         "input": {
             "label": req.label,
             "arch": arch.name,
@@ -184,33 +219,8 @@ def estimate_doc(est: Estimate, *, ram_once: bool = False) -> Doc:
             "ps_per_struct_page_high": req.init_cost_ps[1],
             "assumptions": list(ASSUMPTIONS),
         },
-        "namespace": None
-        if layout is None
-        else {
-            "size_bytes": layout.size,
-            "dataoff_bytes": layout.dataoff,
-            "end_trunc_bytes": layout.end_trunc,
-            "usable_bytes": layout.usable,
-            "npfns": layout.npfns,
-        },
-        "pgmap": {
-            "ranges": ranges_doc((a * p, b * p) for a, b in pgmap.ranges),
-            "vmemmap_shift": pgmap.vmemmap_shift,
-            "compound_nr_pages": nr,
-            "compound_pages": sum(-(-(b - a) // nr) for a, b in pgmap.ranges),
-            "vmemmap_pages_per_compound": cv,
-            "kept_pages_per_compound": kept,
-            "saved_pages_per_compound": None if kept is None else cv - kept,
-            "optimized": optimized,
-            "altmap": altmap,
-        },
-        "struct_pages": est.struct_pages,
-        **fig,
-        "sections": {
-            "touched": est.figures.cost.sections,
-            "early_reused": est.figures.cost.early_chunks,
-        },
-        "baseline": base,
+        "total": total_record((device,)),
+        "devices": [device],
         "notes": list(est.notes),
     }
 
@@ -228,6 +238,29 @@ def to_json_line(doc: Doc) -> str:
     return _LINE_ENCODER.encode(doc) + "\n"
 
 
+def device_entry(doc: Doc) -> Doc:
+    """A device of a machine or check document: the ``devices[0]`` of its own estimate
+    document, with that document's ``input`` and ``notes`` in its ``detail``."""
+    (dev,) = doc["devices"]
+    return {**dev, "detail": {"input": doc["input"], **dev["detail"], "notes": doc["notes"]}}
+
+
+def machine_devices(
+    estimates: Sequence[Estimate],
+    system_ram: Sequence[tuple[str, SystemRamEstimate]],
+    source: Doc | None = None,
+) -> list[Doc]:
+    """The device entries of a machine: the pgmaps, then the devices kmem hot-added."""
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+
+    out = [
+        device_entry(estimate_doc(e, ram_once=ram_given_once(source, e.request.system_ram)))
+        for e in estimates
+    ]
+    out += [device_entry(system_ram_doc(e, name)) for name, e in system_ram]
+    return out
+
+
 def machine_doc(
     estimates: list[Estimate],
     source: Doc | None,
@@ -237,59 +270,26 @@ def machine_doc(
     hot-added after them as System RAM (``system_ram``: name and estimate), and the total.
 
     Each entry's figures are what it adds given the ones before it, so page tables and
-    early sections two entries share are counted once, and the totals are the sums (a
-    kmem device's device bytes: those that do not become RAM).
+    early sections two entries share are counted once, and the total is the sum.
     """
-    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
-
+    devices = machine_devices(estimates, system_ram or [], source)
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
+        "status": "ok",
         "source": source,
-        "namespaces": [
-            estimate_doc(
-                e,
-                ram_once=ram_given_once(source, e.request.system_ram),
-            )
-            for e in estimates
-        ],
-        "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in system_ram or []],
-        "total": machine_total(estimates, [e for _, e in system_ram or []]),
+        "total": total_record(devices),
+        "devices": devices,
     }
 
 
-def machine_total(estimates: list[Estimate], srs: list[SystemRamEstimate]) -> dict[str, int]:
-    """The machine document's ``total``: sums over the namespaces and the system-ram
-    devices (``srs``), without building their documents."""
-    total_figs = [e.figures for e in estimates]
-    return {
-        "namespaces": len(estimates),
-        "struct_pages": sum(e.struct_pages for e in estimates)
-        + sum(e.cost.added_bytes // e.cost.page_size for e in srs),
-        "dram_bytes": sum(f.dram_bytes for f in total_figs) + sum(e.dram_bytes for e in srs),
-        "device_bytes": sum(f.device_bytes for f in total_figs)
-        + sum(e.device_bytes - e.usable_bytes for e in srs),
-        "memmap_dram_pages": sum(f.cost.account.dram_pages for f in total_figs)
-        + sum(e.cost.account.dram_pages for e in srs),
-        "memmap_device_pages": sum(f.cost.account.device_pages for f in total_figs)
-        + sum(e.cost.account.device_pages for e in srs),
-        "page_table_bytes": sum(f.page_table_bytes for f in total_figs)
-        + sum(e.page_table_bytes for e in srs),
-        "direct_map_bytes": sum(f.direct_map_bytes for f in total_figs)
-        + sum(e.direct_map_bytes for e in srs),
-        "struct_pages_initialised": sum(f.cost.struct_pages_initialised for f in total_figs)
-        + sum(e.cost.struct_pages_initialised for e in srs),
-        "time_ns_low": sum(f.time_ns[0] for f in total_figs) + sum(e.time_ns[0] for e in srs),
-        "time_ns_high": sum(f.time_ns[1] for f in total_figs) + sum(e.time_ns[1] for e in srs),
-        # kmem's memmap has no deduplication: its baseline is what it costs
-        "baseline_dram_bytes": sum(e.baseline.dram_bytes for e in estimates)
-        + sum(e.dram_bytes for e in srs),
-        "system_ram": len(srs),
-    }
+# The cost keys a configuration row carries (cost.py), null where the kernel refuses it.
+ROW_COST_KEYS = SUMMABLE_KEYS
 
 
 def row_doc(row: Row) -> Doc:
-    """One configuration of ``compare`` / ``plan``."""
+    """One configuration of ``compare`` / ``plan``: the choice, then the cost keys of
+    the device in that configuration (what ``devices[i]`` of its estimate would say)."""
     e = row.estimate
     doc: Doc = {
         "kernel": row.kernel.label,
@@ -297,32 +297,13 @@ def row_doc(row: Row) -> Doc:
         "map": row.choice.map,
         "align_bytes": row.choice.align,
         "refused": row.refused,
-        "optimized": None,
-        "dram_bytes": None,
-        "device_bytes": None,
-        "usable_bytes": None,
-        "struct_pages_initialised": None,
-        "time_ns_low": None,
-        "time_ns_high": None,
-        "dram_saved_bytes": None,
-        "baseline_dram_bytes": None,
+        "optimized": None if e is None else e.figures.optimized,
     }
-    if e is not None:
-        f = e.figures
-        doc.update(
-            optimized=f.optimized,
-            dram_bytes=f.dram_bytes,
-            device_bytes=f.device_bytes,
-            # a dax device has no info block or altmap: all of its ranges are usable
-            usable_bytes=e.layout.usable
-            if e.layout
-            else sum(hi - lo for lo, hi in e.request.dax_ranges),
-            struct_pages_initialised=f.cost.struct_pages_initialised,
-            time_ns_low=f.time_ns[0],
-            time_ns_high=f.time_ns[1],
-            dram_saved_bytes=e.baseline.dram_bytes - f.dram_bytes,
-            baseline_dram_bytes=e.baseline.dram_bytes,
-        )
+    if e is None:
+        doc.update(dict.fromkeys(ROW_COST_KEYS))
+    else:
+        cost = estimate_cost(e)
+        doc.update((k, cost[k]) for k in ROW_COST_KEYS)
     return doc
 
 
@@ -341,7 +322,7 @@ def _input_doc(req: EstimateRequest, kernels: list[KernelProfile], ram_once: boo
     }
 
 
-_DELTA_KEYS = ("dram_bytes", "device_bytes", "usable_bytes", "time_ns_low", "time_ns_high")
+_DELTA_KEYS = ("dram_bytes", "lost_bytes", "usable_bytes", "init_ns_low", "init_ns_high")
 
 
 def _delta(row: Doc, now: Doc | None) -> Doc | None:
@@ -372,6 +353,41 @@ def _subject_docs(subject: Subject | None, current: list[Row]) -> tuple[Doc, dic
     }, now
 
 
+def subject_entry(req: EstimateRequest, keys: Doc, now: dict[str, Doc]) -> Doc:
+    """A subject of ``compare``/``plan`` as a device entry: the cost keys of what it runs
+    today on the first kernel (null where no current configuration is known), and its
+    label and existing device in ``detail``; its configurations are the document's rows."""
+    cur = keys["current"]
+    row = next(iter(now.values()), None)
+    known = row is not None and row["refused"] is None
+    device = keys["device"]
+    if device is not None and device["system_ram"]:
+        kind = "system-ram"
+    elif req.dax_ranges:
+        kind = "dax"
+    else:
+        kind = "fsdax" if cur is not None and cur["mode"] == "fsdax" else "devdax"
+    return {
+        "kind": kind,
+        "name": device["name"] if device is not None else keys["label"],
+        **{k: row[k] if known and row is not None else None for k in SUMMABLE_KEYS},
+        "detail": {"label": keys["label"], "device": device},
+    }
+
+
+def subjects_total(devices: Sequence[Doc]) -> Doc:
+    """The total of subject entries: each cost key summed where every subject has it,
+    null where one does not."""
+    counts = dict.fromkeys(KINDS, 0)
+    for d in devices:
+        counts[d["kind"]] += 1
+    sums: Doc = {}
+    for key in SUMMABLE_KEYS:
+        values = [d[key] for d in devices]
+        sums[key] = None if any(v is None for v in values) else sum(values)
+    return {"kind": "total", "name": None, **sums, "detail": {"devices": counts}}
+
+
 def compare_doc(
     req: EstimateRequest,
     kernels: list[KernelProfile],
@@ -385,11 +401,15 @@ def compare_doc(
     (``ram_once``: ``input.system_ram`` is null, the host document's source gives it)."""
     keys, now = _subject_docs(subject, current or [])
     docs = [row_doc(r) for r in rows]
+    entry = subject_entry(req, keys, now)
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
+        "status": "ok",
         "input": _input_doc(req, kernels, ram_once),
         **keys,
+        "total": subjects_total([entry]),
+        "devices": [entry],
         "rows": [{**d, "delta": _delta(d, now.get(d["kernel"]))} for d in docs],
     }
 
@@ -397,10 +417,14 @@ def compare_doc(
 def host_doc(docs: list[Doc], source: Doc) -> Doc:
     """``compare``/``plan`` of a whole host (--from-ndctl, --iomem, --config): one
     compare or plan document per namespace, and where the namespaces came from."""
+    devices = [d for doc in docs for d in doc["devices"]]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
+        "status": "ok",
         "source": source,
+        "total": subjects_total(devices),
+        "devices": devices,
         "namespaces": docs,
     }
 
@@ -437,11 +461,15 @@ def plan_doc(
         reconfigure = reconfigure_commands(device, subject.current if subject else None, rec.choice)
     rec_doc = None if rec is None else row_doc(rec)
     creates = rec is not None and not req.dax_ranges  # ndctl creates namespaces, not dax ranges
+    entry = subject_entry(req, keys, now)
     doc: Doc = {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
+        "status": "ok",
         "input": _input_doc(req, kernels, ram_once),
         **keys,
+        "total": subjects_total([entry]),
+        "devices": [entry],
         "budgets": _budgets_doc(budgets),
         "recommended": None
         if rec_doc is None
@@ -470,12 +498,19 @@ def plan_doc(
 
 
 def check_doc(results: list[CheckResult], *, lazy: bool = False) -> Doc:
-    """``check --format json``: the overall status, every finding, each file's estimates.
+    """``check --format json``: the overall status, every finding, the total and devices
+    of the whole run (every file's, in file order), and each file's.
 
-    ``lazy``: each file's ``namespaces`` is a ``Lazy`` list, its documents made as
-    ``write_json()`` writes them (100,000 namespaces need not be in memory at once)."""
+    ``lazy``: the ``devices`` lists are ``Lazy``, their documents made as ``write_json()``
+    writes them (100,000 namespaces need not be in memory at once)."""
     order = {"pass": 0, "fail": 1, "error": 2}
     status = max((r.status for r in results), key=order.__getitem__, default="pass")
+    totals = [total_record(_check_costs(r)) for r in results]
+    devices: Any = (
+        Lazy(d for r in results for d in _check_devices(r))
+        if lazy
+        else [d for r in results for d in _check_devices(r)]
+    )
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
@@ -491,55 +526,56 @@ def check_doc(results: list[CheckResult], *, lazy: bool = False) -> Doc:
             for r in results
             for f in r.findings
         ],
-        "files": [_check_file_doc(r, lazy) for r in results],
+        "total": _sum_totals(totals),
+        "devices": devices,
+        "files": [
+            {
+                "file": r.file,
+                "status": r.status,
+                "budget_capacity_bytes": r.totals.capacity_bytes,
+                "total": total,
+                "devices": Lazy(_check_devices(r)) if lazy else list(_check_devices(r)),
+            }
+            for r, total in zip(results, totals, strict=True)
+        ],
     }
 
 
-def _check_file_doc(r: CheckResult, lazy: bool = False) -> Doc:
-    """One file of ``check --format json``: every entry's document and the total of all."""
-    from vmemplan.check import sr_device_loss  # noqa: PLC0415
-    from vmemplan.hugetlb import pool_doc  # noqa: PLC0415
+def _sum_totals(totals: list[Doc]) -> Doc:
+    """The total of several totals (every key summed, the counts by kind too)."""
+    if not totals:
+        return total_record(())
+    out = {**totals[0], "detail": {"devices": dict(totals[0]["detail"]["devices"])}}
+    for t in totals[1:]:
+        for key, value in t.items():
+            if isinstance(value, int):
+                out[key] += value
+        for kind, n in t["detail"]["devices"].items():
+            out["detail"]["devices"][kind] += n
+    return out
+
+
+def _check_costs(r: CheckResult) -> Iterator[Doc]:
+    """The cost records of a file's entries, without their detail (for its total)."""
+    from vmemplan.hugetlb import pool_entry  # noqa: PLC0415
+    from vmemplan.output.system_ram_report import unoptimized_bytes  # noqa: PLC0415
+
+    for e in r.estimates:
+        yield estimate_cost(e)
+    for name, sr in r.system_ram:
+        yield system_ram_cost(sr, name, dram_bytes_unoptimized=unoptimized_bytes(sr))
+    for pc in r.hugetlb:
+        yield pool_entry(pc.result, pc.kernel, pc.page_size, pc.on)
+
+
+def _check_devices(r: CheckResult) -> Iterator[Doc]:
+    """A file's entries in file order: the pgmaps, the kmem devices, the pools."""
+    from vmemplan.hugetlb import pool_entry  # noqa: PLC0415
     from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
-    total: dict[str, int] = machine_total(r.estimates, [])
-    srs = [e for _, e in r.system_ram]
-    for e in srs:
-        c, p = e.cost, e.cost.page_size
-        total["struct_pages"] += c.added_bytes // p
-        total["dram_bytes"] += e.dram_bytes
-        total["device_bytes"] += sr_device_loss(e)
-        total["memmap_dram_pages"] += c.account.dram_pages
-        total["memmap_device_pages"] += c.account.device_pages
-        total["page_table_bytes"] += e.page_table_bytes
-        total["direct_map_bytes"] += e.direct_map_bytes
-        total["struct_pages_initialised"] += c.struct_pages_initialised
-        total["time_ns_low"] += e.time_ns[0]
-        total["time_ns_high"] += e.time_ns[1]
-        total["baseline_dram_bytes"] += e.dram_bytes  # kmem's memmap has no deduplication
+    for e in r.estimates:
+        yield device_entry(estimate_doc(e))
+    for name, sr in r.system_ram:
+        yield device_entry(system_ram_doc(sr, name))
     for pc in r.hugetlb:
-        v = pc.result.vmemmap
-        total["dram_bytes"] += pc.total_dram_bytes
-        total["page_table_bytes"] += v.pte_tables * pc.page_size
-        if pc.on is None:  # carved from boot RAM, whose memmap the file does not count
-            total["struct_pages"] += pc.pool_bytes // pc.page_size
-            total["memmap_dram_pages"] += v.kept_pages
-            total["baseline_dram_bytes"] += v.vmemmap_pages * pc.page_size
-        else:  # its struct pages are the system-ram device's; HVO changes its memmap
-            total["memmap_dram_pages"] += (v.kept_pages if pc.hosted_dram_pages else 0) - (
-                pc.hosted_dram_pages
-            )
-    total["system_ram"] = len(srs)
-    total["hugetlb_pools"] = len(r.hugetlb)
-    total["capacity_bytes"] = r.totals.capacity_bytes
-    return {
-        "file": r.file,
-        "status": r.status,
-        "namespaces": Lazy(map(estimate_doc, r.estimates))
-        if lazy
-        else [estimate_doc(e) for e in r.estimates],
-        "system_ram": [{"name": name, **system_ram_doc(e)} for name, e in r.system_ram],
-        "hugetlb": [
-            {**pool_doc(pc.result, pc.kernel, pc.page_size), "on": pc.on} for pc in r.hugetlb
-        ],
-        "total": total,
-    }
+        yield pool_entry(pc.result, pc.kernel, pc.page_size, pc.on)

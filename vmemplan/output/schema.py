@@ -16,9 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from vmemplan.output.direct_map_schema import DirectMapDoc
+from vmemplan.output.cost_schema import CostDoc, CostTotalDoc, DeviceKind, TotalDetailDoc
 from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
-from vmemplan.output.system_ram_schema import SystemRamDoc
+from vmemplan.output.system_ram_schema import SystemRamDetailDoc, SystemRamInputDoc
 
 
 class _Model(BaseModel):
@@ -124,37 +124,20 @@ class PgmapDoc(_Model):
 
 
 class MemmapDoc(_Model):
-    """Pages that hold struct pages, by origin."""
+    """Memmap pages beyond the cost keys' DRAM/device split."""
 
     nominal_pages: int
-    dram_pages: int
-    device_pages: int
     saved_pages: int
     altmap_align_pfns: int
 
 
-class PageTablesDoc(_Model):
-    """Vmemmap page-table tables newly allocated, per level (always DRAM).
+class TablesDoc(_Model):
+    """Page-table tables newly allocated, per level (always DRAM)."""
 
-    ``bytes`` counts the vmemmap tables only; ``direct_map`` (null where the arch's direct
-    map is not modelled) holds the linear-map tables, which ``dram_bytes`` also includes.
-    """
-
-    pte_pages: int
-    pmd_pages: int
-    pud_pages: int
-    p4d_pages: int
-    bytes: int
-    direct_map: DirectMapDoc | None
-
-
-class InitDoc(_Model):
-    """Struct pages written when the range is enabled, and the time that takes."""
-
-    struct_pages_initialised: int
-    altmap_area_struct_pages: int
-    time_ns_low: int
-    time_ns_high: int
+    pte: int
+    pmd: int
+    pud: int
+    p4d: int
 
 
 class CountersDoc(_Model):
@@ -171,59 +154,56 @@ class SectionsDoc(_Model):
     early_reused: int
 
 
-class FiguresDoc(_Model):
-    """The figures of one walk (with the kernel's deduplication, or without)."""
+class WalkDoc(_Model):
+    """The figures of one walk of the pgmap (``detail.baseline``: without deduplication);
+    the cost keys mean what they mean in a device entry."""
 
-    memmap: MemmapDoc
-    page_tables: PageTablesDoc
-    dram_bytes: int
-    device_bytes: int
-    init: InitDoc
-    counters: CountersDoc
-
-
-class EstimateDoc(_Model):
-    """``vmemplan estimate --json``."""
-
-    schema_version: int
-    vmemplan_version: str
-    input: InputDoc
-    namespace: NamespaceDoc | None
-    pgmap: PgmapDoc
-    struct_pages: int
-    memmap: MemmapDoc
-    page_tables: PageTablesDoc
-    dram_bytes: int
-    device_bytes: int
-    init: InitDoc
-    counters: CountersDoc
-    sections: SectionsDoc
-    baseline: FiguresDoc
-    notes: list[str]
-
-
-class TotalDoc(_Model):
-    """Sums over the namespaces of one machine (shared page tables counted once).
-
-    ``namespaces`` counts the pmem and device-dax namespaces, ``system_ram`` the dax
-    devices kmem hot-added after them; every other figure covers both (for System RAM:
-    ``struct_pages`` of the added blocks, ``device_bytes`` the device bytes that do not
-    become RAM, ``baseline_dram_bytes`` its DRAM, as kmem's memmap is never deduplicated).
-    """
-
-    namespaces: int
-    struct_pages: int
-    dram_bytes: int
-    device_bytes: int
     memmap_dram_pages: int
     memmap_device_pages: int
     page_table_bytes: int
     direct_map_bytes: int
+    dram_bytes: int
+    lost_bytes: int
     struct_pages_initialised: int
-    time_ns_low: int
-    time_ns_high: int
-    baseline_dram_bytes: int
-    system_ram: int
+    init_ns_low: int
+    init_ns_high: int
+    page_tables: TablesDoc
+    direct_map_tables: TablesDoc | None
+    """null where the arch's direct map is not modelled."""
+    altmap_area_struct_pages: int
+    counters: CountersDoc
+
+
+class EstimateDetailDoc(_Model):
+    """What only a dev_pagemap has: its layout, pgmap, tables, counters, the baseline."""
+
+    namespace: NamespaceDoc | None
+    pgmap: PgmapDoc
+    memmap: MemmapDoc
+    page_tables: TablesDoc
+    direct_map_tables: TablesDoc | None
+    altmap_area_struct_pages: int
+    counters: CountersDoc
+    sections: SectionsDoc
+    baseline: WalkDoc
+
+
+class EstimateDeviceDoc(CostDoc):
+    """A pmem namespace or dax device a dev_pagemap maps."""
+
+    detail: EstimateDetailDoc  # type: ignore[assignment]
+
+
+class EstimateDoc(_Model):
+    """``vmemplan estimate --json`` (and each line of ``--batch``)."""
+
+    schema_version: int
+    vmemplan_version: str
+    status: Literal["ok"]
+    input: InputDoc
+    total: CostTotalDoc
+    devices: list[EstimateDeviceDoc]
+    notes: list[str]
 
 
 class FoundDoc(_Model):
@@ -265,11 +245,33 @@ class SourceDoc(_Model):
     (null for a config: each namespace's ``input.system_ram`` gives it)."""
 
 
-class MachineSystemRamDoc(SystemRamDoc):
-    """A dax device of the dump in system-ram mode: its name and its ``estimate --mode
-    system-ram`` document, hot-added after the namespaces on the same machine."""
+class MachineEstimateDetailDoc(EstimateDetailDoc):
+    """A pgmap's detail in a machine or check document: its estimate document's detail,
+    with that document's ``input`` and ``notes``."""
 
-    name: str
+    input: InputDoc
+    notes: list[str]
+
+
+class MachineEstimateDeviceDoc(CostDoc):
+    """A pmem namespace or dax device a dev_pagemap maps: the ``devices[0]`` of its own
+    ``estimate --json`` document, walked on the machine after the entries before it."""
+
+    detail: MachineEstimateDetailDoc  # type: ignore[assignment]
+
+
+class MachineSystemRamDetailDoc(SystemRamDetailDoc):
+    """A kmem device's detail in a machine or check document, with its ``input`` and
+    ``notes``."""
+
+    input: SystemRamInputDoc
+    notes: list[str]
+
+
+class MachineSystemRamDeviceDoc(CostDoc):
+    """A dax device kmem onlines as System RAM, hot-added after the pgmaps."""
+
+    detail: MachineSystemRamDetailDoc  # type: ignore[assignment]
 
 
 class MachineDoc(_Model):
@@ -277,13 +279,33 @@ class MachineDoc(_Model):
 
     schema_version: int
     vmemplan_version: str
+    status: Literal["ok"]
     source: SourceDoc | None
-    namespaces: list[EstimateDoc]
-    system_ram: list[MachineSystemRamDoc]
-    total: TotalDoc
+    total: CostTotalDoc
+    devices: list[MachineEstimateDeviceDoc | MachineSystemRamDeviceDoc]
 
 
-class CurrentRowDoc(_Model):
+class _RowCostKeys(_Model):
+    """The cost keys of a configuration row: what ``devices[0]`` of the estimate of the
+    device in that configuration says (cost_schema.py); null when the kernel refuses it."""
+
+    capacity_bytes: int | None
+    usable_bytes: int | None
+    lost_bytes: int | None
+    struct_pages: int | None
+    memmap_dram_pages: int | None
+    memmap_device_pages: int | None
+    page_table_bytes: int | None
+    direct_map_bytes: int | None
+    dram_bytes: int | None
+    dram_bytes_unoptimized: int | None
+    saved_bytes: int | None
+    struct_pages_initialised: int | None
+    init_ns_low: int | None
+    init_ns_high: int | None
+
+
+class CurrentRowDoc(_RowCostKeys):
     """One configuration of ``compare``; figures are null when the kernel refuses it."""
 
     kernel: str
@@ -292,24 +314,16 @@ class CurrentRowDoc(_Model):
     align_bytes: int
     refused: str | None
     optimized: bool | None
-    dram_bytes: int | None
-    device_bytes: int | None
-    usable_bytes: int | None
-    struct_pages_initialised: int | None
-    time_ns_low: int | None
-    time_ns_high: int | None
-    dram_saved_bytes: int | None
-    baseline_dram_bytes: int | None
 
 
 class DeltaDoc(_Model):
     """A configuration minus what the host runs today (same kernel); null where unknown."""
 
     dram_bytes: int | None
-    device_bytes: int | None
+    lost_bytes: int | None
     usable_bytes: int | None
-    time_ns_low: int | None
-    time_ns_high: int | None
+    init_ns_low: int | None
+    init_ns_high: int | None
 
 
 class RowDoc(CurrentRowDoc):
@@ -360,10 +374,37 @@ class CompareInputDoc(_Model):
     dax_ranges: list[GivenRange | ByteRange]
 
 
-class SystemRamRowDoc(_Model):
+class SubjectDetailDoc(_Model):
+    """The subject's label and the existing device it is (null: a geometry)."""
+
+    label: str | None
+    device: DeviceDoc | None
+
+
+class SubjectDoc(_RowCostKeys):
+    """A subject of ``compare``/``plan`` as a device entry: the cost keys of what it runs
+    today on the first kernel (null where no current configuration is known or the
+    kernel refuses it); its configurations are the document's ``rows``."""
+
+    kind: DeviceKind
+    name: str | None
+    detail: SubjectDetailDoc
+
+
+class SubjectsTotalDoc(_RowCostKeys):
+    """The sum over the subjects of what they cost today (null where one is unknown)."""
+
+    kind: Literal["total"]
+    name: None
+    detail: TotalDetailDoc
+
+
+class SystemRamRowDoc(_RowCostKeys):
     """A ``compare`` row for the same range onlined as System RAM by dax kmem (present
-    only with ``--mode system-ram``); ``device_bytes`` is the capacity that does not
-    become RAM (trimmed edges, self-hosted memmap and ``stranded_bytes``)."""
+    only with ``--mode system-ram``): the cost keys of its ``estimate --mode
+    system-ram`` document; ``lost_bytes`` includes ``stranded_bytes``, the namespace head
+    (info block, map=dev reservation) and end truncation of a pmem namespace's dax
+    device, 0 for a dynamic range."""
 
     kernel: str
     memmap_on_memory: Literal["off", "on", "force"]
@@ -372,18 +413,7 @@ class SystemRamRowDoc(_Model):
     blocks_self_hosted: int | None
     blocks_dram: int | None
     reason: str | None
-    memmap_pages_dram: int | None
-    memmap_pages_device: int | None
-    direct_map_bytes: int | None  # in dram_bytes; null where the direct map is not modelled
-    dram_bytes: int | None
-    device_bytes: int | None
-    # a pmem namespace's dax device: the namespace head (info block, map=dev reservation)
-    # and end truncation that are neither dax device nor RAM; 0 for a dynamic range
     stranded_bytes: int | None
-    usable_bytes: int | None
-    struct_pages_initialised: int | None
-    time_ns_low: int | None
-    time_ns_high: int | None
 
 
 class CompareDoc(_Model):
@@ -391,10 +421,13 @@ class CompareDoc(_Model):
 
     schema_version: int
     vmemplan_version: str
+    status: Literal["ok"]
     input: CompareInputDoc
     label: str | None
     device: DeviceDoc | None
     current: CurrentDoc | None
+    total: SubjectsTotalDoc
+    devices: list[SubjectDoc]
     rows: list[RowDoc]
     system_ram_rows: list[SystemRamRowDoc] | None = None
 
@@ -419,10 +452,13 @@ class PlanDoc(_Model):
 
     schema_version: int
     vmemplan_version: str
+    status: Literal["ok"]
     input: CompareInputDoc
     label: str | None
     device: DeviceDoc | None
     current: CurrentDoc | None
+    total: SubjectsTotalDoc
+    devices: list[SubjectDoc]
     budgets: BudgetsDoc
     recommended: RowDoc | None
     ndctl_command: str | None
@@ -440,7 +476,11 @@ class HostCompareDoc(_Model):
 
     schema_version: int
     vmemplan_version: str
+    status: Literal["ok"]
     source: SourceDoc
+    total: SubjectsTotalDoc
+    devices: list[SubjectDoc]
+    """Every namespace's ``devices[0]``."""
     namespaces: list[CompareDoc]
 
 
@@ -449,7 +489,11 @@ class HostPlanDoc(_Model):
 
     schema_version: int
     vmemplan_version: str
+    status: Literal["ok"]
     source: SourceDoc
+    total: SubjectsTotalDoc
+    devices: list[SubjectDoc]
+    """Every namespace's ``devices[0]``."""
     namespaces: list[PlanDoc]
 
 
@@ -463,46 +507,28 @@ class FindingDoc(_Model):
     message: str
 
 
-class CheckTotalDoc(TotalDoc):
-    """Sums over every entry of one checked file. ``namespaces`` counts the device-dax and
-    fsdax namespaces; ``dram_bytes``, ``device_bytes``, ``memmap_*``, ``page_table_bytes``,
-    ``struct_pages_initialised``, ``time_ns_*`` and ``baseline_dram_bytes`` also cover the
-    system-ram namespaces (device bytes: what does not become RAM) and the HugeTLB pools
-    (their vmemmap after HVO, its split PTE tables in ``page_table_bytes``;
-    ``baseline_dram_bytes`` without HVO); ``capacity_bytes`` is what the ``[budgets]``
-    percentages are of."""
-
-    system_ram: int
-    hugetlb_pools: int
-    capacity_bytes: int
-
-
-class CheckSystemRamDoc(SystemRamDoc):
-    """A ``mode = "system-ram"`` namespace: its name and its ``estimate --mode system-ram``
-    document, hot-added after the device-dax namespaces of the file."""
-
-    name: str
-
-
 class CheckFileDoc(_Model):
-    """One checked file: its status, every entry's estimate and their total."""
+    """One checked file: its status, the total of its entries and each entry."""
 
     file: str
     status: Literal["pass", "fail", "error"]
-    namespaces: list[EstimateDoc]
-    system_ram: list[CheckSystemRamDoc]
-    hugetlb: list[HugetlbPoolDoc]
-    total: CheckTotalDoc
+    budget_capacity_bytes: int
+    """What the ``[budgets]`` percentages are of: the pgmaps' and kmem devices'
+    capacity, and the pools carved from boot RAM (a pool on a kmem device is its)."""
+    total: CostTotalDoc
+    devices: list[MachineEstimateDeviceDoc | MachineSystemRamDeviceDoc | HugetlbPoolDoc]
 
 
 class CheckDoc(_Model):
     """``vmemplan check --format json``: the report whose schema ``vmemplan schema report``
-    prints."""
+    prints. ``total`` and ``devices`` cover every file (``files[i]`` each one)."""
 
     schema_version: int
     vmemplan_version: str
     status: Literal["pass", "fail", "error"]
     findings: list[FindingDoc]
+    total: CostTotalDoc
+    devices: list[MachineEstimateDeviceDoc | MachineSystemRamDeviceDoc | HugetlbPoolDoc]
     files: list[CheckFileDoc]
 
 
@@ -540,5 +566,6 @@ JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
 
 def schema_id(which: str) -> str:
-    """The ``$id`` of a published schema: a URN, as vmemplan has no canonical web address."""
-    return f"urn:vmemplan:schema:{which}:1"
+    """The ``$id`` of a published schema: a URN, as vmemplan has no canonical web address.
+    Its last field is the document's ``schema_version`` (the config file's format: 1)."""
+    return f"urn:vmemplan:schema:{which}:{1 if which == 'config' else 2}"

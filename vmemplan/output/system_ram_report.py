@@ -6,16 +6,19 @@ The walk itself is ``vmemplan.system_ram``; this module only turns its result in
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from vmemplan import __version__
-from vmemplan.output.direct_map_report import direct_map_doc
+from vmemplan.cost import SUMMABLE_KEYS, system_ram_cost, tables_doc, total_record
 from vmemplan.units import SpelledRange, format_size_exact
 
 if TYPE_CHECKING:
-    from vmemplan.system_ram import SystemRamEstimate
+    from vmemplan.kernel.memory_hotplug import MemmapOnMemory
+    from vmemplan.kernel.versions import KernelProfile
+    from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _notes(e: SystemRamEstimate) -> list[str]:
@@ -57,7 +60,18 @@ def _notes(e: SystemRamEstimate) -> list[str]:
     return notes
 
 
-def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
+def unoptimized_bytes(e: SystemRamEstimate) -> int:
+    """What the hot-add costs with memmap_on_memory off (every block's memmap in DRAM),
+    less the vmemmap of the pools carved from it (theirs either way)."""
+    if not e.cost.blocks_self_hosted:
+        return e.dram_bytes
+    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+    plain = system_ram_estimate(replace(e.request, memmap_on_memory="off"))
+    return replace(plain, pool_vmemmap_pages=e.pool_vmemmap_pages).dram_bytes
+
+
+def system_ram_doc(e: SystemRamEstimate, name: str | None = None) -> dict[str, object]:
     """The ``vmemplan estimate --mode system-ram --json`` document (schema: SystemRamDoc)."""
     req, c = e.request, e.cost
     p = c.page_size
@@ -76,9 +90,29 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
         }
         for r, given in zip(c.ranges, req.ranges, strict=True)
     ]
-    lo, hi = e.time_ns
-    dmap = direct_map_doc(c.direct_map, e.direct_map_bytes)
     linear = e.linear
+    unoptimized = unoptimized_bytes(e)
+    detail = {
+        "ranges": ranges,
+        "placement": {
+            "blocks_self_hosted": c.blocks_self_hosted,
+            "blocks_dram": c.blocks_dram,
+            "altmap_pages_per_block": c.altmap_pages_per_block,
+            "reason": c.refusal,
+        },
+        "added_bytes": c.added_bytes,
+        "trimmed_bytes": sum(r.trimmed_bytes for r in c.ranges),
+        "stranded_bytes": e.stranded_bytes,
+        "altmap_pages": c.altmap_pages,
+        "managed_pages": c.managed_pages,
+        "page_tables": tables_doc(acct.tables),
+        "direct_map_tables": tables_doc(c.direct_map),
+        "counters": {
+            "nr_memmap_pages": c.nr_memmap_pages_delta,
+            "nr_memmap_boot_pages": None if c.nr_memmap_pages_delta is None else 0,
+        },
+    }
+    device = system_ram_cost(e, name, dram_bytes_unoptimized=unoptimized, detail=detail)
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
@@ -106,31 +140,57 @@ def system_ram_doc(e: SystemRamEstimate) -> dict[str, object]:
                 "end_trunc_bytes": req.namespace.end_trunc,
             },
         },
-        "ranges": ranges,
-        "placement": {
-            "blocks_self_hosted": c.blocks_self_hosted,
-            "blocks_dram": c.blocks_dram,
-            "altmap_pages_per_block": c.altmap_pages_per_block,
-            "reason": c.refusal,
-        },
-        "figures": {
-            "device_bytes": e.device_bytes,
-            "added_bytes": c.added_bytes,
-            "trimmed_bytes": sum(r.trimmed_bytes for r in c.ranges),
-            "stranded_bytes": e.stranded_bytes,
-            "memmap_pages_dram": acct.dram_pages,
-            "memmap_pages_device": acct.device_pages,
-            "altmap_pages": c.altmap_pages,
-            "page_tables": dict(acct.tables),
-            "page_table_bytes": e.page_table_bytes,
-            "direct_map": dmap,
-            "dram_bytes": e.dram_bytes,
-            "managed_pages": c.managed_pages,
-            "usable_bytes": e.usable_bytes,
-            "struct_pages_initialised": c.struct_pages_initialised,
-            "init_ns": [lo, hi],
-            "nr_memmap_pages_delta": c.nr_memmap_pages_delta,
-            "nr_memmap_boot_pages_delta": None if c.nr_memmap_pages_delta is None else 0,
-        },
+        "total": total_record((device,)),
+        "devices": [device],
         "notes": _notes(e),
     }
+
+
+def system_ram_rows(
+    kmem: SystemRamRequest, kernels: list[KernelProfile]
+) -> list[dict[str, object]]:
+    """``compare``'s system-ram rows: the hot-add ``kmem`` (as ``estimate --mode
+    system-ram`` costs it: the same ranges, memory block size and namespace layout) per
+    kernel, with memmap_on_memory off and on (force only differs where struct page is not
+    64 B and is refused before v6.6, so it is left to ``estimate``). Each row carries the
+    cost keys of its ``devices[0]`` (null where refused); ``lost_bytes`` includes the
+    stranded namespace head of a pmem namespace's dax device (``stranded_bytes``)."""
+    from vmemplan.errors import InputError  # noqa: PLC0415
+    from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
+
+    rows: list[dict[str, object]] = []
+    modes: tuple[MemmapOnMemory, ...] = ("off", "on")
+    for kernel in kernels:
+        for mode in modes:
+            req = replace(kmem, kernel=kernel, memmap_on_memory=mode)
+            row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
+            try:
+                e = system_ram_estimate(req)
+            except InputError as err:
+                rows.append({**row, "refused": err.message, **dict.fromkeys(_ROW_FIGURES)})
+                continue
+            c = e.cost
+            cost = system_ram_cost(e, dram_bytes_unoptimized=unoptimized_bytes(e))
+            rows.append(
+                {
+                    **row,
+                    "refused": None,
+                    "memory_block_size_bytes": e.memory_block_size,
+                    "blocks_self_hosted": c.blocks_self_hosted,
+                    "blocks_dram": c.blocks_dram,
+                    "reason": c.refusal,
+                    "stranded_bytes": e.stranded_bytes,
+                    **{k: cost[k] for k in SUMMABLE_KEYS},
+                }
+            )
+    return rows
+
+
+_ROW_FIGURES = (
+    "memory_block_size_bytes",
+    "blocks_self_hosted",
+    "blocks_dram",
+    "reason",
+    "stranded_bytes",
+    *SUMMABLE_KEYS,
+)

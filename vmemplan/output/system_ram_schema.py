@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from vmemplan.output.direct_map_schema import DirectMapDoc
+from vmemplan.output.cost_schema import CostDoc, CostTotalDoc
 
 
 class _Model(BaseModel):
@@ -66,32 +66,46 @@ class PlacementDoc(_Model):
     reason: str | None
 
 
-class SystemRamFiguresDoc(_Model):
-    """Exact integers: pages, bytes, nanoseconds ([low, high]).
+class TablesDoc(_Model):
+    """Page-table tables newly allocated, per level (always DRAM)."""
 
-    ``page_tables`` and ``page_table_bytes`` count the vmemmap tables only;
-    ``direct_map`` (null where the arch's direct map is not modelled) holds the
-    linear-map tables arch_add_memory() allocates for the added blocks, the same shape as
-    the estimate document's ``page_tables.direct_map``. ``dram_bytes`` includes both.
-    """
+    pte: int
+    pmd: int
+    pud: int
+    p4d: int
 
-    device_bytes: int
+
+class SystemRamCountersDoc(_Model):
+    """Predicted ``/proc/vmstat`` deltas (null before the kernel has the counter)."""
+
+    nr_memmap_pages: int | None
+    nr_memmap_boot_pages: int | None
+
+
+class SystemRamDetailDoc(_Model):
+    """What only a kmem hot-add has: its ranges, where each block's memmap went, what
+    was added, trimmed and stranded, and its tables per level.
+
+    ``page_tables`` counts the vmemmap tables (``page_table_bytes``);
+    ``direct_map_tables`` (null where the arch's direct map is not modelled) the
+    linear-map tables arch_add_memory() allocates (``direct_map_bytes``)."""
+
+    ranges: list[KmemRangeDoc]
+    placement: PlacementDoc
     added_bytes: int
     trimmed_bytes: int
     stranded_bytes: int
-    memmap_pages_dram: int
-    memmap_pages_device: int
     altmap_pages: int
-    page_tables: dict[str, int]
-    page_table_bytes: int
-    direct_map: DirectMapDoc | None
-    dram_bytes: int
     managed_pages: int
-    usable_bytes: int
-    struct_pages_initialised: int
-    init_ns: list[int]
-    nr_memmap_pages_delta: int | None
-    nr_memmap_boot_pages_delta: int | None
+    page_tables: TablesDoc
+    direct_map_tables: TablesDoc | None
+    counters: SystemRamCountersDoc
+
+
+class SystemRamDeviceDoc(CostDoc):
+    """A dax device kmem onlines as System RAM."""
+
+    detail: SystemRamDetailDoc  # type: ignore[assignment]
 
 
 class SystemRamDoc(_Model):
@@ -101,7 +115,6 @@ class SystemRamDoc(_Model):
     vmemplan_version: str
     status: Literal["ok"]
     input: SystemRamInputDoc
-    ranges: list[KmemRangeDoc]
-    placement: PlacementDoc
-    figures: SystemRamFiguresDoc
+    total: CostTotalDoc
+    devices: list[SystemRamDeviceDoc]
     notes: list[str]

@@ -30,7 +30,7 @@ def _delta_cells(r: Doc) -> list[str]:
     return [
         _signed_iec(d["dram_bytes"]),
         _signed_iec(d["usable_bytes"]),
-        _signed_ns(d["time_ns_high"]),
+        _signed_ns(d["init_ns_high"]),
     ]
 
 
@@ -99,7 +99,7 @@ def _config_table(
     if with_delta:
         for name in _DELTA_HEADERS_ASCII if ascii_only else _DELTA_HEADERS:
             table.add_column(name, justify="right", no_wrap=True)
-    top = max((r["baseline_dram_bytes"] or 0 for r in rows), default=0)
+    top = max((r["dram_bytes_unoptimized"] or 0 for r in rows), default=0)
     for r in rows:
         cells = []
         if with_plan:
@@ -114,11 +114,11 @@ def _config_table(
             if bar:
                 cells.append(_bar(r["dram_bytes"], top, ascii_only=ascii_only))
             figures = {
-                "lost": format_iec(r["device_bytes"]),
+                "lost": format_iec(r["lost_bytes"]),
                 "usable": format_iec(r["usable_bytes"]),
                 "inits": format_count(r["struct_pages_initialised"]),
-                "init time": _time_cell(r["time_ns_low"], r["time_ns_high"], split=split_time),
-                "saved": format_iec(r["dram_saved_bytes"]),
+                "init time": _time_cell(r["init_ns_low"], r["init_ns_high"], split=split_time),
+                "saved": format_iec(r["saved_bytes"]),
             }
             cells += [figures[name] for name in names]
             if with_delta:
@@ -167,11 +167,11 @@ def _print_configs(console: Console, doc: Doc, title: str, *, with_plan: bool) -
         console.print(head, highlight=False)
         for name, value in (
             ("DRAM", format_iec(r["dram_bytes"])),
-            ("lost", format_iec(r["device_bytes"])),
+            ("lost", format_iec(r["lost_bytes"])),
             ("usable", format_iec(r["usable_bytes"])),
             ("inits", format_count(r["struct_pages_initialised"])),
-            ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
-            ("saved", format_iec(r["dram_saved_bytes"])),
+            ("init time", format_ns_range(r["init_ns_low"], r["init_ns_high"])),
+            ("saved", format_iec(r["saved_bytes"])),
             *(
                 zip(_delta_headers(console), _delta_cells(r), strict=True)
                 if doc.get("current") is not None
@@ -208,9 +208,9 @@ def _print_current(console: Console, doc: Doc) -> None:
             continue
         fields = [
             f"now{kernel}: {config}: DRAM {format_iec(r['dram_bytes'])}",
-            f"lost {format_iec(r['device_bytes'])}",
+            f"lost {format_iec(r['lost_bytes'])}",
             f"usable {format_iec(r['usable_bytes'])}",
-            f"init {format_ns_range(r['time_ns_low'], r['time_ns_high'])}",
+            f"init {format_ns_range(r['init_ns_low'], r['init_ns_high'])}",
         ]
         for line in _wrap_fields(fields, console.width):
             console.print(line, highlight=False, markup=False)
@@ -242,11 +242,7 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
     today = (doc.get("device") or {}).get("system_ram")  # a dax device that is System RAM now
     if inp["size_bytes"] is not None and today and not inp["dax_ranges"]:
         # a pmem namespace's dax device: the rows are its dax range as kmem onlines it
-        sizes = [
-            r["usable_bytes"] + r["device_bytes"]
-            for r in doc["system_ram_rows"]
-            if r["refused"] is None
-        ]
+        sizes = [r["capacity_bytes"] for r in doc["system_ram_rows"] if r["refused"] is None]
         what = format_iec(max(sizes)) if sizes else "its dax range"
         title = f"{what} as System RAM (dax kmem), what it is today"
     elif inp["size_bytes"] is not None:
@@ -264,11 +260,11 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
             return [("DRAM", "refused")]
         return [
             ("DRAM", format_iec(r["dram_bytes"])),
-            ("lost", format_iec(r["device_bytes"])),
+            ("lost", format_iec(r["lost_bytes"])),
             ("usable", format_iec(r["usable_bytes"])),
             ("self-hosted", f"{format_count(r['blocks_self_hosted'])} blk"),
             ("inits", format_count(r["struct_pages_initialised"])),
-            ("init time", format_ns_range(r["time_ns_low"], r["time_ns_high"])),
+            ("init time", format_ns_range(r["init_ns_low"], r["init_ns_high"])),
         ]
 
     def head(r: Doc) -> str:

@@ -10,30 +10,24 @@ from vmemplan.output.report import Doc
 from vmemplan.units import format_iec, format_ns, format_ns_range, format_size_exact
 
 
-def _direct_map(pt: Doc) -> str:
-    dm = pt["direct_map"]
-    if dm is None:
+def _levels(tables: Doc | None) -> str:
+    if tables is None:
         return "not modelled"
-    return (
-        f"{format_count(dm['pte_pages'])} / {format_count(dm['pmd_pages'])} / "
-        f"{format_count(dm['pud_pages'])} / {format_count(dm['p4d_pages'])}"
-    )
+    return " / ".join(format_count(tables[lvl]) for lvl in ("pte", "pmd", "pud", "p4d"))
 
 
 def _fig_rows(fig: Doc, page_size: int) -> list[str]:
-    pt = fig["page_tables"]
-    init = fig["init"]
+    """One walk's figures (a device entry with its detail, or its detail's baseline)."""
     return [
-        _pages(fig["memmap"]["dram_pages"], page_size),
-        _pages(fig["memmap"]["device_pages"], page_size),
-        f"{format_count(pt['pte_pages'])} / {format_count(pt['pmd_pages'])} / "
-        f"{format_count(pt['pud_pages'])} / {format_count(pt['p4d_pages'])}",
-        format_iec(pt["bytes"]),
-        _direct_map(pt),
+        _pages(fig["memmap_dram_pages"], page_size),
+        _pages(fig["memmap_device_pages"], page_size),
+        _levels(fig["page_tables"]),
+        format_iec(fig["page_table_bytes"]),
+        _levels(fig["direct_map_tables"]),
         format_iec(fig["dram_bytes"]),
-        format_iec(fig["device_bytes"]),
-        format_count(init["struct_pages_initialised"]),
-        format_ns_range(init["time_ns_low"], init["time_ns_high"]),
+        format_iec(fig["lost_bytes"]),
+        format_count(fig["struct_pages_initialised"]),
+        format_ns_range(fig["init_ns_low"], fig["init_ns_high"]),
         format_count(fig["counters"]["nr_memmap_pages"]),
     ]
 
@@ -53,7 +47,9 @@ _FIG_LABELS = [
 
 
 def _geometry_table(doc: Doc) -> Table:
-    inp, pg = doc["input"], doc["pgmap"]
+    dev = doc["devices"][0]
+    detail = dev["detail"]
+    inp, pg = doc["input"], detail["pgmap"]
     title = (
         f"{inp['arch']}, Linux {inp['kernel']['version']}, {inp['mode']}"
         + (f", map={inp['map']}" if inp["map"] else "")
@@ -62,7 +58,7 @@ def _geometry_table(doc: Doc) -> Table:
     geo = Table(title=title, show_header=False, title_justify="left")
     geo.add_column("what")
     geo.add_column("value", justify="right")
-    ns = doc["namespace"]
+    ns = detail["namespace"]
     if ns is not None:
         geo.add_row("namespace", f"{format_iec(ns['size_bytes'])} at {inp['start_bytes']:#x}")
         geo.add_row(
@@ -83,7 +79,7 @@ def _geometry_table(doc: Doc) -> Table:
             f"reserve {a['reserve']:,}, free {a['free']:,}, used {a['alloc']:,} + "
             f"{a['align']:,} align",
         )
-    geo.add_row("struct pages", format_count(doc["struct_pages"]))
+    geo.add_row("struct pages", format_count(dev["struct_pages"]))
     geo.add_row(
         "compound pages",
         f"{format_count(pg['compound_pages'])} x {format_count(pg['compound_nr_pages'])} pfns",
@@ -96,7 +92,7 @@ def _geometry_table(doc: Doc) -> Table:
     else:
         dedup = f"no ({pg['vmemmap_pages_per_compound']} vmemmap pages per compound)"
     geo.add_row("vmemmap dedup", dedup)
-    sec = doc["sections"]
+    sec = detail["sections"]
     geo.add_row(
         "sections",
         f"{format_count(sec['touched'])} touched, {format_count(sec['early_reused'])} early "
@@ -118,24 +114,27 @@ def render_estimate(console: Console, doc: Doc) -> None:
     figs.add_column("figure")
     figs.add_column("this kernel", justify="right")
     figs.add_column("without dedup", justify="right")
-    base = doc["baseline"]
-    for label, now, before in zip(_FIG_LABELS, _fig_rows(doc, p), _fig_rows(base, p), strict=True):
-        figs.add_row(label, now, before)
-    whole = sum(r["end_bytes"] - r["start_bytes"] for r in doc["pgmap"]["ranges"])
+    dev = doc["devices"][0]
+    detail = dev["detail"]
+    now = {**dev, **detail}
+    base = detail["baseline"]
+    for label, this, before in zip(_FIG_LABELS, _fig_rows(now, p), _fig_rows(base, p), strict=True):
+        figs.add_row(label, this, before)
+    whole = sum(r["end_bytes"] - r["start_bytes"] for r in detail["pgmap"]["ranges"])
     figs.add_row(
         "DRAM / pgmap size",
-        format_percent(doc["dram_bytes"], whole),
+        format_percent(dev["dram_bytes"], whole),
         format_percent(base["dram_bytes"], whole),
     )
     console.print(figs)
-    saved = base["dram_bytes"] + base["device_bytes"] - doc["dram_bytes"] - doc["device_bytes"]
+    saved = base["dram_bytes"] + base["lost_bytes"] - dev["dram_bytes"] - dev["lost_bytes"]
     line = (
-        f"saved vs no dedup: {format_count(doc['memmap']['saved_pages'])} memmap pages, "
+        f"saved vs no dedup: {format_count(detail['memmap']['saved_pages'])} memmap pages, "
         f"{format_iec(max(saved, 0))} in all"
     )
-    written = doc["init"]["struct_pages_initialised"]
-    if doc["pgmap"]["optimized"] and written:
-        ratio = base["init"]["struct_pages_initialised"] // written
+    written = dev["struct_pages_initialised"]
+    if detail["pgmap"]["optimized"] and written:
+        ratio = base["struct_pages_initialised"] // written
         line += f"; {ratio:,}x fewer struct pages initialised"
     for text in [line, *(f"note: {n}" for n in doc["notes"])]:
         say(console, text)
@@ -145,7 +144,9 @@ def render_system_ram(console: Console, doc: Doc) -> None:
     """A dax device onlined as System RAM: where each block's memmap went, and the cost.
 
     One figure per line (label, value), so nothing is cut at any width."""
-    inp, fig, pl = doc["input"], doc["figures"], doc["placement"]
+    dev = doc["devices"][0]
+    inp, fig = doc["input"], dev["detail"]
+    pl = fig["placement"]
     p = inp["page_size_bytes"]
     block = format_size_exact(inp["memory_block_size_bytes"])
     console.print(
@@ -153,7 +154,7 @@ def render_system_ram(console: Console, doc: Doc) -> None:
         f"{inp['memmap_on_memory']}, {block} blocks",
         highlight=False,
     )
-    for r in doc["ranges"]:
+    for r in fig["ranges"]:
         given = r.get("as_given")
         # echo the range as typed; what kmem adds in the same style (hex for a hex range)
         size = format_size_exact
@@ -167,30 +168,25 @@ def render_system_ram(console: Console, doc: Doc) -> None:
             f"memmap {r['memmap']})",
         )
     tables = ", ".join(f"{n} {lvl.upper()}" for lvl, n in fig["page_tables"].items() if n)
-    dm = fig["direct_map"]
+    dm = fig["direct_map_tables"]
     direct = "not modelled"
     if dm is not None:
-        levels = ("pte", "pmd", "pud", "p4d")
-        shown = ", ".join(
-            f"{format_count(dm[f'{lvl}_pages'])} {lvl.upper()}"
-            for lvl in levels
-            if dm[f"{lvl}_pages"]
-        )
-        direct = f"{shown or 'none'} ({format_iec(dm['bytes'])})"
+        shown = ", ".join(f"{format_count(n)} {lvl.upper()}" for lvl, n in dm.items() if n)
+        direct = f"{shown or 'none'} ({format_iec(dev['direct_map_bytes'])})"
     rows = [
         ("blocks self-hosted", format_count(pl["blocks_self_hosted"])),
         ("blocks in DRAM", format_count(pl["blocks_dram"])),
-        ("memmap in DRAM", _pages(fig["memmap_pages_dram"], p)),
-        ("memmap on device", _pages(fig["memmap_pages_device"], p)),
-        ("page tables", f"{tables or 'none'} ({format_iec(fig['page_table_bytes'])})"),
+        ("memmap in DRAM", _pages(dev["memmap_dram_pages"], p)),
+        ("memmap on device", _pages(dev["memmap_device_pages"], p)),
+        ("page tables", f"{tables or 'none'} ({format_iec(dev['page_table_bytes'])})"),
         ("direct map tables", direct),
-        ("DRAM spent", format_iec(fig["dram_bytes"])),
+        ("DRAM spent", format_iec(dev["dram_bytes"])),
         ("trimmed", format_iec(fig["trimmed_bytes"])),
         ("usable as RAM", _pages(fig["managed_pages"], p)),
-        ("struct pages", f"{format_count(fig['struct_pages_initialised'])} (at online)"),
-        ("init", f"{format_ns(fig['init_ns'][0])} - {format_ns(fig['init_ns'][1])}"),
-        ("nr_memmap_pages", _delta(fig["nr_memmap_pages_delta"])),
-        ("nr_memmap_boot_pages", _delta(fig["nr_memmap_boot_pages_delta"])),
+        ("struct pages", f"{format_count(dev['struct_pages_initialised'])} (at online)"),
+        ("init", f"{format_ns(dev['init_ns_low'])} - {format_ns(dev['init_ns_high'])}"),
+        ("nr_memmap_pages", _delta(fig["counters"]["nr_memmap_pages"])),
+        ("nr_memmap_boot_pages", _delta(fig["counters"]["nr_memmap_boot_pages"])),
     ]
     for label, value in rows:
         console.print(f"  {label:<20} {value}", highlight=False)

@@ -18,28 +18,43 @@ def render_hugetlb(console: Console, doc: Doc) -> None:
     each pool is printed as its own block of lines, so no figure is ever cut."""
     inp = doc["input"]
     p = inp["page_size_bytes"]
-    hosted = any(pool.get("vmemmap_self_hosted") for pool in doc["pools"])
+    pools = doc["devices"]
+    hosted = any(pool["detail"]["vmemmap_self_hosted"] for pool in pools)
     title = (
         f"HugeTLB vmemmap on {inp['arch']}, Linux {inp['kernel']} "
         f"(HVO {'on' if inp['hvo_requested'] else 'off'}, keeps "
         f"{doc['hvo']['reserve_pages_per_folio']} page(s) per folio"
         f"{'; vmemmap self-hosted, not in DRAM' if hosted else ''})"
     )
-    columns: list[tuple[str, Doc, bool]] = []
-    for pool in doc["pools"]:
-        node = "" if pool["node"] is None else f" node {pool['node']}"
-        columns.append((f"{format_size_exact(pool['folio_bytes'])}{node}", pool, pool["optimized"]))
-    if len(columns) > 1:
-        columns.append(("total", doc["total"], True))
 
-    def figures(fig: Doc, optimized: bool) -> list[tuple[str, str]]:
+    def flat(pool: Doc) -> dict[str, int]:
+        d = pool["detail"]
+        return {
+            "nr_folios": d["nr_folios"],
+            "unoptimized": d["vmemmap_pages_unoptimized"],
+            "optimized": d["vmemmap_pages_optimized"],
+            "pte": d["page_tables"]["pte"],
+            "dram_bytes": pool["dram_bytes"],
+            "saved_pages": pool["saved_bytes"] // p,
+        }
+
+    columns: list[tuple[str, dict[str, int], bool]] = []
+    for pool in pools:
+        d = pool["detail"]
+        node = "" if d["node"] is None else f" node {d['node']}"
+        columns.append((f"{format_size_exact(d['folio_bytes'])}{node}", flat(pool), d["optimized"]))
+    if len(columns) > 1:
+        sums = {k: sum(c[1][k] for c in columns) for k in columns[0][1]}
+        columns.append(("total", sums, True))
+
+    def figures(fig: dict[str, int], optimized: bool) -> list[tuple[str, str]]:
         return [
             ("folios", format_count(fig["nr_folios"])),
-            ("without HVO", _pages(fig["vmemmap_pages_unoptimized"], p)),
-            ("HVO kept", _pages(fig["vmemmap_pages_optimized"], p) if optimized else "refused"),
-            ("PTE tables", _pages(fig["pagetable_pages"], p)),
+            ("without HVO", _pages(fig["unoptimized"], p)),
+            ("HVO kept", _pages(fig["optimized"], p) if optimized else "refused"),
+            ("PTE tables", _pages(fig["pte"], p)),
             ("DRAM with HVO", format_iec(fig["dram_bytes"])),
-            ("saved", _pages(fig["pages_saved"], p)),
+            ("saved", _pages(fig["saved_pages"], p)),
         ]
 
     # The title is prose above the table: as a table title rich would wrap it to the
@@ -70,13 +85,14 @@ def render_host(console: Console, doc: Doc) -> None:
     """One row per kind of memory: DRAM spent on struct pages, saved, device lost, and the
     share of boot RAM; the total is the host's real bill."""
     inp, tot = doc["input"], doc["total"]
-    boot = tot["boot_ram_bytes"]
+    boot = inp["boot_ram_bytes"]
     title = (
         f"struct pages on this host: {inp['arch']}, Linux {inp['kernel']}, "
         f"{format_iec(boot)} boot RAM"
     )
 
     def figures(r: Doc) -> list[tuple[str, str]]:
+        by = r["detail"].get("optimization", "")
         dram = r["dram_bytes"]
         shown = f"-{format_iec(-dram)}" if dram < 0 else format_iec(dram)
         pct = format_percent(abs(dram), boot)
@@ -84,14 +100,16 @@ def render_host(console: Console, doc: Doc) -> None:
             ("DRAM", shown),
             ("% boot", f"-{pct}" if dram < 0 else pct),
             ("saved", format_iec(r["saved_bytes"])),
-            ("lost", format_iec(r["device_bytes"])),
-            ("by", str(_BY.get(r["optimization"], r["optimization"]))),
+            ("lost", format_iec(r["lost_bytes"])),
+            ("by", str(_BY.get(by, by))),
         ]
 
     entries = [
-        (r["label"] + ("" if r["node"] is None else f" node {r['node']}"), r) for r in doc["rows"]
+        (d["label"] + ("" if d["node"] is None else f" node {d['node']}"), r)
+        for r in doc["devices"]
+        for d in [r["detail"]]
     ]
-    entries.append(("total", {**tot, "optimization": "", "node": None}))
+    entries.append(("total", tot))
     # The title is prose above the table (as in render_hugetlb): as a table title rich
     # would wrap it to the table's own width.
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
@@ -110,7 +128,8 @@ def render_host(console: Console, doc: Doc) -> None:
             for name, value in figures(r):
                 console.print(f"  {name:<7} {value}", highlight=False)
     # one line per distinct note: per-node pools of one size share theirs
-    row_notes = [f"{r['label']}: {r['note']}" for r in doc["rows"] if r["note"]]
+    details = [r["detail"] for r in doc["devices"]]
+    row_notes = [f"{d['label']}: {d['note']}" for d in details if d["note"]]
     for line in dict.fromkeys(row_notes):
         say(console, line)
     for note in doc["notes"]:

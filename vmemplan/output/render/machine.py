@@ -23,7 +23,8 @@ def render_machine(console: Console, doc: Doc) -> None:
 
 
 def _machine_table(doc: Doc, *, tight: bool) -> Table:
-    system_ram = doc["system_ram"]
+    devices = doc["devices"]
+    system_ram = [d for d in devices if d["kind"] == "system-ram"]
     title = (
         "namespaces and kmem System RAM as one machine (shared page tables counted once)"
         if system_ram
@@ -49,48 +50,40 @@ def _machine_table(doc: Doc, *, tight: bool) -> Table:
         ("init time", True),
     ):
         table.add_column(name, justify="right" if right else "left", no_wrap=True)
-    for ns in doc["namespaces"]:
-        inp = ns["input"]
-        size = sum(r["end_bytes"] - r["start_bytes"] for r in ns["pgmap"]["ranges"])
-        usable = ns["namespace"]["usable_bytes"] if ns["namespace"] else size
-        # a dax device (no map in its input) has no altmap: its memmap is in memory, as compare says
-        config = f"{inp['mode']}/{inp['map'] or 'mem'}/{format_size_exact(inp['align_bytes'])}"
+    for dev in devices:
+        inp = dev["detail"]["input"]
+        if dev["kind"] == "system-ram":
+            # kmem System RAM, hot-added after the namespaces: the memory block size in
+            # the align slot; lost is what does not become RAM (trimmed edges, a
+            # self-hosted memmap)
+            block = format_size_exact(inp["memory_block_size_bytes"])
+            size, config = dev["capacity_bytes"], f"system-ram/{block} blocks"
+        else:
+            size = sum(r["end_bytes"] - r["start_bytes"] for r in dev["detail"]["pgmap"]["ranges"])
+            # a dax device (no map in its input) has no altmap: its memmap is in memory, as
+            # compare says
+            config = f"{inp['mode']}/{inp['map'] or 'mem'}/{format_size_exact(inp['align_bytes'])}"
         table.add_row(
-            ns["input"]["label"] or "-",
+            dev["name"] or "-",
             format_iec(size),
             config,
-            format_iec(ns["dram_bytes"]),
-            format_iec(ns["device_bytes"]),
-            format_iec(usable),
-            format_count(ns["init"]["struct_pages_initialised"]),
-            format_ns_range(ns["init"]["time_ns_low"], ns["init"]["time_ns_high"]),
-        )
-    # kmem System RAM, hot-added after the namespaces: the memory block size in the align
-    # slot; lost is what does not become RAM (trimmed edges, a self-hosted memmap)
-    for sr in system_ram:
-        fig = sr["figures"]
-        block = format_size_exact(sr["input"]["memory_block_size_bytes"])
-        table.add_row(
-            sr["name"],
-            format_iec(fig["device_bytes"]),
-            f"system-ram/{block} blocks",
-            format_iec(fig["dram_bytes"]),
-            format_iec(fig["device_bytes"] - fig["usable_bytes"]),
-            format_iec(fig["usable_bytes"]),
-            format_count(fig["struct_pages_initialised"]),
-            format_ns_range(*fig["init_ns"]),
+            format_iec(dev["dram_bytes"]),
+            format_iec(dev["lost_bytes"]),
+            format_iec(dev["usable_bytes"]),
+            format_count(dev["struct_pages_initialised"]),
+            format_ns_range(dev["init_ns_low"], dev["init_ns_high"]),
         )
     t = doc["total"]
     table.add_section()
     table.add_row(
-        f"total ({t['namespaces'] + t['system_ram']})",
+        f"total ({len(devices)})",
         "",
         "",
         format_iec(t["dram_bytes"]),
-        format_iec(t["device_bytes"]),
+        format_iec(t["lost_bytes"]),
         "",
         format_count(t["struct_pages_initialised"]),
-        format_ns_range(t["time_ns_low"], t["time_ns_high"]),
+        format_ns_range(t["init_ns_low"], t["init_ns_high"]),
     )
     return table
 
