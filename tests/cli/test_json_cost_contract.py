@@ -55,6 +55,12 @@ def _assert_sum(doc: dict[str, Any]) -> None:
         assert list(entry) == list(COST_KEYS)
     for key in SUMMABLE_KEYS:
         assert total[key] == sum(d[key] for d in devices), key
+    if "files" in doc:  # check: the run's entries are its files, each its file's total
+        assert [d["kind"] for d in devices] == ["file"] * len(doc["files"])
+        assert [d["name"] for d in devices] == [f["file"] for f in doc["files"]]
+        for d, f in zip(devices, doc["files"], strict=True):
+            assert {k: d[k] for k in SUMMABLE_KEYS} == {k: f["total"][k] for k in SUMMABLE_KEYS}
+        return
     kinds = {d["kind"] for d in devices}
     assert {k for k, n in total["detail"]["devices"].items() if n} == kinds
     for d in devices:

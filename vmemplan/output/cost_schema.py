@@ -68,3 +68,12 @@ class CostTotalDoc(_CostKeys):
     kind: Literal["total"]
     name: None
     detail: TotalDetailDoc
+
+
+class CostFileDoc(_CostKeys):
+    """``check``: one file's total as an entry of the whole run's ``devices`` (the file's
+    own devices are under ``files[i]``; ``detail`` counts them by kind)."""
+
+    kind: Literal["file"]
+    name: str
+    detail: TotalDetailDoc

@@ -506,11 +506,8 @@ def check_doc(results: list[CheckResult], *, lazy: bool = False) -> Doc:
     order = {"pass": 0, "fail": 1, "error": 2}
     status = max((r.status for r in results), key=order.__getitem__, default="pass")
     totals = [total_record(_check_costs(r)) for r in results]
-    devices: Any = (
-        Lazy(d for r in results for d in _check_devices(r))
-        if lazy
-        else [d for r in results for d in _check_devices(r)]
-    )
+    # the run's entries are its files (their devices are listed once, under files[i])
+    devices = [{**t, "kind": "file", "name": r.file} for r, t in zip(results, totals, strict=True)]
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,

@@ -16,7 +16,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from vmemplan.output.cost_schema import CostDoc, CostTotalDoc, DeviceKind, TotalDetailDoc
+from vmemplan.output.cost_schema import (
+    CostDoc,
+    CostFileDoc,
+    CostTotalDoc,
+    DeviceKind,
+    TotalDetailDoc,
+)
 from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
 from vmemplan.output.system_ram_schema import SystemRamDetailDoc, SystemRamInputDoc
 
@@ -521,14 +527,17 @@ class CheckFileDoc(_Model):
 
 class CheckDoc(_Model):
     """``vmemplan check --format json``: the report whose schema ``vmemplan schema report``
-    prints. ``total`` and ``devices`` cover every file (``files[i]`` each one)."""
+    prints. ``total`` is the whole run and ``devices`` its files (kind ``file``, each the
+    file's total); ``files[i]`` has each file's own ``total`` and ``devices``."""
 
     schema_version: int
     vmemplan_version: str
     status: Literal["pass", "fail", "error"]
     findings: list[FindingDoc]
     total: CostTotalDoc
-    devices: list[MachineEstimateDeviceDoc | MachineSystemRamDeviceDoc | HugetlbPoolDoc]
+    devices: list[CostFileDoc]
+    """One entry per file: its total, named after the file (each file's devices are in
+    ``files[i].devices``, listed once)."""
     files: list[CheckFileDoc]
 
 
