@@ -165,9 +165,11 @@ def system_ram_cost(
     not become RAM (trimmed edges, self-hosted memmap, the namespace head and tail).
 
     ``memmap_dram_pages`` leaves out the vmemmap of the HugeTLB pools carved from the
-    device (the pools' entries count it). ``dram_bytes_unoptimized`` is the same hot-add
-    with memmap_on_memory off (``HostAccount.hot_added_unoptimized()``); when the caller
-    has none, the self-hosted memmap moved to DRAM (the tables are DRAM either way)."""
+    device, and ``capacity_bytes``, ``usable_bytes`` and ``struct_pages`` their bytes
+    (the pools' entries count them: a total counts each byte and struct page once).
+    ``dram_bytes_unoptimized`` is the same hot-add with memmap_on_memory off
+    (``HostAccount.hot_added_unoptimized()``); when the caller has none, the self-hosted
+    memmap moved to DRAM (the tables are DRAM either way)."""
     c = sr.cost
     page_size = c.page_size
     dram_pages = c.account.dram_pages - sr.pool_vmemmap_pages
@@ -177,9 +179,9 @@ def system_ram_cost(
         "system-ram",
         name,
         page_size=page_size,
-        capacity_bytes=sr.device_bytes,
-        usable_bytes=sr.usable_bytes,
-        struct_pages=c.added_bytes // page_size,
+        capacity_bytes=sr.device_bytes - sr.pool_bytes,
+        usable_bytes=sr.usable_bytes - sr.pool_bytes,
+        struct_pages=(c.added_bytes - sr.pool_bytes) // page_size,
         memmap_dram_pages=dram_pages,
         memmap_device_pages=c.account.device_pages,
         page_table_bytes=sr.page_table_bytes,
@@ -200,7 +202,8 @@ def pool_cost(
     """A HugeTLB pool: its vmemmap after HVO (kept pages and the PTE tables split PMD
     leaves need); nothing of its capacity is lost. Its struct pages were written with
     the memory it is carved from, so it initialises none itself. A pool whose vmemmap is
-    on its own hot-added memory (memmap_on_memory) costs no DRAM."""
+    on its own hot-added memory (memmap_on_memory) costs no DRAM, and its memmap pages
+    on the device are the device's entry's (``memmap_device_pages`` 0 here)."""
     v = result.vmemmap
     pool_bytes = result.pool.folio_bytes * result.pool.nr_folios
     hosted = not v.self_hosted
@@ -212,7 +215,7 @@ def pool_cost(
         usable_bytes=pool_bytes,
         struct_pages=pool_bytes // page_size,
         memmap_dram_pages=v.kept_pages if hosted else 0,
-        memmap_device_pages=0 if hosted else v.kept_pages,
+        memmap_device_pages=0,
         page_table_bytes=v.pte_tables * page_size if hosted else 0,
         direct_map_bytes=0,
         dram_bytes_unoptimized=v.dram_pages_unoptimized * page_size,
@@ -224,16 +227,18 @@ def pool_cost(
 
 def boot_cost(boot: Any, page_size: int, detail: Mapping[str, object] | None = None) -> Doc:
     """Boot System RAM: the full-section memmap sparse_init() allocates, less the
-    vmemmap of the pools carved from it (theirs), and its vmemmap tables. Nothing is
-    lost or optimised; its struct pages are written at boot, which no figure here times."""
+    vmemmap of the pools carved from it (theirs, as their bytes and struct pages are),
+    and its vmemmap tables. Nothing is lost or optimised; its struct pages are written at
+    boot, which no figure here times."""
     tables = boot.dram_bytes - boot.memmap_pages_dram * page_size
+    capacity = boot.capacity_bytes - boot.pool_bytes
     return cost_record(
         "boot-ram",
         "boot RAM",
         page_size=page_size,
-        capacity_bytes=boot.capacity_bytes,
-        usable_bytes=boot.capacity_bytes,
-        struct_pages=boot.capacity_bytes // page_size,
+        capacity_bytes=capacity,
+        usable_bytes=capacity,
+        struct_pages=capacity // page_size,
         memmap_dram_pages=boot.memmap_pages_dram,
         memmap_device_pages=0,
         page_table_bytes=tables,

@@ -72,6 +72,9 @@ class SystemRamEstimate:
     # DRAM memmap pages of the HugeTLB pools carved from this device: each pool's entry
     # counts its own vmemmap (host/accounting.py), so this device's dram_bytes leaves them out
     pool_vmemmap_pages: int = 0
+    # the bytes of the HugeTLB pools carved from its managed pages (the pools' entries
+    # count that capacity and those struct pages)
+    pool_bytes: int = 0
 
     @property
     def page_table_bytes(self) -> int:

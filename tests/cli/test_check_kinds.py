@@ -529,9 +529,12 @@ def test_hugetlb_pools_carved_from_system_ram_namespaces() -> None:
     entries = [*(d["dram_bytes"] for d in flat_kmems(f)), on0["dram_bytes"]]
     assert total["dram_bytes"] == sum(entries) + on1["dram_bytes"]
     assert total["memmap_dram_pages"] == 1_048_576 + 128 - 524_288
-    # the devices' struct pages and capacity; a pool's entry has its own (the pool's
-    # bytes), which the budgets' capacity leaves to the device it is carved from
-    assert sum(d["struct_pages"] for d in kmems(f)) == 2 * 256 * GiB // PAGE
+    # every struct page and byte in one entry: a pool's are its own (128 x 1G on cxl0,
+    # 4096 x 2M on cxl1), the device keeps the rest; the budgets' capacity leaves the
+    # pools to the device they are carved from
+    pools = sum(d["struct_pages"] for d in f["devices"] if d["kind"] == "hugetlb")
+    assert pools == (128 * GiB + 4096 * 2 * 1024 * 1024) // PAGE
+    assert sum(d["struct_pages"] for d in kmems(f)) + pools == 2 * 256 * GiB // PAGE
     assert f["budget_capacity_bytes"] == 512 * GiB
     for key in ("struct_pages", "capacity_bytes"):
         assert total[key] == sum(d[key] for d in f["devices"])

@@ -53,11 +53,12 @@ def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
     r = CliRunner().invoke(cli, ["check", str(config), "--format", "json"])
     assert r.exit_code == 0, r.output
     (f,) = json.loads(r.stdout)["files"]
-    # a pool carved from the device: its vmemmap is the pool's entry, the device's entry
-    # the rest of its memmap
+    # a pool carved from the device: its vmemmap and its bytes are the pool's entry, the
+    # device's entry the rest of its memmap and of its usable memory
     pools = [d for d in f["devices"] if d["kind"] == "hugetlb"]
     carved = pools[0]["dram_bytes_unoptimized"] if dev.on_device else 0
-    expected = (alone[0] - carved, *alone[1:])
+    carved_bytes = pools[0]["capacity_bytes"] if dev.on_device else 0
+    expected = (alone[0] - carved, alone[1], alone[2] - carved_bytes, alone[3])
     (entry,) = [d for d in f["devices"] if d["kind"] != "hugetlb"]
     assert _figures(entry) == expected
     hosted = _run("host", "--config", str(config), "--json")

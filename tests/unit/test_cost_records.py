@@ -58,7 +58,8 @@ def test_cost_records_of_a_host(dev: OneDevice, tmp_path: Path) -> None:
     assert total["dram_bytes"] == acc.dram_bytes
     (boot,) = [d for d in devices if d["kind"] == "boot-ram"]
     assert boot["dram_bytes"] == acc.boot.dram_bytes
-    assert boot["capacity_bytes"] == acc.boot.capacity_bytes
+    # a pool's bytes are its own entry's, not boot RAM's or the device's it is carved from
+    assert boot["capacity_bytes"] == acc.boot.capacity_bytes - acc.boot.pool_bytes
     for (_, e), rec in zip(
         acc.pgmaps, [d for d in devices if d["kind"] in ("devdax", "fsdax", "dax")], strict=True
     ):
@@ -71,8 +72,8 @@ def test_cost_records_of_a_host(dev: OneDevice, tmp_path: Path) -> None:
         acc.hot_added, [d for d in devices if d["kind"] == "system-ram"], strict=True
     ):
         assert rec["dram_bytes"] == sr.dram_bytes
-        assert rec["usable_bytes"] == sr.usable_bytes
-        assert rec["capacity_bytes"] == sr.device_bytes
+        assert rec["usable_bytes"] == sr.usable_bytes - sr.pool_bytes
+        assert rec["capacity_bytes"] == sr.device_bytes - sr.pool_bytes
     for pa, rec in zip(acc.pools, [d for d in devices if d["kind"] == "hugetlb"], strict=True):
         assert rec["dram_bytes"] == pa.dram_bytes
         assert rec["dram_bytes_unoptimized"] == pa.dram_bytes_unoptimized

@@ -59,6 +59,7 @@ class BootAccount:
     """Boot RAM's memmap, less the vmemmap of the pools carved from it."""
 
     capacity_bytes: int
+    pool_bytes: int  # of capacity_bytes, carved into HugeTLB pools (the pools' entries)
     sections: int  # sections with a full memmap each
     memmap_pages_dram: int
     pagetable_pages: int
@@ -272,7 +273,8 @@ def account(
     room: dict[str | None, int] = {None: boot_bytes}
     room.update({name: e.cost.managed_pages * p for name, e in kmem.items()})
     used: dict[str | None, int] = {}
-    carved: dict[str | None, int] = {}
+    carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
+    carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
     pools: list[PoolAccount] = []
     for i, pool in enumerate(host.pools):
         if pool.on is not None and pool.on not in kmem:
@@ -314,16 +316,24 @@ def account(
             continue
         dram_pages = result.vmemmap.dram_pages_unoptimized
         carved[pool.on] = carved.get(pool.on, 0) + dram_pages
+        carved_bytes[pool.on] = carved_bytes.get(pool.on, 0) + spec.folio_bytes * spec.nr_folios
         pools.append(PoolAccount(result, p, pool.on, dram_pages))
 
     hot_added = [
-        (d, replace(e, pool_vmemmap_pages=carved.get(device_name(d), 0)))
+        (
+            d,
+            replace(
+                e,
+                pool_vmemmap_pages=carved.get(device_name(d), 0),
+                pool_bytes=carved_bytes.get(device_name(d), 0),
+            ),
+        )
         for d, e in zip(kmem_devs, added, strict=True)
     ]
     return HostAccount(
         host=host,
         struct_page_size=s,
-        boot=_boot(m, s, carved.get(None, 0)),
+        boot=_boot(m, s, carved.get(None, 0), carved_bytes.get(None, 0)),
         pgmaps=list(zip(pg_devs, estimates, strict=True)),
         hot_added=hot_added,
         pools=pools,
@@ -335,13 +345,15 @@ def _table_bytes(machine: HostMachine, acct: Account) -> int:
     return sum(n * sizes.get(lvl, 0) for lvl, n in acct.tables.items())
 
 
-def _boot(m: HostMachine, s: int, pool_pages: int) -> BootAccount:
-    """Boot RAM's memmap (sparse_init()) less ``pool_pages``, the pools' vmemmap."""
+def _boot(m: HostMachine, s: int, pool_pages: int, pool_bytes: int) -> BootAccount:
+    """Boot RAM's memmap (sparse_init()) less ``pool_pages``, the vmemmap of the
+    ``pool_bytes`` of pools carved from it."""
     machine = Machine(m.arch, m.kernel, s, m.system_ram_ranges)
     boot = machine.boot
     memmap = boot.dram_pages - pool_pages
     return BootAccount(
         capacity_bytes=sum(hi - lo for lo, hi in m.system_ram_ranges),
+        pool_bytes=pool_bytes,
         sections=sum(hi - lo for lo, hi in machine.early),
         memmap_pages_dram=memmap,
         pagetable_pages=sum(boot.tables.values()),
