@@ -11,6 +11,8 @@ length, never the value's.
 
 from __future__ import annotations
 
+from vmemplan.units import quote_value
+
 # Characters that could move the cursor, end the line, ring the bell or reorder the text.
 _UNSAFE = [
     *range(0x20),  # C0: line breaks, ESC (terminal escape sequences), BEL, backspace
@@ -49,14 +51,9 @@ def excerpt(text: str, limit: int = VALUE_EXCERPT) -> str:
 
 
 def quoted(text: str, limit: int = VALUE_EXCERPT) -> str:
-    """``excerpt()`` in quotes, for messages such as ``unknown key 'x'``: single quotes,
-    or double quotes for a text with a single quote and no double one (as ``repr()``
-    picks them); otherwise a single quote in it is written ``\\'``."""
-    shown = text if len(text) <= limit else text[:limit]
-    q = '"' if "'" in shown and '"' not in shown else "'"
-    body = escape(shown) if q == '"' else escape(shown).replace("'", "\\'")
-    more = "" if len(text) <= limit else f"... ({len(text):,} characters)"
-    return f"{q}{body}{q}{more}"
+    """``excerpt()`` in quotes, for messages such as ``unknown key 'x'``: the one quoting
+    rule of every message (``units.quote_value()``, which the kernel wing can import)."""
+    return quote_value(text, limit)
 
 
 def key_excerpt(key: str) -> str:

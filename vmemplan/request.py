@@ -26,7 +26,6 @@ from vmemplan.kernel.dax_device import (
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.kernel.sparse import subsection_span
 from vmemplan.kernel.versions import KernelProfile, require_zone_device
-from vmemplan.placement import nearest_placements
 from vmemplan.units import (
     SpelledRange,
     align_down,
@@ -169,6 +168,8 @@ def _build_pgmap(
             lo, hi = r
             if lo % step or hi % step:
                 ram = [subsection_span(arch, a, b) for a, b in req.system_ram]
+                from vmemplan.placement import nearest_placements  # noqa: PLC0415 - refusals only
+
                 near = nearest_placements(lo, hi, step, ram, limit)
                 shown = " or ".join(
                     f"{format_size_exact(a)}+{format_size_exact(b - a)}" for a, b in near

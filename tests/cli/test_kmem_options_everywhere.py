@@ -77,4 +77,4 @@ def test_compare_refuses_memory_block_size_with_no_system_ram_to_show() -> None:
     result = run_cli("compare", "--size", "256G", "--memory-block-size", "128M")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
-    assert "--memory-block-size" in result.stderr
+    assert "--memory-block-size: only with --mode system-ram" in result.stderr
