@@ -42,6 +42,26 @@ class PgmapCost(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass'
     altmap_align: int
 
 
+class RunTrace(NamedTuple):
+    """What one run of ``__add_pages()`` chunks did, for ``explain`` (see ``memremap_pages``).
+
+    ``path``: ``early`` (section_activate() reused the boot memmap), ``compound`` (the
+    deduplicated path) or ``populate`` (the arch's vmemmap_populate()). The page counts and
+    ``tables`` are what the run allocated; ``pmd_leaves`` / ``pte_pages`` are how its
+    vmemmap is mapped afterwards (PMD windows under a leaf, vmemmap pages under a PTE).
+    """
+
+    run: ChunkRun
+    range_index: int
+    path: str
+    dram_pages: int
+    device_pages: int
+    altmap_align_pfns: int
+    tables: dict[str, int]
+    pmd_leaves: int
+    pte_pages: int
+
+
 class Machine:
     """The vmemmap state of one machine: boot RAM first, then pgmaps in order."""
 
@@ -159,8 +179,32 @@ class Machine:
         nr_blocks = (end_pfn - start_pfn) // block_pfns
         self.state.add_block_effect(acct, effect, start_pfn * s, end_pfn * s, nr_blocks)
 
-    def memremap_pages(self, pgmap: DevPagemap, *, optimized: bool) -> PgmapCost:
-        """Add every range of ``pgmap`` in order and return what it cost."""
+    def _run_trace(
+        self, run: ChunkRun, index: int, path: str, before: Account, after: Account
+    ) -> RunTrace:
+        """The ``RunTrace`` of ``run``: the account's growth and the run's mapping now."""
+        st, s = self.state, self.struct_page_size
+        a, b = st.pages_of(run.start_pfn * s, run.end_pfn * s)
+        ppb = st.pages_per_block
+        return RunTrace(
+            run=run,
+            range_index=index,
+            path=path,
+            dram_pages=after.dram_pages - before.dram_pages,
+            device_pages=after.device_pages - before.device_pages,
+            altmap_align_pfns=after.altmap_align_pfns - before.altmap_align_pfns,
+            tables={k: after.tables[k] - before.tables[k] for k in after.tables},
+            pmd_leaves=st.pmd_leaves.count(a // ppb, (b - 1) // ppb + 1),
+            pte_pages=st.ptes.count(a, b),
+        )
+
+    def memremap_pages(
+        self, pgmap: DevPagemap, *, optimized: bool, trace: list[RunTrace] | None = None
+    ) -> PgmapCost:
+        """Add every range of ``pgmap`` in order and return what it cost.
+
+        ``trace``: a list that receives one ``RunTrace`` per run of chunks (``explain``).
+        """
         arch, kernel, s = self.arch, self.kernel, self.struct_page_size
         acct = Account()
         nr = pgmap.pgmap_vmemmap_nr()
@@ -171,8 +215,11 @@ class Machine:
             altmap = altmap_state if index == 0 else None
             sections += pfn_to_section_nr(arch, r1 - 1) - pfn_to_section_nr(arch, r0) + 1
             for run in chunk_runs(arch, r0, r1):
+                before = None if trace is None else replace(acct, tables=dict(acct.tables))
                 if not run.full_sections and pfn_to_section_nr(arch, run.start_pfn) in self.early:
                     early_chunks += 1  # section_activate(): reuse the boot memmap
+                    if before is not None and trace is not None:
+                        trace.append(self._run_trace(run, index, "early", before, acct))
                     continue
                 if optimized and arch.compound_algo == "ppc":
                     self.state.populate_compound_ppc(
@@ -184,6 +231,9 @@ class Machine:
                     )
                 else:
                     self._populate_run(acct, run, altmap)
+                if before is not None and trace is not None:
+                    path = "compound" if optimized else "populate"
+                    trace.append(self._run_trace(run, index, path, before, acct))
                 if counter is not None:
                     counter += section_nr_vmemmap_pages(
                         arch, kernel, s, run, optimized=optimized, vmemmap_shift=pgmap.vmemmap_shift

@@ -545,6 +545,7 @@ def json_schema(which: str) -> str:
     """The JSON Schema of the config file (``config``) or of a document vmemplan prints."""
     import json  # noqa: PLC0415
 
+    from vmemplan.output.explain_schema import ExplainDoc  # noqa: PLC0415
     from vmemplan.output.host_schema import HostDoc  # noqa: PLC0415
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
     from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
@@ -562,6 +563,7 @@ def json_schema(which: str) -> str:
         "host-plan": HostPlanDoc,
         "system-ram": SystemRamDoc,
         "host": HostDoc,
+        "explain": ExplainDoc,
     }
     schema = models[which].model_json_schema()
     # pydantic writes draft 2020-12 without saying so; the $id names the document kind and

@@ -1,0 +1,162 @@
+"""``vmemplan explain``: its inputs, exit codes, JSON document and terminal handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.cli.explain_golden import CASES
+from tests.helpers import run_cli
+from vmemplan.output.explain_schema import ExplainDoc
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "COLUMNS": "80", **env}
+    for name in ("NO_COLOR", "FORCE_COLOR"):
+        if name not in env:
+            environ.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "vmemplan", "explain", *args],
+        capture_output=True,
+        text=True,
+        env=environ,
+        cwd=ROOT,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "drawings"),
+    [
+        (["--size", "1T"], "device", {"dedup", "page_tables"}),
+        (["--size", "1T", "--map", "dev"], "device", {"dedup", "altmap", "page_tables"}),
+        (["--mode", "system-ram", "--size", "256G", "--start", "1T"], "system-ram", None),
+        (["--hugetlb", "1G:16"], "hugetlb", {"hvo"}),
+    ],
+)
+def test_json_is_one_fixed_shape_document(
+    args: list[str], kind: str, drawings: set[str] | None
+) -> None:
+    out = run_cli("explain", *args, "--json")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    ExplainDoc.model_validate(doc)
+    assert doc["kind"] == kind
+    assert set(doc["drawings"]) == {"dedup", "altmap", "kmem", "hvo", "page_tables"}
+    present = {k for k, v in doc["drawings"].items() if v is not None}
+    assert present == (drawings or {"kmem", "page_tables"})
+
+
+def test_runs_partition_the_pgmap_ranges() -> None:
+    """The runs of chunks are sorted, disjoint and cover every range: a dax device of two
+    ranges, the second starting a new compound page at its own first pfn."""
+    args = ["--dax-range", "64G+1G", "--dax-range", "80G+2G", "--align", "1G"]
+    doc = json.loads(run_cli("explain", *args, "--json").stdout)
+    ranges = [
+        (r["start_bytes"] // 4096, r["end_bytes"] // 4096)
+        for r in doc["devices"][0]["detail"]["pgmap"]["ranges"]
+    ]
+    runs = doc["drawings"]["dedup"]["runs"]
+    pieces = [(r["start_pfn"], r["end_pfn"]) for r in runs]
+    assert pieces == sorted(pieces)
+    merged: list[list[int]] = []
+    for lo, hi in pieces:
+        if merged and merged[-1][1] == lo:
+            merged[-1][1] = hi
+        else:
+            merged.append([lo, hi])
+    assert [tuple(m) for m in merged] == ranges
+    # 1 GiB = 8 sections: one compound page per range, 7 sections of each reuse its tail
+    assert sum(r["compound_heads"] for r in runs) == 1 + 2
+    assert sum(r["reuse_chunks"] for r in runs) == (8 - 1) + (16 - 2)
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ([], "--size"),
+        (["--size", "1T", "--drawing", "altmap"], "--drawing"),
+        (["--size", "1T", "--drawing", "hvo"], "--drawing"),
+        (["--hugetlb", "1G:4", "--drawing", "kmem"], "--drawing"),
+        (["--size", "1T", "--hvo"], "--hvo"),
+        (["--hugetlb", "1G:4", "--size", "1T"], "--size"),
+        (["--hugetlb", "1G:4", "--map", "dev"], "--map"),
+        (["--hugetlb", "3M:4"], "--hugetlb"),
+        (["--size", "1T", "--memmap-on-memory", "on"], "--memmap-on-memory"),
+        (["--size", "lots"], "--size"),
+        (["--size", "1T", "--drawing", "everything"], "--drawing"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_option_and_exit_2(args: list[str], named: str) -> None:
+    out = run(args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    lines = out.stderr.splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("vmemplan: error: ")
+    assert named in lines[0]
+
+
+def test_drawing_selects_what_is_drawn() -> None:
+    both = run(["--size", "1T", "--map", "dev"]).stdout
+    only = run(["--size", "1T", "--map", "dev", "--drawing", "altmap"]).stdout
+    assert "map=dev: the memmap on the namespace" in both
+    assert "page tables (init_mm)" in both
+    assert "map=dev: the memmap on the namespace" in only
+    assert "page tables (init_mm)" not in only
+    assert "vmemmap deduplication of compound pages" not in only
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "latin-1"])
+@pytest.mark.parametrize("name", list(CASES))
+def test_ascii_when_the_encoding_has_no_box_drawing(name: str, encoding: str) -> None:
+    utf8 = run(CASES[name]).stdout
+    plain = run(CASES[name], PYTHONIOENCODING=encoding)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.isascii()
+    assert not utf8.isascii()  # every drawing has a bar, an arrow or a scale
+    assert len(plain.stdout.splitlines()) == len(utf8.splitlines())
+
+
+def test_the_c_locale_without_utf8_coercion_gets_ascii() -> None:
+    c_locale = {"LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    out = run(CASES["altmap"], **c_locale)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.isascii()
+    assert "+ memmap (altmap)" in out.stdout
+
+
+def test_no_color_is_respected_on_a_terminal() -> None:
+    coloured = run(["--size", "1G"], FORCE_COLOR="1").stdout
+    assert "\x1b[" in coloured
+    assert "\x1b[" not in run(["--size", "1G"], FORCE_COLOR="1", NO_COLOR="1").stdout
+    assert "\x1b[" not in run(["--size", "1G", "--color", "never"], FORCE_COLOR="1").stdout
+
+
+@pytest.mark.parametrize("columns", ["0", "1", "10", "25"])
+def test_any_width_prints_the_drawing(columns: str) -> None:
+    out = run(CASES["dedup"], COLUMNS=columns)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr == ""
+    assert "vmemmap deduplication of compound pages" in " ".join(out.stdout.split())
+
+
+def test_a_closed_pipe_is_exit_0() -> None:
+    proc = subprocess.run(
+        f"{sys.executable} -m vmemplan explain --size 1T | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert proc.stderr == ""
+    assert proc.stdout.startswith("vmemmap deduplication")

@@ -1,0 +1,186 @@
+"""``vmemplan explain``: draw the vmemmap of a device, a kmem hot-add or a HugeTLB pool the
+way the kernel lays it out, with the figures of ``estimate --json`` / ``hugetlb --json``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from vmemplan.cli.app import EPILOG, cli
+from vmemplan.cli.emit import _console, _emit, _escaped
+from vmemplan.cli.options import (
+    ALIGN_OPTION,
+    MAP_OPTION,
+    MEMMAP_ON_MEMORY_OPTION,
+    MEMORY_BLOCK_SIZE_OPTION,
+    MODE_OPTION,
+    OUTPUT_OPTIONS,
+    SIZE_OPTION,
+    START_OPTION,
+    Choice,
+    _machine_options,
+    _options,
+)
+from vmemplan.errors import InputError
+
+DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
+
+
+@cli.command("explain", epilog=EPILOG)
+@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
+@click.option(
+    "--vmemmap-shift", metavar="K", help="Compound order instead of --align (as estimate)."
+)
+@_options(MAP_OPTION, MODE_OPTION)
+@click.option(
+    "--dax-range",
+    "dax_ranges",
+    multiple=True,
+    metavar="RANGE",
+    help="A dynamic dax device range (hmem/CXL), as estimate --dax-range; repeatable.",
+)
+@_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
+@click.option(
+    "--hugetlb",
+    "pools",
+    multiple=True,
+    metavar="SIZE:COUNT",
+    help="Draw HVO for a HugeTLB pool instead of a device: 1G:128 (as hugetlb --hugetlb); "
+    "repeatable.",
+)
+@click.option("--hvo/--no-hvo", default=None, help="With --hugetlb: the HVO switch (default on).")
+@click.option(
+    "--drawing",
+    "drawings",
+    multiple=True,
+    type=Choice(list(DRAWINGS)),
+    help="Only this drawing (repeatable): dedup (compound pages and the chunks of the "
+    "pgmap), altmap (map=dev), kmem (--mode system-ram), hvo (--hugetlb), page-tables. "
+    "Default: every one that applies. --json always has them all.",
+)
+@_machine_options()
+@OUTPUT_OPTIONS
+def explain_cmd(**opts: Any) -> None:
+    """Draw what the accounting did: compound pages and their vmemmap pages (which are
+    kept, which remapped to the tail page), the map=dev altmap, the memory blocks of a
+    kmem hot-add, one HugeTLB folio before and after HVO, and the page tables.
+
+    Every figure is the one `estimate --json` (`--mode system-ram`, or `hugetlb --json`
+    with --hugetlb) gives for the same options.
+    """
+    as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    which = opts.pop("drawings")
+    pools, hvo = opts.pop("pools"), opts.pop("hvo")
+    mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    if pools:
+        doc = _hugetlb_doc(pools, hvo, opts)
+    elif hvo is not None:
+        raise InputError("--hvo" if hvo else "--no-hvo", "only with --hugetlb")
+    else:
+        doc = _device_doc(opts, mom, block)
+    _check_drawings(which, doc)
+    if as_json:
+        _emit(doc, as_json, color, "render_explain")
+        return
+    from vmemplan.output.render.explain import render_explain  # noqa: PLC0415
+
+    render_explain(_console(color), _escaped(doc), set(which))
+
+
+def _check_drawings(which: tuple[str, ...], doc: dict[str, Any]) -> None:
+    for name in which:
+        if doc["drawings"][name.replace("-", "_")] is None:
+            why = {
+                "dedup": "a namespace or dax device (not --mode system-ram or --hugetlb)",
+                "altmap": "a --map dev namespace",
+                "kmem": "--mode system-ram",
+                "hvo": "--hugetlb",
+                "page-tables": "a namespace, dax device or --mode system-ram",
+            }[name]
+            raise InputError("--drawing", f"{name}: only for {why}")
+
+
+def _device_doc(opts: dict[str, Any], mom: str | None, block: str | None) -> dict[str, Any]:
+    from vmemplan.cli.parse import (  # noqa: PLC0415
+        _is_system_ram,
+        build_request,
+        build_system_ram_request,
+    )
+
+    if _is_system_ram(opts["mode"]):
+        from vmemplan.explain.layout import explain_system_ram  # noqa: PLC0415
+        from vmemplan.output.explain_report import system_ram_explain_doc  # noqa: PLC0415
+
+        ctx = click.get_current_context()
+        namespace = any(
+            ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
+            for name in ("map_", "align")
+        )
+        sreq = build_system_ram_request(opts, mom, block, namespace=namespace)
+        return system_ram_explain_doc(explain_system_ram(sreq))
+    why = "only with --mode system-ram"
+    if mom is not None:
+        raise InputError("--memmap-on-memory", why)
+    if block is not None:
+        raise InputError("--memory-block-size", why)
+    from vmemplan.explain.layout import explain_device  # noqa: PLC0415
+    from vmemplan.output.explain_report import device_explain_doc  # noqa: PLC0415
+
+    if opts["size"] is None and not opts["dax_ranges"]:
+        raise InputError("--size", "missing: give --size, --dax-range or --hugetlb")
+    return device_explain_doc(explain_device(build_request(**opts)))
+
+
+# The options of a device: refused with --hugetlb (they would change nothing).
+_DEVICE_ONLY = {
+    "size": "--size",
+    "start": "--start",
+    "align": "--align",
+    "vmemmap_shift": "--vmemmap-shift",
+    "dax_ranges": "--dax-range",
+    "system_ram": "--system-ram",
+    "counters": "--counters",
+    "early_init_fix": "--early-init-fix",
+    "dedup_keep": "--dedup-keep",
+    "ns_per_page": "--ns-per-page",
+    "linear_map": "--linear-map",
+    "kernel_switch": "--kernel-switch",
+}
+
+
+def _hugetlb_doc(pools: tuple[str, ...], hvo: bool | None, opts: dict[str, Any]) -> dict[str, Any]:
+    from vmemplan.explain.layout import hvo_layout  # noqa: PLC0415
+    from vmemplan.hugetlb import hugetlb_doc, hugetlb_pools  # noqa: PLC0415
+    from vmemplan.kernel.arch import get_arch  # noqa: PLC0415
+    from vmemplan.kernel.versions import kernel_profile, parse_kernel_release  # noqa: PLC0415
+    from vmemplan.output.explain_report import hugetlb_explain_doc  # noqa: PLC0415
+    from vmemplan.sources.cmdline import parse_pages_option  # noqa: PLC0415
+    from vmemplan.units import parse_size  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for name, option in _DEVICE_ONLY.items():
+        if opts.get(name):
+            raise InputError(option, "not with --hugetlb: it draws a HugeTLB pool")
+    for name, option in (("map_", "--map"), ("mode", "--mode")):
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            raise InputError(option, "not with --hugetlb: it draws a HugeTLB pool")
+    if opts.get("no_gbpages"):
+        raise InputError("--no-gbpages", "not with --hugetlb: it draws a HugeTLB pool")
+    arch = get_arch(opts["arch"])
+    kernel = kernel_profile(parse_kernel_release(opts["kernel"]))
+    s = arch.struct_page_size
+    if opts["struct_page_size"] is not None:
+        s = parse_size(opts["struct_page_size"], "--struct-page-size")
+        if s == 0:
+            raise InputError(
+                "--struct-page-size", f"{opts['struct_page_size']!r}: must be positive"
+            )
+    parsed = [pool for text in pools for pool in parse_pages_option(text, "--hugetlb", arch.name)]
+    keys = [(p.folio_bytes, p.node) for p in parsed]
+    if len(set(keys)) != len(keys):
+        raise InputError("--hugetlb", "the same huge page size (and node) is given twice")
+    enabled = True if hvo is None else hvo
+    results = hugetlb_pools(arch, kernel, parsed, hvo_enabled=enabled, struct_page_size=s)
+    base = hugetlb_doc(arch, kernel, results, hvo_enabled=enabled, struct_page_size=s)
+    return hugetlb_explain_doc(base, [hvo_layout(arch, s, r) for r in results], arch.page_size)

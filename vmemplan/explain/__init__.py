@@ -1,0 +1,1 @@
+"""``vmemplan explain``: the structure behind the figures, as data to draw (layout.py)."""

@@ -1,0 +1,576 @@
+"""``vmemplan explain``: text drawings of what the accounting did, from its JSON document.
+
+Every figure drawn is read from the ``explain --json`` document (its ``drawings``, and
+the cost records it shares with ``estimate --json``); nothing is computed here but the
+rounding of sizes and the placing of lines. The drawings fit the console's width (each
+line is wrapped at spaces, never between a figure and its unit) and use ASCII when the
+output's encoding cannot show box-drawing characters.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+from rich.console import Console
+from rich.text import Text
+
+from vmemplan.output.render.console import format_count
+from vmemplan.output.report import Doc
+from vmemplan.output.wrap import wrap_words
+from vmemplan.units import format_iec, format_size_exact
+
+# Joins words that must stay on one line (``PMD 16``); a space once the line is wrapped.
+NB = "\x00"
+
+
+def _size(n: int) -> str:
+    """A size rounded as elsewhere, with its exact spelling when rounding hides some."""
+    rounded = format_iec(n)
+    exact = format_size_exact(n)
+    number, _, unit = rounded.partition(" ")
+    if unit == "B" or (number.endswith(".00") and exact == number[:-3] + unit[0]):
+        return rounded
+    return f"{rounded} ({exact})"
+
+
+def _tables_list(tables: Doc) -> str:
+    """``PTE 0, PMD 16, PUD 0, P4D 0``, each level with its count on one line."""
+    return ", ".join(f"{name.upper()}{NB}{tables[name]:,}" for name in ("pte", "pmd", "pud", "p4d"))
+
+
+class Glyphs(NamedTuple):
+    """The characters a drawing is made of."""
+
+    top: str  # first segment of a bar
+    mid: str  # a later segment
+    end: str  # the bar's end
+    side: str  # the bar beside a segment's text
+    arrow: str  # a PTE to its page frame
+    fan_top: str  # the first of several PTEs onto one frame
+    fan_mid: str
+    fan_end: str  # the last of them, pointing at the frame
+    more: str  # rows left out
+    full: str  # a scaled bar: the part named first
+    rest: str  # the rest
+
+
+UNICODE = Glyphs("┌", "├", "└", "│", "───→", "──┐", "──┤", "──┴→", "⋮", "█", "░")
+ASCII = Glyphs("+", "+", "+", "|", "--->", "--+", "--|", "--+>", ":", "#", ".")
+
+
+def glyphs(console: Console) -> Glyphs:
+    """Box-drawing characters where the output's encoding has them, else ASCII."""
+    encoding = (console.encoding or "").lower().replace("_", "-")
+    return UNICODE if encoding.startswith("utf") else ASCII
+
+
+def _pages(n: int, page_size: int) -> str:
+    return f"{format_count(n)} pages ({format_iec(n * page_size)})"
+
+
+def _pfns(n: int) -> str:
+    return _n(n, "pfn")
+
+
+def _n(n: int, word: str) -> str:
+    """``1 PTE table``, ``2 PTE tables``."""
+    return f"{format_count(n)} {word}" + ("" if n == 1 else "s")
+
+
+class _Out:
+    """Lines to the console, each wrapped to its width (continuations under ``hang``)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.width = max(console.width, 20)
+
+    def line(self, text: str = "", *, hang: str = "  ", style: str | None = None) -> None:
+        if not text:
+            self.console.print("", soft_wrap=True)
+            return
+        first, *rest = wrap_words(text, self.width)
+        lines = [first]
+        if rest:
+            tail = text[len(first) :].strip()
+            lines += wrap_words(hang + tail, self.width)
+        for piece in lines:
+            self.console.print(
+                Text(piece.replace(NB, " "), style=style or ""),
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+            )
+
+    def prefixed(self, prefix: str, text: str, cont: str | None = None) -> None:
+        """``text`` wrapped beside ``prefix`` (a bar); the next lines beside ``cont``
+        (default: the same prefix), of the same width."""
+        cont = prefix if cont is None else cont.ljust(len(prefix))
+        room = max(self.width - len(prefix), 12)
+        for i, piece in enumerate(wrap_words(text, room)):
+            self.console.print(
+                (cont if i else prefix) + piece.replace(NB, " "),
+                soft_wrap=True,
+                highlight=False,
+                markup=False,
+            )
+
+    def title(self, text: str) -> None:
+        self.line(text, style="bold")
+
+
+# -- 1. deduplication ------------------------------------------------------------------
+
+
+def _struct_range(i: int, per_page: int, nr_pages: int) -> str:
+    lo = i * per_page
+    hi = min(nr_pages, lo + per_page) - 1
+    return f"{lo:,}-{hi:,}"
+
+
+def _compound_rows(c: Doc, g: Glyphs, out: _Out) -> None:
+    """One compound page: its vmemmap pages, each PTE, and the page frame it maps."""
+    cv, keep, per = c["vmemmap_pages"], c["kept_pages"], c["struct_pages_per_vmemmap_page"]
+    nr = c["nr_pages"]
+    shared = c["shared_tail"]
+    names = ["head page", "first tail page"]
+    frames = ["frame A", "frame B"]
+    target = "frame T, the shared tail page" if shared else f"{frames[keep - 1]} (remapped)"
+    idx_w = max(len(f"{cv - 1:,}"), 4)
+    rng_w = max(len(_struct_range(cv - 1, per, nr)), len("struct pages"))
+    out.prefixed(" ", f"{'page':<{idx_w}}  {'struct pages':<{rng_w}}  PTE  page frame")
+    show = list(range(cv)) if cv <= 8 else [*range(min(cv, 4)), -1, cv - 1]
+    remapped = [i for i in show if i >= keep]
+    for i in show:
+        if i < 0:
+            out.prefixed(" ", f"{g.more:<{idx_w}}  {g.more:<{rng_w}}  {g.fan_mid}")
+            continue
+        head = f"{i:<{idx_w},}  {_struct_range(i, per, nr):<{rng_w}}  "
+        if i < keep:
+            out.prefixed(" ", f"{head}{g.arrow} {frames[i]}: {names[i]}, kept")
+        elif i == remapped[-1]:
+            out.prefixed(" ", f"{head}{g.fan_end} {target}")
+        elif i == remapped[0]:
+            out.prefixed(" ", f"{head}{g.fan_top}")
+        else:
+            out.prefixed(" ", f"{head}{g.fan_mid}")
+
+
+def _run_text(r: Doc, page_size: int, pps: int) -> tuple[str, str]:
+    """A run of chunks: what it is, and how it was populated."""
+    n = r["nr_pfns"]
+    where = f"pfn {r['start_pfn']:#x}-{r['end_pfn'] - 1:#x}"
+    if r["full_sections"]:
+        what = f"{where}: {format_count(r['sections'])} full sections"
+    else:
+        what = f"{where}: partial section, {format_count(n)} pfns ({format_iec(n * page_size)})"
+    tables = r["new_tables"]
+    pte = _n(tables["pte"], "PTE table")
+    if r["path"] == "early":
+        how = (
+            "early section (boot RAM): section_activate() reuses the boot memmap, "
+            "PMD-mapped and not deduplicated: nothing allocated"
+        )
+    elif r["path"] == "compound":
+        how = (
+            f"compound path: {_n(r['compound_heads'], 'compound head')}, "
+            f"{_pages(r['memmap_dram_pages'], page_size)} from DRAM, all PTE-mapped, {pte}"
+        )
+        if r["reuse_chunks"]:
+            how += (
+                f"; {format_count(r['reuse_chunks'])} of its {format_count(r['sections'])} "
+                "chunks start inside a compound page and map onto its tail page "
+                "(reuse_compound_section)"
+            )
+    else:
+        parts = []
+        if r["pmd_leaves"]:
+            parts.append(f"{format_count(r['pmd_leaves'])} PMD blocks (2 MiB leaves)")
+        if r["pte_pages"]:
+            parts.append(f"{format_count(r['pte_pages'])} base pages under PTEs, {pte}")
+        dram, dev = r["memmap_dram_pages"], r["memmap_device_pages"]
+        src = []
+        if dev:
+            src.append(f"{_pages(dev, page_size)} from the altmap")
+        if dram or not dev:
+            src.append(f"{_pages(dram, page_size)} from DRAM")
+        how = "vmemmap_populate(): " + ", ".join(parts or ["nothing new"]) + "; " + ", ".join(src)
+        if r["altmap_align_pfns"]:
+            how += f"; {_pfns(r['altmap_align_pfns'])} of altmap skipped to align the blocks"
+    del pps
+    return what, how
+
+
+def render_dedup(out: _Out, doc: Doc, g: Glyphs) -> None:
+    """Drawing 1: one compound page's vmemmap, x N, and the runs of chunks."""
+    dev = doc["devices"][0]
+    d = doc["drawings"]["dedup"]
+    c = d["compound"]
+    p = doc["input"]["page_size_bytes"]
+    pg = dev["detail"]["pgmap"]
+    mm = dev["detail"]["memmap"]
+    out.title("vmemmap deduplication of compound pages (Device DAX)")
+    out.line(
+        f"vmemmap_shift {c['vmemmap_shift']}: a compound page is {format_count(c['nr_pages'])} "
+        f"pfns ({format_iec(c['nr_pages'] * p)}), so {format_count(c['nr_pages'])} struct pages "
+        f"of {c['struct_page_size']} bytes; a vmemmap page ({format_iec(p)}) holds "
+        f"{c['struct_pages_per_vmemmap_page']}: {format_count(c['vmemmap_pages'])} vmemmap "
+        "pages per compound page."
+    )
+    if not c["optimized"]:
+        out.line(f"Not deduplicated: {c['reason']}.")
+    else:
+        out.line("")
+        out.line(f"one compound page, head pfn {c['head_pfn']:#x}:")
+        _compound_rows(c, g, out)
+        per_table, cv = c["vmemmap_pages_per_pte_table"], c["vmemmap_pages"]
+        if cv <= per_table:
+            where = (
+                f"these {cv} PTEs are in a PTE table that maps {format_count(per_table)} "
+                f"vmemmap pages: {format_count(per_table // cv)} compound pages"
+            )
+        else:
+            where = (
+                f"these {format_count(cv)} PTEs fill {format_count(cv // per_table)} PTE "
+                f"tables of {format_count(per_table)} entries"
+            )
+        out.line(where + "; no vmemmap page of a compound page is PMD-mapped.")
+        kept = pg["kept_pages_per_compound"]
+        if c["shared_tail"]:
+            out.line(
+                f"{kept} vmemmap page kept per compound page (the head); every tail "
+                "vmemmap page maps the one shared tail page."
+            )
+        else:
+            out.line(
+                f"{kept} vmemmap pages kept per compound page (head, first tail); "
+                f"{pg['saved_pages_per_compound']:,} remapped onto the first tail's frame "
+                "(read-write)."
+            )
+        base = dev["detail"]["baseline"]
+        out.line(
+            f"x {format_count(pg['compound_pages'])} compound pages: "
+            f"{_pages(dev['memmap_dram_pages'], p)} of memmap in DRAM, "
+            f"{_pages(base['memmap_dram_pages'], p)} without deduplication: "
+            f"{format_count(mm['saved_pages'])} saved (the nominal memmap is "
+            f"{format_count(mm['nominal_pages'])} pages)."
+        )
+    out.line("")
+    out.line("__add_pages() chunks (never across a section), run by run:")
+    pps = 0
+    for r in d["runs"]:
+        what, how = _run_text(r, p, pps)
+        out.prefixed(f" {g.side} ", what)
+        out.prefixed(f" {g.side}   ", how)
+
+
+# -- 2. altmap -------------------------------------------------------------------------
+
+_SEGMENT_NAMES = {
+    "info-block": "info block",
+    "dataoff": "dataoff",
+    "altmap-align": "altmap alignment",
+    "altmap-memmap": "memmap (altmap)",
+    "altmap-unused": "altmap, unused",
+    "data": "data",
+    "end-trunc": "end_trunc",
+    "trimmed-head": "trimmed (head)",
+    "trimmed-tail": "trimmed (tail)",
+    "memory-blocks": "memory blocks",
+}
+
+
+def _bar(out: _Out, g: Glyphs, segments: list[tuple[int, int, str, str]]) -> None:
+    """Segments ``(start, end, label, text)`` as one vertical bar with addresses."""
+    if not segments:
+        return
+    width = max(len(f"{x:#x}") for s in segments for x in (s[0], s[1]))
+    for i, (start, end, label, text) in enumerate(segments):
+        corner = g.top if i == 0 else g.mid
+        out.prefixed(f"{start:<#{width}x} {corner} ", f"{label}: {_size(end - start)}")
+        if text:
+            out.prefixed(f"{'':{width}} {g.side}   ", text)
+    out.prefixed(f"{segments[-1][1]:<#{width}x} {g.end} ", "end")
+
+
+def _altmap_text(s: Doc, a: Doc, p: int) -> str:
+    what = s["what"]
+    if what == "info-block":
+        return (
+            f"the pfn info block ({format_iec(a['info_block_bytes'])}); the altmap reserve: "
+            f"{_pfns(a['reserve_pfns'])} whose struct pages are not stored"
+        )
+    if what == "altmap-align":
+        return f"{_pfns(a['align_pfns'])} skipped so that each 2 MiB PMD block is aligned"
+    if what == "altmap-memmap":
+        return (
+            f"{_pages(a['alloc_pfns'], p)} of struct pages for the whole namespace, "
+            "allocated from the altmap (vmem_altmap.alloc)"
+        )
+    if what == "altmap-unused":
+        return f"{_pfns(a['unused_pfns'])} of the altmap's free area left unused"
+    if what == "data":
+        return (
+            f"{_pfns(s['pages'])}: the dax device, from dataoff "
+            f"{_size(a['dataoff'])} (nd_pfn_init())"
+        )
+    return "end_trunc: cut to the align, not part of the pgmap"
+
+
+def render_altmap(out: _Out, doc: Doc, g: Glyphs) -> None:
+    """Drawing 2: map=dev, the namespace from info block to data."""
+    a = doc["drawings"]["altmap"]
+    dev = doc["devices"][0]
+    p = doc["input"]["page_size_bytes"]
+    out.title("map=dev: the memmap on the namespace (vmem_altmap)")
+    out.line(
+        f"altmap: base_pfn {a['base_pfn']:#x}, reserve {_pfns(a['reserve_pfns'])}, "
+        f"free {_pfns(a['free_pfns'])}; no vmemmap deduplication with an altmap."
+    )
+    _bar(
+        out,
+        g,
+        [
+            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _altmap_text(s, a, p))
+            for s in a["segments"]
+        ],
+    )
+    tables = dev["detail"]["page_tables"]
+    out.line(
+        f"in DRAM: {_pages(dev['memmap_dram_pages'], p)} of memmap (x86 gives partial "
+        f"sections base pages from DRAM) and the page tables ({_tables_list(tables)}): "
+        "a table never comes from the altmap."
+    )
+    out.line(f"device capacity lost: {_size(dev['lost_bytes'])} (dataoff and end_trunc).")
+
+
+# -- 3. dax kmem -------------------------------------------------------------------------
+
+
+def _kmem_text(s: Doc, k: Doc, p: int) -> str:
+    what = s["what"]
+    if what == "dataoff":
+        return "the pmem namespace's pfn metadata (info block, map=dev area): stranded"
+    if what in ("trimmed-head", "trimmed-tail"):
+        return "not a whole memory block: stays in the dax region, not RAM, no memmap"
+    if what == "end-trunc":
+        return "end_trunc of the pmem namespace: stranded"
+    n = s["pages"]
+    if k["memmap_pages_per_block"]:
+        m = k["memmap_pages_per_block"]
+        return (
+            f"{format_count(n)} memory blocks; each holds its own memmap in its first "
+            f"{_pages(m, p)} (memmap_on_memory: an altmap per block, never onlined) and "
+            f"onlines {format_count(k['onlined_pages_per_block'])} pages"
+        )
+    return (
+        f"{format_count(n)} memory blocks; the memmap of each is in DRAM: "
+        f"{_pages(k['dram_pages_per_block'], p)} per block, a PMD block per section"
+    )
+
+
+def _scaled(out: _Out, g: Glyphs, part: int, whole: int, label: str, rest: str) -> None:
+    """A bar to scale: ``part`` of ``whole`` (at least one character when not zero)."""
+    width = max(min(out.width - 2, 64), 8)
+    n = (part * width + whole - 1) // whole if part else 0
+    out.prefixed(" ", g.full * n + g.rest * (width - n))
+    out.prefixed(" ", f"{g.full} {label}, {g.rest} {rest}" if part else f"{g.rest} {rest}")
+
+
+def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
+    """Drawing 3: dax kmem, the range trimmed to memory blocks and where each memmap is."""
+    k = doc["drawings"]["kmem"]
+    dev = doc["devices"][0]
+    p = doc["input"]["page_size_bytes"]
+    out.title("dax kmem: System RAM, memory block by memory block")
+    out.line(
+        f"memory block {format_iec(k['memory_block_size'])} ({format_count(k['pages_per_block'])} "
+        f"pages, {k['sections_per_block']} sections); memmap_on_memory {k['memmap_on_memory']}."
+    )
+    if k["refusal"]:
+        out.line(f"memmap in DRAM: {k['refusal']}.")
+    _bar(
+        out,
+        g,
+        [
+            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _kmem_text(s, k, p))
+            for s in k["segments"]
+        ],
+    )
+    if k["blocks"]:
+        out.line("one memory block, to scale:")
+        m = k["memmap_pages_per_block"]
+        if m:
+            _scaled(
+                out,
+                g,
+                m,
+                k["pages_per_block"],
+                f"memmap {format_count(m)} pages",
+                f"System RAM {format_count(k['onlined_pages_per_block'])} pages",
+            )
+        else:
+            _scaled(
+                out,
+                g,
+                0,
+                k["pages_per_block"],
+                "",
+                f"System RAM {format_count(k['pages_per_block'])} pages (its memmap is in DRAM)",
+            )
+    detail = dev["detail"]
+    out.line(
+        f"memmap: {_pages(dev['memmap_device_pages'], p)} on the device, "
+        f"{_pages(dev['memmap_dram_pages'], p)} in DRAM; RAM onlined: "
+        f"{_pages(detail['managed_pages'], p)}; trimmed {format_iec(k['trimmed_bytes'])}, "
+        f"stranded {format_iec(k['stranded_bytes'])}."
+    )
+
+
+# -- 4. HVO ------------------------------------------------------------------------------
+
+
+def _hvo_rows(h: Doc, g: Glyphs, out: _Out, *, after: bool) -> None:
+    vh, keep = h["vmemmap_pages"], h["kept_pages"]
+    w = max(len(f"{vh - 1:,}"), 4)
+    out.prefixed("  ", f"{'page':<{w}}  PTE  page frame")
+    show = list(range(vh)) if vh <= 8 else [*range(min(vh, 3)), -1, vh - 1]
+    remapped = [i for i in show if i >= keep]
+    for i in show:
+        if i < 0:
+            out.prefixed("  ", f"{g.more:<{w}}  {g.fan_mid if after else g.more}")
+            continue
+        if not after:
+            out.prefixed("  ", f"{i:<{w},}  {g.arrow} frame {i:,}")
+        elif i < keep:
+            what = "the head vmemmap page" if i == 0 else f"frame {i:,}"
+            out.prefixed("  ", f"{i:<{w},}  {g.arrow} {what}, kept")
+        elif i == remapped[-1]:
+            out.prefixed("  ", f"{i:<{w},}  {g.fan_end} page {keep - 1}'s frame, read-only")
+        elif i == remapped[0]:
+            out.prefixed("  ", f"{i:<{w},}  {g.fan_top}")
+        else:
+            out.prefixed("  ", f"{i:<{w},}  {g.fan_mid}")
+
+
+def render_hvo(out: _Out, doc: Doc, g: Glyphs) -> None:
+    """Drawing 4: one folio's vmemmap before and after HVO, per pool."""
+    p = doc["input"]["page_size_bytes"]
+    out.title("HugeTLB Vmemmap Optimization (HVO)")
+    for i, (h, dev) in enumerate(zip(doc["drawings"]["hvo"], doc["devices"], strict=True)):
+        if i:
+            out.line("")
+        size = format_iec(h["folio_bytes"])
+        out.line(
+            f"{size} pages x {format_count(h['nr_folios'])}: a folio has "
+            f"{format_count(h['struct_pages'])} struct pages in "
+            f"{format_count(h['vmemmap_pages'])} vmemmap pages "
+            f"({format_iec(h['vmemmap_pages'] * p)})."
+        )
+        if h["pmd_windows_per_folio"] > 1 or h["folios_per_pmd_window"] == 1:
+            leaves = f"{format_count(h['pmd_windows_per_folio'])} PMD leaves per folio"
+        else:
+            leaves = f"one PMD leaf shared by {format_count(h['folios_per_pmd_window'])} folios"
+        out.line(f"before: boot memmap mapped by 2 MiB PMD leaves ({leaves}):")
+        _hvo_rows(h, g, out, after=False)
+        if not h["optimized"]:
+            out.line(f"not optimized: {h['refusal'] or 'HVO keeps every page'}.")
+            continue
+        out.line(
+            f"after: the PMD leaves are split into PTE tables; "
+            f"{format_count(h['kept_pages'])} kept, {format_count(h['freed_pages'])} freed "
+            "per folio:"
+        )
+        _hvo_rows(h, g, out, after=True)
+        out.line(
+            f"x {format_count(h['nr_folios'])} folios: "
+            f"{_pages(h['pool_vmemmap_pages'], p)} of vmemmap become "
+            f"{_pages(dev['memmap_dram_pages'], p)} kept and "
+            f"{format_count(h['pool_freed_pages'])} freed; "
+            f"{format_count(h['pte_tables'])} PTE tables from split PMDs "
+            f"({format_iec(dev['page_table_bytes'])})."
+        )
+
+
+# -- 5. page tables ----------------------------------------------------------------------
+
+
+def _level_why(lvl: Doc, pt: Doc) -> str:
+    new, windows = lvl["new_tables"], lvl["windows"]
+    if lvl["name"] == "pte":
+        if new == 0 and windows and pt["pte_pages"] == 0:
+            return "PMD leaves (2 MiB blocks) need no PTE table"
+        why = "one per 2 MiB of vmemmap mapped by PTEs"
+        if new < windows:
+            why += "; the other windows are PMD leaves or had a table"
+        return why
+    if new < windows:
+        return (
+            f"{format_count(windows - new)} already there (boot RAM or an earlier device "
+            "in the same window)"
+        )
+    return "all new"
+
+
+def render_page_tables(out: _Out, doc: Doc, g: Glyphs) -> None:
+    """Drawing 5: the page-table tables the vmemmap and the direct map needed, top down."""
+    pt = doc["drawings"]["page_tables"]
+    p = doc["input"]["page_size_bytes"]
+    out.title("page tables (init_mm) that map the vmemmap, top down")
+    indent = ""
+    for i, lvl in enumerate(reversed(pt["levels"])):
+        branch = f"{indent}{g.end} " if i else ""
+        indent = " " * len(branch)
+        out.prefixed(
+            branch,
+            f"{lvl['name'].upper()}: a table maps {format_iec(lvl['va_bytes'])} of vmemmap "
+            f"(the struct pages of {format_iec(lvl['describes_bytes'])})",
+            f"{indent}{g.side} ",
+        )
+        out.prefixed(
+            f"{indent}{g.side} ",
+            f"{_n(lvl['windows'], 'window')} spanned, {_n(lvl['new_tables'], 'new table')}: "
+            + _level_why(lvl, pt),
+        )
+    out.prefixed(
+        f"{indent}{g.end} ",
+        f"{format_iec(p)} vmemmap pages: {format_count(pt['pte_pages'])} mapped by PTEs, "
+        f"the rest by {_n(pt['pmd_leaves'], 'PMD leaf').replace('leafs', 'leaves')} "
+        "(2 MiB blocks)",
+        f"{indent}  ",
+    )
+    dm = pt["direct_map"]
+    dev = doc["devices"][0]
+    if dm is None:
+        out.line("direct map: not modelled on this architecture.")
+    else:
+        out.line(f"direct map (arch_add_memory()), new tables: {_tables_list(dm)}.")
+    out.line(
+        f"page tables in all: {format_iec(dev['page_table_bytes'])} for the vmemmap, "
+        f"{format_iec(dev['direct_map_bytes'])} for the direct map."
+    )
+
+
+RENDERERS = {
+    "dedup": render_dedup,
+    "altmap": render_altmap,
+    "kmem": render_kmem,
+    "hvo": render_hvo,
+    "page-tables": render_page_tables,
+}
+
+
+def render_explain(console: Console, doc: Doc, which: Any = None) -> None:
+    """Every drawing the document has (or those named in ``which``), one after another."""
+    out = _Out(console)
+    g = glyphs(console)
+    keys = {"page-tables": "page_tables"}
+    first = True
+    for name, draw in RENDERERS.items():
+        if doc["drawings"][keys.get(name, name)] is None or (which and name not in which):
+            continue
+        if not first:
+            out.line("")
+        first = False
+        draw(out, doc, g)
+    for note in doc.get("notes", ()):
+        out.line(f"note: {note}")
