@@ -35,7 +35,7 @@ def test_readme_starts_with_the_two_commands() -> None:
 
 
 def test_every_command_has_a_page() -> None:
-    for page in ("estimate", "batch", "compare", "plan", "check", "host", "hugetlb"):
+    for page in ("estimate", "batch", "compare", "plan", "check", "host", "hugetlb", "explain"):
         text = (DOCS / f"{page}.md").read_text(encoding="utf-8")
         assert f"vmemplan {page if page != 'batch' else 'estimate --batch'}" in text
 

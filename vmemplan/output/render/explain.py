@@ -9,114 +9,25 @@ output's encoding cannot show box-drawing characters.
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
 from rich.console import Console
-from rich.text import Text
 
 from vmemplan.output.render.console import format_count
+from vmemplan.output.render.drawing import (
+    Glyphs,
+    Lines,
+    bar,
+    count_text,
+    glyphs,
+    pages_text,
+    pfns_text,
+    scaled,
+    size_text,
+    tables_text,
+)
 from vmemplan.output.report import Doc
-from vmemplan.output.wrap import wrap_words
-from vmemplan.units import format_iec, format_size_exact
-
-# Joins words that must stay on one line (``PMD 16``); a space once the line is wrapped.
-NB = "\x00"
-
-
-def _size(n: int) -> str:
-    """A size rounded as elsewhere, with its exact spelling when rounding hides some."""
-    rounded = format_iec(n)
-    exact = format_size_exact(n)
-    number, _, unit = rounded.partition(" ")
-    if unit == "B" or (number.endswith(".00") and exact == number[:-3] + unit[0]):
-        return rounded
-    return f"{rounded} ({exact})"
-
-
-def _tables_list(tables: Doc) -> str:
-    """``PTE 0, PMD 16, PUD 0, P4D 0``, each level with its count on one line."""
-    return ", ".join(f"{name.upper()}{NB}{tables[name]:,}" for name in ("pte", "pmd", "pud", "p4d"))
-
-
-class Glyphs(NamedTuple):
-    """The characters a drawing is made of."""
-
-    top: str  # first segment of a bar
-    mid: str  # a later segment
-    end: str  # the bar's end
-    side: str  # the bar beside a segment's text
-    arrow: str  # a PTE to its page frame
-    fan_top: str  # the first of several PTEs onto one frame
-    fan_mid: str
-    fan_end: str  # the last of them, pointing at the frame
-    more: str  # rows left out
-    full: str  # a scaled bar: the part named first
-    rest: str  # the rest
-
-
-UNICODE = Glyphs("┌", "├", "└", "│", "───→", "──┐", "──┤", "──┴→", "⋮", "█", "░")
-ASCII = Glyphs("+", "+", "+", "|", "--->", "--+", "--|", "--+>", ":", "#", ".")
-
-
-def glyphs(console: Console) -> Glyphs:
-    """Box-drawing characters where the output's encoding has them, else ASCII."""
-    encoding = (console.encoding or "").lower().replace("_", "-")
-    return UNICODE if encoding.startswith("utf") else ASCII
-
-
-def _pages(n: int, page_size: int) -> str:
-    return f"{format_count(n)} pages ({format_iec(n * page_size)})"
-
-
-def _pfns(n: int) -> str:
-    return _n(n, "pfn")
-
-
-def _n(n: int, word: str) -> str:
-    """``1 PTE table``, ``2 PTE tables``."""
-    return f"{format_count(n)} {word}" + ("" if n == 1 else "s")
-
-
-class _Out:
-    """Lines to the console, each wrapped to its width (continuations under ``hang``)."""
-
-    def __init__(self, console: Console) -> None:
-        self.console = console
-        self.width = max(console.width, 20)
-
-    def line(self, text: str = "", *, hang: str = "  ", style: str | None = None) -> None:
-        if not text:
-            self.console.print("", soft_wrap=True)
-            return
-        first, *rest = wrap_words(text, self.width)
-        lines = [first]
-        if rest:
-            tail = text[len(first) :].strip()
-            lines += wrap_words(hang + tail, self.width)
-        for piece in lines:
-            self.console.print(
-                Text(piece.replace(NB, " "), style=style or ""),
-                soft_wrap=True,
-                highlight=False,
-                markup=False,
-            )
-
-    def prefixed(self, prefix: str, text: str, cont: str | None = None) -> None:
-        """``text`` wrapped beside ``prefix`` (a bar); the next lines beside ``cont``
-        (default: the same prefix), of the same width."""
-        cont = prefix if cont is None else cont.ljust(len(prefix))
-        room = max(self.width - len(prefix), 12)
-        for i, piece in enumerate(wrap_words(text, room)):
-            self.console.print(
-                (cont if i else prefix) + piece.replace(NB, " "),
-                soft_wrap=True,
-                highlight=False,
-                markup=False,
-            )
-
-    def title(self, text: str) -> None:
-        self.line(text, style="bold")
-
+from vmemplan.units import format_iec
 
 # -- 1. deduplication ------------------------------------------------------------------
 
@@ -127,7 +38,7 @@ def _struct_range(i: int, per_page: int, nr_pages: int) -> str:
     return f"{lo:,}-{hi:,}"
 
 
-def _compound_rows(c: Doc, g: Glyphs, out: _Out) -> None:
+def _compound_rows(c: Doc, g: Glyphs, out: Lines) -> None:
     """One compound page: its vmemmap pages, each PTE, and the page frame it maps."""
     cv, keep, per = c["vmemmap_pages"], c["kept_pages"], c["struct_pages_per_vmemmap_page"]
     nr = c["nr_pages"]
@@ -155,7 +66,7 @@ def _compound_rows(c: Doc, g: Glyphs, out: _Out) -> None:
             out.prefixed(" ", f"{head}{g.fan_mid}")
 
 
-def _run_text(r: Doc, page_size: int, pps: int) -> tuple[str, str]:
+def _run_text(r: Doc, page_size: int) -> tuple[str, str]:
     """A run of chunks: what it is, and how it was populated."""
     n = r["nr_pfns"]
     where = f"pfn {r['start_pfn']:#x}-{r['end_pfn'] - 1:#x}"
@@ -164,7 +75,7 @@ def _run_text(r: Doc, page_size: int, pps: int) -> tuple[str, str]:
     else:
         what = f"{where}: partial section, {format_count(n)} pfns ({format_iec(n * page_size)})"
     tables = r["new_tables"]
-    pte = _n(tables["pte"], "PTE table")
+    pte = count_text(tables["pte"], "PTE table")
     if r["path"] == "early":
         how = (
             "early section (boot RAM): section_activate() reuses the boot memmap, "
@@ -172,8 +83,8 @@ def _run_text(r: Doc, page_size: int, pps: int) -> tuple[str, str]:
         )
     elif r["path"] == "compound":
         how = (
-            f"compound path: {_n(r['compound_heads'], 'compound head')}, "
-            f"{_pages(r['memmap_dram_pages'], page_size)} from DRAM, all PTE-mapped, {pte}"
+            f"compound path: {count_text(r['compound_heads'], 'compound head')}, "
+            f"{pages_text(r['memmap_dram_pages'], page_size)} from DRAM, all PTE-mapped, {pte}"
         )
         if r["reuse_chunks"]:
             how += (
@@ -190,17 +101,16 @@ def _run_text(r: Doc, page_size: int, pps: int) -> tuple[str, str]:
         dram, dev = r["memmap_dram_pages"], r["memmap_device_pages"]
         src = []
         if dev:
-            src.append(f"{_pages(dev, page_size)} from the altmap")
+            src.append(f"{pages_text(dev, page_size)} from the altmap")
         if dram or not dev:
-            src.append(f"{_pages(dram, page_size)} from DRAM")
+            src.append(f"{pages_text(dram, page_size)} from DRAM")
         how = "vmemmap_populate(): " + ", ".join(parts or ["nothing new"]) + "; " + ", ".join(src)
         if r["altmap_align_pfns"]:
-            how += f"; {_pfns(r['altmap_align_pfns'])} of altmap skipped to align the blocks"
-    del pps
+            how += f"; {pfns_text(r['altmap_align_pfns'])} of altmap skipped to align the blocks"
     return what, how
 
 
-def render_dedup(out: _Out, doc: Doc, g: Glyphs) -> None:
+def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
     """Drawing 1: one compound page's vmemmap, x N, and the runs of chunks."""
     dev = doc["devices"][0]
     d = doc["drawings"]["dedup"]
@@ -249,16 +159,15 @@ def render_dedup(out: _Out, doc: Doc, g: Glyphs) -> None:
         base = dev["detail"]["baseline"]
         out.line(
             f"x {format_count(pg['compound_pages'])} compound pages: "
-            f"{_pages(dev['memmap_dram_pages'], p)} of memmap in DRAM, "
-            f"{_pages(base['memmap_dram_pages'], p)} without deduplication: "
+            f"{pages_text(dev['memmap_dram_pages'], p)} of memmap in DRAM, "
+            f"{pages_text(base['memmap_dram_pages'], p)} without deduplication: "
             f"{format_count(mm['saved_pages'])} saved (the nominal memmap is "
             f"{format_count(mm['nominal_pages'])} pages)."
         )
     out.line("")
     out.line("__add_pages() chunks (never across a section), run by run:")
-    pps = 0
     for r in d["runs"]:
-        what, how = _run_text(r, p, pps)
+        what, how = _run_text(r, p)
         out.prefixed(f" {g.side} ", what)
         out.prefixed(f" {g.side}   ", how)
 
@@ -279,54 +188,41 @@ _SEGMENT_NAMES = {
 }
 
 
-def _bar(out: _Out, g: Glyphs, segments: list[tuple[int, int, str, str]]) -> None:
-    """Segments ``(start, end, label, text)`` as one vertical bar with addresses."""
-    if not segments:
-        return
-    width = max(len(f"{x:#x}") for s in segments for x in (s[0], s[1]))
-    for i, (start, end, label, text) in enumerate(segments):
-        corner = g.top if i == 0 else g.mid
-        out.prefixed(f"{start:<#{width}x} {corner} ", f"{label}: {_size(end - start)}")
-        if text:
-            out.prefixed(f"{'':{width}} {g.side}   ", text)
-    out.prefixed(f"{segments[-1][1]:<#{width}x} {g.end} ", "end")
-
-
 def _altmap_text(s: Doc, a: Doc, p: int) -> str:
     what = s["what"]
     if what == "info-block":
         return (
-            f"the pfn info block ({format_iec(a['info_block_bytes'])}); the altmap reserve: "
-            f"{_pfns(a['reserve_pfns'])} whose struct pages are not stored"
+            f"the pfn info block ({format_iec(a['info_block_bytes'])}): "
+            f"vmem_altmap.reserve, {pfns_text(a['reserve_pfns'])} the memmap never takes"
         )
     if what == "altmap-align":
-        return f"{_pfns(a['align_pfns'])} skipped so that each 2 MiB PMD block is aligned"
+        return f"{pfns_text(a['align_pfns'])} skipped so that each 2 MiB PMD block is aligned"
     if what == "altmap-memmap":
         return (
-            f"{_pages(a['alloc_pfns'], p)} of struct pages for the whole namespace, "
+            f"{pages_text(a['alloc_pfns'], p)} of struct pages for the whole namespace, "
             "allocated from the altmap (vmem_altmap.alloc)"
         )
     if what == "altmap-unused":
-        return f"{_pfns(a['unused_pfns'])} of the altmap's free area left unused"
+        return f"{pfns_text(a['unused_pfns'])} of the altmap's free area left unused"
     if what == "data":
         return (
-            f"{_pfns(s['pages'])}: the dax device, from dataoff "
-            f"{_size(a['dataoff'])} (nd_pfn_init())"
+            f"{pfns_text(s['pages'])}: the dax device, from dataoff "
+            f"{size_text(a['dataoff'])} (nd_pfn_init())"
         )
     return "end_trunc: cut to the align, not part of the pgmap"
 
 
-def render_altmap(out: _Out, doc: Doc, g: Glyphs) -> None:
+def render_altmap(out: Lines, doc: Doc, g: Glyphs) -> None:
     """Drawing 2: map=dev, the namespace from info block to data."""
     a = doc["drawings"]["altmap"]
     dev = doc["devices"][0]
     p = doc["input"]["page_size_bytes"]
     out.title("map=dev: the memmap on the namespace (vmem_altmap)")
     out.line(
-        f"altmap: base_pfn {a['base_pfn']:#x}, reserve {_pfns(a['reserve_pfns'])}, "
-        f"free {_pfns(a['free_pfns'])}; no vmemmap deduplication with an altmap."
+        f"altmap: base_pfn {a['base_pfn']:#x}, reserve {pfns_text(a['reserve_pfns'])}, "
+        f"free {pfns_text(a['free_pfns'])}; no vmemmap deduplication with an altmap."
     )
-    _bar(
+    bar(
         out,
         g,
         [
@@ -334,13 +230,25 @@ def render_altmap(out: _Out, doc: Doc, g: Glyphs) -> None:
             for s in a["segments"]
         ],
     )
-    tables = dev["detail"]["page_tables"]
-    out.line(
-        f"in DRAM: {_pages(dev['memmap_dram_pages'], p)} of memmap (x86 gives partial "
-        f"sections base pages from DRAM) and the page tables ({_tables_list(tables)}): "
-        "a table never comes from the altmap."
+    out.line("the namespace to scale:")
+    scaled(
+        out,
+        g,
+        a["dataoff"],
+        dev["capacity_bytes"],
+        f"dataoff {size_text(a['dataoff'])}",
+        "data",
     )
-    out.line(f"device capacity lost: {_size(dev['lost_bytes'])} (dataoff and end_trunc).")
+    tables = dev["detail"]["page_tables"]
+    dram = dev["memmap_dram_pages"]
+    why = ""
+    if dram:
+        why = " (the partial sections: x86's vmemmap_populate() gives them base pages from DRAM)"
+    out.line(
+        f"in DRAM: {pages_text(dram, p)} of memmap{why}, and the page tables "
+        f"({tables_text(tables)}): a table never comes from the altmap."
+    )
+    out.line(f"device capacity lost: {size_text(dev['lost_bytes'])} (dataoff and end_trunc).")
 
 
 # -- 3. dax kmem -------------------------------------------------------------------------
@@ -359,24 +267,16 @@ def _kmem_text(s: Doc, k: Doc, p: int) -> str:
         m = k["memmap_pages_per_block"]
         return (
             f"{format_count(n)} memory blocks; each holds its own memmap in its first "
-            f"{_pages(m, p)} (memmap_on_memory: an altmap per block, never onlined) and "
+            f"{pages_text(m, p)} (memmap_on_memory: an altmap per block, never onlined) and "
             f"onlines {format_count(k['onlined_pages_per_block'])} pages"
         )
     return (
         f"{format_count(n)} memory blocks; the memmap of each is in DRAM: "
-        f"{_pages(k['dram_pages_per_block'], p)} per block, a PMD block per section"
+        f"{pages_text(k['dram_pages_per_block'], p)} per block, a PMD block per section"
     )
 
 
-def _scaled(out: _Out, g: Glyphs, part: int, whole: int, label: str, rest: str) -> None:
-    """A bar to scale: ``part`` of ``whole`` (at least one character when not zero)."""
-    width = max(min(out.width - 2, 64), 8)
-    n = (part * width + whole - 1) // whole if part else 0
-    out.prefixed(" ", g.full * n + g.rest * (width - n))
-    out.prefixed(" ", f"{g.full} {label}, {g.rest} {rest}" if part else f"{g.rest} {rest}")
-
-
-def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
+def render_kmem(out: Lines, doc: Doc, g: Glyphs) -> None:
     """Drawing 3: dax kmem, the range trimmed to memory blocks and where each memmap is."""
     k = doc["drawings"]["kmem"]
     dev = doc["devices"][0]
@@ -388,7 +288,7 @@ def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
     )
     if k["refusal"]:
         out.line(f"memmap in DRAM: {k['refusal']}.")
-    _bar(
+    bar(
         out,
         g,
         [
@@ -400,7 +300,7 @@ def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
         out.line("one memory block, to scale:")
         m = k["memmap_pages_per_block"]
         if m:
-            _scaled(
+            scaled(
                 out,
                 g,
                 m,
@@ -409,7 +309,7 @@ def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
                 f"System RAM {format_count(k['onlined_pages_per_block'])} pages",
             )
         else:
-            _scaled(
+            scaled(
                 out,
                 g,
                 0,
@@ -419,9 +319,9 @@ def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
             )
     detail = dev["detail"]
     out.line(
-        f"memmap: {_pages(dev['memmap_device_pages'], p)} on the device, "
-        f"{_pages(dev['memmap_dram_pages'], p)} in DRAM; RAM onlined: "
-        f"{_pages(detail['managed_pages'], p)}; trimmed {format_iec(k['trimmed_bytes'])}, "
+        f"memmap: {pages_text(dev['memmap_device_pages'], p)} on the device, "
+        f"{pages_text(dev['memmap_dram_pages'], p)} in DRAM; RAM onlined: "
+        f"{pages_text(detail['managed_pages'], p)}; trimmed {format_iec(k['trimmed_bytes'])}, "
         f"stranded {format_iec(k['stranded_bytes'])}."
     )
 
@@ -429,7 +329,7 @@ def render_kmem(out: _Out, doc: Doc, g: Glyphs) -> None:
 # -- 4. HVO ------------------------------------------------------------------------------
 
 
-def _hvo_rows(h: Doc, g: Glyphs, out: _Out, *, after: bool) -> None:
+def _hvo_rows(h: Doc, g: Glyphs, out: Lines, *, after: bool) -> None:
     vh, keep = h["vmemmap_pages"], h["kept_pages"]
     w = max(len(f"{vh - 1:,}"), 4)
     out.prefixed("  ", f"{'page':<{w}}  PTE  page frame")
@@ -452,7 +352,7 @@ def _hvo_rows(h: Doc, g: Glyphs, out: _Out, *, after: bool) -> None:
             out.prefixed("  ", f"{i:<{w},}  {g.fan_mid}")
 
 
-def render_hvo(out: _Out, doc: Doc, g: Glyphs) -> None:
+def render_hvo(out: Lines, doc: Doc, g: Glyphs) -> None:
     """Drawing 4: one folio's vmemmap before and after HVO, per pool."""
     p = doc["input"]["page_size_bytes"]
     out.title("HugeTLB Vmemmap Optimization (HVO)")
@@ -478,13 +378,13 @@ def render_hvo(out: _Out, doc: Doc, g: Glyphs) -> None:
         out.line(
             f"after: the PMD leaves are split into PTE tables; "
             f"{format_count(h['kept_pages'])} kept, {format_count(h['freed_pages'])} freed "
-            "per folio:"
+            "per folio (back to the page allocator):"
         )
         _hvo_rows(h, g, out, after=True)
         out.line(
             f"x {format_count(h['nr_folios'])} folios: "
-            f"{_pages(h['pool_vmemmap_pages'], p)} of vmemmap become "
-            f"{_pages(dev['memmap_dram_pages'], p)} kept and "
+            f"{pages_text(h['pool_vmemmap_pages'], p)} of vmemmap become "
+            f"{pages_text(dev['memmap_dram_pages'], p)} kept and "
             f"{format_count(h['pool_freed_pages'])} freed; "
             f"{format_count(h['pte_tables'])} PTE tables from split PMDs "
             f"({format_iec(dev['page_table_bytes'])})."
@@ -511,7 +411,7 @@ def _level_why(lvl: Doc, pt: Doc) -> str:
     return "all new"
 
 
-def render_page_tables(out: _Out, doc: Doc, g: Glyphs) -> None:
+def render_page_tables(out: Lines, doc: Doc, g: Glyphs) -> None:
     """Drawing 5: the page-table tables the vmemmap and the direct map needed, top down."""
     pt = doc["drawings"]["page_tables"]
     p = doc["input"]["page_size_bytes"]
@@ -528,13 +428,13 @@ def render_page_tables(out: _Out, doc: Doc, g: Glyphs) -> None:
         )
         out.prefixed(
             f"{indent}{g.side} ",
-            f"{_n(lvl['windows'], 'window')} spanned, {_n(lvl['new_tables'], 'new table')}: "
-            + _level_why(lvl, pt),
+            f"{count_text(lvl['windows'], 'window')} spanned, "
+            f"{count_text(lvl['new_tables'], 'new table')}: " + _level_why(lvl, pt),
         )
     out.prefixed(
         f"{indent}{g.end} ",
         f"{format_iec(p)} vmemmap pages: {format_count(pt['pte_pages'])} mapped by PTEs, "
-        f"the rest by {_n(pt['pmd_leaves'], 'PMD leaf').replace('leafs', 'leaves')} "
+        f"the rest by {count_text(pt['pmd_leaves'], 'PMD leaf').replace('leafs', 'leaves')} "
         "(2 MiB blocks)",
         f"{indent}  ",
     )
@@ -543,7 +443,7 @@ def render_page_tables(out: _Out, doc: Doc, g: Glyphs) -> None:
     if dm is None:
         out.line("direct map: not modelled on this architecture.")
     else:
-        out.line(f"direct map (arch_add_memory()), new tables: {_tables_list(dm)}.")
+        out.line(f"direct map (arch_add_memory()), new tables: {tables_text(dm)}.")
     out.line(
         f"page tables in all: {format_iec(dev['page_table_bytes'])} for the vmemmap, "
         f"{format_iec(dev['direct_map_bytes'])} for the direct map."
@@ -561,7 +461,7 @@ RENDERERS = {
 
 def render_explain(console: Console, doc: Doc, which: Any = None) -> None:
     """Every drawing the document has (or those named in ``which``), one after another."""
-    out = _Out(console)
+    out = Lines(console)
     g = glyphs(console)
     keys = {"page-tables": "page_tables"}
     first = True
