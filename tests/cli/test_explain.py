@@ -160,3 +160,60 @@ def test_a_closed_pipe_is_exit_0() -> None:
     assert proc.returncode == 0
     assert proc.stderr == ""
     assert proc.stdout.startswith("vmemmap deduplication")
+
+
+COST_KEYS = (
+    "capacity_bytes",
+    "usable_bytes",
+    "lost_bytes",
+    "struct_pages",
+    "memmap_dram_pages",
+    "memmap_device_pages",
+    "page_table_bytes",
+    "direct_map_bytes",
+    "dram_bytes",
+    "struct_pages_initialised",
+)
+
+
+@pytest.mark.parametrize("name", ["pmem0", "cxl0"])
+def test_a_device_of_a_config_has_its_host_figures(name: str) -> None:
+    """A config's device is drawn after the devices the accounting adds before it: its
+    figures are its entry of `host --config --json` (tables shared with pmem0 not again)."""
+    config = "examples/kmem-hugetlb-host.toml"
+    host = json.loads(run_cli("host", "--config", config, "--json").stdout)
+    (entry,) = [d for d in host["devices"] if d["name"] == name]
+    out = run_cli("explain", "--config", config, "--device", name, "--json")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    ExplainDoc.model_validate(doc)
+    (mine,) = doc["devices"]
+    assert {k: mine[k] for k in COST_KEYS} == {k: entry[k] for k in COST_KEYS}
+    tables = doc["drawings"]["page_tables"]["levels"]
+    new = sum(lvl["new_tables"] for lvl in tables) * 4096
+    assert new == entry["page_table_bytes"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--device", "pmem0"], "--device"),
+        (["--config", "examples/kmem-hugetlb-host.toml"], "--device"),
+        (["--config", "examples/kmem-hugetlb-host.toml", "--device", "nvme0"], "--device"),
+        (
+            ["--config", "examples/kmem-hugetlb-host.toml", "--device", "pmem0", "--size", "1T"],
+            "--size",
+        ),
+        (
+            ["--config", "examples/kmem-hugetlb-host.toml", "--device", "pmem0", "--kernel", "6.1"],
+            "--kernel",
+        ),
+        (["--config", "examples/no-such-file.toml", "--device", "pmem0"], "--config"),
+    ],
+)
+def test_config_input_errors(args: list[str], named: str) -> None:
+    out = run(args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1
+    assert named in out.stderr

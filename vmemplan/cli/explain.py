@@ -51,6 +51,13 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
 )
 @click.option("--hvo/--no-hvo", default=None, help="With --hugetlb: the HVO switch (default on).")
 @click.option(
+    "--config",
+    metavar="FILE",
+    help="A host config file (as `vmemplan check` reads): draw its device --device NAME, "
+    "added after the devices the accounting adds before it.",
+)
+@click.option("--device", metavar="NAME", help="With --config: the device to draw.")
+@click.option(
     "--drawing",
     "drawings",
     multiple=True,
@@ -72,8 +79,13 @@ def explain_cmd(**opts: Any) -> None:
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     which = opts.pop("drawings")
     pools, hvo = opts.pop("pools"), opts.pop("hvo")
+    config, device = opts.pop("config"), opts.pop("device")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
-    if pools:
+    if config is not None:
+        doc = _config_doc(config, device, pools, hvo, mom, block)
+    elif device is not None:
+        raise InputError("--device", f"{device}: only with --config")
+    elif pools:
         doc = _hugetlb_doc(pools, hvo, opts)
     elif hvo is not None:
         raise InputError("--hvo" if hvo else "--no-hvo", "only with --hugetlb")
@@ -183,4 +195,45 @@ def _hugetlb_doc(pools: tuple[str, ...], hvo: bool | None, opts: dict[str, Any])
     enabled = True if hvo is None else hvo
     results = hugetlb_pools(arch, kernel, parsed, hvo_enabled=enabled, struct_page_size=s)
     base = hugetlb_doc(arch, kernel, results, hvo_enabled=enabled, struct_page_size=s)
-    return hugetlb_explain_doc(base, [hvo_layout(arch, s, r) for r in results], arch.page_size)
+    return hugetlb_explain_doc(base, [hvo_layout(arch, s, r) for r in results], arch)
+
+
+def _config_doc(
+    path: str,
+    device: str | None,
+    pools: tuple[str, ...],
+    hvo: bool | None,
+    mom: str | None,
+    block: str | None,
+) -> dict[str, Any]:
+    """``explain --config FILE --device NAME``: one device of the file's host."""
+    from vmemplan.explain.layout import DeviceExplanation, explain_host_device  # noqa: PLC0415
+    from vmemplan.host.accounting import device_name  # noqa: PLC0415
+    from vmemplan.output.explain_report import (  # noqa: PLC0415
+        device_explain_doc,
+        system_ram_explain_doc,
+    )
+    from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    given = [
+        param
+        for param in ctx.command.params
+        if isinstance(param, click.Option)
+        and param.name not in ("config", "device", "as_json", "human", "color", "drawings")
+        and ctx.get_parameter_source(param.name or "") != click.core.ParameterSource.DEFAULT
+    ]
+    if given or pools or hvo is not None or mom is not None or block is not None:
+        option = given[0].opts[-1] if given else "--hugetlb"
+        raise InputError(option, "not with --config: the file describes the host")
+    host = config_file_host(path).host
+    if device is None:
+        names = [device_name(d) for d in host.devices]
+        if len(names) != 1:
+            known = ", ".join(names) or "none"
+            raise InputError("--device", f"missing: name the device of {path} to draw ({known})")
+        device = names[0]
+    x = explain_host_device(host, device)
+    if isinstance(x, DeviceExplanation):
+        return device_explain_doc(x)
+    return system_ram_explain_doc(x)

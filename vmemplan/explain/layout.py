@@ -9,10 +9,19 @@ those walks' counts, laid out for a drawing. Ranges are half-open ``[start, end)
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from vmemplan.estimate import Estimate, EstimateRequest, estimate, prepare
+from vmemplan.errors import InputError
+from vmemplan.estimate import Estimate, EstimateRequest, estimate, estimate_many, prepare
+from vmemplan.host.accounting import (
+    account,
+    base_request,
+    device_name,
+    hot_add_request,
+    pgmap_request,
+)
+from vmemplan.host.description import Host, is_hot_added
 from vmemplan.hugetlb import PoolResult
 from vmemplan.kernel.arch import ArchProfile
 from vmemplan.kernel.dax_device import vmemmap_no_optimize_reason
@@ -20,7 +29,13 @@ from vmemplan.kernel.intervals import IntervalSet, count_congruent
 from vmemplan.kernel.memory_hotplug import kmem_hotplug
 from vmemplan.kernel.memremap import Machine, RunTrace
 from vmemplan.kernel.pfn_devs import nd_info_block_reserve
-from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest, system_ram_estimate
+from vmemplan.system_ram import (
+    SystemRamEstimate,
+    SystemRamRequest,
+    hot_add_after,
+    system_ram_estimate,
+)
+from vmemplan.units import quote_value
 
 LEVELS = ("pte", "pmd", "pud", "p4d")
 
@@ -222,7 +237,9 @@ class DeviceExplanation(NamedTuple):
 def _reuse_chunks(arch: ArchProfile, t: RunTrace, range_start_pfn: int, nr: int) -> int:
     """Chunks of the run whose first pfn is not a compound head, with compounds larger
     than a subsection (offsets from the start of the pgmap range being added)."""
-    if t.path != "compound" or nr <= arch.pages_per_subsection:
+    if t.path != "compound" or arch.compound_algo != "generic":
+        return 0  # powerpc's own walk finds each compound from the absolute pfn
+    if nr <= arch.pages_per_subsection:
         return 0
     run, pps = t.run, arch.pages_per_section
     d = run.start_pfn - range_start_pfn
@@ -258,12 +275,18 @@ def _run_layout(
     )
 
 
-def explain_device(req: EstimateRequest) -> DeviceExplanation:
-    """The estimate of ``req`` and what its walk did, run by run."""
-    est = estimate(req)
+def explain_device(
+    req: EstimateRequest, before: Sequence[EstimateRequest] = ()
+) -> DeviceExplanation:
+    """The estimate of ``req`` and what its walk did, run by run; ``before``: the pgmaps
+    of the same machine added first (a host's earlier devices), as estimate_many() walks."""
+    est = estimate_many([*before, req])[-1] if before else estimate(req)
     prepared = prepare(req)
     arch, kernel, s = req.arch, req.kernel, prepared.struct_page_size
     machine = Machine(arch, kernel, s, req.system_ram)
+    for earlier in before:
+        p = prepare(earlier)
+        machine.memremap_pages(p.pgmap, optimized=p.optimized)
     trace: list[RunTrace] = []
     pgmap = prepared.pgmap
     machine.memremap_pages(pgmap, optimized=prepared.optimized, trace=trace)
@@ -350,9 +373,15 @@ class KmemExplanation(NamedTuple):
     page_tables: PageTablesLayout
 
 
-def explain_system_ram(req: SystemRamRequest) -> KmemExplanation:
-    """The estimate of ``req`` (dax kmem) laid out block by block."""
+def explain_system_ram(
+    req: SystemRamRequest,
+    after: tuple[Sequence[Estimate], Sequence[SystemRamEstimate]] | None = None,
+) -> KmemExplanation:
+    """The estimate of ``req`` (dax kmem) laid out block by block; ``after``: the pgmaps
+    and the earlier kmem devices of the same host, added first (as hot_add_after())."""
     e = system_ram_estimate(req)
+    if after is not None:
+        e = hot_add_after(estimate_base(req), after[0], [*after[1], e])[-1]
     c, arch = e.cost, req.arch
     p, mb = c.page_size, e.memory_block_size
     segments: list[Segment] = []
@@ -393,6 +422,13 @@ def explain_system_ram(req: SystemRamRequest) -> KmemExplanation:
     # The same hot-add again on a machine of its own, to read how its vmemmap is mapped.
     s = e.struct_page_size
     machine = Machine(arch, req.kernel, s, req.system_ram)
+    if after is not None:
+        for est in after[0]:
+            machine.memremap_pages(est.pgmap, optimized=est.figures.optimized)
+        for one in after[1]:
+            kmem_hotplug(
+                machine, one.request.ranges, one.memory_block_size, one.request.memmap_on_memory
+            )
     kmem_hotplug(machine, req.ranges, mb, req.memmap_on_memory)
     st = machine.state
     leaves = ptes = 0
@@ -453,3 +489,38 @@ def hvo_layout(arch: ArchProfile, struct_page_size: int, r: PoolResult) -> HvoLa
         pool_freed_pages=v.freed_pages,
         pte_tables=v.pte_tables,
     )
+
+
+def estimate_base(req: SystemRamRequest) -> EstimateRequest:
+    """The machine of a kmem request as an ``EstimateRequest`` (hot_add_after()'s base)."""
+    return EstimateRequest(
+        arch=req.arch,
+        kernel=req.kernel,
+        system_ram=req.system_ram,
+        struct_page_size=req.struct_page_size,
+        linear_map=req.linear_map,
+        gbpages=req.gbpages,
+    )
+
+
+def explain_host_device(host: Host, name: str) -> DeviceExplanation | KmemExplanation:
+    """The device called ``name`` of ``host``, after the devices the accounting adds
+    before it: every dev_pagemap first, in order, then the kmem devices, in order."""
+    names = [device_name(d) for d in host.devices]
+    if name not in names:
+        known = ", ".join(repr(n) for n in names) or "none"
+        raise InputError("--device", f"{quote_value(name)}: no such device (devices: {known})")
+    base = base_request(host.machine)
+    pg_devs = [d for d in host.devices if not is_hot_added(d)]
+    kmem_devs = [d for d in host.devices if is_hot_added(d)]
+    reqs = [pgmap_request(base, d) for d in pg_devs]
+    for i, d in enumerate(pg_devs):
+        if device_name(d) == name:
+            return explain_device(reqs[i], reqs[:i])
+    acc = account(host)
+    estimates = [e for _, e in acc.pgmaps]
+    for i, d in enumerate(kmem_devs):
+        if device_name(d) == name:
+            earlier = [e for _, e in acc.hot_added[:i]]
+            return explain_system_ram(hot_add_request(host.machine, d), (estimates, earlier))
+    raise AssertionError(name)  # pragma: no cover - every name is one of the two kinds

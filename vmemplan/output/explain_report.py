@@ -16,6 +16,7 @@ from vmemplan.explain.layout import (
     KmemExplanation,
     PageTablesLayout,
 )
+from vmemplan.kernel.arch import ArchProfile
 from vmemplan.output.report import SCHEMA_VERSION, Doc, estimate_doc
 
 ExplainKind = Literal["device", "system-ram", "hugetlb"]
@@ -42,7 +43,7 @@ def _page_tables(pt: PageTablesLayout) -> Doc:
     return out
 
 
-def _doc(kind: ExplainKind, base: Doc, drawings: dict[str, Any], page_size: int) -> Doc:
+def _doc(kind: ExplainKind, base: Doc, drawings: dict[str, Any], arch: ArchProfile) -> Doc:
     return {
         "schema_version": SCHEMA_VERSION,
         "vmemplan_version": __version__,
@@ -51,7 +52,8 @@ def _doc(kind: ExplainKind, base: Doc, drawings: dict[str, Any], page_size: int)
         "input": {
             "arch": _arch(base),
             "kernel": _kernel(base),
-            "page_size_bytes": page_size,
+            "page_size_bytes": arch.page_size,
+            "pmd_bytes": arch.pmd_size,
         },
         "drawings": drawings,
         "total": base["total"],
@@ -78,7 +80,7 @@ def device_explain_doc(x: DeviceExplanation) -> Doc:
     drawings["dedup"] = {"compound": _data(x.compound), "runs": _data(x.runs)}
     drawings["altmap"] = None if x.altmap is None else _data(x.altmap)
     drawings["page_tables"] = _page_tables(x.page_tables)
-    return _doc("device", base, drawings, x.estimate.request.arch.page_size)
+    return _doc("device", base, drawings, x.estimate.request.arch)
 
 
 def system_ram_explain_doc(x: KmemExplanation) -> Doc:
@@ -89,11 +91,11 @@ def system_ram_explain_doc(x: KmemExplanation) -> Doc:
     drawings = _empty()
     drawings["kmem"] = _data(x.kmem)
     drawings["page_tables"] = _page_tables(x.page_tables)
-    return _doc("system-ram", base, drawings, x.estimate.cost.page_size)
+    return _doc("system-ram", base, drawings, x.estimate.request.arch)
 
 
-def hugetlb_explain_doc(base: Doc, pools: list[HvoLayout], page_size: int) -> Doc:
+def hugetlb_explain_doc(base: Doc, pools: list[HvoLayout], arch: ArchProfile) -> Doc:
     """``explain --hugetlb``: one folio of each pool before and after HVO."""
     drawings = _empty()
     drawings["hvo"] = _data(pools)
-    return _doc("hugetlb", base, drawings, page_size)
+    return _doc("hugetlb", base, drawings, arch)

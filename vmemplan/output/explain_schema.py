@@ -179,6 +179,8 @@ class ExplainInputDoc(_Model):
     arch: str
     kernel: str
     page_size_bytes: int
+    pmd_bytes: int
+    """PMD_SIZE: what a PMD leaf (a vmemmap block) maps, and a PTE table."""
 
 
 class ExplainDoc(_Model):

@@ -32,6 +32,11 @@ from vmemplan.units import format_iec
 # -- 1. deduplication ------------------------------------------------------------------
 
 
+def _pmd(doc: Doc) -> str:
+    """PMD_SIZE, as the drawings name it (``2.00 MiB``)."""
+    return format_iec(doc["input"]["pmd_bytes"])
+
+
 def _struct_range(i: int, per_page: int, nr_pages: int) -> str:
     lo = i * per_page
     hi = min(nr_pages, lo + per_page) - 1
@@ -66,7 +71,7 @@ def _compound_rows(c: Doc, g: Glyphs, out: Lines) -> None:
             out.prefixed(" ", f"{head}{g.fan_mid}")
 
 
-def _run_text(r: Doc, page_size: int) -> tuple[str, str]:
+def _run_text(r: Doc, page_size: int, pmd: str) -> tuple[str, str]:
     """A run of chunks: what it is, and how it was populated."""
     n = r["nr_pfns"]
     where = f"pfn {r['start_pfn']:#x}-{r['end_pfn'] - 1:#x}"
@@ -95,7 +100,7 @@ def _run_text(r: Doc, page_size: int) -> tuple[str, str]:
     else:
         parts = []
         if r["pmd_leaves"]:
-            parts.append(f"{format_count(r['pmd_leaves'])} PMD blocks (2 MiB leaves)")
+            parts.append(f"{format_count(r['pmd_leaves'])} PMD blocks ({pmd} leaves)")
         if r["pte_pages"]:
             parts.append(f"{format_count(r['pte_pages'])} base pages under PTEs, {pte}")
         dram, dev = r["memmap_dram_pages"], r["memmap_device_pages"]
@@ -123,7 +128,8 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
         f"vmemmap_shift {c['vmemmap_shift']}: a compound page is {format_count(c['nr_pages'])} "
         f"pfns ({format_iec(c['nr_pages'] * p)}), so {format_count(c['nr_pages'])} struct pages "
         f"of {c['struct_page_size']} bytes; a vmemmap page ({format_iec(p)}) holds "
-        f"{c['struct_pages_per_vmemmap_page']}: {format_count(c['vmemmap_pages'])} vmemmap "
+        f"{format_count(c['struct_pages_per_vmemmap_page'])}: "
+        f"{format_count(c['vmemmap_pages'])} vmemmap "
         "pages per compound page."
     )
     if not c["optimized"]:
@@ -148,7 +154,7 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
         if c["shared_tail"]:
             out.line(
                 f"{kept} vmemmap page kept per compound page (the head); every tail "
-                "vmemmap page maps the one shared tail page."
+                "vmemmap page maps the one shared tail page, read-only, allocated once."
             )
         else:
             out.line(
@@ -167,7 +173,7 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
     out.line("")
     out.line("__add_pages() chunks (never across a section), run by run:")
     for r in d["runs"]:
-        what, how = _run_text(r, p)
+        what, how = _run_text(r, p, _pmd(doc))
         out.prefixed(f" {g.side} ", what)
         out.prefixed(f" {g.side}   ", how)
 
@@ -188,7 +194,7 @@ _SEGMENT_NAMES = {
 }
 
 
-def _altmap_text(s: Doc, a: Doc, p: int) -> str:
+def _altmap_text(s: Doc, a: Doc, p: int, pmd: str) -> str:
     what = s["what"]
     if what == "info-block":
         return (
@@ -196,7 +202,7 @@ def _altmap_text(s: Doc, a: Doc, p: int) -> str:
             f"vmem_altmap.reserve, {pfns_text(a['reserve_pfns'])} the memmap never takes"
         )
     if what == "altmap-align":
-        return f"{pfns_text(a['align_pfns'])} skipped so that each 2 MiB PMD block is aligned"
+        return f"{pfns_text(a['align_pfns'])} skipped so that each {pmd} PMD block is aligned"
     if what == "altmap-memmap":
         return (
             f"{pages_text(a['alloc_pfns'], p)} of struct pages for the whole namespace, "
@@ -226,7 +232,7 @@ def render_altmap(out: Lines, doc: Doc, g: Glyphs) -> None:
         out,
         g,
         [
-            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _altmap_text(s, a, p))
+            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _altmap_text(s, a, p, _pmd(doc)))
             for s in a["segments"]
         ],
     )
@@ -370,7 +376,7 @@ def render_hvo(out: Lines, doc: Doc, g: Glyphs) -> None:
             leaves = f"{format_count(h['pmd_windows_per_folio'])} PMD leaves per folio"
         else:
             leaves = f"one PMD leaf shared by {format_count(h['folios_per_pmd_window'])} folios"
-        out.line(f"before: boot memmap mapped by 2 MiB PMD leaves ({leaves}):")
+        out.line(f"before: boot memmap mapped by {_pmd(doc)} PMD leaves ({leaves}):")
         _hvo_rows(h, g, out, after=False)
         if not h["optimized"]:
             out.line(f"not optimized: {h['refusal'] or 'HVO keeps every page'}.")
@@ -394,12 +400,12 @@ def render_hvo(out: Lines, doc: Doc, g: Glyphs) -> None:
 # -- 5. page tables ----------------------------------------------------------------------
 
 
-def _level_why(lvl: Doc, pt: Doc) -> str:
+def _level_why(lvl: Doc, pt: Doc, pmd: str) -> str:
     new, windows = lvl["new_tables"], lvl["windows"]
     if lvl["name"] == "pte":
         if new == 0 and windows and pt["pte_pages"] == 0:
-            return "PMD leaves (2 MiB blocks) need no PTE table"
-        why = "one per 2 MiB of vmemmap mapped by PTEs"
+            return f"PMD leaves ({pmd} blocks) need no PTE table"
+        why = f"one per {pmd} of vmemmap mapped by PTEs"
         if new < windows:
             why += "; the other windows are PMD leaves or had a table"
         return why
@@ -429,15 +435,17 @@ def render_page_tables(out: Lines, doc: Doc, g: Glyphs) -> None:
         out.prefixed(
             f"{indent}{g.side} ",
             f"{count_text(lvl['windows'], 'window')} spanned, "
-            f"{count_text(lvl['new_tables'], 'new table')}: " + _level_why(lvl, pt),
+            f"{count_text(lvl['new_tables'], 'new table')}: " + _level_why(lvl, pt, _pmd(doc)),
         )
-    out.prefixed(
-        f"{indent}{g.end} ",
-        f"{format_iec(p)} vmemmap pages: {format_count(pt['pte_pages'])} mapped by PTEs, "
-        f"the rest by {count_text(pt['pmd_leaves'], 'PMD leaf').replace('leafs', 'leaves')} "
-        "(2 MiB blocks)",
-        f"{indent}  ",
-    )
+    leaves = count_text(pt["pmd_leaves"], "PMD leaf").replace("leafs", "leaves")
+    ptes = f"{format_count(pt['pte_pages'])} mapped by PTEs"
+    if not pt["pmd_leaves"]:
+        mapped = ptes
+    elif not pt["pte_pages"]:
+        mapped = f"all under {leaves} ({_pmd(doc)} blocks)"
+    else:
+        mapped = f"{ptes}, the rest under {leaves} ({_pmd(doc)} blocks)"
+    out.prefixed(f"{indent}{g.end} ", f"{format_iec(p)} vmemmap pages: {mapped}", f"{indent}  ")
     dm = pt["direct_map"]
     dev = doc["devices"][0]
     if dm is None:
