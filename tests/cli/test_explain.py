@@ -217,3 +217,38 @@ def test_config_input_errors(args: list[str], named: str) -> None:
     assert out.stdout == ""
     assert len(out.stderr.splitlines()) == 1
     assert named in out.stderr
+
+
+IOMEM = "tests/data/iomem/x86_pmem_cxl.iomem"
+
+
+def test_every_device_of_a_dump_has_its_machine_figures() -> None:
+    """Each device of a /proc/iomem dump, drawn by name, has its entry of `estimate
+    --iomem --json` (the machine document: each entry after the ones before it)."""
+    machine = json.loads(run_cli("estimate", "--iomem", IOMEM, "--json").stdout)
+    assert len(machine["devices"]) == 4
+    for entry in machine["devices"]:
+        out = run_cli("explain", "--iomem", IOMEM, "--device", entry["name"], "--json")
+        assert out.exit_code == 0, out.stderr
+        (mine,) = json.loads(out.stdout)["devices"]
+        assert mine["name"] == entry["name"]
+        assert {k: mine[k] for k in COST_KEYS} == {k: entry[k] for k in COST_KEYS}
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--iomem", IOMEM], "--device"),
+        (["--iomem", IOMEM, "--device", "dax9.9"], "--device"),
+        (["--iomem", IOMEM, "--device", "dax0.0", "--size", "1T"], "--size"),
+        (["--iomem", IOMEM, "--device", "dax0.0", "--map", "dev"], "--map"),
+        (["--from-ndctl", "tests/data/ndctl/list_NX_devdax_kmem.json"], "--system-ram"),
+        (["--iomem", IOMEM, "--config", "examples/kmem-hugetlb-host.toml"], "--iomem"),
+    ],
+)
+def test_dump_input_errors(args: list[str], named: str) -> None:
+    out = run(args)
+    assert out.returncode == 2
+    assert out.stdout == ""
+    assert len(out.stderr.splitlines()) == 1
+    assert named in out.stderr

@@ -56,7 +56,22 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
     help="A host config file (as `vmemplan check` reads): draw its device --device NAME, "
     "added after the devices the accounting adds before it.",
 )
-@click.option("--device", metavar="NAME", help="With --config: the device to draw.")
+@click.option(
+    "--from-ndctl",
+    "ndctl_path",
+    metavar="FILE",
+    help="An ndctl/daxctl JSON dump ('-' reads stdin), as estimate --from-ndctl: draw its "
+    "device --device NAME, after the devices added before it.",
+)
+@click.option(
+    "--iomem",
+    "iomem_path",
+    metavar="FILE",
+    help="A /proc/iomem dump, as estimate --iomem: draw its device --device NAME.",
+)
+@click.option(
+    "--device", metavar="NAME", help="With --config, --from-ndctl or --iomem: the device to draw."
+)
 @click.option(
     "--drawing",
     "drawings",
@@ -80,11 +95,19 @@ def explain_cmd(**opts: Any) -> None:
     which = opts.pop("drawings")
     pools, hvo = opts.pop("pools"), opts.pop("hvo")
     config, device = opts.pop("config"), opts.pop("device")
+    ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if config is not None:
+        if ndctl_path is not None or iomem_path is not None:
+            option = "--from-ndctl" if ndctl_path is not None else "--iomem"
+            raise InputError(option, "not with --config: give one source of devices")
         doc = _config_doc(config, device, pools, hvo, mom, block)
+    elif ndctl_path is not None or iomem_path is not None:
+        if pools or hvo is not None:
+            raise InputError("--hugetlb", "not with --from-ndctl or --iomem: draw one device")
+        doc = _dump_doc(opts, ndctl_path, iomem_path, device, mom, block)
     elif device is not None:
-        raise InputError("--device", f"{device}: only with --config")
+        raise InputError("--device", f"{device}: only with --config, --from-ndctl or --iomem")
     elif pools:
         doc = _hugetlb_doc(pools, hvo, opts)
     elif hvo is not None:
@@ -207,12 +230,6 @@ def _config_doc(
     block: str | None,
 ) -> dict[str, Any]:
     """``explain --config FILE --device NAME``: one device of the file's host."""
-    from vmemplan.explain.layout import DeviceExplanation, explain_host_device  # noqa: PLC0415
-    from vmemplan.host.accounting import device_name  # noqa: PLC0415
-    from vmemplan.output.explain_report import (  # noqa: PLC0415
-        device_explain_doc,
-        system_ram_explain_doc,
-    )
     from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
 
     ctx = click.get_current_context()
@@ -220,20 +237,79 @@ def _config_doc(
         param
         for param in ctx.command.params
         if isinstance(param, click.Option)
-        and param.name not in ("config", "device", "as_json", "human", "color", "drawings")
+        and param.name
+        not in (
+            "config",
+            "device",
+            "as_json",
+            "human",
+            "color",
+            "drawings",
+            "ndctl_path",
+            "iomem_path",
+        )
         and ctx.get_parameter_source(param.name or "") != click.core.ParameterSource.DEFAULT
     ]
     if given or pools or hvo is not None or mom is not None or block is not None:
         option = given[0].opts[-1] if given else "--hugetlb"
         raise InputError(option, "not with --config: the file describes the host")
-    host = config_file_host(path).host
+    return _host_device_doc(config_file_host(path).host, device, path)
+
+
+def _host_device_doc(host: Any, device: str | None, where: str) -> dict[str, Any]:
+    """The explain document of the device called ``device`` of ``host`` (the only one
+    when None)."""
+    from vmemplan.explain.layout import DeviceExplanation, explain_host_device  # noqa: PLC0415
+    from vmemplan.host.accounting import device_name  # noqa: PLC0415
+    from vmemplan.output.explain_report import (  # noqa: PLC0415
+        device_explain_doc,
+        system_ram_explain_doc,
+    )
+
     if device is None:
         names = [device_name(d) for d in host.devices]
         if len(names) != 1:
             known = ", ".join(names) or "none"
-            raise InputError("--device", f"missing: name the device of {path} to draw ({known})")
+            raise InputError("--device", f"missing: name the device of {where} to draw ({known})")
         device = names[0]
     x = explain_host_device(host, device)
     if isinstance(x, DeviceExplanation):
         return device_explain_doc(x)
-    return system_ram_explain_doc(x)
+    return system_ram_explain_doc(x, device)
+
+
+# The device options: a dump gives the devices.
+_DUMP_REFUSES = {
+    "size": "--size",
+    "start": "--start",
+    "align": "--align",
+    "vmemmap_shift": "--vmemmap-shift",
+    "dax_ranges": "--dax-range",
+}
+
+
+def _dump_doc(
+    opts: dict[str, Any],
+    ndctl_path: str | None,
+    iomem_path: str | None,
+    device: str | None,
+    mom: str | None,
+    block: str | None,
+) -> dict[str, Any]:
+    """``explain --from-ndctl FILE`` / ``--iomem FILE``: one device of the dump's host."""
+    from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
+    from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for name, option in _DUMP_REFUSES.items():
+        if opts[name]:
+            raise InputError(option, "not with --from-ndctl or --iomem: the dump has the devices")
+    for name, option in (("map_", "--map"), ("mode", "--mode")):
+        if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
+            raise InputError(option, "not with --from-ndctl or --iomem: the dump says it")
+    if not opts["system_ram"] and iomem_path is None:
+        raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 0+512G")
+    machine = {k: v for k, v in opts.items() if k not in ("map_", "mode")}
+    acc, _ = discover_account(machine, ndctl_path, iomem_path, _kmem_options(mom, block), ())
+    where = ndctl_path if ndctl_path is not None else iomem_path
+    return _host_device_doc(acc.host, device, "<stdin>" if where == "-" else str(where))

@@ -83,11 +83,12 @@ def device_explain_doc(x: DeviceExplanation) -> Doc:
     return _doc("device", base, drawings, x.estimate.request.arch)
 
 
-def system_ram_explain_doc(x: KmemExplanation) -> Doc:
-    """``explain --mode system-ram``: the dax kmem hot-add, block by block."""
+def system_ram_explain_doc(x: KmemExplanation, name: str | None = None) -> Doc:
+    """``explain --mode system-ram``: the dax kmem hot-add, block by block (``name``: the
+    device's, a host's device)."""
     from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
 
-    base = system_ram_doc(x.estimate)
+    base = system_ram_doc(x.estimate, name)
     drawings = _empty()
     drawings["kmem"] = _data(x.kmem)
     drawings["page_tables"] = _page_tables(x.page_tables)

@@ -290,7 +290,8 @@ def render_kmem(out: Lines, doc: Doc, g: Glyphs) -> None:
     out.title("dax kmem: System RAM, memory block by memory block")
     out.line(
         f"memory block {format_iec(k['memory_block_size'])} ({format_count(k['pages_per_block'])} "
-        f"pages, {k['sections_per_block']} sections); memmap_on_memory {k['memmap_on_memory']}."
+        f"pages, {count_text(k['sections_per_block'], 'section')}); "
+        f"memmap_on_memory {k['memmap_on_memory']}."
     )
     if k["refusal"]:
         out.line(f"memmap in DRAM: {k['refusal']}.")
