@@ -89,6 +89,7 @@ def test_runs_partition_the_pgmap_ranges() -> None:
         (["--hugetlb", "1G:4", "--size", "1T"], "--size"),
         (["--hugetlb", "1G:4", "--map", "dev"], "--map"),
         (["--hugetlb", "3M:4"], "--hugetlb"),
+        (["--hugetlb", "1G:4", "--memmap-on-memory", "on"], "--memmap-on-memory"),
         (["--size", "1T", "--memmap-on-memory", "on"], "--memmap-on-memory"),
         (["--size", "lots"], "--size"),
         (["--size", "1T", "--drawing", "everything"], "--drawing"),

@@ -67,7 +67,7 @@ def test_the_device_layout_is_the_estimate(geometry: dict[str, Any]) -> None:
     assert all(lvl.new_tables <= lvl.windows for lvl in x.page_tables.levels)
     # every vmemmap page of a populated run is mapped, by a PTE or under a PMD leaf
     pmd_pages = x.estimate.request.arch.pmd_size // x.estimate.request.arch.page_size
-    s, page = x.compound.struct_page_size, x.estimate.request.arch.page_size
+    s, page = x.compound.struct_page_size_bytes, x.estimate.request.arch.page_size
     for r in x.runs:
         if r.path != "early":
             assert r.pte_pages + r.pmd_leaves * pmd_pages >= r.nr_pfns * s // page
@@ -76,9 +76,11 @@ def test_the_device_layout_is_the_estimate(geometry: dict[str, Any]) -> None:
     if x.altmap is not None:
         a = x.altmap
         assert a.alloc_pfns == acct.device_pages
-        assert a.reserve_pfns + a.align_pfns + a.alloc_pfns + a.unused_pfns == a.dataoff // page
+        assert (
+            a.reserve_pfns + a.align_pfns + a.alloc_pfns + a.unused_pfns == a.dataoff_bytes // page
+        )
         segs = a.segments
-        assert all(x.end == y.start for x, y in pairwise(segs))
+        assert all(x.end_bytes == y.start_bytes for x, y in pairwise(segs))
 
 
 def test_the_kmem_layout_is_the_estimate() -> None:

@@ -109,6 +109,9 @@ def explain_cmd(**opts: Any) -> None:
     elif device is not None:
         raise InputError("--device", f"{device}: only with --config, --from-ndctl or --iomem")
     elif pools:
+        if mom is not None or block is not None:
+            option = "--memmap-on-memory" if mom is not None else "--memory-block-size"
+            raise InputError(option, "not with --hugetlb: it draws a HugeTLB pool on boot RAM")
         doc = _hugetlb_doc(pools, hvo, opts)
     elif hvo is not None:
         raise InputError("--hvo" if hvo else "--no-hvo", "only with --hugetlb")

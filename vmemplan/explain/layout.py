@@ -94,7 +94,7 @@ class CompoundLayout(NamedTuple):
     head_pfn: int
     vmemmap_shift: int
     nr_pages: int
-    struct_page_size: int
+    struct_page_size_bytes: int
     struct_pages_per_vmemmap_page: int
     vmemmap_pages: int
     kept_pages: int
@@ -107,7 +107,8 @@ class CompoundLayout(NamedTuple):
 
 
 class Segment(NamedTuple):
-    """A piece of the device's physical range ``[start, end)`` and what the kernel put there.
+    """A piece ``[start_bytes, end_bytes)`` of the device's physical range and what the
+    kernel put there.
 
     ``what`` is one of ``info-block``, ``dataoff``, ``altmap-align``, ``altmap-memmap``,
     ``altmap-unused``, ``data``, ``end-trunc``, ``trimmed-head``, ``trimmed-tail``,
@@ -115,8 +116,8 @@ class Segment(NamedTuple):
     pages, pfns, or blocks for ``memory-blocks``).
     """
 
-    start: int
-    end: int
+    start_bytes: int
+    end_bytes: int
     what: str
     pages: int
 
@@ -130,8 +131,8 @@ class AltmapLayout(NamedTuple):
     alloc_pfns: int
     align_pfns: int
     unused_pfns: int
-    dataoff: int
-    end_trunc: int
+    dataoff_bytes: int
+    end_trunc_bytes: int
     info_block_bytes: int
     segments: tuple[Segment, ...]
     memmap_dram_pages: int  # what stays in DRAM (partial sections on x86, base pages)
@@ -145,7 +146,7 @@ class KmemLayout(NamedTuple):
     ``dram_pages_per_block``: memmap pages from DRAM per block (its sections' PMD blocks).
     """
 
-    memory_block_size: int
+    memory_block_size_bytes: int
     memmap_on_memory: str
     refusal: str | None
     segments: tuple[Segment, ...]
@@ -303,7 +304,7 @@ def explain_device(
         head_pfn=pgmap.ranges[0][0],
         vmemmap_shift=pgmap.vmemmap_shift,
         nr_pages=nr,
-        struct_page_size=s,
+        struct_page_size_bytes=s,
         struct_pages_per_vmemmap_page=arch.page_size // s,
         vmemmap_pages=cv,
         kept_pages=keep,
@@ -357,10 +358,10 @@ def _altmap_layout(est: Estimate) -> AltmapLayout:
         alloc_pfns=cost.altmap_alloc,
         align_pfns=cost.altmap_align,
         unused_pfns=unused,
-        dataoff=layout.dataoff,
-        end_trunc=layout.end_trunc,
+        dataoff_bytes=layout.dataoff,
+        end_trunc_bytes=layout.end_trunc,
         info_block_bytes=nd_info_block_reserve(est.request.arch),
-        segments=tuple(x for x in pieces if x.end > x.start),
+        segments=tuple(x for x in pieces if x.end_bytes > x.start_bytes),
         memmap_dram_pages=cost.account.dram_pages,
     )
 
@@ -404,7 +405,7 @@ def explain_system_ram(
     blocks = c.blocks_self_hosted + c.blocks_dram
     dram_per_block = c.account.dram_pages // c.blocks_dram if c.blocks_dram else 0
     kmem = KmemLayout(
-        memory_block_size=mb,
+        memory_block_size_bytes=mb,
         memmap_on_memory=c.memmap_on_memory,
         refusal=c.refusal,
         segments=tuple(segments),

@@ -51,7 +51,7 @@ class CompoundDoc(_Model):
     head_pfn: int
     vmemmap_shift: int
     nr_pages: int
-    struct_page_size: int
+    struct_page_size_bytes: int
     struct_pages_per_vmemmap_page: int
     vmemmap_pages: int
     kept_pages: int
@@ -73,8 +73,8 @@ class DedupDoc(_Model):
 class SegmentDoc(_Model):
     """A piece ``[start, end)`` (bytes) of the device and what is there."""
 
-    start: int
-    end: int
+    start_bytes: int
+    end_bytes: int
     what: Literal[
         "info-block",
         "dataoff",
@@ -99,8 +99,8 @@ class AltmapDoc(_Model):
     alloc_pfns: int
     align_pfns: int
     unused_pfns: int
-    dataoff: int
-    end_trunc: int
+    dataoff_bytes: int
+    end_trunc_bytes: int
     info_block_bytes: int
     segments: list[SegmentDoc]
     memmap_dram_pages: int
@@ -109,7 +109,7 @@ class AltmapDoc(_Model):
 class KmemDoc(_Model):
     """A dax device onlined as System RAM by dax kmem, memory block by memory block."""
 
-    memory_block_size: int
+    memory_block_size_bytes: int
     memmap_on_memory: Literal["off", "on", "force"]
     refusal: str | None
     segments: list[SegmentDoc]

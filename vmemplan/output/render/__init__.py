@@ -10,7 +10,6 @@ from vmemplan.output.render.compare import (
 )
 from vmemplan.output.render.console import FigureConsole, strip_trailing_blanks
 from vmemplan.output.render.estimate import render_estimate, render_system_ram
-from vmemplan.output.render.explain import render_explain
 from vmemplan.output.render.host import render_host, render_hugetlb
 from vmemplan.output.render.machine import render_machine
 
@@ -18,7 +17,6 @@ __all__ = [
     "FigureConsole",
     "render_compare",
     "render_estimate",
-    "render_explain",
     "render_host",
     "render_host_compare",
     "render_host_plan",

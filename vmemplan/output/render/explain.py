@@ -127,7 +127,7 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
     out.line(
         f"vmemmap_shift {c['vmemmap_shift']}: a compound page is {format_count(c['nr_pages'])} "
         f"pfns ({format_iec(c['nr_pages'] * p)}), so {format_count(c['nr_pages'])} struct pages "
-        f"of {c['struct_page_size']} bytes; a vmemmap page ({format_iec(p)}) holds "
+        f"of {c['struct_page_size_bytes']} bytes; a vmemmap page ({format_iec(p)}) holds "
         f"{format_count(c['struct_pages_per_vmemmap_page'])}: "
         f"{format_count(c['vmemmap_pages'])} vmemmap "
         "pages per compound page."
@@ -213,7 +213,7 @@ def _altmap_text(s: Doc, a: Doc, p: int, pmd: str) -> str:
     if what == "data":
         return (
             f"{pfns_text(s['pages'])}: the dax device, from dataoff "
-            f"{size_text(a['dataoff'])} (nd_pfn_init())"
+            f"{size_text(a['dataoff_bytes'])} (nd_pfn_init())"
         )
     return "end_trunc: cut to the align, not part of the pgmap"
 
@@ -232,7 +232,12 @@ def render_altmap(out: Lines, doc: Doc, g: Glyphs) -> None:
         out,
         g,
         [
-            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _altmap_text(s, a, p, _pmd(doc)))
+            (
+                s["start_bytes"],
+                s["end_bytes"],
+                _SEGMENT_NAMES[s["what"]],
+                _altmap_text(s, a, p, _pmd(doc)),
+            )
             for s in a["segments"]
         ],
     )
@@ -240,9 +245,9 @@ def render_altmap(out: Lines, doc: Doc, g: Glyphs) -> None:
     scaled(
         out,
         g,
-        a["dataoff"],
+        a["dataoff_bytes"],
         dev["capacity_bytes"],
-        f"dataoff {size_text(a['dataoff'])}",
+        f"dataoff {size_text(a['dataoff_bytes'])}",
         "data",
     )
     tables = dev["detail"]["page_tables"]
@@ -289,8 +294,9 @@ def render_kmem(out: Lines, doc: Doc, g: Glyphs) -> None:
     p = doc["input"]["page_size_bytes"]
     out.title("dax kmem: System RAM, memory block by memory block")
     out.line(
-        f"memory block {format_iec(k['memory_block_size'])} ({format_count(k['pages_per_block'])} "
-        f"pages, {count_text(k['sections_per_block'], 'section')}); "
+        f"memory block {format_iec(k['memory_block_size_bytes'])} "
+        f"({format_count(k['pages_per_block'])} pages, "
+        f"{count_text(k['sections_per_block'], 'section')}); "
         f"memmap_on_memory {k['memmap_on_memory']}."
     )
     if k["refusal"]:
@@ -299,7 +305,7 @@ def render_kmem(out: Lines, doc: Doc, g: Glyphs) -> None:
         out,
         g,
         [
-            (s["start"], s["end"], _SEGMENT_NAMES[s["what"]], _kmem_text(s, k, p))
+            (s["start_bytes"], s["end_bytes"], _SEGMENT_NAMES[s["what"]], _kmem_text(s, k, p))
             for s in k["segments"]
         ],
     )
