@@ -170,6 +170,15 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
             f"{format_count(mm['saved_pages'])} saved (the nominal memmap is "
             f"{format_count(mm['nominal_pages'])} pages)."
         )
+    ns = dev["detail"].get("namespace")
+    if ns is not None and ns["dataoff_bytes"]:
+        altmap = pg["altmap"] is not None
+        what = "and the memmap area" if altmap else "padded to the align"
+        out.line(
+            f"The pgmap is the whole namespace: its first {size_text(ns['dataoff_bytes'])} "
+            f"(dataoff: the info block {what}) have struct pages too, though not part of "
+            "the dax device."
+        )
     out.line("")
     out.line("__add_pages() chunks (never across a section), run by run:")
     for r in d["runs"]:
