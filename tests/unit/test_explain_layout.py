@@ -30,6 +30,8 @@ GEOMETRIES: list[dict[str, Any]] = [
     {"size": 64 * GiB, "arch": "ppc64-radix-64k", "align": GiB},
     {"dax_ranges": ((64 * GiB, 65 * GiB), (80 * GiB, 82 * GiB)), "align": GiB},
     {"size": 4 * GiB, "dedup_keep": 1},
+    # 32 MiB compound pages: larger than a subsection, smaller than a 128 MiB section
+    {"size": 64 * GiB, "arch": "arm64-16k", "kernel": (5, 19)},
 ]
 
 

@@ -246,8 +246,11 @@ def _reuse_chunks(arch: ArchProfile, t: RunTrace, range_start_pfn: int, nr: int)
     d = run.start_pfn - range_start_pfn
     if run.nr_chunks == 1:
         return 0 if d % nr == 0 else 1
-    # full sections: chunk i starts at d + i * PAGES_PER_SECTION (nr is a multiple of it)
-    at_head = 0 if d % pps else count_congruent(0, run.nr_chunks, -(d // pps), nr // pps)
+    # full sections: chunk i starts at d + i * PAGES_PER_SECTION (both powers of two)
+    if nr <= pps:
+        at_head = run.nr_chunks if d % nr == 0 else 0
+    else:
+        at_head = 0 if d % pps else count_congruent(0, run.nr_chunks, -(d // pps), nr // pps)
     return run.nr_chunks - at_head
 
 

@@ -15,6 +15,7 @@ from rich.console import Console
 
 from vmemplan.output.render.console import format_count
 from vmemplan.output.render.drawing import (
+    NB,
     Glyphs,
     Lines,
     bar,
@@ -50,7 +51,12 @@ def _compound_rows(c: Doc, g: Glyphs, out: Lines) -> None:
     shared = c["shared_tail"]
     names = ["head page", "first tail page"]
     frames = ["frame A", "frame B"]
-    target = "frame T, the shared tail page" if shared else f"{frames[keep - 1]} (remapped)"
+    n = format_count(c["remapped_pages"])
+    target = (
+        f"frame T, the shared tail page ({n}{NB}PTEs)"
+        if shared
+        else f"{frames[keep - 1]} ({n}{NB}PTEs remapped)"
+    )
     idx_w = max(len(f"{cv - 1:,}"), 4)
     rng_w = max(len(_struct_range(cv - 1, per, nr)), len("struct pages"))
     out.prefixed(" ", f"{'page':<{idx_w}}  {'struct pages':<{rng_w}}  PTE  page frame")
@@ -60,15 +66,16 @@ def _compound_rows(c: Doc, g: Glyphs, out: Lines) -> None:
         if i < 0:
             out.prefixed(" ", f"{g.more:<{idx_w}}  {g.more:<{rng_w}}  {g.fan_mid}")
             continue
-        head = f"{i:<{idx_w},}  {_struct_range(i, per, nr):<{rng_w}}  "
+        head = f" {i:<{idx_w},}  {_struct_range(i, per, nr):<{rng_w}}  "
+        hang = " " * (len(head) + len(g.arrow) + 1)
         if i < keep:
-            out.prefixed(" ", f"{head}{g.arrow} {frames[i]}: {names[i]}, kept")
+            out.prefixed(f"{head}{g.arrow} ", f"{frames[i]}: {names[i]}, kept", hang)
         elif i == remapped[-1]:
-            out.prefixed(" ", f"{head}{g.fan_end} {target}")
+            out.prefixed(f"{head}{g.fan_end} ", target, hang)
         elif i == remapped[0]:
-            out.prefixed(" ", f"{head}{g.fan_top}")
+            out.prefixed(head, g.fan_top)
         else:
-            out.prefixed(" ", f"{head}{g.fan_mid}")
+            out.prefixed(head, g.fan_mid)
 
 
 def _run_text(r: Doc, page_size: int, pmd: str) -> tuple[str, str]:
@@ -139,7 +146,7 @@ def render_dedup(out: Lines, doc: Doc, g: Glyphs) -> None:
         out.line(f"one compound page, head pfn {c['head_pfn']:#x}:")
         _compound_rows(c, g, out)
         per_table, cv = c["vmemmap_pages_per_pte_table"], c["vmemmap_pages"]
-        if cv <= per_table:
+        if 0 < cv <= per_table:
             where = (
                 f"these {cv} PTEs are in a PTE table that maps {format_count(per_table)} "
                 f"vmemmap pages: {format_count(per_table // cv)} compound pages"
