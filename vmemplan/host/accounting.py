@@ -17,7 +17,8 @@ So no entry is negative and the host total is the plain sum of the entries.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
@@ -25,6 +26,7 @@ from vmemplan.estimate import (
     Estimate,
     EstimateRequest,
     Prepared,
+    boot_machine,
     estimate_many,
 )
 from vmemplan.host.description import (
@@ -36,26 +38,19 @@ from vmemplan.host.description import (
     PmemNamespace,
     is_hot_added,
 )
-from vmemplan.hugetlb import PoolResult, hugetlb_pools
-from vmemplan.kernel.memremap import Machine
-from vmemplan.kernel.sparse_vmemmap import Account
 from vmemplan.request import request_with
-from vmemplan.sources.cmdline import HugetlbPool as PoolSpec
-from vmemplan.system_ram import (
-    SystemRamEstimate,
-    SystemRamRequest,
-    hot_add_after,
-    pmem_namespace_layout,
-    system_ram_estimate,
-)
 from vmemplan.units import format_size_exact
+
+if TYPE_CHECKING:  # a host without kmem devices or pools (`estimate`) does not import them
+    from vmemplan.hugetlb import PoolResult
+    from vmemplan.kernel.sparse_vmemmap import Account
+    from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest
 
 # A problem with one pool: (pool index, the pool's key it is about, message).
 PoolProblem = Callable[[int, str, str], None]
 
 
-@dataclass(frozen=True)
-class BootAccount:
+class BootAccount(NamedTuple):
     """Boot RAM's memmap, less the vmemmap of the pools carved from it."""
 
     capacity_bytes: int
@@ -66,8 +61,7 @@ class BootAccount:
     dram_bytes: int
 
 
-@dataclass(frozen=True)
-class PoolAccount:
+class PoolAccount(NamedTuple):
     """One HugeTLB pool: its vmemmap, with and without HVO."""
 
     result: PoolResult
@@ -92,8 +86,7 @@ class PoolAccount:
         return self.result.vmemmap.dram_pages_unoptimized * self.page_size
 
 
-@dataclass(frozen=True)
-class HostAccount:
+class HostAccount(NamedTuple):
     """The figures of one host: boot RAM, each device, each pool (kernel order)."""
 
     host: Host
@@ -108,6 +101,8 @@ class HostAccount:
     def hot_added_unoptimized(self) -> list[SystemRamEstimate]:
         """The hot-adds again without any optimisation (memmap_on_memory off, pgmaps
         before them not deduplicated): what each would cost with its memmap in DRAM."""
+        from vmemplan.system_ram import hot_add_after  # noqa: PLC0415
+
         base = base_request(self.host.machine)
         estimates = [e for _, e in self.pgmaps]
         # (each keeps its pool_vmemmap_pages: the pools' own entries count them either way)
@@ -153,7 +148,7 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
     if isinstance(device, DaxDevice):
         return request_with(
             base,
-            label=device.name,
+            label=device.name or None,
             dax_ranges=device.ranges,
             align=device.align_bytes,
             vmemmap_shift=device.vmemmap_shift,
@@ -161,7 +156,7 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
         )
     return request_with(
         base,
-        label=device.name,
+        label=device.name or None,
         size=device.size_bytes,
         start=device.start,
         align=device.align_bytes,
@@ -194,7 +189,8 @@ def pgmap_device(req: EstimateRequest) -> Device:
         return DaxDevice(
             name, req.dax_ranges, driver, align_bytes=req.align, vmemmap_shift=req.vmemmap_shift
         )
-    assert req.size is not None
+    if req.size is None:
+        raise InputError("--size", "missing: give --size (or --dax-range)")
     return PmemNamespace(
         name,
         req.start,
@@ -218,6 +214,8 @@ def hot_add_device(name: str, req: SystemRamRequest, namespace: Device | None = 
 def hot_add_request(machine: HostMachine, device: Device) -> SystemRamRequest:
     """The request for a device kmem onlines as System RAM (a pmem namespace's dax device
     keeps its namespace's layout: the head before the data area is stranded)."""
+    from vmemplan.system_ram import SystemRamRequest, pmem_namespace_layout  # noqa: PLC0415
+
     dax = device if isinstance(device, DaxDevice) else device.dax
     assert dax is not None
     assert dax.driver == "kmem"
@@ -264,9 +262,13 @@ def account(
     pg_devs = [d for d in host.devices if not is_hot_added(d)]
     kmem_devs = [d for d in host.devices if is_hot_added(d)]
     estimates = estimate_many([pgmap_request(base, d) for d in pg_devs], prepared)
-    if checked is None:
-        checked = [system_ram_estimate(hot_add_request(m, d)) for d in kmem_devs]
-    added = hot_add_after(base, estimates, checked)
+    added: list[SystemRamEstimate] = []
+    if kmem_devs:
+        from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+
+        if checked is None:
+            checked = [system_ram_estimate(hot_add_request(m, d)) for d in kmem_devs]
+        added = hot_add_after(base, estimates, checked)
     kmem = {device_name(d): e for d, e in zip(kmem_devs, added, strict=True)}
 
     boot_bytes = sum(hi - lo for lo, hi in m.system_ram_ranges)
@@ -276,6 +278,9 @@ def account(
     carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
     carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
     pools: list[PoolAccount] = []
+    if host.pools:
+        from vmemplan.hugetlb import hugetlb_pools  # noqa: PLC0415
+        from vmemplan.sources.cmdline import HugetlbPool as PoolSpec  # noqa: PLC0415
     for i, pool in enumerate(host.pools):
         if pool.on is not None and pool.on not in kmem:
             names = ", ".join(repr(n) for n in kmem) or "none"
@@ -348,7 +353,7 @@ def _table_bytes(machine: HostMachine, acct: Account) -> int:
 def _boot(m: HostMachine, s: int, pool_pages: int, pool_bytes: int) -> BootAccount:
     """Boot RAM's memmap (sparse_init()) less ``pool_pages``, the vmemmap of the
     ``pool_bytes`` of pools carved from it."""
-    machine = Machine(m.arch, m.kernel, s, m.system_ram_ranges)
+    machine = boot_machine(m.arch, m.kernel, s, m.system_ram_ranges)
     boot = machine.boot
     memmap = boot.dram_pages - pool_pages
     return BootAccount(
