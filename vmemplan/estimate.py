@@ -276,8 +276,11 @@ def boot_machine(
     kernel: KernelProfile,
     struct_page_size: int,
     boot_ram: tuple[tuple[int, int], ...],
+    *,
+    fresh: bool = True,
 ) -> Machine:
-    """A fresh machine with its boot RAM populated.
+    """A fresh machine with its boot RAM populated (``fresh=False``: the cached one itself,
+    for a caller that only reads its boot memmap and never walks it).
 
     Populating the boot memmap costs about as much as the walk of a namespace, and a batch
     of estimates describes the same machine again and again: each description is populated
@@ -289,7 +292,7 @@ def boot_machine(
         if len(_BOOT_MACHINES) >= _BOOT_MACHINES_MAX:
             _BOOT_MACHINES.clear()
         machine = _BOOT_MACHINES[key] = Machine(arch, kernel, struct_page_size, boot_ram)
-    return machine.copy()
+    return machine.copy() if fresh else machine
 
 
 _BOOT_DIRECT_MAPS: dict[

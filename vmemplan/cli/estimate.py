@@ -77,6 +77,14 @@ if TYPE_CHECKING:
     "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
     "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
+@click.option(
+    "--config",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Estimate every namespace and dax device of a host config file (as `vmemplan "
+    "check` reads it; '-' reads stdin) on the machine of its [host], as one machine. Its "
+    "HugeTLB pools are `vmemplan host --config`'s.",
+)
 @_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option(
     "--batch",
@@ -101,6 +109,10 @@ def estimate_cmd(**opts: Any) -> None:
         return
     opts.pop("batch")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    config_path = opts.pop("config")
+    if config_path is not None:
+        _emit(_config_doc(config_path), as_json, color, "render_machine")
+        return
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
@@ -145,6 +157,7 @@ _BATCH_REFUSES = {
     "color": ("--color", "--batch writes JSON, which has no colour"),
     "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
     "iomem": ("--iomem", "each --batch line gives its own geometry"),
+    "config": ("--config", "each --batch line gives its own geometry"),
     "human": ("--human", "--batch writes exact JSON, one document per line"),
 }
 
@@ -280,6 +293,42 @@ def _batch_doc(opts: dict[str, Any], given: dict[str, Any], *, validate_only: bo
         build_request(**line)
         return None
     return _estimate_doc(build_host(**line))
+
+
+def _config_doc(path: str) -> Any:
+    """``estimate --config``: the machine document of a config file's host (its devices,
+    costed by the one accounting on its [host]); every other option is refused."""
+    from vmemplan.excerpt import quoted  # noqa: PLC0415
+    from vmemplan.host.accounting import device_name  # noqa: PLC0415
+    from vmemplan.output.report import machine_doc  # noqa: PLC0415
+    from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for param in ctx.command.params:
+        if param.name in (None, "config", "as_json", "human", "color"):
+            continue
+        if ctx.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT):
+            flag = param.opts[0] if param.opts else param.name
+            raise InputError(flag, "not with --config: the file describes the whole host")
+    conv = config_file_host(path)
+    if conv.host.pools:
+        raise InputError(
+            "--config",
+            f"{quoted(path)} has HugeTLB pools, which estimate does not show: `vmemplan host "
+            "--config` costs them with the devices (or `vmemplan check`)",
+        )
+    acc = account(
+        conv.host, prepared=conv.prepared, checked=conv.checked, boot_ram_key="host.system_ram"
+    )
+    source: dict[str, Any] = {
+        "kind": "config",
+        "path": path,
+        "inferred": [],
+        "found": [],
+        "system_ram": None,
+    }
+    added = [(device_name(d), e) for d, e in acc.hot_added]
+    return machine_doc([e for _, e in acc.pgmaps], source, added)
 
 
 def _estimate_doc(host: Host) -> Any:

@@ -353,7 +353,7 @@ def _table_bytes(machine: HostMachine, acct: Account) -> int:
 def _boot(m: HostMachine, s: int, pool_pages: int, pool_bytes: int) -> BootAccount:
     """Boot RAM's memmap (sparse_init()) less ``pool_pages``, the vmemmap of the
     ``pool_bytes`` of pools carved from it."""
-    machine = boot_machine(m.arch, m.kernel, s, m.system_ram_ranges)
+    machine = boot_machine(m.arch, m.kernel, s, m.system_ram_ranges, fresh=False)
     boot = machine.boot
     memmap = boot.dram_pages - pool_pages
     return BootAccount(
