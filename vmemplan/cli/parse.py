@@ -11,6 +11,8 @@ from vmemplan.estimate import (
     EstimateRequest,
     default_start,
 )
+from vmemplan.host.accounting import machine_of, pgmap_device
+from vmemplan.host.description import DaxDevice, Host, PmemNamespace
 from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
@@ -36,7 +38,6 @@ from vmemplan.units import (
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
     from vmemplan.budget import Budgets, Limit
-    from vmemplan.host.description import Host
     from vmemplan.kernel.memory_hotplug import MemmapOnMemory
     from vmemplan.plan import Choice
 
@@ -193,9 +194,6 @@ def _is_system_ram(mode: str) -> bool:
 def build_host(**opts: Any) -> Host:
     """``estimate``'s host: the machine the options describe, with the one device they give
     (a pmem namespace, or a dax device for --dax-range)."""
-    from vmemplan.host.accounting import machine_of, pgmap_device  # noqa: PLC0415
-    from vmemplan.host.description import Host  # noqa: PLC0415
-
     req = build_request(**opts)
     return Host(machine_of(req), (pgmap_device(req),))
 
@@ -213,12 +211,6 @@ def build_system_ram_host(
     With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
     devdax device is reconfigured (its dax device covers the data area after the info
     block); else they are the dax device's range (CXL/hmem)."""
-    from vmemplan.host.accounting import machine_of, pgmap_device  # noqa: PLC0415
-    from vmemplan.host.description import (  # noqa: PLC0415
-        DaxDevice,
-        Host,
-        PmemNamespace,
-    )
     from vmemplan.system_ram import pmem_namespace_layout  # noqa: PLC0415
 
     for key, option in (

@@ -86,17 +86,40 @@ class PoolAccount(NamedTuple):
         return self.result.vmemmap.dram_pages_unoptimized * self.page_size
 
 
-class HostAccount(NamedTuple):
-    """The figures of one host: boot RAM, each device, each pool (kernel order)."""
+class HostAccount:
+    """The figures of one host: boot RAM, each device, each pool (kernel order).
 
-    host: Host
-    struct_page_size: int
-    boot: BootAccount
-    # (device, its estimate): the dev_pagemaps in probe order
-    pgmaps: list[tuple[Device, Estimate]]
-    # (device, its hot-add): the devices kmem onlines, after the pgmaps
-    hot_added: list[tuple[Device, SystemRamEstimate]]
-    pools: list[PoolAccount]
+    Boot RAM's row is worked out when first read (``estimate`` and ``--batch`` never read
+    it)."""
+
+    __slots__ = ("_boot", "_boot_pool", "host", "hot_added", "pgmaps", "pools", "struct_page_size")
+
+    def __init__(
+        self,
+        host: Host,
+        struct_page_size: int,
+        pgmaps: list[tuple[Device, Estimate]],
+        hot_added: list[tuple[Device, SystemRamEstimate]],
+        pools: list[PoolAccount],
+        boot_pool: tuple[int, int],
+    ) -> None:
+        self.host = host
+        self.struct_page_size = struct_page_size
+        # (device, its estimate): the dev_pagemaps in probe order
+        self.pgmaps = pgmaps
+        # (device, its hot-add): the devices kmem onlines, after the pgmaps
+        self.hot_added = hot_added
+        self.pools = pools
+        # the vmemmap DRAM pages and the bytes of the pools carved from boot RAM
+        self._boot_pool = boot_pool
+        self._boot: BootAccount | None = None
+
+    @property
+    def boot(self) -> BootAccount:
+        """Boot RAM's memmap, less the vmemmap of the pools carved from it."""
+        if self._boot is None:
+            self._boot = _boot(self.host.machine, self.struct_page_size, *self._boot_pool)
+        return self._boot
 
     def hot_added_unoptimized(self) -> list[SystemRamEstimate]:
         """The hot-adds again without any optimisation (memmap_on_memory off, pgmaps
@@ -257,7 +280,6 @@ def account(
     m = host.machine
     arch = m.arch
     s = m.struct_page_size_bytes or arch.struct_page_size
-    p = arch.page_size
     base = base_request(m)
     pg_devs = [d for d in host.devices if not is_hot_added(d)]
     kmem_devs = [d for d in host.devices if is_hot_added(d)]
@@ -271,16 +293,55 @@ def account(
         added = hot_add_after(base, estimates, checked)
     kmem = {device_name(d): e for d, e in zip(kmem_devs, added, strict=True)}
 
+    pools: list[PoolAccount] = []
+    carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
+    carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
+    if host.pools:
+        pools = _carve(host, kmem, carved, carved_bytes, pool_problem, boot_ram_key)
+    hot_added = [
+        (
+            d,
+            replace(
+                e,
+                pool_vmemmap_pages=carved.get(device_name(d), 0),
+                pool_bytes=carved_bytes.get(device_name(d), 0),
+            ),
+        )
+        for d, e in zip(kmem_devs, added, strict=True)
+    ]
+    return HostAccount(
+        host=host,
+        struct_page_size=s,
+        pgmaps=list(zip(pg_devs, estimates, strict=True)),
+        hot_added=hot_added,
+        pools=pools,
+        boot_pool=(carved.get(None, 0), carved_bytes.get(None, 0)),
+    )
+
+
+def _carve(
+    host: Host,
+    kmem: dict[str, SystemRamEstimate],
+    carved: dict[str | None, int],
+    carved_bytes: dict[str | None, int],
+    pool_problem: PoolProblem,
+    boot_ram_key: str,
+) -> list[PoolAccount]:
+    """Carve the host's HugeTLB pools from boot RAM (``on`` None) or from the managed
+    System RAM of the kmem devices (``kmem``, by name), in order; add each pool's vmemmap
+    DRAM pages and bytes to ``carved``/``carved_bytes`` under what it is carved from."""
+    m = host.machine
+    arch = m.arch
+    s = m.struct_page_size_bytes or arch.struct_page_size
+    p = arch.page_size
     boot_bytes = sum(hi - lo for lo, hi in m.system_ram_ranges)
     room: dict[str | None, int] = {None: boot_bytes}
     room.update({name: e.cost.managed_pages * p for name, e in kmem.items()})
     used: dict[str | None, int] = {}
-    carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
-    carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
+    from vmemplan.hugetlb import hugetlb_pools  # noqa: PLC0415
+    from vmemplan.sources.cmdline import HugetlbPool as PoolSpec  # noqa: PLC0415
+
     pools: list[PoolAccount] = []
-    if host.pools:
-        from vmemplan.hugetlb import hugetlb_pools  # noqa: PLC0415
-        from vmemplan.sources.cmdline import HugetlbPool as PoolSpec  # noqa: PLC0415
     for i, pool in enumerate(host.pools):
         if pool.on is not None and pool.on not in kmem:
             names = ", ".join(repr(n) for n in kmem) or "none"
@@ -324,25 +385,7 @@ def account(
         carved_bytes[pool.on] = carved_bytes.get(pool.on, 0) + spec.folio_bytes * spec.nr_folios
         pools.append(PoolAccount(result, p, pool.on, dram_pages))
 
-    hot_added = [
-        (
-            d,
-            replace(
-                e,
-                pool_vmemmap_pages=carved.get(device_name(d), 0),
-                pool_bytes=carved_bytes.get(device_name(d), 0),
-            ),
-        )
-        for d, e in zip(kmem_devs, added, strict=True)
-    ]
-    return HostAccount(
-        host=host,
-        struct_page_size=s,
-        boot=_boot(m, s, carved.get(None, 0), carved_bytes.get(None, 0)),
-        pgmaps=list(zip(pg_devs, estimates, strict=True)),
-        hot_added=hot_added,
-        pools=pools,
-    )
+    return pools
 
 
 def _table_bytes(machine: HostMachine, acct: Account) -> int:
