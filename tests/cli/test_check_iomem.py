@@ -7,26 +7,17 @@ onlined by kmem as System RAM (the dax device ``dax0.0`` of the window).
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_json
 
 CXL = "tests/data/iomem/cxl_kmem_window.iomem"
 PMEM_CXL = "tests/data/iomem/x86_pmem_cxl.iomem"
 
 
-def _json(*args: str, code: int = 0) -> Any:
-    result = run_cli(*args, "--json")
-    assert result.exit_code == code, result.stderr
-    return json.loads(result.stdout)
-
-
 def test_check_iomem_totals_what_estimate_iomem_totals() -> None:
     """Every key of the run's total equals estimate's for the same dump (pmem and CXL)."""
     for path in (CXL, PMEM_CXL):
-        est = _json("estimate", "--iomem", path)
-        chk = _json("check", "--iomem", path)
+        est = run_json("estimate", "--iomem", path)
+        chk = run_json("check", "--iomem", path)
         assert chk["total"]["dram_bytes"] > 0
         for key, value in est["total"].items():
             if key in ("kind", "name"):
@@ -38,9 +29,9 @@ def test_check_iomem_takes_memmap_on_memory() -> None:
     """With memmap_on_memory the CXL device's 64 GiB hosts its own memmap (64 GiB / 4 KiB x
     64 B / 4 KiB = 262,144 pages on the device): the DRAM total falls from over 1 GiB to
     what is left in DRAM, as estimate says."""
-    off = _json("check", "--iomem", CXL)["total"]
-    on = _json("check", "--iomem", CXL, "--memmap-on-memory", "on")["total"]
-    est = _json("estimate", "--iomem", CXL, "--memmap-on-memory", "on")["total"]
+    off = run_json("check", "--iomem", CXL)["total"]
+    on = run_json("check", "--iomem", CXL, "--memmap-on-memory", "on")["total"]
+    est = run_json("estimate", "--iomem", CXL, "--memmap-on-memory", "on")["total"]
     assert on["memmap_device_pages"] == (64 << 30) // 4096 * 64 // 4096 == 262144
     assert off["memmap_device_pages"] == 0
     assert on["dram_bytes"] == est["dram_bytes"] < off["dram_bytes"]
@@ -48,7 +39,7 @@ def test_check_iomem_takes_memmap_on_memory() -> None:
 
 def test_check_iomem_budget_fails_above_and_passes_at_the_total() -> None:
     """--max-dram of exactly the total passes (exit 0); one byte less fails (exit 1)."""
-    total = _json("estimate", "--iomem", PMEM_CXL)["total"]["dram_bytes"]
+    total = run_json("estimate", "--iomem", PMEM_CXL)["total"]["dram_bytes"]
     ok = run_cli("check", "--iomem", PMEM_CXL, "--max-dram", str(total))
     assert ok.exit_code == 0, ok.stderr
     over = run_cli("check", "--iomem", PMEM_CXL, "--max-dram", str(total - 1))
@@ -59,8 +50,8 @@ def test_check_iomem_budget_fails_above_and_passes_at_the_total() -> None:
 def test_check_iomem_with_from_ndctl_is_one_host() -> None:
     """A dump pair of one host is one result whose total is estimate's for the same pair."""
     ndctl = "tests/data/ndctl/example_a_list_X_devdax.json"
-    est = _json("estimate", "--from-ndctl", ndctl, "--iomem", PMEM_CXL)
-    chk = _json("check", "--from-ndctl", ndctl, "--iomem", PMEM_CXL)
+    est = run_json("estimate", "--from-ndctl", ndctl, "--iomem", PMEM_CXL)
+    chk = run_json("check", "--from-ndctl", ndctl, "--iomem", PMEM_CXL)
     assert len(chk["devices"]) == 1
     assert chk["devices"][0]["name"] == ndctl
     assert chk["total"]["dram_bytes"] == est["total"]["dram_bytes"]

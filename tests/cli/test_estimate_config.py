@@ -3,12 +3,9 @@ accounting on the file's [host], as ``check`` and ``host --config`` cost them.""
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_json
 
 CONFIGS = (
     "examples/two-socket-vm-host.toml",
@@ -17,16 +14,10 @@ CONFIGS = (
 )
 
 
-def _json(*args: str) -> Any:
-    result = run_cli(*args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.mark.parametrize("path", CONFIGS)
 def test_estimate_config_costs_each_device_as_check_does(path: str) -> None:
-    est = _json("estimate", "--config", path)
-    (file_doc,) = _json("check", path)["files"]
+    est = run_json("estimate", "--config", path)
+    (file_doc,) = run_json("check", path)["files"]
     assert est["source"]["kind"] == "config"
     assert est["total"]["dram_bytes"] > 0
     assert [d["name"] for d in est["devices"]] == [d["name"] for d in file_doc["devices"]]

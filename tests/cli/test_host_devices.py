@@ -9,40 +9,20 @@ the one compared.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
-from tests.helpers import run_cli
+from tests.helpers import run_cli, run_json
+from vmemplan.cost import SUMMABLE_KEYS
 
 RAM = "512G"
-COST_KEYS = (
-    "capacity_bytes",
-    "usable_bytes",
-    "lost_bytes",
-    "struct_pages",
-    "memmap_dram_pages",
-    "memmap_device_pages",
-    "page_table_bytes",
-    "direct_map_bytes",
-    "dram_bytes",
-    "dram_bytes_unoptimized",
-    "struct_pages_initialised",
-    "init_ns_low",
-    "init_ns_high",
-)
-
-
-def _json(*args: str) -> Any:
-    result = run_cli(*args, "--json")
-    assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout)
+COST_KEYS = SUMMABLE_KEYS
 
 
 def _host_rows(*devices: str) -> list[dict[str, Any]]:
     args = [a for d in devices for a in ("--device", d)]
-    doc = _json("host", "--system-ram", RAM, *args)
+    doc = run_json("host", "--system-ram", RAM, *args)
     return [row for row in doc["devices"] if row["kind"] != "boot-ram"]
 
 
@@ -62,7 +42,7 @@ def _host_rows(*devices: str) -> list[dict[str, Any]]:
 def test_a_device_costs_in_host_what_estimate_says(device: str) -> None:
     """Each kind: devdax (map=mem/dev, 4K: no compound pages), fsdax, a dax range, a kmem
     device with memmap_on_memory on and off, a pmem namespace reconfigured to system-ram."""
-    est = _json("estimate", *device.split(), "--system-ram", f"0+{RAM}")
+    est = run_json("estimate", *device.split(), "--system-ram", f"0+{RAM}")
     (row,) = _host_rows(device)
     (expected,) = est["devices"]
     for key in COST_KEYS:
@@ -80,8 +60,8 @@ def test_flags_and_json_object_spell_the_same_device() -> None:
 def test_the_first_spellings_are_the_same_devices() -> None:
     """--devdax 512G:1G and --kmem 2T:on are --device '--size 512G --align 1G' and
     --device '--size 2T --mode system-ram --memmap-on-memory on', placed alike."""
-    old = _json("host", "--system-ram", RAM, "--devdax", "512G:1G", "--kmem", "2T:on")
-    new = _json(
+    old = run_json("host", "--system-ram", RAM, "--devdax", "512G:1G", "--kmem", "2T:on")
+    new = run_json(
         "host",
         "--system-ram",
         RAM,
