@@ -143,11 +143,12 @@ def _device_doc(opts: dict[str, Any], mom: str | None, block: str | None) -> dic
     from vmemplan.cli.parse import (  # noqa: PLC0415
         _is_system_ram,
         build_request,
-        build_system_ram_request,
+        build_system_ram_host,
     )
 
     if _is_system_ram(opts["mode"]):
-        from vmemplan.explain.layout import explain_system_ram  # noqa: PLC0415
+        from vmemplan.explain.layout import KmemExplanation, explain_host_device  # noqa: PLC0415
+        from vmemplan.host.accounting import device_name  # noqa: PLC0415
         from vmemplan.output.explain_report import system_ram_explain_doc  # noqa: PLC0415
 
         ctx = click.get_current_context()
@@ -155,8 +156,12 @@ def _device_doc(opts: dict[str, Any], mom: str | None, block: str | None) -> dic
             ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
             for name in ("map_", "align")
         )
-        sreq = build_system_ram_request(opts, mom, block, namespace=namespace)
-        return system_ram_explain_doc(explain_system_ram(sreq))
+        # the host `estimate --mode system-ram` costs: one dax device bound to kmem
+        host = build_system_ram_host(opts, mom, block, namespace=namespace)
+        (device,) = host.devices
+        x = explain_host_device(host, device_name(device))
+        assert isinstance(x, KmemExplanation)
+        return system_ram_explain_doc(x)
     why = "only with --mode system-ram"
     if mom is not None:
         raise InputError("--memmap-on-memory", why)
