@@ -184,7 +184,7 @@ def test_a_device_of_a_config_has_its_host_figures(name: str) -> None:
     config = "examples/kmem-hugetlb-host.toml"
     host = json.loads(run_cli("host", "--config", config, "--json").stdout)
     (entry,) = [d for d in host["devices"] if d["name"] == name]
-    out = run_cli("explain", "--config", config, "--device", name, "--json")
+    out = run_cli("explain", "--config", config, "--name", name, "--json")
     assert out.exit_code == 0, out.stderr
     doc = json.loads(out.stdout)
     ExplainDoc.model_validate(doc)
@@ -198,18 +198,18 @@ def test_a_device_of_a_config_has_its_host_figures(name: str) -> None:
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--device", "pmem0"], "--device"),
-        (["--config", "examples/kmem-hugetlb-host.toml"], "--device"),
-        (["--config", "examples/kmem-hugetlb-host.toml", "--device", "nvme0"], "--device"),
+        (["--name", "pmem0"], "--name"),
+        (["--config", "examples/kmem-hugetlb-host.toml"], "--name"),
+        (["--config", "examples/kmem-hugetlb-host.toml", "--name", "nvme0"], "--name"),
         (
-            ["--config", "examples/kmem-hugetlb-host.toml", "--device", "pmem0", "--size", "1T"],
+            ["--config", "examples/kmem-hugetlb-host.toml", "--name", "pmem0", "--size", "1T"],
             "--size",
         ),
         (
-            ["--config", "examples/kmem-hugetlb-host.toml", "--device", "pmem0", "--kernel", "6.1"],
+            ["--config", "examples/kmem-hugetlb-host.toml", "--name", "pmem0", "--kernel", "6.1"],
             "--kernel",
         ),
-        (["--config", "examples/no-such-file.toml", "--device", "pmem0"], "--config"),
+        (["--config", "examples/no-such-file.toml", "--name", "pmem0"], "--config"),
     ],
 )
 def test_config_input_errors(args: list[str], named: str) -> None:
@@ -229,7 +229,7 @@ def test_every_device_of_a_dump_has_its_machine_figures() -> None:
     machine = json.loads(run_cli("estimate", "--iomem", IOMEM, "--json").stdout)
     assert len(machine["devices"]) == 4
     for entry in machine["devices"]:
-        out = run_cli("explain", "--iomem", IOMEM, "--device", entry["name"], "--json")
+        out = run_cli("explain", "--iomem", IOMEM, "--name", entry["name"], "--json")
         assert out.exit_code == 0, out.stderr
         (mine,) = json.loads(out.stdout)["devices"]
         assert mine["name"] == entry["name"]
@@ -239,10 +239,10 @@ def test_every_device_of_a_dump_has_its_machine_figures() -> None:
 @pytest.mark.parametrize(
     ("args", "named"),
     [
-        (["--iomem", IOMEM], "--device"),
-        (["--iomem", IOMEM, "--device", "dax9.9"], "--device"),
-        (["--iomem", IOMEM, "--device", "dax0.0", "--size", "1T"], "--size"),
-        (["--iomem", IOMEM, "--device", "dax0.0", "--map", "dev"], "--map"),
+        (["--iomem", IOMEM], "--name"),
+        (["--iomem", IOMEM, "--name", "dax9.9"], "--name"),
+        (["--iomem", IOMEM, "--name", "dax0.0", "--size", "1T"], "--size"),
+        (["--iomem", IOMEM, "--name", "dax0.0", "--map", "dev"], "--map"),
         (["--from-ndctl", "tests/data/ndctl/list_NX_devdax_kmem.json"], "--system-ram"),
         (["--iomem", IOMEM, "--config", "examples/kmem-hugetlb-host.toml"], "--iomem"),
     ],

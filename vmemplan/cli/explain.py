@@ -53,7 +53,7 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
 @click.option(
     "--config",
     metavar="FILE",
-    help="A host config file (as `vmemplan check` reads): draw its device --device NAME, "
+    help="A host config file (as `vmemplan check` reads): draw its device --name NAME, "
     "added after the devices the accounting adds before it.",
 )
 @click.option(
@@ -61,16 +61,19 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
     "ndctl_path",
     metavar="FILE",
     help="An ndctl/daxctl JSON dump ('-' reads stdin), as estimate --from-ndctl: draw its "
-    "device --device NAME, after the devices added before it.",
+    "device --name NAME, after the devices added before it.",
 )
 @click.option(
     "--iomem",
     "iomem_path",
     metavar="FILE",
-    help="A /proc/iomem dump, as estimate --iomem: draw its device --device NAME.",
+    help="A /proc/iomem dump, as estimate --iomem: draw its device --name NAME.",
 )
 @click.option(
-    "--device", metavar="NAME", help="With --config, --from-ndctl or --iomem: the device to draw."
+    "--name",
+    "device",
+    metavar="NAME",
+    help="With --config, --from-ndctl or --iomem: the name of the device to draw.",
 )
 @click.option(
     "--drawing",
@@ -107,7 +110,7 @@ def explain_cmd(**opts: Any) -> None:
             raise InputError("--hugetlb", "not with --from-ndctl or --iomem: draw one device")
         doc = _dump_doc(opts, ndctl_path, iomem_path, device, mom, block)
     elif device is not None:
-        raise InputError("--device", f"{device}: only with --config, --from-ndctl or --iomem")
+        raise InputError("--name", f"{device}: only with --config, --from-ndctl or --iomem")
     elif pools:
         if mom is not None or block is not None:
             option = "--memmap-on-memory" if mom is not None else "--memory-block-size"
@@ -237,7 +240,7 @@ def _config_doc(
     mom: str | None,
     block: str | None,
 ) -> dict[str, Any]:
-    """``explain --config FILE --device NAME``: one device of the file's host."""
+    """``explain --config FILE --name NAME``: one device of the file's host."""
     from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
 
     ctx = click.get_current_context()
@@ -278,7 +281,7 @@ def _host_device_doc(host: Any, device: str | None, where: str) -> dict[str, Any
         names = [device_name(d) for d in host.devices]
         if len(names) != 1:
             known = ", ".join(names) or "none"
-            raise InputError("--device", f"missing: name the device of {where} to draw ({known})")
+            raise InputError("--name", f"missing: name the device of {where} to draw ({known})")
         device = names[0]
     x = explain_host_device(host, device)
     if isinstance(x, DeviceExplanation):

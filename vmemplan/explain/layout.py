@@ -513,7 +513,7 @@ def explain_host_device(host: Host, name: str) -> DeviceExplanation | KmemExplan
     names = [device_name(d) for d in host.devices]
     if name not in names:
         known = ", ".join(repr(n) for n in names) or "none"
-        raise InputError("--device", f"{quote_value(name)}: no such device (devices: {known})")
+        raise InputError("--name", f"{quote_value(name)}: no such device (devices: {known})")
     base = base_request(host.machine)
     pg_devs = [d for d in host.devices if not is_hot_added(d)]
     kmem_devs = [d for d in host.devices if is_hot_added(d)]
