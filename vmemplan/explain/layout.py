@@ -303,8 +303,16 @@ def explain_device(
     reason = None
     if not prepared.optimized:
         reason = vmemmap_no_optimize_reason(arch, kernel, s, pgmap, prepared.align)
+    # the compound page drawn: the first whose head is in a run the compound path populated
+    # (a head in an early section keeps the boot memmap, not deduplicated)
+    head_pfn = pgmap.ranges[0][0]
+    for r in runs:
+        if r.path == "compound" and r.compound_heads:
+            r0 = next(lo for lo, hi in pgmap.ranges if lo <= r.start_pfn < hi)
+            head_pfn = r0 + -(-(r.start_pfn - r0) // nr) * nr
+            break
     compound = CompoundLayout(
-        head_pfn=pgmap.ranges[0][0],
+        head_pfn=head_pfn,
         vmemmap_shift=pgmap.vmemmap_shift,
         nr_pages=nr,
         struct_page_size_bytes=s,

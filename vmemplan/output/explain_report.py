@@ -54,6 +54,8 @@ def _doc(kind: ExplainKind, base: Doc, drawings: dict[str, Any], arch: ArchProfi
             "kernel": _kernel(base),
             "page_size_bytes": arch.page_size,
             "pmd_bytes": arch.pmd_size,
+            "linear_map": base["input"].get("linear_map"),
+            "gbpages": base["input"].get("gbpages"),
         },
         "drawings": drawings,
         "total": base["total"],

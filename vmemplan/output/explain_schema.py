@@ -181,6 +181,11 @@ class ExplainInputDoc(_Model):
     page_size_bytes: int
     pmd_bytes: int
     """PMD_SIZE: what a PMD leaf (a vmemmap block) maps, and a PTE table."""
+    linear_map: Literal["pages", "blocks"] | None
+    """How arch_add_memory() maps the device into the direct map (null: not modelled,
+    or a HugeTLB pool)."""
+    gbpages: bool | None
+    """x86 direct_gbpages (null elsewhere)."""
 
 
 class ExplainDoc(_Model):

@@ -474,7 +474,12 @@ def render_page_tables(out: Lines, doc: Doc, g: Glyphs) -> None:
     if dm is None:
         out.line("direct map: not modelled on this architecture.")
     else:
-        out.line(f"direct map (arch_add_memory()), new tables: {tables_text(dm)}.")
+        mode = doc["input"]["linear_map"]
+        how = f"{mode}, 1 GiB pages" if mode == "blocks" and doc["input"]["gbpages"] else mode
+        out.line(
+            f"direct map (arch_add_memory(), {how}): new tables {tables_text(dm)}; a table "
+            "only where boot RAM or an earlier device has none."
+        )
     out.line(
         f"page tables in all: {format_iec(dev['page_table_bytes'])} for the vmemmap, "
         f"{format_iec(dev['direct_map_bytes'])} for the direct map."
