@@ -253,3 +253,12 @@ def test_dump_input_errors(args: list[str], named: str) -> None:
     assert out.stdout == ""
     assert len(out.stderr.splitlines()) == 1
     assert named in out.stderr
+
+
+def test_a_folio_smaller_than_a_vmemmap_page_has_no_rows() -> None:
+    """arm64 4K, 64K HugeTLB pages: 16 struct pages (1 KiB) per folio share a vmemmap page."""
+    out = run(["--hugetlb", "64K:100", "--arch", "arm64-4k"])
+    assert out.returncode == 0, out.stderr
+    text = " ".join(out.stdout.split())
+    assert "16 struct pages fill less than one vmemmap page" in text
+    assert "page PTE page frame" not in text

@@ -389,6 +389,15 @@ def render_hvo(out: Lines, doc: Doc, g: Glyphs) -> None:
         if i:
             out.line("")
         size = format_iec(h["folio_bytes"])
+        if not h["vmemmap_pages"]:
+            out.line(
+                f"{size} pages x {format_count(h['nr_folios'])}: a folio's "
+                f"{format_count(h['struct_pages'])} struct pages fill less than one vmemmap "
+                "page, shared with its neighbours: HVO has no page of its own to free."
+            )
+            if h["refusal"]:
+                out.line(f"not optimized: {h['refusal']}.")
+            continue
         out.line(
             f"{size} pages x {format_count(h['nr_folios'])}: a folio has "
             f"{format_count(h['struct_pages'])} struct pages in "
