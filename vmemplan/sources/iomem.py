@@ -215,6 +215,10 @@ class IomemDevice:
     """For ``system-ram``: the dax device's own ranges (its ``daxX.Y`` lines), which kmem
     trimmed to memory blocks to get ``ranges``; a ``System RAM (kmem)`` entry with no
     dax device around it is its own range."""
+    head_only: bool = False
+    """The kernel lists ``namespace`` beside the dax device, covering only the namespace's
+    head (info block and map=dev memmap); ``namespace`` is that head stretched to the dax
+    device's end, whose end_trunc, if any, /proc/iomem does not show."""
 
 
 def _subtree(entries: list[IomemEntry], index: int) -> list[IomemEntry]:
@@ -244,13 +248,68 @@ def _within(chain: tuple[IomemEntry, ...]) -> str:
     return " > ".join(a.name for a in chain)
 
 
+def pmem_namespaces_by_range(entries: list[IomemEntry]) -> dict[int, list[IomemEntry]]:
+    """For each ``Persistent Memory`` range (by line), its ``namespaceX.Y`` entries.
+
+    A namespace may sit right below the range (NFIT and e820 pmem) or below a ``regionN``
+    in it: cxl_pmem_region_probe() (drivers/cxl/pmem.c) inserts ``Persistent Memory`` over
+    the CXL region with insert_resource(), so ``regionN`` becomes its child and the
+    namespaces nest in ``regionN``. A namespace inside another namespace is not one more.
+    """
+    out: dict[int, list[IomemEntry]] = {r.line: [] for r in persistent_memory(entries)}
+    for e, chain in zip(entries, _ancestors(entries), strict=True):
+        if not e.name.startswith("namespace"):
+            continue
+        if any(a.name.startswith("namespace") for a in chain):
+            continue
+        region = next((a for a in chain if a.line in out), None)
+        if region is not None:
+            out[region.line].append(e)
+    return out
+
+
+def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
+    """The namespaces of each ``Persistent Memory`` range (:func:`pmem_namespaces_by_range`),
+    or the whole range when /proc/iomem lists none in it."""
+    out: list[IomemEntry] = []
+    by_range = pmem_namespaces_by_range(entries)
+    for region in persistent_memory(entries):
+        out.extend(by_range[region.line] or [region])
+    return out
+
+
+def _namespace_head(
+    name: str, chain: tuple[IomemEntry, ...], heads: dict[str, IomemEntry]
+) -> IomemEntry | None:
+    """The ``namespaceR.I`` entry beside the dax device ``daxR.I`` in the same pmem range.
+
+    Follows __dax_pmem_probe() in drivers/dax/pmem.c (Linux 5.1 and later): the dax
+    device of namespaceR.I is daxR.I; the probe reserves only the namespace's first
+    ``dataoff`` bytes (its info block, and with map=dev the memmap reservation) under the
+    namespace's name, and device_dax (or kmem) reserves the data under the dax device's
+    name, so the two are siblings under ``Persistent Memory`` (or its ``regionN``).
+    """
+    pmem = next((a for a in chain if a.name in PERSISTENT_MEMORY), None)
+    head = heads.get("namespace" + name.removeprefix("dax"))
+    if pmem is None or head is None:
+        return None
+    if not (pmem.start <= head.start and head.end <= pmem.end):
+        return None
+    return head
+
+
 def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
     """Every pmem namespace, device-dax instance and kmem System RAM range of the dump.
 
     A dax device listed on several lines (one per range) is one device. A pmem namespace
-    that holds a dax device is reported as that dax device (with ``namespace`` set).
+    that holds a dax device is reported as that dax device (with ``namespace`` set): the
+    namespace it nests in, or the ``namespaceR.I`` beside ``daxR.I`` that the kernel
+    prints covering only the namespace's head (:func:`_namespace_head`), stretched to the
+    end of the dax device (``head_only``).
     """
     chains = _ancestors(entries)
+    by_range = pmem_namespaces_by_range(entries)
+    heads = {ns.name: ns for group in by_range.values() for ns in group}
     dax: dict[str, list[int]] = {}  # dax device name -> indexes of its entries
     for i, e in enumerate(entries):
         if _DAX_NAME_RE.fullmatch(e.name):
@@ -267,6 +326,18 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
         chain = chains[indexes[0]]
         ns = next((a for a in reversed(chain) if a.name.startswith("namespace")), None)
         own = tuple((entries[i].start, entries[i].end) for i in indexes)
+        head_only = False
+        if ns is None:
+            head = _namespace_head(name, chain, heads)
+            if head is not None and head.end <= own[0][0]:
+                head_only = True
+                # the namespace: its head and the data after it, up to the dax device's
+                # end (its end_trunc, if any, is not shown)
+                ns = IomemEntry(
+                    head.start, max(head.end, own[-1][1]), head.name, head.depth, head.line
+                )
+                if kmem:  # kmem's daxR.I is trimmed to memory blocks: the data starts at dataoff
+                    own = ((head.end, own[-1][1]), *own[1:])
         if kmem:
             kind: IomemKind = "system-ram"
             ranges = tuple((c.start, c.end) for c in kmem)
@@ -280,19 +351,14 @@ def memory_devices(entries: list[IomemEntry]) -> list[IomemDevice]:
             ns,
             _within(chain),
             own if kmem else (),
+            head_only,
         )
     with_dax = {d.namespace.line for d in by_index.values() if d.namespace is not None}
     # positions by identity: list.index() compares the entries field by field, from the
     # start, for every region and namespace (quadratic in the dump)
     position = {id(e): i for i, e in enumerate(entries)}
     for region in persistent_memory(entries):
-        index = position[id(region)]
-        children = [
-            e
-            for e in _subtree(entries, index)
-            if e.depth == region.depth + 1 and e.name.startswith("namespace")
-        ]
-        for ns in children or [region]:
+        for ns in by_range[region.line] or [region]:
             i_ns = position[id(ns)]
             if ns.line in with_dax:
                 continue

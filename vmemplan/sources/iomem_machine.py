@@ -33,27 +33,12 @@ from vmemplan.sources.iomem import (
     IomemDevice,
     IomemEntry,
     memory_devices,
-    persistent_memory,
+    pmem_namespaces,
     unclaimed,
 )
 from vmemplan.units import format_iec, format_size_exact
 
-
-def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
-    """The namespaces of each ``Persistent Memory`` range: its ``namespaceX.Y`` children
-    when /proc/iomem lists them, else the whole range."""
-    out: list[IomemEntry] = []
-    position = {id(e): i for i, e in enumerate(entries)}  # list.index() is linear per call
-    for region in persistent_memory(entries):
-        index = position[id(region)]
-        children = []
-        for e in entries[index + 1 :]:
-            if e.depth <= region.depth:
-                break
-            if e.depth == region.depth + 1 and e.name.startswith("namespace"):
-                children.append(e)
-        out.extend(children or [region])
-    return out
+__all__ = ["from_iomem", "pmem_namespaces"]
 
 
 # Follows nd_pfn_init() in drivers/nvdimm/pfn_devs.c.
@@ -196,6 +181,8 @@ def from_iomem(
             if ns is not None:
                 layout, note = _kmem_namespace(dev, ns, base)
                 notes.append(note)
+                if dev.head_only:
+                    inferred.append(_head_note(dev, ns))
             inferred.extend(f"{where}: {n}" for n in notes)
             system_ram.append(
                 KmemDevice(
@@ -234,6 +221,8 @@ def from_iomem(
                     mode = "devdax"
                 map_, align, layout_note = _layout_from_dax_start(dev, ns, base, given)
                 inferred.append(f"{where}: {what}; {layout_note}")
+                if dev.head_only:
+                    inferred.append(_head_note(dev, ns))
             else:
                 inferred.append(
                     f"{where}: mode {base.mode}, map={base.map} and align from the command "
@@ -289,4 +278,16 @@ def _kmem_namespace(
     return None, (
         f"the dax device starts {seen:#x} into {ns.name}, which no map and align give: the "
         "namespace's info block is left out"
+    )
+
+
+def _head_note(dev: IomemDevice, ns: IomemEntry) -> str:
+    """What a namespace /proc/iomem lists beside its dax device stands for."""
+    data = (dev.dax_ranges or dev.ranges)[0][0]
+    return (
+        f"{ns.name} (line {ns.line}) covers only the namespace's first "
+        f"{format_iec(data - ns.start)} (info block and any map=dev memmap; "
+        f"__dax_pmem_probe() reserves the data under {dev.name}): namespace {ns.span} "
+        f"inferred from it and {dev.name}; what the namespace has past the dax device's "
+        "end (end_trunc) is not shown"
     )
