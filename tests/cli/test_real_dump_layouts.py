@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.helpers import GiB, MiB, flat_kmems, flat_pgmaps, machine_json
+from tests.helpers import GiB, MiB, flat_kmems, flat_pgmaps, machine_json, run_cli
 from vmemplan.kernel.arch import ARCHES
 from vmemplan.kernel.pfn_devs import nd_pfn_init
 
@@ -22,6 +22,11 @@ X86 = ARCHES["x86_64"]
 def _dataoff(start: int, size: int, map_: str) -> int:
     layout = nd_pfn_init(X86, start=start, size=size, align=2 * MiB, map_=map_, struct_page_size=64)  # type: ignore[arg-type]
     return layout.dataoff
+
+
+def _usable(size: int, map_: str) -> int:
+    layout = nd_pfn_init(X86, start=0, size=size, align=2 * MiB, map_=map_, struct_page_size=64)  # type: ignore[arg-type]
+    return layout.usable
 
 
 # -- 1: the namespace head beside its dax device -------------------------------------------
@@ -64,3 +69,79 @@ def test_cxl_pmem_region_namespaces_are_read() -> None:
     assert pgmaps[1]["input"]["mode"] == "devdax"
     assert pgmaps[1]["input"]["map"] == "mem"  # dataoff 2 MiB: map=mem at align 2M
     assert _dataoff(0x2880000000, 32 * GiB, "mem") == 2 * MiB
+
+
+# -- 3: legacy (e820, memmap=) namespaces in ndctl list -------------------------------------
+
+
+def test_legacy_e820_namespace_has_no_info_block() -> None:
+    """util_namespace_to_json() (ndctl/json.c) prints a namespace with no pfn device
+    ("native/static" fsdax: an e820 or memmap= carve-out) with map mem, no uuid and no
+    align, its size the whole namespace: the pmem driver maps it all with its memmap in
+    DRAM (pmem_attach_disk(), drivers/nvdimm/pmem.c), so raw = usable, nothing is lost."""
+    for name, exact in (("list_N_legacy_e820.json", True), ("list_Nu_legacy_e820.json", False)):
+        doc = machine_json("--from-ndctl", str(NDCTL / name))
+        (ns,) = flat_pgmaps(doc)
+        assert ns["capacity_bytes"] == 32 * GiB
+        assert ns["usable_bytes"] == 32 * GiB
+        assert ns["lost_bytes"] == 0
+        # 32 GiB of 4 KiB pages, 64-byte struct pages, all in DRAM
+        assert ns["memmap_dram_pages"] == 32 * GiB // 4096 * 64 // 4096
+        (found,) = doc["source"]["found"]
+        assert (found["kind"], found["inferred_raw_bytes"]) == ("fsdax", 32 * GiB)
+        notes = doc["source"]["inferred"]
+        assert any("no pfn info block" in n for n in notes)
+        assert not any("--align 1G" in n for n in notes)
+        assert any("rounded in the dump" in n for n in notes) is not exact
+
+
+# -- 4: "map":"none" ------------------------------------------------------------------------
+
+
+def test_map_none_is_read_as_printed_and_the_map_inferred_from_the_size() -> None:
+    """util_namespace_to_json() prints the pfn/dax device's location as it is, "none" too.
+    16,909,336,576 bytes is what a 16 GiB namespace keeps at map=dev, align 2M (map=mem
+    would keep 16 GiB - 2 MiB): the map is inferred from it, and the note says "none"."""
+    assert _usable(16 * GiB, "dev") == 16909336576
+    doc = machine_json("--from-ndctl", str(NDCTL / "list_N_map_none.json"))
+    (ns,) = flat_pgmaps(doc)
+    assert ns["input"]["map"] == "dev"
+    assert ns["capacity_bytes"] == 16 * GiB
+    notes = doc["source"]["inferred"]
+    assert not any("no map in the dump" in n for n in notes)
+    assert any("map none in the dump" in n and "map=dev inferred" in n for n in notes)
+    text = run_cli("estimate", "--from-ndctl", str(NDCTL / "list_N_map_none.json")).stdout
+    assert "inferred: namespace1.0 ([0]): map none in the dump" in " ".join(text.split())
+
+
+# -- 5: daxctl list -RD of a pmem namespace's dax device ------------------------------------
+
+
+def test_daxctl_device_in_a_pmem_region_is_its_namespace() -> None:
+    """A dax region whose path is under ndbusN/regionN is a pmem namespace's static one
+    (__dax_pmem_probe()): dax0.0 is namespace0.0's device, map=dev by ndctl's default,
+    and 33,820,770,304 bytes is what a 32 GiB namespace keeps at map=dev, align 2M."""
+    assert _usable(32 * GiB, "dev") == 33820770304
+    doc = machine_json("--from-ndctl", str(NDCTL / "daxctl_list_RD_pmem_region.json"))
+    (ns,) = flat_pgmaps(doc)
+    assert ns["input"]["label"] == "namespace0.0"
+    assert (ns["input"]["mode"], ns["input"]["map"]) == ("devdax", "dev")
+    assert ns["capacity_bytes"] == 32 * GiB
+    assert ns["memmap_dram_pages"] == 0  # the memmap is on the device
+    assert any("is in a pmem region" in n for n in doc["source"]["inferred"])
+
+
+# -- 6: daxctl list -M mappings -------------------------------------------------------------
+
+
+def test_daxctl_mappings_give_the_ranges() -> None:
+    """util_daxctl_mapping_to_json() prints each range's start and inclusive end."""
+    doc = machine_json("--from-ndctl", str(NDCTL / "daxctl_list_M_mappings.json"))
+    (dev,) = flat_pgmaps(doc)
+    assert dev["input"]["dax_ranges"] == [
+        {"start_bytes": 0x1080000000, "end_bytes": 0x1480000000},
+        {"start_bytes": 0x1880000000, "end_bytes": 0x1C80000000},
+    ]
+    notes = doc["source"]["inferred"]
+    assert not any("the dump has no address" in n for n in notes)
+    assert any("ranges from the dump's mappings" in n for n in notes)

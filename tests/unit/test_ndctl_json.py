@@ -152,7 +152,8 @@ def test_bus_listing() -> None:
         ),
         # e820 (memmap=) pmem: no pfn device, ndctl reports map=mem and the namespace size
         FoundDevice(
-            "namespace2.0", "ndctl", "fsdax", "mem", 16 * GiB, True, None, "[1].namespaces[0]"
+            "namespace2.0", "ndctl", "fsdax", "mem", 16 * GiB, True, None, "[1].namespaces[0]",
+            static=True,
         ),
     ]  # fmt: skip
 

@@ -98,6 +98,21 @@ class FoundDevice:
     dax_devices: tuple[FoundDevice, ...] = ()
     """ndctl ``-X``: the dax devices of the namespace's ``daxregion``, as daxctl prints
     them (locations ``[0].daxregion.devices[0]``); not devices of their own."""
+    ranges: tuple[tuple[int, int], ...] = ()
+    """daxctl ``-M``: the device's ``mappings`` as half-open byte ranges (daxctl prints
+    each mapping's ``start`` and inclusive ``end``), in page_offset order; () if absent."""
+    pmem_region: str | None = None
+    """For a namespace read from ``daxctl list -R`` (a dax region under
+    ``ndbusN/regionN``, a pmem namespace's static dax region): the region's ``path``."""
+    map_none: bool = False
+    """ndctl printed ``"map":"none"``: the kernel reported no memmap location for the
+    namespace's pfn/dax device (its ``mode`` attribute read ``none``, PFN_MODE_NONE in
+    drivers/nvdimm/pfn_devs.c), which util_namespace_to_json() prints as it is."""
+    static: bool = False
+    """An fsdax namespace with no pfn device: a legacy e820 or ``memmap=`` carve-out (or
+    an NVDIMM-N one) that the pmem driver maps whole, memmap in DRAM, no info block.
+    util_namespace_to_json() (ndctl/json.c) prints it "native/static": map mem, its
+    namespace size, and no uuid or align (both come from the pfn device)."""
 
 
 @dataclass(frozen=True)
@@ -305,15 +320,34 @@ class _Reader:
                             at, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
                         )
                     dax_devices.append(self.dax_device(dev, at, region_align))
+        map_none = map_ is None and isinstance(obj.get("map"), str)
+        static = (
+            mode == "fsdax"
+            and "uuid" not in obj
+            and align is None
+            and (map_ == "mem" or "map" not in obj)
+        )
         self.found.append(
             FoundDevice(
-                name, "ndctl", mode, map_, size, exact, align, where, dax_devices=tuple(dax_devices)
+                name,
+                "ndctl",
+                mode,
+                map_,
+                size,
+                exact,
+                align,
+                where,
+                dax_devices=tuple(dax_devices),
+                map_none=map_none,
+                static=static,
             )
         )
 
     def dax_region(self, obj: dict[str, Any], where: str) -> None:
         region_align = self.align_value(obj, where)
         before = len(self.found)
+        region_path = obj.get("path")
+        static = isinstance(region_path, str) and _PMEM_REGION_PATH_RE.search(region_path)
         if "devices" in obj:
             for i, dev in enumerate(self.array(obj, "devices", where)):
                 path = f"{where}.devices[{i}]"
@@ -321,7 +355,11 @@ class _Reader:
                     raise self.fail(
                         path, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
                     )
-                self.found.append(self.dax_device(dev, path, region_align))
+                found = self.dax_device(dev, path, region_align)
+                m = _DAX_NAME_RE.fullmatch(found.name)
+                if static and m is not None and isinstance(region_path, str):
+                    found = _pmem_namespace_of(found, m, region_path)
+                self.found.append(found)
         if len(self.found) == before:
             self.skipped += 1
 
@@ -343,7 +381,37 @@ class _Reader:
             raise self.fail(
                 f"{where}.online_memblocks", f"{online}: more than total_memblocks {total}"
             )
-        return FoundDevice(name, "daxctl", mode, None, size, exact, align, where, online, total)
+        ranges = self.mappings(obj, where, size, exact) if "mappings" in obj else ()
+        return FoundDevice(
+            name, "daxctl", mode, None, size, exact, align, where, online, total, ranges=ranges
+        )
+
+    def mappings(
+        self, obj: dict[str, Any], where: str, size: int, exact: bool
+    ) -> tuple[tuple[int, int], ...]:
+        """daxctl ``-M`` ``mappings``: each one's ``start`` and inclusive ``end``
+        (util_daxctl_mapping_to_json(), daxctl/json.c), in ``page_offset`` order."""
+        out: list[tuple[int, int, int]] = []
+        for i, m in enumerate(self.array(obj, "mappings", where)):
+            at = f"{where}.mappings[{i}]"
+            if not isinstance(m, dict) or "start" not in m or "end" not in m:
+                raise self.fail(at, f"{_show(m)}: expected a mapping with 'start' and 'end'")
+            start, _ = self.size_value(m["start"], f"{at}.start")
+            last, _ = self.size_value(m["end"], f"{at}.end")
+            if last < start:
+                raise self.fail(f"{at}.end", f"{_show(m['end'])}: below its start")
+            offset = 0
+            if m.get("page_offset") is not None:
+                offset, _ = self.size_value(m["page_offset"], f"{at}.page_offset")
+            out.append((offset, start, last + 1))
+        ranges = tuple((a, b) for _, a, b in sorted(out))
+        total = sum(b - a for a, b in ranges)
+        if ranges and exact and total != size:
+            raise self.fail(
+                f"{where}.mappings",
+                f"they add up to {total:,} bytes, the device's size is {size:,}",
+            )
+        return ranges
 
     def count_value(self, obj: dict[str, Any], key: str, where: str) -> int | None:
         """A count daxctl prints as a JSON integer (``total_memblocks``); absent: None."""
@@ -355,6 +423,30 @@ class _Reader:
         if isinstance(value, _Huge) or not 0 <= value < _LIMIT:
             raise self.fail(f"{where}.{key}", f"{_show(value)}: out of range")
         return value
+
+
+# daxctl prints a dax region's path under /sys/devices; a pmem namespace's static region
+# is its nd_dax device, under the nvdimm region: .../ndbus0/region0/dax0.0
+_PMEM_REGION_PATH_RE = re.compile(r"/ndbus[0-9]+/region[0-9]+(/|$)", re.ASCII)
+_DAX_NAME_RE = re.compile(r"dax([0-9]+)\.([0-9]+)", re.ASCII)
+
+
+def _pmem_namespace_of(dev: FoundDevice, m: re.Match[str], region_path: str) -> FoundDevice:
+    """The devdax pmem namespace whose dax device ``dev`` (``daxR.I``) is: namespaceR.I
+    (__dax_pmem_probe() in drivers/dax/pmem.c names the dax region and device after the
+    namespace). daxctl shows its usable size and align, not its map."""
+    return FoundDevice(
+        f"namespace{m.group(1)}.{m.group(2)}",
+        "ndctl",
+        "devdax",
+        None,
+        dev.usable_bytes,
+        dev.usable_exact,
+        dev.align,
+        dev.location,
+        dax_devices=(dev,),
+        pmem_region=region_path,
+    )
 
 
 def _is_container(obj: dict[str, Any], name: str) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from vmemplan.errors import InputError, InternalError
+from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest
+from vmemplan.kernel.arch import SUBSECTION_SIZE
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout
 from vmemplan.sizing import raw_size_for_usable, size_step
@@ -46,8 +47,15 @@ from vmemplan.sources.iomem import (
     persistent_memory,
 )
 from vmemplan.sources.ndctl import FoundDevice
+from vmemplan.sources.ndctl_sizes import (
+    _dump_geometry,
+    _exact_alternatives,
+    _map_none_note,
+    _wanted_usable,
+)
+from vmemplan.sources.notes import SourceNote, prefixed
 from vmemplan.system_ram import pmem_namespace_layout
-from vmemplan.units import align_up, format_iec, format_size_exact
+from vmemplan.units import align_up, format_iec, format_size_exact, quote_value
 
 
 @dataclass
@@ -162,7 +170,9 @@ def from_ndctl(
         evidence.append(
             _Blocks(
                 f"{dev.name} ({dev.location})",
-                known.dax_ranges if known is not None and on_iomem else ((0, dev.usable_bytes),),
+                known.dax_ranges
+                if known is not None and on_iomem
+                else dev.ranges or ((0, dev.usable_bytes),),
                 known.ranges if known is not None and on_iomem else None,
                 dev.total_memblocks,
                 " and ".join(shown) + f" ({format_size_exact(dev.usable_bytes)})",
@@ -183,6 +193,14 @@ def from_ndctl(
                     dev.name, dev.mode, dev.location, (), False, dev.usable_bytes, dev.usable_exact
                 )
             )
+            continue
+        if dev.static and not (given.align or given.map or given.mode):
+            static_req, notes, found_one = _static_namespace(dev, base, cursor, placer)
+            inferred.extend(prefixed(where, n) for n in notes)
+            origins.append(where)
+            requests.append(static_req)
+            found.append(found_one)
+            cursor = max(cursor, found_one.ranges[-1][1])
             continue
         overridden: list[str] = []
         if dev.source == "daxctl" or dev.mode == "system-ram":
@@ -205,7 +223,7 @@ def from_ndctl(
             else:
                 origins.append(where)
                 requests.append(req)
-            inferred.extend(f"{where}: {n}" for n in notes)
+            inferred.extend(prefixed(where, n) for n in notes)
             found.append(
                 Found(
                     dev.name,
@@ -227,7 +245,19 @@ def from_ndctl(
             raise _no_compound_pages(base, f"{kmem_held.name} of {dev.name}", kmem_held.mode)
         # The namespace as it is: its raw size follows from the dump's own align and map.
         dump_align, dump_map = _dump_geometry(dev, base, given)
-        if dev.map is None:
+        if dev.pmem_region is not None:
+            inferred.append(
+                SourceNote(
+                    "from the dump",
+                    f"{where}: {dev.dax_devices[0].name} is in a pmem region "
+                    f"({quote_value(dev.pmem_region, 60)}): the dax device of {dev.name}, "
+                    "estimated as that devdax namespace (daxctl shows its usable size and "
+                    "align, not its map)",
+                )
+            )
+        if dev.map_none:
+            inferred.append(_map_none_note(dev, base, given, where, dump_map))
+        elif dev.map is None:
             inferred.append(
                 f"{where}: no map in the dump; assumed {dump_map}"
                 + (" (from --map)" if given.map else " (ndctl's default)")
@@ -364,21 +394,6 @@ def from_ndctl(
     return Discovered(requests, inferred, found, origins, system_ram, mb_source)
 
 
-def _dump_geometry(dev: FoundDevice, base: EstimateRequest, given: Given) -> tuple[int, MapMode]:
-    """The align and map the namespace of the dump has: the dump's, else the typed ones,
-    else ndctl's defaults (they give its raw size)."""
-    align = dev.align or (base.align if given.align else None) or base.arch.pmd_size
-    map_: MapMode = dev.map or (base.map if given.map else "dev")
-    return align, map_
-
-
-def _wanted_usable(dev: FoundDevice) -> int:
-    """The least usable size the dump's ``size`` can stand for."""
-    if dev.usable_exact:
-        return dev.usable_bytes
-    return dev.usable_bytes - human_resolution(dev.usable_bytes) // 2  # within half a digit
-
-
 def _namespace_layout(
     base: EstimateRequest, where: str, raw: int, start: int, align: int, map_: MapMode
 ) -> PfnLayout:
@@ -491,33 +506,61 @@ def _kmem_held_by_namespace(
     return device, notes
 
 
-def _exact_alternatives(
-    dev: FoundDevice, base: EstimateRequest, start: int, s: int, slack: int
-) -> str:
-    """The align/map choices the dump leaves open (it omits them) under which some raw
-    size gives exactly the dump's usable size: ``"--align 1G (raw 17G) would give it"``."""
-    arch = base.arch
-    aligns = [dev.align] if dev.align is not None else list(arch.dax_alignments)
-    maps: list[MapMode] = [dev.map] if dev.map is not None else ["dev", "mem"]
-    hits = []
-    for map_ in maps:
-        for align in aligns:
-            assert align is not None
-            try:
-                sized = raw_size_for_usable(
-                    arch,
-                    usable=dev.usable_bytes - slack,
-                    align=align,
-                    map_=map_,
-                    start=align_up(start, _placement_align(align)),
-                    struct_page_size=s,
-                )
-            except (InputError, InternalError):
-                continue
-            if abs(sized.usable - dev.usable_bytes) <= slack:
-                opts = [f"--align {format_size_exact(align)}"] if dev.align is None else []
-                opts += [f"--map {map_}"] if dev.map is None else []
-                hits.append(f"{' '.join(opts)} (raw {format_size_exact(sized.raw_size)})")
-    if not hits:
-        return ""
-    return " or ".join(hits) + " would give it exactly"
+def _static_namespace(
+    dev: FoundDevice, base: EstimateRequest, cursor: int, placer: _Placer | None
+) -> tuple[EstimateRequest, list[str], Found]:
+    """A namespace with no pfn device (:attr:`FoundDevice.static`): its request, notes and
+    :class:`Found`.
+
+    Follows pmem_attach_disk() in drivers/nvdimm/pmem.c: without a pfn device, a namespace
+    of a region with ND_REGION_PAGEMAP (e820, memmap=) gets a MEMORY_DEVICE_FS_DAX pgmap
+    over its whole range, no altmap and order-0 pages: no info block, nothing lost, the
+    memmap in DRAM. Modelled as one dax range without compound pages.
+    """
+    size = dev.usable_bytes
+    notes: list[str] = [
+        SourceNote(
+            "inferred",
+            "no uuid and no align: a namespace with no pfn info block (legacy e820 or "
+            'memmap=, ndctl\'s "native/static" fsdax), mapped whole with its memmap in DRAM: '
+            "raw size = size, nothing lost",
+        )
+    ]
+    if not dev.usable_exact:
+        size = (dev.usable_bytes + SUBSECTION_SIZE // 2) // SUBSECTION_SIZE * SUBSECTION_SIZE
+        notes.append(
+            SourceNote(
+                "inferred",
+                f"size {dev.usable_bytes:,} bytes rounded in the dump; "
+                f"{format_size_exact(size)} taken (the nearest whole 2M subsections)",
+            )
+        )
+    if placer is not None:
+        start, placed = placer.place(dev, size, SUBSECTION_SIZE)
+    else:
+        start = align_up(cursor, _placement_align(SUBSECTION_SIZE))
+        placed = f"placed at {start:#x} (the dump has no address)"
+    notes.append(placed)
+    req = replace(
+        base,
+        size=None,
+        align=None,
+        vmemmap_shift=0,
+        mode="devdax",
+        map="mem",
+        dax_ranges=((start, start + size),),
+        label=dev.name,
+    )
+    found = Found(
+        dev.name,
+        dev.mode,
+        dev.location,
+        ((start, start + size),),
+        True,
+        dev.usable_bytes,
+        dev.usable_exact,
+        size,
+        size,
+        True,
+    )
+    return req, notes, found

@@ -1,0 +1,109 @@
+"""What an ndctl namespace's usable size says about its raw size and map.
+
+ndctl prints the usable size; the raw size, and a map the dump leaves out or prints as
+``none``, are inferred with the inverse model (sizing.py) under the dump's align and map.
+"""
+
+from __future__ import annotations
+
+from vmemplan.errors import InputError, InternalError
+from vmemplan.estimate import EstimateRequest
+from vmemplan.kernel.pfn_devs import MapMode
+from vmemplan.sizing import raw_size_for_usable
+from vmemplan.sources.discover import Given, _placement_align, human_resolution
+from vmemplan.sources.ndctl import FoundDevice
+from vmemplan.sources.notes import SourceNote
+from vmemplan.units import align_up, format_size_exact
+
+
+def _dump_geometry(dev: FoundDevice, base: EstimateRequest, given: Given) -> tuple[int, MapMode]:
+    """The align and map the namespace of the dump has: the dump's, else the typed ones,
+    else ndctl's defaults (they give its raw size)."""
+    align = dev.align or (base.align if given.align else None) or base.arch.pmd_size
+    map_: MapMode = dev.map or (base.map if given.map else "dev")
+    if dev.map_none and not given.map:
+        map_ = next(iter(_maps_giving_usable(dev, base, align)), "dev")
+    return align, map_
+
+
+def _maps_giving_usable(dev: FoundDevice, base: EstimateRequest, align: int) -> list[MapMode]:
+    """The maps (dev first) under which a raw size gives the dump's usable size (within
+    its rounding), for a namespace placed on an aligned start."""
+    s = base.struct_page_size or base.arch.struct_page_size
+    slack = 0 if dev.usable_exact else human_resolution(dev.usable_bytes) // 2
+    hits: list[MapMode] = []
+    maps: tuple[MapMode, ...] = ("dev", "mem")
+    for map_ in maps:
+        try:
+            sized = raw_size_for_usable(
+                base.arch,
+                usable=_wanted_usable(dev),
+                align=align,
+                map_=map_,
+                start=0,
+                struct_page_size=s,
+            )
+        except (InputError, InternalError):
+            continue
+        if abs(sized.usable - dev.usable_bytes) <= slack:
+            hits.append(map_)
+    return hits
+
+
+def _map_none_note(
+    dev: FoundDevice, base: EstimateRequest, given: Given, where: str, map_: MapMode
+) -> str:
+    """What a namespace whose dump says ``"map":"none"`` is estimated with."""
+    what = (
+        f"{where}: map none in the dump (the kernel reported no memmap location for its "
+        "pfn/dax device: mode none)"
+    )
+    if given.map:
+        return SourceNote("given", f"{what}; map={map_} from --map")
+    if _maps_giving_usable(dev, base, _dump_geometry(dev, base, given)[0]):
+        return SourceNote(
+            "inferred", f"{what}; map={map_} inferred: it gives the dump's usable size"
+        )
+    return SourceNote(
+        "default",
+        f"{what}; neither map gives its usable size exactly: assumed dev (ndctl's default)",
+    )
+
+
+def _wanted_usable(dev: FoundDevice) -> int:
+    """The least usable size the dump's ``size`` can stand for."""
+    if dev.usable_exact:
+        return dev.usable_bytes
+    return dev.usable_bytes - human_resolution(dev.usable_bytes) // 2  # within half a digit
+
+
+def _exact_alternatives(
+    dev: FoundDevice, base: EstimateRequest, start: int, s: int, slack: int
+) -> str:
+    """The align/map choices the dump leaves open (it omits them) under which some raw
+    size gives exactly the dump's usable size: ``"--align 1G (raw 17G) would give it"``."""
+    arch = base.arch
+    aligns = [dev.align] if dev.align is not None else list(arch.dax_alignments)
+    maps: list[MapMode] = [dev.map] if dev.map is not None else ["dev", "mem"]
+    hits = []
+    for map_ in maps:
+        for align in aligns:
+            assert align is not None
+            try:
+                sized = raw_size_for_usable(
+                    arch,
+                    usable=dev.usable_bytes - slack,
+                    align=align,
+                    map_=map_,
+                    start=align_up(start, _placement_align(align)),
+                    struct_page_size=s,
+                )
+            except (InputError, InternalError):
+                continue
+            if abs(sized.usable - dev.usable_bytes) <= slack:
+                opts = [f"--align {format_size_exact(align)}"] if dev.align is None else []
+                opts += [f"--map {map_}"] if dev.map is None else []
+                hits.append(f"{' '.join(opts)} (raw {format_size_exact(sized.raw_size)})")
+    if not hits:
+        return ""
+    return " or ".join(hits) + " would give it exactly"
