@@ -145,3 +145,49 @@ def test_daxctl_mappings_give_the_ranges() -> None:
     notes = doc["source"]["inferred"]
     assert not any("the dump has no address" in n for n in notes)
     assert any("ranges from the dump's mappings" in n for n in notes)
+
+
+# -- 7: pastes ------------------------------------------------------------------------------
+
+
+def test_a_pasted_iomem_is_read_and_what_was_skipped_is_said() -> None:
+    """Indented as a whole, elided, one-space and parentless PCI lines, annotations: the
+    memory in it is estimated, and each skip is said with its line numbers."""
+    doc = machine_json("--iomem", str(IOMEM / "pasted_server_excerpt.iomem"))
+    assert [p["input"]["label"] for p in flat_pgmaps(doc)] == ["namespace0.0", "namespace0.1"]
+    assert flat_pgmaps(doc)[0]["capacity_bytes"] == 64 * GiB
+    notes = " | ".join(doc["source"]["inferred"])
+    assert "indented by 4 spaces as a whole" in notes
+    assert "lines 3, 7: elided by the poster" in notes
+    assert "line 10: indented by an odd number of spaces" in notes
+    assert "lines 13, 15: a note after a resource name" in notes
+
+
+def test_a_pasted_memory_line_that_is_ambiguous_is_still_refused(tmp_path: Path) -> None:
+    """One space too many before a namespace: its parent cannot be told."""
+    dump = tmp_path / "iomem"
+    dump.write_text(
+        "100000000-107fffffff : System RAM\n"
+        "1080000000-307fffffff : Persistent Memory\n"
+        "   1080000000-307fffffff : namespace0.0\n"
+    )
+    result = run_cli("estimate", "--iomem", str(dump))
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "line 3: '   1080000000-307fffffff : namespace0.0': odd indentation" in result.stderr
+
+
+# -- 8: a whole server dump with one range that cannot be a namespace -----------------------
+
+
+def test_an_unaligned_pmem_range_without_namespace_is_noted_not_fatal() -> None:
+    """4080000000-4080ffefff (16 MiB - 4 KiB) holds no namespace and is not on 2M
+    subsections: it cannot be estimated, the namespaces of the other range are."""
+    doc = machine_json("--iomem", str(IOMEM / "server_unaligned_legacy_pmem.iomem"))
+    assert [p["input"]["label"] for p in flat_pgmaps(doc)] == ["namespace0.0", "namespace0.1"]
+    legacy = next(f for f in doc["source"]["found"] if f["label"].startswith("Persistent"))
+    assert legacy["estimated"] is False
+    assert legacy["ranges"] == [{"start_bytes": 0x4080000000, "end_bytes": 0x4080FFF000}]
+    (note,) = [n for n in doc["source"]["inferred"] if "holds no namespace" in n]
+    assert "not a multiple of the 2M subsection" in note
+    assert "--size" not in note

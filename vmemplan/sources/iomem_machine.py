@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vmemplan.errors import InputError
-from vmemplan.estimate import EstimateRequest
+from vmemplan.estimate import EstimateRequest, prepare
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.sources.discover import (
     Discovered,
@@ -30,12 +30,14 @@ from vmemplan.sources.discover import (
     _span,
 )
 from vmemplan.sources.iomem import (
+    PERSISTENT_MEMORY,
     IomemDevice,
     IomemEntry,
     memory_devices,
     pmem_namespaces,
     unclaimed,
 )
+from vmemplan.sources.notes import SourceNote
 from vmemplan.units import format_iec, format_size_exact
 
 __all__ = ["from_iomem", "pmem_namespaces"]
@@ -228,20 +230,24 @@ def from_iomem(
                     f"{where}: mode {base.mode}, map={base.map} and align from the command "
                     "line (/proc/iomem does not say)"
                 )
-            origins.append(where)
-            requests.append(
-                replace(
-                    base,
-                    size=ns.end - ns.start,
-                    start=ns.start,
-                    mode=mode,
-                    map=map_,
-                    align=align,
-                    vmemmap_shift=base.vmemmap_shift if align == base.align else None,
-                    dax_ranges=(),
-                    label=ns.name,
-                )
+            req = replace(
+                base,
+                size=ns.end - ns.start,
+                start=ns.start,
+                mode=mode,
+                map=map_,
+                align=align,
+                vmemmap_shift=base.vmemmap_shift if align == base.align else None,
+                dax_ranges=(),
+                label=ns.name,
             )
+            refusal = _no_namespace_refusal(ns, req)
+            if refusal is not None:
+                inferred[-1] = SourceNote("from the dump", f"{where}: {refusal}")
+                found.append(Found(dev.name, dev.kind, _lines(dev.lines), dev.ranges, False))
+                continue
+            origins.append(where)
+            requests.append(req)
         found.append(Found(dev.name, dev.kind, _lines(dev.lines), dev.ranges))
     for e in unclaimed(entries):
         inferred.append(
@@ -291,3 +297,24 @@ def _head_note(dev: IomemDevice, ns: IomemEntry) -> str:
         f"inferred from it and {dev.name}; what the namespace has past the dax device's "
         "end (end_trunc) is not shown"
     )
+
+
+def _no_namespace_refusal(ns: IomemEntry, req: EstimateRequest) -> str | None:
+    """Why a ``Persistent Memory`` range that holds no namespace cannot be estimated as
+    one (the kernel would refuse that namespace: a range not on 2M subsections, say);
+    None if it can, or if ``ns`` is a namespace the dump lists (its refusal stands).
+
+    Such a range has no pgmap today (no namespace is enabled in it); it is estimated as the
+    namespace it could hold, and where it cannot hold one the rest of the dump still is.
+    """
+    if ns.name not in PERSISTENT_MEMORY:
+        return None
+    try:
+        prepare(req)
+    except InputError as e:
+        why = e.message.split("; did you intend")[0]  # no option to fix: it is the dump's
+        return (
+            f"holds no namespace, and cannot be estimated as one ({why}); not estimated, "
+            "the rest of the dump is"
+        )
+    return None
