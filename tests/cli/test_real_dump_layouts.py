@@ -191,3 +191,43 @@ def test_an_unaligned_pmem_range_without_namespace_is_noted_not_fatal() -> None:
     (note,) = [n for n in doc["source"]["inferred"] if "holds no namespace" in n]
     assert "not a multiple of the 2M subsection" in note
     assert "--size" not in note
+
+
+# -- 9: a cxl list file given to --from-ndctl -----------------------------------------------
+
+
+def test_cxl_list_output_names_cxl_list_and_from_cxl() -> None:
+    for name in ("cxl_list_default.json", "bad_cxl_list_regions.json"):
+        result = run_cli("estimate", "--from-ndctl", str(NDCTL / name))
+        assert result.exit_code == 2
+        assert result.stderr.count("\n") == 1
+        assert "'cxl list' output" in result.stderr
+        assert "give it to --from-cxl" in result.stderr
+
+
+# -- 10: another architecture's align; a dax device smaller than its namespace --------------
+
+
+def test_an_align_of_another_architecture_names_arch() -> None:
+    """PowerVM (papr_scm) namespaces print "align":65536, which x86_64 cannot have."""
+    path = str(NDCTL / "list_N_powervm_papr_scm.json")
+    result = run_cli("estimate", "--from-ndctl", path)
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1
+    assert "align 64K is not an x86_64 alignment (4K, 2M, 1G)" in result.stderr
+    assert "ppc64-radix-64k" in result.stderr
+    assert "--arch" in result.stderr
+    doc = machine_json("--from-ndctl", path, "--arch", "ppc64-radix-64k")
+    (ns,) = flat_pgmaps(doc)
+    assert ns["capacity_bytes"] == 32 * GiB
+    # --align replaces the dump's: estimated on x86_64, and said so
+    doc = machine_json("--from-ndctl", path, "--align", "2M")
+    assert any("--align replaces it" in n for n in doc["source"]["inferred"])
+
+
+def test_a_dax_device_smaller_than_its_namespace_is_mentioned() -> None:
+    doc = machine_json("--from-ndctl", str(NDCTL / "list_X_dax_smaller_than_namespace.json"))
+    (ns,) = flat_pgmaps(doc)
+    assert ns["capacity_bytes"] == 4 * GiB  # ecosystem.md example A: 4 GiB - 66 MiB usable
+    (note,) = [n for n in doc["source"]["inferred"] if "its dax device dax0.0" in n]
+    assert "4,223,664,128 bytes, 2.00 MiB less than the namespace's 4,225,761,280" in note

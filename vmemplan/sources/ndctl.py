@@ -255,6 +255,12 @@ class _Reader:
                 self.namespace(value, where, name)
         elif "chardev" in value:
             self.found.append(self.dax_device(value, where, None))
+        elif (key := _cxl_key(value)) is not None:
+            raise self.fail(
+                where,
+                f"{_show(value)}: 'cxl list' output (its {quote_value(key)} key), not ndctl or "
+                "daxctl JSON: give it to --from-cxl",
+            )
         elif "devices" in value or ("path" in value and "id" in value):
             self.dax_region(value, where)
         elif any(k in value for k in ("regions", "namespaces", "dimms")):
@@ -447,6 +453,46 @@ def _pmem_namespace_of(dev: FoundDevice, m: re.Match[str], region_path: str) -> 
         dax_devices=(dev,),
         pmem_region=region_path,
     )
+
+
+# What cxl list prints (cxl/json.c, cxl/filter.c): objects keyed by their kind, and the
+# containers it splices them into ("anon memdevs", "regions", "decoders:root0", ...).
+_CXL_OBJECT_KEYS = ("memdev", "region", "decoder", "port", "endpoint", "bus")
+_CXL_CONTAINERS = frozenset(
+    {
+        "anon memdevs",
+        "memdevs",
+        "buses",
+        "ports",
+        "endpoints",
+        "root decoders",
+        "port decoders",
+        "endpoint decoders",
+    }
+)
+
+
+def _cxl_key(obj: dict[str, Any]) -> str | None:
+    """The key that makes ``obj`` a ``cxl list`` object or container, None if none does.
+
+    ndctl and daxctl name their objects ``dev`` and ``chardev``; cxl list names them by
+    kind (``memdev``, ``region``), and nests them in arrays named ``"<kind>s:<parent>"``.
+    """
+    for key in _CXL_OBJECT_KEYS:
+        if isinstance(obj.get(key), str):
+            return key
+    for key in obj:
+        if key in _CXL_CONTAINERS or ":" in key:
+            return key
+    regions = obj.get("regions")
+    if (
+        isinstance(regions, list)
+        and regions
+        and isinstance(regions[0], dict)
+        and ("region" in regions[0])
+    ):
+        return "regions"
+    return None
 
 
 def _is_container(obj: dict[str, Any], name: str) -> bool:

@@ -48,6 +48,7 @@ from vmemplan.sources.iomem import (
 )
 from vmemplan.sources.ndctl import FoundDevice
 from vmemplan.sources.ndctl_sizes import (
+    _dump_checks,
     _dump_geometry,
     _exact_alternatives,
     _map_none_note,
@@ -194,6 +195,7 @@ def from_ndctl(
                 )
             )
             continue
+        inferred.extend(_dump_checks(dev, base, given, where))
         if dev.static and not (given.align or given.map or given.mode):
             static_req, notes, found_one = _static_namespace(dev, base, cursor, placer)
             inferred.extend(prefixed(where, n) for n in notes)

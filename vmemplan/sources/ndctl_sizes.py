@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from vmemplan.errors import InputError, InternalError
 from vmemplan.estimate import EstimateRequest
+from vmemplan.kernel.arch import ARCHES
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.sizing import raw_size_for_usable
 from vmemplan.sources.discover import Given, _placement_align, human_resolution
 from vmemplan.sources.ndctl import FoundDevice
 from vmemplan.sources.notes import SourceNote
-from vmemplan.units import align_up, format_size_exact
+from vmemplan.units import align_up, format_iec, format_size_exact
 
 
 def _dump_geometry(dev: FoundDevice, base: EstimateRequest, given: Given) -> tuple[int, MapMode]:
@@ -107,3 +108,40 @@ def _exact_alternatives(
     if not hits:
         return ""
     return " or ".join(hits) + " would give it exactly"
+
+
+def _dump_checks(dev: FoundDevice, base: EstimateRequest, given: Given, where: str) -> list[str]:
+    """What the dump's own values say before a device is estimated: an align the
+    architecture cannot have (the dump comes from another one: refused, or noted where
+    ``--align`` replaces it), and an ndctl ``-X`` dax device smaller than its namespace.
+    """
+    notes: list[str] = []
+    arch = base.arch
+    aligns = [a for a in (dev.align, *(d.align for d in dev.dax_devices)) if a is not None]
+    foreign = next((a for a in aligns if a not in arch.dax_alignments), None)
+    if foreign is not None:
+        theirs = [name for name, a in ARCHES.items() if foreign in a.dax_alignments]
+        supported = ", ".join(format_size_exact(a) for a in arch.dax_alignments)
+        what = f"{where}: align {format_size_exact(foreign)} is not an {arch.name} alignment "
+        what += (
+            f"({supported}): the dump comes from another architecture ({', '.join(theirs)} "
+            "have it; a PowerVM LPAR prints 64K)"
+            if theirs
+            else f"({supported}), nor one of any architecture vmemplan models"
+        )
+        if not given.align:
+            raise InputError("--from-ndctl", what + (": give its --arch" if theirs else ""))
+        notes.append(SourceNote("given", f"{what}; --align replaces it (--arch to model that one)"))
+    smaller = [d for d in dev.dax_devices if d.usable_bytes < dev.usable_bytes]
+    if smaller and dev.usable_exact and smaller[0].usable_exact:
+        d = smaller[0]
+        notes.append(
+            SourceNote(
+                "from the dump",
+                f"{where}: its dax device {d.name} is {d.usable_bytes:,} bytes, "
+                f"{format_iec(dev.usable_bytes - d.usable_bytes)} less than the namespace's "
+                f"{dev.usable_bytes:,}: the namespace is estimated (its pgmap covers all "
+                "of it); the dax device maps only its own size",
+            )
+        )
+    return notes
