@@ -231,3 +231,13 @@ def test_a_dax_device_smaller_than_its_namespace_is_mentioned() -> None:
     assert ns["capacity_bytes"] == 4 * GiB  # ecosystem.md example A: 4 GiB - 66 MiB usable
     (note,) = [n for n in doc["source"]["inferred"] if "its dax device dax0.0" in n]
     assert "4,223,664,128 bytes, 2.00 MiB less than the namespace's 4,225,761,280" in note
+
+
+def test_a_typed_pfn_geometry_models_a_legacy_namespace_with_an_info_block() -> None:
+    """--map dev asks for a memmap on the device, which needs a pfn device: the namespace
+    is modelled as if reconfigured with one (raw inferred from usable), and said so."""
+    doc = machine_json("--from-ndctl", str(NDCTL / "list_N_legacy_e820.json"), "--map", "dev")
+    (ns,) = flat_pgmaps(doc)
+    assert ns["input"]["map"] == "dev"
+    assert ns["lost_bytes"] > 0
+    assert any("--map dev models it with one" in n for n in doc["source"]["inferred"])

@@ -196,7 +196,26 @@ def from_ndctl(
             )
             continue
         inferred.extend(_dump_checks(dev, base, given, where))
-        if dev.static and not (given.align or given.map or given.mode):
+        # a typed pfn geometry (--align, --map dev, --mode devdax) models it with a pfn
+        # device, as if reconfigured; --map mem and --mode fsdax are what it has
+        as_pfn = [
+            o
+            for o, typed in (
+                (f"--align {format_size_exact(base.align or 0)}", given.align),
+                ("--map dev", given.map and base.map == "dev"),
+                (f"--mode {base.mode}", given.mode and base.mode != "fsdax"),
+            )
+            if typed
+        ]
+        if dev.static and as_pfn:
+            inferred.append(
+                SourceNote(
+                    "given",
+                    f"{where}: no pfn info block in the dump (legacy e820 or memmap=); "
+                    f"{', '.join(as_pfn)} models it with one, as if reconfigured",
+                )
+            )
+        elif dev.static:
             static_req, notes, found_one = _static_namespace(dev, base, cursor, placer)
             inferred.extend(prefixed(where, n) for n in notes)
             origins.append(where)
