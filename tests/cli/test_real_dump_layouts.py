@@ -241,3 +241,17 @@ def test_a_typed_pfn_geometry_models_a_legacy_namespace_with_an_info_block() -> 
     assert ns["input"]["map"] == "dev"
     assert ns["lost_bytes"] > 0
     assert any("--map dev models it with one" in n for n in doc["source"]["inferred"])
+
+
+def test_an_ndctl_namespace_is_placed_at_its_head_and_dax_device() -> None:
+    """With /proc/iomem too, namespace0.0 goes where its head starts, and must fit its
+    Persistent Memory range (the head alone is only its first 130 MiB)."""
+    dump = (
+        '[{"dev":"namespace0.0","mode":"devdax","map":"dev","size":8453619712,'
+        '"uuid":"0a6b4f1e-3c2d-4e5f-8a9b-1c2d3e4f5a6b","chardev":"dax0.0","align":2097152}]'
+    )
+    iomem = str(IOMEM / "pmem_devdax_head_siblings.iomem")
+    doc = machine_json("--from-ndctl", "-", "--iomem", iomem, stdin=dump)
+    (ns,) = flat_pgmaps(doc)
+    assert ns["input"]["start_bytes"] == 0x240000000
+    assert ns["capacity_bytes"] == 8 * GiB

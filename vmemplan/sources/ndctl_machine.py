@@ -8,11 +8,10 @@ dax device kmem holds keeps its layout and becomes a :class:`KmemDevice`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest
-from vmemplan.kernel.arch import SUBSECTION_SIZE
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout
 from vmemplan.sizing import raw_size_for_usable, size_step
@@ -52,6 +51,7 @@ from vmemplan.sources.ndctl_sizes import (
     _dump_geometry,
     _exact_alternatives,
     _map_none_note,
+    _static_namespace,
     _wanted_usable,
 )
 from vmemplan.sources.notes import SourceNote, prefixed
@@ -70,6 +70,16 @@ class _Placer:
 
     entries: list[IomemEntry]
     cursor: int
+    heads: dict[str, IomemEntry] = field(default_factory=dict)
+    """A namespace /proc/iomem lists beside its dax device (head only): the
+    ``Persistent Memory`` range it must fit, since its end (end_trunc) is not shown."""
+
+    def __post_init__(self) -> None:
+        pmem = persistent_memory(self.entries)
+        for d in memory_devices(self.entries):
+            if d.head_only and d.namespace is not None:
+                ns = d.namespace
+                self.heads[ns.name] = next((p for p in pmem if p.start <= ns.start < p.end), ns)
 
     def named(self, dev: FoundDevice) -> IomemEntry | None:
         """The /proc/iomem entry of ``dev``'s name, if the dump lists it."""
@@ -79,7 +89,10 @@ class _Placer:
         """The start of ``dev`` and a note saying where it came from."""
         named = self.named(dev)
         region: IomemEntry | None
-        if named is not None:
+        if named is not None and dev.name in self.heads:
+            start, region = named.start, self.heads[dev.name]
+            what = "its /proc/iomem head, in its Persistent Memory range"
+        elif named is not None:
             start, region, what = named.start, named, "its /proc/iomem range"
         else:
             start = align_up(self.cursor, _placement_align(align))
@@ -525,63 +538,3 @@ def _kmem_held_by_namespace(
         PmemNamespace(dev.name, layout.start, layout.size, layout),
     )
     return device, notes
-
-
-def _static_namespace(
-    dev: FoundDevice, base: EstimateRequest, cursor: int, placer: _Placer | None
-) -> tuple[EstimateRequest, list[str], Found]:
-    """A namespace with no pfn device (:attr:`FoundDevice.static`): its request, notes and
-    :class:`Found`.
-
-    Follows pmem_attach_disk() in drivers/nvdimm/pmem.c: without a pfn device, a namespace
-    of a region with ND_REGION_PAGEMAP (e820, memmap=) gets a MEMORY_DEVICE_FS_DAX pgmap
-    over its whole range, no altmap and order-0 pages: no info block, nothing lost, the
-    memmap in DRAM. Modelled as one dax range without compound pages.
-    """
-    size = dev.usable_bytes
-    notes: list[str] = [
-        SourceNote(
-            "inferred",
-            "no uuid and no align: a namespace with no pfn info block (legacy e820 or "
-            'memmap=, ndctl\'s "native/static" fsdax), mapped whole with its memmap in DRAM: '
-            "raw size = size, nothing lost",
-        )
-    ]
-    if not dev.usable_exact:
-        size = (dev.usable_bytes + SUBSECTION_SIZE // 2) // SUBSECTION_SIZE * SUBSECTION_SIZE
-        notes.append(
-            SourceNote(
-                "inferred",
-                f"size {dev.usable_bytes:,} bytes rounded in the dump; "
-                f"{format_size_exact(size)} taken (the nearest whole 2M subsections)",
-            )
-        )
-    if placer is not None:
-        start, placed = placer.place(dev, size, SUBSECTION_SIZE)
-    else:
-        start = align_up(cursor, _placement_align(SUBSECTION_SIZE))
-        placed = f"placed at {start:#x} (the dump has no address)"
-    notes.append(placed)
-    req = replace(
-        base,
-        size=None,
-        align=None,
-        vmemmap_shift=0,
-        mode="devdax",
-        map="mem",
-        dax_ranges=((start, start + size),),
-        label=dev.name,
-    )
-    found = Found(
-        dev.name,
-        dev.mode,
-        dev.location,
-        ((start, start + size),),
-        True,
-        dev.usable_bytes,
-        dev.usable_exact,
-        size,
-        size,
-        True,
-    )
-    return req, notes, found

@@ -1,17 +1,22 @@
-"""What an ndctl namespace's usable size says about its raw size and map.
+"""What an ndctl namespace's own values say about it, before it is placed and estimated.
 
 ndctl prints the usable size; the raw size, and a map the dump leaves out or prints as
 ``none``, are inferred with the inverse model (sizing.py) under the dump's align and map.
+A namespace with no pfn device (legacy e820) has no info block: raw = usable. An align
+the architecture cannot have, or a dax device smaller than its namespace, is said.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Protocol
+
 from vmemplan.errors import InputError, InternalError
 from vmemplan.estimate import EstimateRequest
-from vmemplan.kernel.arch import ARCHES
+from vmemplan.kernel.arch import ARCHES, SUBSECTION_SIZE
 from vmemplan.kernel.pfn_devs import MapMode
 from vmemplan.sizing import raw_size_for_usable
-from vmemplan.sources.discover import Given, _placement_align, human_resolution
+from vmemplan.sources.discover import Found, Given, _placement_align, human_resolution
 from vmemplan.sources.ndctl import FoundDevice
 from vmemplan.sources.notes import SourceNote
 from vmemplan.units import align_up, format_iec, format_size_exact
@@ -145,3 +150,69 @@ def _dump_checks(dev: FoundDevice, base: EstimateRequest, given: Given, where: s
             )
         )
     return notes
+
+
+class _Places(Protocol):
+    """Where a namespace goes when /proc/iomem is given too (ndctl_machine._Placer)."""
+
+    def place(self, dev: FoundDevice, raw: int, align: int) -> tuple[int, str]: ...
+
+
+def _static_namespace(
+    dev: FoundDevice, base: EstimateRequest, cursor: int, placer: _Places | None
+) -> tuple[EstimateRequest, list[str], Found]:
+    """A namespace with no pfn device (:attr:`FoundDevice.static`): its request, notes and
+    :class:`Found`.
+
+    Follows pmem_attach_disk() in drivers/nvdimm/pmem.c: without a pfn device, a namespace
+    of a region with ND_REGION_PAGEMAP (e820, memmap=) gets a MEMORY_DEVICE_FS_DAX pgmap
+    over its whole range, no altmap and order-0 pages: no info block, nothing lost, the
+    memmap in DRAM. Modelled as one dax range without compound pages.
+    """
+    size = dev.usable_bytes
+    notes: list[str] = [
+        SourceNote(
+            "inferred",
+            "no uuid and no align: a namespace with no pfn info block (legacy e820 or "
+            'memmap=, ndctl\'s "native/static" fsdax), mapped whole with its memmap in DRAM: '
+            "raw size = size, nothing lost",
+        )
+    ]
+    if not dev.usable_exact:
+        size = (dev.usable_bytes + SUBSECTION_SIZE // 2) // SUBSECTION_SIZE * SUBSECTION_SIZE
+        notes.append(
+            SourceNote(
+                "inferred",
+                f"size {dev.usable_bytes:,} bytes rounded in the dump; "
+                f"{format_size_exact(size)} taken (the nearest whole 2M subsections)",
+            )
+        )
+    if placer is not None:
+        start, placed = placer.place(dev, size, SUBSECTION_SIZE)
+    else:
+        start = align_up(cursor, _placement_align(SUBSECTION_SIZE))
+        placed = f"placed at {start:#x} (the dump has no address)"
+    notes.append(placed)
+    req = replace(
+        base,
+        size=None,
+        align=None,
+        vmemmap_shift=0,
+        mode="devdax",
+        map="mem",
+        dax_ranges=((start, start + size),),
+        label=dev.name,
+    )
+    found = Found(
+        dev.name,
+        dev.mode,
+        dev.location,
+        ((start, start + size),),
+        True,
+        dev.usable_bytes,
+        dev.usable_exact,
+        size,
+        size,
+        True,
+    )
+    return req, notes, found
