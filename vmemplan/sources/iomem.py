@@ -326,7 +326,9 @@ def _subtree(entries: list[IomemEntry], index: int) -> list[IomemEntry]:
     """The descendants of ``entries[index]``, in file order."""
     parent = entries[index]
     out = []
-    for e in entries[index + 1 :]:
+    # by index, not over a slice: a slice copies the rest of the dump for every call
+    for j in range(index + 1, len(entries)):
+        e = entries[j]
         if e.depth <= parent.depth:
             break
         out.append(e)
