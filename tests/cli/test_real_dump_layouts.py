@@ -255,3 +255,21 @@ def test_an_ndctl_namespace_is_placed_at_its_head_and_dax_device() -> None:
     (ns,) = flat_pgmaps(doc)
     assert ns["input"]["start_bytes"] == 0x240000000
     assert ns["capacity_bytes"] == 8 * GiB
+
+
+def test_a_skipped_paste_line_is_echoed_short_and_escaped(tmp_path: Path) -> None:
+    """A note after a name and a skipped line are quoted escaped, at most 40 characters."""
+    dump = tmp_path / "iomem"
+    dump.write_text(
+        "100000000-107fffffff : System RAM\n"
+        "1080000000-307fffffff : Persistent Memory\n"
+        "  1080000000-307fffffff : namespace0.0  <- \x1b]0;TITLE\x07 " + "y" * 500 + "\n"
+        " ffff-ffff : pci \x1b[31m\n"
+    )
+    result = run_cli("estimate", "--iomem", str(dump))
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout
+    assert "y" * 50 not in result.stdout
+    flat = " ".join(result.stdout.split())
+    assert "line 3: a note after a resource name (e.g. '<- \\x1b]0;TITLE\\x07" in flat
+    assert "line 4: indented by an odd number of spaces (e.g. 'ffff-ffff : pci \\x1b[31m')" in flat
