@@ -102,3 +102,26 @@ def test_a_file_that_is_not_lsmem_is_not_echoed_whole(tmp_path: Path) -> None:
     assert result.stderr.count("\n") == 1
     assert "x" * 60 not in result.stderr
     assert "characters)" in result.stderr
+
+
+def test_a_kmem_device_takes_lsmem_block_size() -> None:
+    """A --device kmem onlines gets lsmem's 128M blocks: as if given as options."""
+    device = "--size 64G --mode system-ram --memmap-on-memory on"
+    from_lsmem = host("--lsmem", DEFAULT, "--device", device)
+    ram = ("0x0+0xc0000000", "0x100000000+0x380000000")
+    typed = host(
+        *(a for r in ram for a in ("--system-ram", r)),
+        "--memory-block-size",
+        "128M",
+        "--device",
+        device,
+    )
+    assert from_lsmem["total"] == typed["total"]
+    other = host(
+        *(a for r in ram for a in ("--system-ram", r)),
+        "--memory-block-size",
+        "2G",
+        "--device",
+        device,
+    )
+    assert other["total"] != typed["total"]  # the block size matters to this device

@@ -150,7 +150,9 @@ def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: st
 
 def _host_from_lsmem(opts: dict[str, Any], path: str) -> Any:
     """``host --lsmem``: the memory blocks lsmem lists as boot RAM, the options' devices."""
+    from vmemplan.cli.devices import device_makers  # noqa: PLC0415
     from vmemplan.cli.dumps import read_input  # noqa: PLC0415
+    from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.host.accounting import account  # noqa: PLC0415
     from vmemplan.host.summary import host_doc, host_from_options  # noqa: PLC0415
     from vmemplan.sources.lsmem import lsmem_notes, parse_lsmem  # noqa: PLC0415
@@ -162,9 +164,18 @@ def _host_from_lsmem(opts: dict[str, Any], path: str) -> Any:
         notes.append(SourceNote("given", f"{path}: --system-ram given: lsmem's ranges not used"))
     else:
         opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in dump.ranges())
-    if opts["memory_block_size"] is None and dump.block_size is not None and opts["kmem"]:
-        opts["memory_block_size"] = str(dump.block_size)  # the --kmem devices' blocks
+    texts, devdax, kmem = opts.pop("devices"), opts.pop("devdax"), opts.pop("kmem")
+    opts["devices"] = device_makers(texts, devdax, kmem, opts)
     hvo = opts.pop("hvo")
     opts.pop("config")
-    host = host_from_options(hvo=hvo, **opts)
+    host = None
+    if opts["memory_block_size"] is None and dump.block_size is not None:
+        # the blocks of the devices kmem onlines, if any (host refuses a size none uses)
+        try:
+            host = host_from_options(hvo=hvo, **{**opts, "memory_block_size": str(dump.block_size)})
+        except InputError as e:
+            if e.option != "--memory-block-size":
+                raise
+    if host is None:
+        host = host_from_options(hvo=hvo, **opts)
     return host_doc(account(host), hvo_requested=hvo, notes=notes)
