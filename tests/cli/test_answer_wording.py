@@ -69,10 +69,20 @@ def test_source_notes_are_labelled_for_what_they_are() -> None:
     assert r.exit_code == 0, r.stderr
     flat = " ".join(r.stdout.split())
     assert "given: namespace0.0 ([0].namespaces[0]): --map mem overrides the dump's map dev" in flat
-    assert "default: namespace2.0 ([1].namespaces[0]): no align in the dump; assumed 2M" in flat
     assert "inferred: namespace0.0 ([0].namespaces[0]): raw size 128G inferred" in flat
-    assert "note: namespace2.0 ([1].namespaces[0]): usable size mismatch" in flat
+    # namespace2.0 is a legacy e820 namespace (no uuid, no align): read, not assumed
+    assert "inferred: namespace2.0 ([1].namespaces[0]): no uuid and no align" in flat
+    assert "default: namespace2.0 ([1].namespaces[0]): placed at 0x4000000000" in flat
     assert not re.search(r"inferred: [^:]*\): --map", flat)
+    # with a uuid it is a pfn namespace whose align the dump leaves out
+    dump = json.loads((NDCTL / "list_BN_buses.json").read_text())
+    dump[1]["namespaces"][0]["uuid"] = "2d0e8f5a-6c1b-4f7e-9a3d-5b8c7e6f4a21"
+    r = CliRunner().invoke(
+        cli, ["estimate", "--from-ndctl", "-", "--map", "mem"], input=json.dumps(dump)
+    )
+    flat = " ".join(r.stdout.split())
+    assert "default: namespace2.0 ([1].namespaces[0]): no align in the dump; assumed 2M" in flat
+    assert "note: namespace2.0 ([1].namespaces[0]): usable size mismatch" in flat
 
 
 def test_iomem_notes_say_given_and_read() -> None:

@@ -22,6 +22,7 @@ CXL = str(DATA / "iomem" / "cxl_kmem_window.iomem")
 HMEM = str(DATA / "iomem" / "hmem_soft_reserved.iomem")
 X86 = str(DATA / "iomem" / "x86_pmem_cxl.iomem")
 BUSES = str(DATA / "ndctl" / "list_BN_buses.json")
+UUID = "2d0e8f5a-6c1b-4f7e-9a3d-5b8c7e6f4a21"  # a pfn namespace has one (util_namespace_to_json())
 SYSRAM = str(DATA / "ndctl" / "daxctl_list_cxl_system_ram.json")
 MIXED = str(DATA / "ndctl" / "daxctl_list_devdax_and_system_ram.json")
 
@@ -265,7 +266,9 @@ def test_packed_namespace_overrunning_the_pmem_range_is_refused() -> None:
 
 
 def test_packed_namespace_that_fits_is_placed_in_the_pmem_range() -> None:
-    dump = json.dumps([{"dev": "namespace5.0", "mode": "fsdax", "map": "mem", "size": 1022 * MiB}])
+    dump = json.dumps(
+        [{"dev": "namespace5.0", "mode": "fsdax", "map": "mem", "size": 1022 * MiB, "uuid": UUID}]
+    )
     doc = machine("--iomem", HMEM, "--from-ndctl", "-", stdin=dump)
     (ns,) = flat_pgmaps(doc)
     assert ns["input"]["start_bytes"] == 0x3480000000
@@ -322,10 +325,13 @@ def test_defaults_do_not_override_the_dump() -> None:
 
 
 def test_usable_size_mismatch_is_flagged() -> None:
-    """namespace2.0: fsdax map=mem, no align (2M assumed), usable 16G. Raw sizes step by 16M
-    and map=mem at 2M takes dataoff 2M, so usable is 14M mod 16M: the nearest raw, 16400M,
-    gives 16G + 14M. At 1G align, dataoff is 1G and raw 17G gives exactly 16G."""
-    doc = machine("--from-ndctl", BUSES)
+    """namespace2.0: an fsdax pfn namespace (it has a uuid) map=mem, no align (2M assumed),
+    usable 16G. Raw sizes step by 16M and map=mem at 2M takes dataoff 2M, so usable is 14M
+    mod 16M: the nearest raw, 16400M, gives 16G + 14M. At 1G align, dataoff is 1G and raw
+    17G gives exactly 16G. (Without a uuid it would be a legacy namespace, raw = usable.)"""
+    dump = json.loads(Path(BUSES).read_text())
+    dump[1]["namespaces"][0]["uuid"] = UUID
+    doc = machine("--from-ndctl", "-", stdin=json.dumps(dump))
     f = found(doc)["namespace2.0"]
     assert f["dump_size_bytes"] == 16 * GiB
     assert f["inferred_raw_bytes"] == 16400 * MiB

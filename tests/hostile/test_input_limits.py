@@ -23,6 +23,7 @@ READERS = {
     "check --from-ndctl": (["check", "--from-ndctl"], []),
     "estimate --from-ndctl": (["estimate", "--from-ndctl"], []),
     "estimate --iomem": (["estimate", "--iomem"], []),
+    "host --lsmem": (["host", "--lsmem"], []),
     "estimate --batch": (["estimate", "--batch"], []),
     "compare --config": (["compare", "--config"], []),
 }

@@ -188,19 +188,26 @@ def test_child_outside_parent() -> None:
 
 
 def test_child_starting_before_parent() -> None:
-    msg = error("2000-2fff : a\n  1000-2fff : b\n")
-    assert "line 2: 1000-2fff 'b' is not inside its parent 2000-2fff 'a' (line 1)" in msg
+    msg = error("2000-2fff : a\n  1000-2fff : dax0.0\n")
+    assert "line 2: 1000-2fff 'dax0.0' is not inside its parent 2000-2fff 'a' (line 1)" in msg
 
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [
-        ("  1000-1fff : x\n", "line 1: '  1000-1fff : x': indented to level 1 but there is no"),
         (
-            "1000-1fff : x\n    1000-1fff : y\n",
-            "line 2: '    1000-1fff : y': indented to level 2 but the entry above is at level 0",
+            "1000-1fff : System RAM\n  1000-1fff : dax0.0\n 1000-1fff : dax1.0\n",
+            "line 3: ' 1000-1fff : dax1.0': odd indentation (1 spaces",
         ),
-        ("1000-1fff : x\n 1000-1fff : y\n", "line 2: ' 1000-1fff : y': odd indentation (1 spaces"),
+        (
+            "1000-1fff : x\n    1000-1fff : dax0.0\n",
+            "line 2: '    1000-1fff : dax0.0': indented to level 2 but the entry above is at "
+            "level 0",
+        ),
+        (
+            "1000-1fff : x\n 1000-1fff : namespace0.0\n",
+            "line 2: ' 1000-1fff : namespace0.0': odd indentation (1 spaces",
+        ),
     ],
 )
 def test_bad_indentation(text: str, fragment: str) -> None:
@@ -348,7 +355,7 @@ def test_fuzz_random_address_trees(trees: list[tuple[tuple[int, int, str], list[
     if message:
         assert "\n" not in message
         return
-    assert len(entries) == len(lines)
+    assert len(entries) <= len(lines)  # lines that do not concern memory may be skipped
     for entry in entries:
         assert 0 <= entry.start < entry.end <= 1 << 64
     ram = system_ram(entries)

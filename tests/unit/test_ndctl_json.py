@@ -152,7 +152,8 @@ def test_bus_listing() -> None:
         ),
         # e820 (memmap=) pmem: no pfn device, ndctl reports map=mem and the namespace size
         FoundDevice(
-            "namespace2.0", "ndctl", "fsdax", "mem", 16 * GiB, True, None, "[1].namespaces[0]"
+            "namespace2.0", "ndctl", "fsdax", "mem", 16 * GiB, True, None, "[1].namespaces[0]",
+            static=True,
         ),
     ]  # fmt: skip
 
@@ -345,6 +346,9 @@ def test_top_level_scalar() -> None:
 def test_unknown_object_names_path_and_keys() -> None:
     msg = file_error("bad_cxl_list_regions.json")
     assert msg.startswith("bad_cxl_list_regions.json: [0]: an object with keys ['region', ")
+    assert "'cxl list' output (its 'region' key)" in msg
+    msg = error('[{"chardev": "d", "size": 1}, {"name": "x"}]')
+    assert "[1]: an object with keys ['name']: neither" in msg
     assert "no 'dev', 'chardev', 'namespaces' or 'devices' key" in msg
     assert "[1]: an empty object: neither" in error('[{"chardev": "d", "size": 1}, {}]')
 

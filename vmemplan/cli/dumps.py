@@ -92,15 +92,19 @@ def _discover(
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
     from vmemplan.host.accounting import account, device_name  # noqa: PLC0415
     from vmemplan.sources.discover import Given, discovered_host, found_doc  # noqa: PLC0415
-    from vmemplan.sources.iomem import parse_iomem, system_ram  # noqa: PLC0415
+    from vmemplan.sources.iomem import read_iomem, system_ram  # noqa: PLC0415
     from vmemplan.sources.iomem_machine import from_iomem, pmem_namespaces  # noqa: PLC0415
     from vmemplan.sources.ndctl import parse_ndctl_json  # noqa: PLC0415
     from vmemplan.sources.ndctl_machine import from_ndctl  # noqa: PLC0415
+    from vmemplan.sources.notes import SourceNote  # noqa: PLC0415
 
     entries = None
+    pasted: list[str] = []  # what of the /proc/iomem paste was skipped
     ram_from_iomem = False
     if iomem_path is not None:
-        entries = parse_iomem(read_input(iomem_path, "--iomem"), iomem_path)
+        paste = read_iomem(read_input(iomem_path, "--iomem"), iomem_path)
+        entries = paste.entries
+        pasted = [SourceNote("from the dump", f"{iomem_path}: {n}") for n in paste.skipped]
         if not opts["system_ram"]:
             opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in system_ram(entries))
             ram_from_iomem = True
@@ -123,6 +127,7 @@ def _discover(
         assert entries is not None
         found = from_iomem(entries, base, given, kmem)
         kind, path = "iomem", str(iomem_path)
+    found.inferred[:0] = pasted
     if not found.requests and not found.system_ram:
         raise InputError(
             kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"

@@ -56,6 +56,8 @@ def _escaped(value: Any) -> Any:
     """The document with every string escaped for a terminal: a device name read from a
     dump (``namespace0.0`` followed by ``ESC ] 0 ; title BEL``) is printed as ``\\x1b...``,
     not obeyed. The JSON needs none of this: json.dumps escapes control characters."""
+    if isinstance(value, str) and hasattr(value, "kind"):  # a SourceNote keeps its kind
+        return type(value)(value.kind, escape(value))
     if isinstance(value, str):
         return escape(value)
     if isinstance(value, dict):

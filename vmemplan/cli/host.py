@@ -70,6 +70,14 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     metavar="FILE",
     help="A /proc/iomem dump: boot RAM (unless --system-ram) and its pmem and kmem ranges.",
 )
+@click.option(
+    "--lsmem",
+    "lsmem_path",
+    metavar="FILE",
+    help="`lsmem` output (the default columns, or -o RANGE,SIZE,STATE,BLOCK,NODE,ZONES): its "
+    "memory blocks as the boot RAM (unless --system-ram) and their size (unless "
+    "--memory-block-size); '-' reads stdin.",
+)
 @SMALL_MACHINE_OPTIONS
 @OUTPUT_OPTIONS
 def host_cmd(**opts: Any) -> None:
@@ -80,6 +88,18 @@ def host_cmd(**opts: Any) -> None:
     opts["system_ram"] = opts["system_ram"] + opts.pop("boot_ram")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
+    lsmem_path = opts.pop("lsmem_path")
+    if lsmem_path is not None:
+        if ndctl_path is not None or iomem_path is not None or opts["config"]:
+            raise InputError(
+                "--lsmem",
+                "not with --from-ndctl, --iomem or --config: lsmem cannot tell their "
+                "kmem blocks from boot RAM (give the boot RAM with --system-ram)",
+            )
+        if opts.pop("mom") is not None:
+            raise InputError("--memmap-on-memory", "only with --from-ndctl or --iomem")
+        _emit(_host_from_lsmem(opts, lsmem_path), as_json, color, "render_host")
+        return
     if ndctl_path is None and iomem_path is None:
         if opts.pop("mom") is not None:
             raise InputError(
@@ -126,3 +146,36 @@ def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: st
     kmem = _kmem_options(opts["mom"], opts["memory_block_size"])
     acc, inferred = discover_account(machine, ndctl_path, iomem_path, kmem, pools)
     return host_doc(acc, hvo_requested=opts["hvo"], notes=inferred)
+
+
+def _host_from_lsmem(opts: dict[str, Any], path: str) -> Any:
+    """``host --lsmem``: the memory blocks lsmem lists as boot RAM, the options' devices."""
+    from vmemplan.cli.devices import device_makers  # noqa: PLC0415
+    from vmemplan.cli.dumps import read_input  # noqa: PLC0415
+    from vmemplan.errors import InputError  # noqa: PLC0415
+    from vmemplan.host.accounting import account  # noqa: PLC0415
+    from vmemplan.host.summary import host_doc, host_from_options  # noqa: PLC0415
+    from vmemplan.sources.lsmem import lsmem_notes, parse_lsmem  # noqa: PLC0415
+    from vmemplan.sources.notes import SourceNote  # noqa: PLC0415
+
+    dump = parse_lsmem(read_input(path, "--lsmem"), path)
+    notes = [SourceNote("from the dump", f"{path}: {n}") for n in lsmem_notes(dump)]
+    if opts["system_ram"]:
+        notes.append(SourceNote("given", f"{path}: --system-ram given: lsmem's ranges not used"))
+    else:
+        opts["system_ram"] = tuple(f"{a:#x}+{b - a:#x}" for a, b in dump.ranges())
+    texts, devdax, kmem = opts.pop("devices"), opts.pop("devdax"), opts.pop("kmem")
+    opts["devices"] = device_makers(texts, devdax, kmem, opts)
+    hvo = opts.pop("hvo")
+    opts.pop("config")
+    host = None
+    if opts["memory_block_size"] is None and dump.block_size is not None:
+        # the blocks of the devices kmem onlines, if any (host refuses a size none uses)
+        try:
+            host = host_from_options(hvo=hvo, **{**opts, "memory_block_size": str(dump.block_size)})
+        except InputError as e:
+            if e.option != "--memory-block-size":
+                raise
+    if host is None:
+        host = host_from_options(hvo=hvo, **opts)
+    return host_doc(account(host), hvo_requested=hvo, notes=notes)

@@ -17,7 +17,8 @@ line as ``inferred:`` called given and read values inferred. The JSON keeps the 
                        range no driver claimed, memory blocks online, a famfs device);
 - ``note:``           anything else (what a command leaves out, a size mismatch).
 
-The rules match the wording of those lines; a test runs them over every fixture.
+A line a source wrote as a :class:`~vmemplan.sources.notes.SourceNote` carries its label;
+the rules below match the wording of the others; a test runs them over every fixture.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 def source_note_label(line: str) -> str:
     """``given``, ``default``, ``inferred``, ``from the dump`` or ``note`` for ``line``."""
+    kind = getattr(line, "kind", None)
+    if isinstance(kind, str):
+        return kind
     for label, phrases in _RULES:
         if any(phrase in line for phrase in phrases):
             return label

@@ -21,6 +21,7 @@ from vmemplan.sources.discover import (
 )
 from vmemplan.sources.iomem import IomemDevice
 from vmemplan.sources.ndctl import FoundDevice
+from vmemplan.sources.notes import SourceNote
 from vmemplan.units import align_up, format_iec, format_size_exact
 
 
@@ -102,6 +103,14 @@ def _dax_device(
                 f"{format_iec(total)}): the dumps disagree",
             )
         notes.append(f"ranges from /proc/iomem ({_lines(known.lines)})")
+    elif dev.ranges:
+        ranges = dev.ranges
+        notes.append(
+            SourceNote(
+                "from the dump",
+                f"ranges from the dump's mappings ({', '.join(_span(r) for r in ranges)})",
+            )
+        )
     else:
         start = align_up(cursor, _placement_align(align))
         step = SUBSECTION_SIZE if mode == "system-ram" else max(align, SUBSECTION_SIZE)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from vmemplan.errors import InputError
-from vmemplan.estimate import EstimateRequest
+from vmemplan.estimate import EstimateRequest, prepare
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
 from vmemplan.sources.discover import (
     Discovered,
@@ -30,30 +30,17 @@ from vmemplan.sources.discover import (
     _span,
 )
 from vmemplan.sources.iomem import (
+    PERSISTENT_MEMORY,
     IomemDevice,
     IomemEntry,
     memory_devices,
-    persistent_memory,
+    pmem_namespaces,
     unclaimed,
 )
+from vmemplan.sources.notes import SourceNote
 from vmemplan.units import format_iec, format_size_exact
 
-
-def pmem_namespaces(entries: list[IomemEntry]) -> list[IomemEntry]:
-    """The namespaces of each ``Persistent Memory`` range: its ``namespaceX.Y`` children
-    when /proc/iomem lists them, else the whole range."""
-    out: list[IomemEntry] = []
-    position = {id(e): i for i, e in enumerate(entries)}  # list.index() is linear per call
-    for region in persistent_memory(entries):
-        index = position[id(region)]
-        children = []
-        for e in entries[index + 1 :]:
-            if e.depth <= region.depth:
-                break
-            if e.depth == region.depth + 1 and e.name.startswith("namespace"):
-                children.append(e)
-        out.extend(children or [region])
-    return out
+__all__ = ["from_iomem", "pmem_namespaces"]
 
 
 # Follows nd_pfn_init() in drivers/nvdimm/pfn_devs.c.
@@ -196,6 +183,8 @@ def from_iomem(
             if ns is not None:
                 layout, note = _kmem_namespace(dev, ns, base)
                 notes.append(note)
+                if dev.head_only:
+                    inferred.append(_head_note(dev, ns))
             inferred.extend(f"{where}: {n}" for n in notes)
             system_ram.append(
                 KmemDevice(
@@ -234,25 +223,31 @@ def from_iomem(
                     mode = "devdax"
                 map_, align, layout_note = _layout_from_dax_start(dev, ns, base, given)
                 inferred.append(f"{where}: {what}; {layout_note}")
+                if dev.head_only:
+                    inferred.append(_head_note(dev, ns))
             else:
                 inferred.append(
                     f"{where}: mode {base.mode}, map={base.map} and align from the command "
                     "line (/proc/iomem does not say)"
                 )
-            origins.append(where)
-            requests.append(
-                replace(
-                    base,
-                    size=ns.end - ns.start,
-                    start=ns.start,
-                    mode=mode,
-                    map=map_,
-                    align=align,
-                    vmemmap_shift=base.vmemmap_shift if align == base.align else None,
-                    dax_ranges=(),
-                    label=ns.name,
-                )
+            req = replace(
+                base,
+                size=ns.end - ns.start,
+                start=ns.start,
+                mode=mode,
+                map=map_,
+                align=align,
+                vmemmap_shift=base.vmemmap_shift if align == base.align else None,
+                dax_ranges=(),
+                label=ns.name,
             )
+            refusal = _no_namespace_refusal(ns, req)
+            if refusal is not None:
+                inferred[-1] = SourceNote("from the dump", f"{where}: {refusal}")
+                found.append(Found(dev.name, dev.kind, _lines(dev.lines), dev.ranges, False))
+                continue
+            origins.append(where)
+            requests.append(req)
         found.append(Found(dev.name, dev.kind, _lines(dev.lines), dev.ranges))
     for e in unclaimed(entries):
         inferred.append(
@@ -290,3 +285,36 @@ def _kmem_namespace(
         f"the dax device starts {seen:#x} into {ns.name}, which no map and align give: the "
         "namespace's info block is left out"
     )
+
+
+def _head_note(dev: IomemDevice, ns: IomemEntry) -> str:
+    """What a namespace /proc/iomem lists beside its dax device stands for."""
+    data = (dev.dax_ranges or dev.ranges)[0][0]
+    return (
+        f"{ns.name} (line {ns.line}) covers only the namespace's first "
+        f"{format_iec(data - ns.start)} (info block and any map=dev memmap; "
+        f"__dax_pmem_probe() reserves the data under {dev.name}): namespace {ns.span} "
+        f"inferred from it and {dev.name}; what the namespace has past the dax device's "
+        "end (end_trunc) is not shown"
+    )
+
+
+def _no_namespace_refusal(ns: IomemEntry, req: EstimateRequest) -> str | None:
+    """Why a ``Persistent Memory`` range that holds no namespace cannot be estimated as
+    one (the kernel would refuse that namespace: a range not on 2M subsections, say);
+    None if it can, or if ``ns`` is a namespace the dump lists (its refusal stands).
+
+    Such a range has no pgmap today (no namespace is enabled in it); it is estimated as the
+    namespace it could hold, and where it cannot hold one the rest of the dump still is.
+    """
+    if ns.name not in PERSISTENT_MEMORY:
+        return None
+    try:
+        prepare(req)
+    except InputError as e:
+        why = e.message.split("; did you intend")[0]  # no option to fix: it is the dump's
+        return (
+            f"holds no namespace, and cannot be estimated as one ({why}); not estimated, "
+            "the rest of the dump is"
+        )
+    return None

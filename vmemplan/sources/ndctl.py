@@ -98,6 +98,21 @@ class FoundDevice:
     dax_devices: tuple[FoundDevice, ...] = ()
     """ndctl ``-X``: the dax devices of the namespace's ``daxregion``, as daxctl prints
     them (locations ``[0].daxregion.devices[0]``); not devices of their own."""
+    ranges: tuple[tuple[int, int], ...] = ()
+    """daxctl ``-M``: the device's ``mappings`` as half-open byte ranges (daxctl prints
+    each mapping's ``start`` and inclusive ``end``), in page_offset order; () if absent."""
+    pmem_region: str | None = None
+    """For a namespace read from ``daxctl list -R`` (a dax region under
+    ``ndbusN/regionN``, a pmem namespace's static dax region): the region's ``path``."""
+    map_none: bool = False
+    """ndctl printed ``"map":"none"``: the kernel reported no memmap location for the
+    namespace's pfn/dax device (its ``mode`` attribute read ``none``, PFN_MODE_NONE in
+    drivers/nvdimm/pfn_devs.c), which util_namespace_to_json() prints as it is."""
+    static: bool = False
+    """An fsdax namespace with no pfn device: a legacy e820 or ``memmap=`` carve-out (or
+    an NVDIMM-N one) that the pmem driver maps whole, memmap in DRAM, no info block.
+    util_namespace_to_json() (ndctl/json.c) prints it "native/static": map mem, its
+    namespace size, and no uuid or align (both come from the pfn device)."""
 
 
 @dataclass(frozen=True)
@@ -240,6 +255,12 @@ class _Reader:
                 self.namespace(value, where, name)
         elif "chardev" in value:
             self.found.append(self.dax_device(value, where, None))
+        elif (key := _cxl_key(value)) is not None:
+            raise self.fail(
+                where,
+                f"{_show(value)}: 'cxl list' output (its {quote_value(key)} key), not ndctl or "
+                "daxctl JSON: give it to --from-cxl",
+            )
         elif "devices" in value or ("path" in value and "id" in value):
             self.dax_region(value, where)
         elif any(k in value for k in ("regions", "namespaces", "dimms")):
@@ -305,15 +326,34 @@ class _Reader:
                             at, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
                         )
                     dax_devices.append(self.dax_device(dev, at, region_align))
+        map_none = map_ is None and isinstance(obj.get("map"), str)
+        static = (
+            mode == "fsdax"
+            and "uuid" not in obj
+            and align is None
+            and (map_ == "mem" or "map" not in obj)
+        )
         self.found.append(
             FoundDevice(
-                name, "ndctl", mode, map_, size, exact, align, where, dax_devices=tuple(dax_devices)
+                name,
+                "ndctl",
+                mode,
+                map_,
+                size,
+                exact,
+                align,
+                where,
+                dax_devices=tuple(dax_devices),
+                map_none=map_none,
+                static=static,
             )
         )
 
     def dax_region(self, obj: dict[str, Any], where: str) -> None:
         region_align = self.align_value(obj, where)
         before = len(self.found)
+        region_path = obj.get("path")
+        static = isinstance(region_path, str) and _PMEM_REGION_PATH_RE.search(region_path)
         if "devices" in obj:
             for i, dev in enumerate(self.array(obj, "devices", where)):
                 path = f"{where}.devices[{i}]"
@@ -321,7 +361,11 @@ class _Reader:
                     raise self.fail(
                         path, f"{_show(dev)}: expected a dax device object (with a 'chardev' key)"
                     )
-                self.found.append(self.dax_device(dev, path, region_align))
+                found = self.dax_device(dev, path, region_align)
+                m = _DAX_NAME_RE.fullmatch(found.name)
+                if static and m is not None and isinstance(region_path, str):
+                    found = _pmem_namespace_of(found, m, region_path)
+                self.found.append(found)
         if len(self.found) == before:
             self.skipped += 1
 
@@ -343,7 +387,37 @@ class _Reader:
             raise self.fail(
                 f"{where}.online_memblocks", f"{online}: more than total_memblocks {total}"
             )
-        return FoundDevice(name, "daxctl", mode, None, size, exact, align, where, online, total)
+        ranges = self.mappings(obj, where, size, exact) if "mappings" in obj else ()
+        return FoundDevice(
+            name, "daxctl", mode, None, size, exact, align, where, online, total, ranges=ranges
+        )
+
+    def mappings(
+        self, obj: dict[str, Any], where: str, size: int, exact: bool
+    ) -> tuple[tuple[int, int], ...]:
+        """daxctl ``-M`` ``mappings``: each one's ``start`` and inclusive ``end``
+        (util_daxctl_mapping_to_json(), daxctl/json.c), in ``page_offset`` order."""
+        out: list[tuple[int, int, int]] = []
+        for i, m in enumerate(self.array(obj, "mappings", where)):
+            at = f"{where}.mappings[{i}]"
+            if not isinstance(m, dict) or "start" not in m or "end" not in m:
+                raise self.fail(at, f"{_show(m)}: expected a mapping with 'start' and 'end'")
+            start, _ = self.size_value(m["start"], f"{at}.start")
+            last, _ = self.size_value(m["end"], f"{at}.end")
+            if last < start:
+                raise self.fail(f"{at}.end", f"{_show(m['end'])}: below its start")
+            offset = 0
+            if m.get("page_offset") is not None:
+                offset, _ = self.size_value(m["page_offset"], f"{at}.page_offset")
+            out.append((offset, start, last + 1))
+        ranges = tuple((a, b) for _, a, b in sorted(out))
+        total = sum(b - a for a, b in ranges)
+        if ranges and exact and total != size:
+            raise self.fail(
+                f"{where}.mappings",
+                f"they add up to {total:,} bytes, the device's size is {size:,}",
+            )
+        return ranges
 
     def count_value(self, obj: dict[str, Any], key: str, where: str) -> int | None:
         """A count daxctl prints as a JSON integer (``total_memblocks``); absent: None."""
@@ -355,6 +429,70 @@ class _Reader:
         if isinstance(value, _Huge) or not 0 <= value < _LIMIT:
             raise self.fail(f"{where}.{key}", f"{_show(value)}: out of range")
         return value
+
+
+# daxctl prints a dax region's path under /sys/devices; a pmem namespace's static region
+# is its nd_dax device, under the nvdimm region: .../ndbus0/region0/dax0.0
+_PMEM_REGION_PATH_RE = re.compile(r"/ndbus[0-9]+/region[0-9]+(/|$)", re.ASCII)
+_DAX_NAME_RE = re.compile(r"dax([0-9]+)\.([0-9]+)", re.ASCII)
+
+
+def _pmem_namespace_of(dev: FoundDevice, m: re.Match[str], region_path: str) -> FoundDevice:
+    """The devdax pmem namespace whose dax device ``dev`` (``daxR.I``) is: namespaceR.I
+    (__dax_pmem_probe() in drivers/dax/pmem.c names the dax region and device after the
+    namespace). daxctl shows its usable size and align, not its map."""
+    return FoundDevice(
+        f"namespace{m.group(1)}.{m.group(2)}",
+        "ndctl",
+        "devdax",
+        None,
+        dev.usable_bytes,
+        dev.usable_exact,
+        dev.align,
+        dev.location,
+        dax_devices=(dev,),
+        pmem_region=region_path,
+    )
+
+
+# What cxl list prints (cxl/json.c, cxl/filter.c): objects keyed by their kind, and the
+# containers it splices them into ("anon memdevs", "regions", "decoders:root0", ...).
+_CXL_OBJECT_KEYS = ("memdev", "region", "decoder", "port", "endpoint", "bus")
+_CXL_CONTAINERS = frozenset(
+    {
+        "anon memdevs",
+        "memdevs",
+        "buses",
+        "ports",
+        "endpoints",
+        "root decoders",
+        "port decoders",
+        "endpoint decoders",
+    }
+)
+
+
+def _cxl_key(obj: dict[str, Any]) -> str | None:
+    """The key that makes ``obj`` a ``cxl list`` object or container, None if none does.
+
+    ndctl and daxctl name their objects ``dev`` and ``chardev``; cxl list names them by
+    kind (``memdev``, ``region``), and nests them in arrays named ``"<kind>s:<parent>"``.
+    """
+    for key in _CXL_OBJECT_KEYS:
+        if isinstance(obj.get(key), str):
+            return key
+    for key in obj:
+        if key in _CXL_CONTAINERS or ":" in key:
+            return key
+    regions = obj.get("regions")
+    if (
+        isinstance(regions, list)
+        and regions
+        and isinstance(regions[0], dict)
+        and ("region" in regions[0])
+    ):
+        return "regions"
+    return None
 
 
 def _is_container(obj: dict[str, Any], name: str) -> bool:

@@ -8,9 +8,9 @@ dax device kmem holds keeps its layout and becomes a :class:`KmemDevice`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
-from vmemplan.errors import InputError, InternalError
+from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout
@@ -46,8 +46,17 @@ from vmemplan.sources.iomem import (
     persistent_memory,
 )
 from vmemplan.sources.ndctl import FoundDevice
+from vmemplan.sources.ndctl_sizes import (
+    _dump_checks,
+    _dump_geometry,
+    _exact_alternatives,
+    _map_none_note,
+    _static_namespace,
+    _wanted_usable,
+)
+from vmemplan.sources.notes import SourceNote, prefixed
 from vmemplan.system_ram import pmem_namespace_layout
-from vmemplan.units import align_up, format_iec, format_size_exact
+from vmemplan.units import align_up, format_iec, format_size_exact, quote_value
 
 
 @dataclass
@@ -61,6 +70,16 @@ class _Placer:
 
     entries: list[IomemEntry]
     cursor: int
+    heads: dict[str, IomemEntry] = field(default_factory=dict)
+    """A namespace /proc/iomem lists beside its dax device (head only): the
+    ``Persistent Memory`` range it must fit, since its end (end_trunc) is not shown."""
+
+    def __post_init__(self) -> None:
+        pmem = persistent_memory(self.entries)
+        for d in memory_devices(self.entries):
+            if d.head_only and d.namespace is not None:
+                ns = d.namespace
+                self.heads[ns.name] = next((p for p in pmem if p.start <= ns.start < p.end), ns)
 
     def named(self, dev: FoundDevice) -> IomemEntry | None:
         """The /proc/iomem entry of ``dev``'s name, if the dump lists it."""
@@ -70,7 +89,10 @@ class _Placer:
         """The start of ``dev`` and a note saying where it came from."""
         named = self.named(dev)
         region: IomemEntry | None
-        if named is not None:
+        if named is not None and dev.name in self.heads:
+            start, region = named.start, self.heads[dev.name]
+            what = "its /proc/iomem head, in its Persistent Memory range"
+        elif named is not None:
             start, region, what = named.start, named, "its /proc/iomem range"
         else:
             start = align_up(self.cursor, _placement_align(align))
@@ -162,7 +184,9 @@ def from_ndctl(
         evidence.append(
             _Blocks(
                 f"{dev.name} ({dev.location})",
-                known.dax_ranges if known is not None and on_iomem else ((0, dev.usable_bytes),),
+                known.dax_ranges
+                if known is not None and on_iomem
+                else dev.ranges or ((0, dev.usable_bytes),),
                 known.ranges if known is not None and on_iomem else None,
                 dev.total_memblocks,
                 " and ".join(shown) + f" ({format_size_exact(dev.usable_bytes)})",
@@ -183,6 +207,34 @@ def from_ndctl(
                     dev.name, dev.mode, dev.location, (), False, dev.usable_bytes, dev.usable_exact
                 )
             )
+            continue
+        inferred.extend(_dump_checks(dev, base, given, where))
+        # a typed pfn geometry (--align, --map dev, --mode devdax) models it with a pfn
+        # device, as if reconfigured; --map mem and --mode fsdax are what it has
+        as_pfn = [
+            o
+            for o, typed in (
+                (f"--align {format_size_exact(base.align or 0)}", given.align),
+                ("--map dev", given.map and base.map == "dev"),
+                (f"--mode {base.mode}", given.mode and base.mode != "fsdax"),
+            )
+            if typed
+        ]
+        if dev.static and as_pfn:
+            inferred.append(
+                SourceNote(
+                    "given",
+                    f"{where}: no pfn info block in the dump (legacy e820 or memmap=); "
+                    f"{', '.join(as_pfn)} models it with one, as if reconfigured",
+                )
+            )
+        elif dev.static:
+            static_req, notes, found_one = _static_namespace(dev, base, cursor, placer)
+            inferred.extend(prefixed(where, n) for n in notes)
+            origins.append(where)
+            requests.append(static_req)
+            found.append(found_one)
+            cursor = max(cursor, found_one.ranges[-1][1])
             continue
         overridden: list[str] = []
         if dev.source == "daxctl" or dev.mode == "system-ram":
@@ -205,7 +257,7 @@ def from_ndctl(
             else:
                 origins.append(where)
                 requests.append(req)
-            inferred.extend(f"{where}: {n}" for n in notes)
+            inferred.extend(prefixed(where, n) for n in notes)
             found.append(
                 Found(
                     dev.name,
@@ -227,7 +279,19 @@ def from_ndctl(
             raise _no_compound_pages(base, f"{kmem_held.name} of {dev.name}", kmem_held.mode)
         # The namespace as it is: its raw size follows from the dump's own align and map.
         dump_align, dump_map = _dump_geometry(dev, base, given)
-        if dev.map is None:
+        if dev.pmem_region is not None:
+            inferred.append(
+                SourceNote(
+                    "from the dump",
+                    f"{where}: {dev.dax_devices[0].name} is in a pmem region "
+                    f"({quote_value(dev.pmem_region, 60)}): the dax device of {dev.name}, "
+                    "estimated as that devdax namespace (daxctl shows its usable size and "
+                    "align, not its map)",
+                )
+            )
+        if dev.map_none:
+            inferred.append(_map_none_note(dev, base, given, where, dump_map))
+        elif dev.map is None:
             inferred.append(
                 f"{where}: no map in the dump; assumed {dump_map}"
                 + (" (from --map)" if given.map else " (ndctl's default)")
@@ -364,21 +428,6 @@ def from_ndctl(
     return Discovered(requests, inferred, found, origins, system_ram, mb_source)
 
 
-def _dump_geometry(dev: FoundDevice, base: EstimateRequest, given: Given) -> tuple[int, MapMode]:
-    """The align and map the namespace of the dump has: the dump's, else the typed ones,
-    else ndctl's defaults (they give its raw size)."""
-    align = dev.align or (base.align if given.align else None) or base.arch.pmd_size
-    map_: MapMode = dev.map or (base.map if given.map else "dev")
-    return align, map_
-
-
-def _wanted_usable(dev: FoundDevice) -> int:
-    """The least usable size the dump's ``size`` can stand for."""
-    if dev.usable_exact:
-        return dev.usable_bytes
-    return dev.usable_bytes - human_resolution(dev.usable_bytes) // 2  # within half a digit
-
-
 def _namespace_layout(
     base: EstimateRequest, where: str, raw: int, start: int, align: int, map_: MapMode
 ) -> PfnLayout:
@@ -489,35 +538,3 @@ def _kmem_held_by_namespace(
         PmemNamespace(dev.name, layout.start, layout.size, layout),
     )
     return device, notes
-
-
-def _exact_alternatives(
-    dev: FoundDevice, base: EstimateRequest, start: int, s: int, slack: int
-) -> str:
-    """The align/map choices the dump leaves open (it omits them) under which some raw
-    size gives exactly the dump's usable size: ``"--align 1G (raw 17G) would give it"``."""
-    arch = base.arch
-    aligns = [dev.align] if dev.align is not None else list(arch.dax_alignments)
-    maps: list[MapMode] = [dev.map] if dev.map is not None else ["dev", "mem"]
-    hits = []
-    for map_ in maps:
-        for align in aligns:
-            assert align is not None
-            try:
-                sized = raw_size_for_usable(
-                    arch,
-                    usable=dev.usable_bytes - slack,
-                    align=align,
-                    map_=map_,
-                    start=align_up(start, _placement_align(align)),
-                    struct_page_size=s,
-                )
-            except (InputError, InternalError):
-                continue
-            if abs(sized.usable - dev.usable_bytes) <= slack:
-                opts = [f"--align {format_size_exact(align)}"] if dev.align is None else []
-                opts += [f"--map {map_}"] if dev.map is None else []
-                hits.append(f"{' '.join(opts)} (raw {format_size_exact(sized.raw_size)})")
-    if not hits:
-        return ""
-    return " or ".join(hits) + " would give it exactly"
