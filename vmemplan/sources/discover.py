@@ -85,6 +85,8 @@ class Found:
     rounding); False flags a dump no raw size ndctl accepts can produce."""
     overridden: tuple[str, ...] = ()
     """``align``, ``map``, ``mode``: where the command line replaced the dump's value."""
+    rules: tuple[str, ...] = ()
+    """``--from-cxl``: the kernel rules that decided the device (sources/cxl_machine.py)."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +158,7 @@ def found_doc(f: Found) -> dict[str, object]:
         "inferred_usable_bytes": f.inferred_usable_bytes,
         "usable_matches": f.usable_matches,
         "overridden": list(f.overridden),
+        "rules": list(f.rules),
     }
     return doc
 
