@@ -56,6 +56,13 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     help="Check the namespaces of an ndctl/daxctl JSON dump ('-' is stdin) against the "
     "--max-* budgets, on the machine the options describe.",
 )
+@click.option(
+    "--from-cxl",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Check the CXL regions of a `cxl list` JSON dump ('-' is stdin) against the "
+    "--max-* budgets (with --from-ndctl: the same host, each device once).",
+)
 @_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
@@ -91,23 +98,24 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     fmt = _check_format(fmt, opts.pop("as_json"), opts.pop("human"))
     color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
-    ndctl_path = opts.pop("from_ndctl")
+    ndctl_path, cxl_path = opts.pop("from_ndctl"), opts.pop("from_cxl")
+    dump_path = ndctl_path if ndctl_path is not None else cxl_path
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     for value, option in ((mom, "--memmap-on-memory"), (block, "--memory-block-size")):
-        if value is not None and ndctl_path is None:
+        if value is not None and dump_path is None:
             raise InputError(
                 option, "applies to the kmem devices of --from-ndctl; config files set [host]"
             )
-    if not files and ndctl_path is None:
+    if not files and dump_path is None:
         raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
     if input_format is not None and not files:
         raise InputError("--input-format", "applies to config files, not to --from-ndctl")
-    if files.count("-") + (ndctl_path == "-") > 1:
+    if files.count("-") + (ndctl_path == "-") + (cxl_path == "-") > 1:
         raise InputError("check", "'-' (stdin) can be read only once")
     # the format of every file is known (or refused) before any file is read
     given = next((f for f in CONFIG_FORMATS if f == input_format), None)
     formats = {path: given or format_of_path(path) for path in files}
-    if budgets and ndctl_path is None:
+    if budgets and dump_path is None:
         raise InputError(
             "--max-dram",
             "the --max-* budgets apply to --from-ndctl; config files carry their own [budgets]",
@@ -128,20 +136,20 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             )
             continue
         results.append(check_config(cfg, path, line_of))
-    if ndctl_path is not None:
+    if dump_path is not None:
         for key in ("size", "start", "align", "vmemmap_shift", "dax_ranges"):
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
         estimates, system_ram, _ = discover_estimates(
-            opts, ndctl_path, None, kmem=_kmem_options(mom, block)
+            opts, ndctl_path, None, kmem=_kmem_options(mom, block), cxl_path=cxl_path
         )
-        results.append(check_machine(estimates, ndctl_path, budgets, system_ram))
+        results.append(check_machine(estimates, dump_path, budgets, system_ram))
     from vmemplan.check_unbudgeted import no_budget_hint, strict_no_budget  # noqa: PLC0415
 
-    hints = [no_budget_hint(r, from_ndctl=r.file == ndctl_path and not budgets) for r in results]
+    hints = [no_budget_hint(r, from_ndctl=r.file == dump_path and not budgets) for r in results]
     if strict:  # the missing budget is the file's error: verdict and exit code agree
         results = [
-            r if h is None else strict_no_budget(r, h, from_ndctl=r.file == ndctl_path)
+            r if h is None else strict_no_budget(r, h, from_ndctl=r.file == dump_path)
             for r, h in zip(results, hints, strict=True)
         ]
     _report_check(results, fmt, _echo_color(color))

@@ -73,6 +73,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         for key, option in (
             ("dax_ranges", "--dax-range"),
             ("from_ndctl", "--from-ndctl"),
+            ("from_cxl", "--from-cxl"),
             ("iomem", "--iomem"),
             ("config_path", "--config"),
             ("current", "--current"),

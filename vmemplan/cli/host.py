@@ -53,6 +53,13 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     "every mode) instead of --devdax/--kmem; '-' reads stdin.",
 )
 @click.option(
+    "--from-cxl",
+    "cxl_path",
+    metavar="FILE",
+    help="A `cxl list` dump: its CXL regions' dax devices as the kernel's CXL rules make "
+    "them; with --from-ndctl/--iomem of the same host each device is counted once.",
+)
+@click.option(
     "--memmap-on-memory",
     "mom",
     metavar="off|on|force",
@@ -75,15 +82,19 @@ def host_cmd(**opts: Any) -> None:
     opts["system_ram"] = opts["system_ram"] + opts.pop("boot_ram")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
-    if ndctl_path is None and iomem_path is None:
+    cxl_path = opts.pop("cxl_path")
+    if ndctl_path is None and iomem_path is None and cxl_path is None:
         if opts.pop("mom") is not None:
             raise InputError("--memmap-on-memory", "only with --from-ndctl or --iomem")
         _emit(host_command(**opts), as_json, color, "render_host")
         return
-    _emit(_host_from_dump(opts, ndctl_path, iomem_path), as_json, color, "render_host")
+    doc = _host_from_dump(opts, ndctl_path, iomem_path, cxl_path)
+    _emit(doc, as_json, color, "render_host")
 
 
-def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None) -> Any:
+def _host_from_dump(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, cxl_path: str | None
+) -> Any:
     """``host --from-ndctl``/``--iomem``: the dump's devices, the options' pools."""
     from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
     from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
@@ -109,5 +120,7 @@ def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: st
         "struct_page_size": opts["struct_page_size"],
     }
     kmem = _kmem_options(opts["mom"], opts["memory_block_size"])
-    acc, inferred = discover_account(machine, ndctl_path, iomem_path, kmem, pools)
+    acc, inferred = discover_account(
+        machine, ndctl_path, iomem_path, kmem, pools, cxl_path=cxl_path
+    )
     return host_doc(acc, hvo_requested=opts["hvo"], notes=inferred)
