@@ -157,3 +157,42 @@ def test_options_that_cannot_apply_are_refused() -> None:
     batch = run_cli("estimate", "--from-cxl", SINGLE, "--batch", "-", stdin="--size 1T\n")
     assert batch.exit_code == 2
     assert "--from-cxl" in batch.stderr
+
+
+def test_compare_gives_each_kernel_its_own_memory_blocks() -> None:
+    """The block size is the kernel's rule, so each kernel's System RAM rows use its own:
+    6.12 2 GiB (31 blocks, 2 GiB trimmed), 6.16 256 MiB (the whole 64 GiB). memmap_on_memory
+    on with 2 GiB blocks puts 2 GiB / 2^18 = 8,192 pages (32 MiB) on each of the 31 blocks:
+    lost = 2 GiB + 31 x 32 MiB."""
+    doc = grid_json("compare", "--from-cxl", SINGLE, "--kernel", "6.12", "--kernel", "6.16")
+    (ns,) = doc["namespaces"]
+    rows = {(r["kernel"], r["memmap_on_memory"]): r for r in ns["system_ram_rows"]}
+    assert rows["6.12", "off"]["memory_block_size_bytes"] == 2 * GiB
+    assert rows["6.16", "off"]["memory_block_size_bytes"] == 256 * MiB
+    assert rows["6.12", "on"]["lost_bytes"] == 2 * GiB + 31 * memmap_pages(2 * GiB) * 4096
+    assert rows["6.16", "off"]["lost_bytes"] == 0
+
+
+def test_compare_gives_the_daxctl_commands_of_each_configuration() -> None:
+    """devdax, and System RAM with memmap_on_memory off/on: on needs the boot parameter
+    (0444) and, from v6.9, the device attribute written while kmem is unbound; before v6.8
+    kmem cannot self-host at all."""
+    doc = grid_json(
+        "compare", "--from-cxl", SINGLE, "--kernel", "6.7", "--kernel", "6.8", "--kernel", "6.9"
+    )
+    (ns,) = doc["namespaces"]
+    by_kernel = {
+        e["kernel"]: {c["configuration"]: c for c in e["configurations"]}
+        for e in ns["dax_device_commands"]
+    }
+    assert by_kernel["6.7"]["devdax"]["commands"] == [
+        "daxctl reconfigure-device --mode=devdax --force dax0.0"
+    ]
+    assert "v6.8" in by_kernel["6.7"]["system-ram memmap_on_memory=on"]["refused"]
+    on68 = by_kernel["6.8"]["system-ram memmap_on_memory=on"]["commands"]
+    assert on68[0] == "# kernel command line: memory_hotplug.memmap_on_memory=1"
+    assert not any("echo" in c for c in on68)
+    on69 = by_kernel["6.9"]["system-ram memmap_on_memory=on"]["commands"]
+    assert "echo 1 > /sys/bus/dax/devices/dax0.0/memmap_on_memory" in on69
+    text = run_cli("compare", "--from-cxl", SINGLE, "--kernel", "6.16").stdout
+    assert "commands for dax0.0 (Linux 6.16):" in text

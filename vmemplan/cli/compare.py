@@ -118,9 +118,31 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         if kmem is not None:
             from vmemplan.output.system_ram_report import system_ram_rows  # noqa: PLC0415
 
-            doc["system_ram_rows"] = system_ram_rows(kmem, kernels)
+            doc["system_ram_rows"] = system_ram_rows(kmem, kernels, _cxl_blocks(subject, kernels))
+        if subject.cxl and subject.device is not None:
+            from vmemplan.dax_commands import dax_device_commands  # noqa: PLC0415
+
+            doc["dax_device_commands"] = [
+                {"kernel": k.label, "configurations": dax_device_commands(subject.device.name, k)}
+                for k in kernels
+            ]
         docs.append(doc)
     if source is None:
         _emit(docs[0], as_json, color, "render_compare")
     else:
         _emit(host_doc(docs, source), as_json, color, "render_host_compare")
+
+
+def _cxl_blocks(subject: Any, kernels: list[Any]) -> dict[str, int] | None:
+    """A CXL region's dax device whose blocks follow the kernel's rule: each kernel's
+    memory block size (x86 probe_memory_block_size() with the CFMWS advice from v6.16)."""
+    if subject.cfmws_advice is None or subject.kmem is None:
+        return None
+    from vmemplan.kernel.cxl import probe_memory_block_size  # noqa: PLC0415
+
+    kmem = subject.kmem
+    end = max((hi for _, hi in kmem.system_ram), default=0)
+    return {
+        k.label: int(probe_memory_block_size(kmem.arch, k, end, subject.cfmws_advice).value)
+        for k in kernels
+    }

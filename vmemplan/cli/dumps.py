@@ -312,7 +312,9 @@ def discover_subjects(
                 )
             )
             continue
-        subjects.append(Subject(k.devdax, None, device, kmem=k.request))
+        subjects.append(
+            Subject(k.devdax, None, device, kmem=k.request, cxl=k.cxl, cfmws_advice=k.cfmws_advice)
+        )
     order = {f.label: i for i, f in enumerate(found.found.found)}
     subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
     return subjects, found.source

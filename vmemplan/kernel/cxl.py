@@ -72,7 +72,7 @@ DaxKind = Literal["cxl", "hmem", "pmem"]
 class Rule(NamedTuple):
     """One decision and the kernel rule that made it (the text the output shows)."""
 
-    value: object
+    value: bool | int | str
     rule: str
 
 

@@ -23,6 +23,7 @@ from vmemplan.output.cost_schema import (
     DeviceKind,
     TotalDetailDoc,
 )
+from vmemplan.output.dax_commands_schema import DaxCommandsDoc
 from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
 from vmemplan.output.system_ram_schema import SystemRamDetailDoc, SystemRamInputDoc
 
@@ -444,6 +445,8 @@ class CompareDoc(_Model):
     devices: list[SubjectDoc]
     rows: list[RowDoc]
     system_ram_rows: list[SystemRamRowDoc] | None = None
+    dax_device_commands: list[DaxCommandsDoc] | None = None
+    """A CXL region's dax device (``--from-cxl``): how to reach each configuration."""
 
 
 class LimitDoc(_Model):

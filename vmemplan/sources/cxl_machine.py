@@ -48,15 +48,9 @@ def region_range(region: CxlRegion) -> Range | None:
     return region.start, end
 
 
-def _block_size(
-    listing: CxlListing, base: EstimateRequest, kmem: Kmem, evidence: list[_Blocks]
-) -> tuple[int | None, str | None, list[str]]:
-    """The memory block size for the dump's kmem devices (None: the kernel's rule that
-    system_ram.py applies with no advice), where it came from, and the notes."""
-    if kmem.memory_block_size is not None:
-        return kmem.memory_block_size, "option", []
-    arch = base.arch
-    boot_mem_end = max((hi for _, hi in base.system_ram), default=0)
+def cfmws_advice(listing: CxlListing) -> tuple[int, list[str]]:
+    """The memory block size the dump's root decoders (CFMWS windows) advise (0: none),
+    and what keeps it from being known."""
     roots = [d for d in listing.decoders if d.role == "root" and d.size_bytes]
     windows = [
         (d.start, d.start + d.size_bytes) for d in roots if d.start is not None and d.size_bytes
@@ -73,9 +67,21 @@ def _block_size(
             "CFMWS advice not modelled for them (--memory-block-size to choose)"
         )
     advice, bios = rules.cfmws_block_advice(windows)
-    notes.extend(bios)
+    return advice, notes + bios
+
+
+def _block_size(
+    listing: CxlListing, base: EstimateRequest, kmem: Kmem, evidence: list[_Blocks]
+) -> tuple[int | None, str | None, list[str]]:
+    """The memory block size for the dump's kmem devices (None: the kernel's rule that
+    system_ram.py applies with no advice), where it came from, and the notes."""
+    if kmem.memory_block_size is not None:
+        return kmem.memory_block_size, "option", []
+    arch = base.arch
+    boot_mem_end = max((hi for _, hi in base.system_ram), default=0)
+    advice, notes = cfmws_advice(listing)
     rule = rules.probe_memory_block_size(arch, base.kernel, boot_mem_end, advice)
-    mb = int(rule.value)  # type: ignore[call-overload]
+    mb = int(rule.value)
     wrong = [e for e in evidence if not e.fits(mb)]
     if wrong:
         top = max(MAX_BLOCK_SIZE, 1 << arch.section_size_bits)
@@ -187,6 +193,8 @@ def from_cxl(
     )
     inferred.extend(mb_notes)
     mb_rule = [n for n in mb_notes if n.startswith("memory blocks of ")] or mb_notes[-1:]
+    # each kernel picks its own blocks (compare --kernel A --kernel B) unless pinned
+    advice = cfmws_advice(listing)[0] if mb_source in (None, "cfmws_advice") else None
     attr = rules.dax_memmap_on_memory(kernel, "cxl")
     param = kmem.memmap_on_memory or "off"
     for region, span, name, driver, decided in ram:
@@ -240,6 +248,8 @@ def from_cxl(
                 where,
                 _kmem_request(base, replace(kmem, memmap_on_memory=mode), ranges, mb),
                 _devdax_request(base, ranges, name),
+                cxl=True,
+                cfmws_advice=advice,
             )
         )
     windows = {r.window for r in listing.regions}

@@ -115,6 +115,12 @@ class KmemDevice:
     """The same ranges as a device-dax device: what ``compare``/``plan`` weigh it against."""
     namespace: PmemNamespace | None = None
     """The pmem namespace it is the dax device of; None: a dynamic (hmem/CXL) device."""
+    cxl: bool = False
+    """A CXL region's dax device (``--from-cxl``)."""
+    cfmws_advice: int | None = None
+    """A CXL region's dax device whose memory blocks follow the kernel's rule (not the dump
+    or --memory-block-size): the block size the CFMWS windows advise (0: none), so that
+    each kernel picks its own (kernel/cxl.py probe_memory_block_size())."""
 
 
 @dataclass(frozen=True)
