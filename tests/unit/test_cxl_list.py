@@ -179,3 +179,24 @@ def test_decoders_with_no_region_cost_nothing_and_say_so() -> None:
     assert found.inferred == [
         "decoders with no region in the dump cost nothing: decoder0.0, decoder2.0"
     ]
+
+
+def test_a_region_listed_twice_is_counted_once() -> None:
+    doc = json.loads((DATA / "interleaved_2way_RX.json").read_text())
+    found = from_cxl(parse_cxl_list(json.dumps(doc + doc), "twice.json"), request(), Kmem())
+    assert [k.label for k in found.system_ram] == ["dax1.0"]
+    assert any("listed again: counted once" in line for line in found.inferred)
+
+
+@pytest.mark.parametrize(
+    ("span", "hit"),
+    [((0, 1), True), ((10, 20), False), ((19, 31), True), ((40, 41), False), ((35, 36), False)],
+)
+def test_overlap_lookup_matches_the_plain_scan(span: tuple[int, int], hit: bool) -> None:
+    """_Ranges answers in O(log n) what a scan of every range answers (0-10 contains
+    2-3, so the running maximum of ends matters; 30-35 starts where 19-31 ends)."""
+    from vmemplan.sources.cxl_machine import _Ranges  # noqa: PLC0415
+
+    ranges = ((0, 10), (2, 3), (30, 35))
+    assert _Ranges(ranges).overlaps(span) is hit
+    assert any(span[0] < hi and lo < span[1] for lo, hi in ranges) is hit

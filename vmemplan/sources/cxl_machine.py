@@ -16,6 +16,7 @@ decided it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import replace
 
 from vmemplan.estimate import EstimateRequest
@@ -36,8 +37,26 @@ from vmemplan.units import format_size_exact
 Range = tuple[int, int]
 
 
-def _overlaps(r: Range, ranges: tuple[Range, ...]) -> bool:
-    return any(r[0] < hi and lo < r[1] for lo, hi in ranges)
+class _Ranges:
+    """Ranges to test overlaps against in O(log n) each (sorted by start; with ``ends``
+    the running maximum of the ends, so overlapping inputs are handled too)."""
+
+    def __init__(self, ranges: tuple[Range, ...]) -> None:
+        ordered = sorted(ranges)
+        self.starts = [lo for lo, _ in ordered]
+        self.ends: list[int] = []
+        top = 0
+        for _, hi in ordered:
+            top = max(top, hi)
+            self.ends.append(top)
+
+    def overlaps(self, r: Range) -> bool:
+        """Whether ``[r0, r1)`` meets any range: the last range starting before r1 (or
+        any before it, by the running maximum of ends) must end after r0."""
+        if r[1] <= r[0]:
+            return False
+        i = bisect_right(self.starts, r[1] - 1)
+        return i > 0 and self.ends[i - 1] > r[0]
 
 
 def region_range(region: CxlRegion) -> Range | None:
@@ -107,7 +126,8 @@ def from_cxl(
     the pmem regions' namespaces come from an ndctl dump of the same host."""
     kmem = kmem or Kmem()
     kernel = base.kernel
-    boot = base.system_ram
+    boot = _Ranges(base.system_ram)
+    seen: set[str] = set()
     inferred: list[str] = []
     found: list[Found] = []
     requests: list[EstimateRequest] = []
@@ -122,6 +142,10 @@ def from_cxl(
     ram: list[tuple[CxlRegion, Range, str, str, list[str]]] = []
     for region in listing.regions:
         where = f"{region.name} ({region.location})"
+        if region.name in seen:  # listed twice (cxl list never does): counted once
+            inferred.append(f"{where}: {region.name} is listed again: counted once")
+            continue
+        seen.add(region.name)
         span = region_range(region)
         if region.decode_state == "reset" or span is None:
             why = "not committed (decode_state reset)" if span else "no resource or size"
@@ -145,9 +169,10 @@ def from_cxl(
             continue
         if region.type is None:
             inferred.append(f"{where}: no type in the dump; assumed ram")
-        dax = rules.cxl_ram_region_dax(kernel, _overlaps(span, boot))
+        onlined = boot.overlaps(span)
+        dax = rules.cxl_ram_region_dax(kernel, onlined)
         if not dax.value:
-            kind = "boot-ram" if _overlaps(span, boot) else "unclaimed"
+            kind = "boot-ram" if onlined else "unclaimed"
             inferred.append(f"{where}: kernel rule: {dax.rule}")
             found.append(
                 Found(
@@ -275,10 +300,10 @@ def merge(other: Discovered, cxl: Discovered, option: str, *, by_range: bool) ->
     take ``cxl``'s memory block size (one per host) when ``cxl`` sets one."""
     costed = [f for f in cxl.found if f.estimated]
     names = {f.label for f in costed}
-    spans = tuple(r for f in costed for r in f.ranges)
+    spans = _Ranges(tuple(r for f in costed for r in f.ranges))
 
     def same(label: str, ranges: tuple[Range, ...]) -> bool:
-        return label in names or (by_range and any(_overlaps(r, spans) for r in ranges))
+        return label in names or (by_range and any(spans.overlaps(r) for r in ranges))
 
     notes: list[str] = []
     dropped: set[str] = set()
