@@ -171,6 +171,9 @@ def test_compare_gives_each_kernel_its_own_memory_blocks() -> None:
     assert rows["6.16", "off"]["memory_block_size_bytes"] == 256 * MiB
     assert rows["6.12", "on"]["lost_bytes"] == 2 * GiB + 31 * memmap_pages(2 * GiB) * 4096
     assert rows["6.16", "off"]["lost_bytes"] == 0
+    assert "dax0.0: memory blocks by kernel: 6.12 2G, 6.16 256M" in " ".join(
+        doc["source"]["inferred"]
+    )
 
 
 def test_compare_gives_the_daxctl_commands_of_each_configuration() -> None:

@@ -29,6 +29,7 @@ from vmemplan.output.report import (
     ram_given_once,
 )
 from vmemplan.units import (
+    format_size_exact,
     parse_size,
 )
 
@@ -118,7 +119,14 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         if kmem is not None:
             from vmemplan.output.system_ram_report import system_ram_rows  # noqa: PLC0415
 
-            doc["system_ram_rows"] = system_ram_rows(kmem, kernels, _cxl_blocks(subject, kernels))
+            blocks = _cxl_blocks(subject, kernels)
+            doc["system_ram_rows"] = system_ram_rows(kmem, kernels, blocks)
+            if blocks and len(set(blocks.values())) > 1 and source is not None:
+                sizes = ", ".join(f"{k} {format_size_exact(b)}" for k, b in blocks.items())
+                source["inferred"].append(
+                    f"{req.label}: memory blocks by kernel: {sizes} (kernel rule: x86 "
+                    "probe_memory_block_size() follows the CFMWS windows' alignment from v6.16)"
+                )
         if subject.cxl and subject.device is not None:
             from vmemplan.dax_commands import dax_device_commands  # noqa: PLC0415
 
