@@ -199,3 +199,30 @@ def test_compare_gives_the_daxctl_commands_of_each_configuration() -> None:
     assert "echo 1 > /sys/bus/dax/devices/dax0.0/memmap_on_memory" in on69
     text = run_cli("compare", "--from-cxl", SINGLE, "--kernel", "6.16").stdout
     assert "commands for dax0.0 (Linux 6.16):" in text
+
+
+def test_a_namespace_beyond_the_pmem_regions_is_flagged(tmp_path: Path) -> None:
+    """ndctl does not print addresses: a namespace of about twice region2's 64 GiB cannot
+    be in it, and a note says the dumps may not be of one host."""
+    ns = json.loads((DATA / "cxl" / "ndctl_list_N_on_pmem_region.json").read_text())
+    ns[0]["size"] = 2 * ns[0]["size"]
+    path = tmp_path / "ndctl.json"
+    path.write_text(json.dumps(ns))
+    doc = machine_json("--from-cxl", PMEM, "--from-ndctl", str(path))
+    assert any("beyond the pmem regions of --from-cxl" in n for n in doc["source"]["inferred"])
+    fits = machine_json(
+        "--from-cxl", PMEM, "--from-ndctl", str(DATA / "cxl" / "ndctl_list_N_on_pmem_region.json")
+    )
+    assert not any("beyond the pmem regions" in n for n in fits["source"]["inferred"])
+
+
+def test_a_resized_dax_device_is_costed_as_the_whole_region(tmp_path: Path) -> None:
+    doc = json.loads(Path(TWO_WAY).read_text())
+    doc[0]["daxregion"]["devices"][0]["size"] = 64 * GiB
+    del doc[0]["daxregion"]["devices"][0]["total_memblocks"]
+    path = tmp_path / "resized.json"
+    path.write_text(json.dumps(doc))
+    out = machine_json("--from-cxl", str(path))
+    (dev,) = flat_kmems(out)
+    assert dev["capacity_bytes"] == 128 * GiB
+    assert any("costed as the whole region" in n for n in out["source"]["inferred"])

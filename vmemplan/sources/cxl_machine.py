@@ -196,6 +196,14 @@ def from_cxl(
             driver = str(default.value)
             why = f"{driver}: {default.rule} (the dump has no daxregion)"
         inferred.append(f"{name} ({region.name}): kernel rule: {dax.rule}; {why}")
+        if len(region.dax_devices) > 1 or (
+            dev is not None and dev.size_bytes not in (None, span[1] - span[0])
+        ):
+            inferred.append(
+                f"{name} ({region.name}): the dump shows dax devices other than the one of "
+                "the whole region (resized or added with daxctl): costed as the whole region "
+                "(cxl list does not show their ranges)"
+            )
         ram.append((region, span, name, driver, [dax.rule, why]))
 
     evidence = []
@@ -325,6 +333,8 @@ def merge(other: Discovered, cxl: Discovered, option: str, *, by_range: bool) ->
             k = replace(k, request=replace(k.request, memory_block_size=block))  # noqa: PLW2901
         kmem.append(k)
     found = [f for f in other.found if not (f.label in dropped and f.estimated)]
+    if option == "--from-ndctl":
+        notes.extend(_outside_pmem_regions(cxl, requests))
     inferred = [line for line in other.inferred if line.split(" ", 1)[0] not in dropped]
     for label in sorted(dropped):
         notes.append(
@@ -338,3 +348,25 @@ def merge(other: Discovered, cxl: Discovered, option: str, *, by_range: bool) ->
         kmem + cxl.system_ram,
         cxl.memory_block_size_source if cxl.system_ram else other.memory_block_size_source,
     )
+
+
+def _outside_pmem_regions(cxl: Discovered, requests: list[EstimateRequest]) -> list[str]:
+    """Namespaces of an ndctl dump placed beyond the dump's CXL pmem regions (ndctl does
+    not print where a namespace starts: they are packed from the first region's start)."""
+    regions = [r for f in cxl.found if f.kind == "pmem" for r in f.ranges]
+    if not regions:
+        return []
+    inside = _Ranges(tuple(regions))
+    out = []
+    for req in requests:
+        if req.size is None or req.dax_ranges:
+            continue
+        lo, hi = req.start, req.start + req.size
+        # within one region: the region that starts at or before lo must reach hi
+        i = bisect_right(inside.starts, lo)
+        if i == 0 or inside.ends[i - 1] < hi:
+            out.append(
+                f"{req.label}: placed at {lo:#x}-{hi - 1:#x}, beyond the pmem regions of "
+                "--from-cxl (the ndctl dump has no addresses): check the dumps are of one host"
+            )
+    return out
