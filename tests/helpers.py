@@ -44,6 +44,15 @@ def run_cli(*args: str, stdin: str | None = None) -> Any:
     return CliRunner().invoke(cli, list(args), input=stdin, catch_exceptions=False)
 
 
+def run_json(*args: str, stdin: str | None = None) -> Any:
+    """``vmemplan ARGS --json`` in process: the document, after asserting exit 0."""
+    import json  # noqa: PLC0415
+
+    result = run_cli(*args, "--json", stdin=stdin)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def machine_json(*args: str, stdin: str | None = None) -> dict[str, Any]:
     """``vmemplan estimate ARGS --json`` of a dump: the machine document, schema-checked."""
     import json  # noqa: PLC0415

@@ -106,32 +106,36 @@ def _line(number: int, raw: bytes) -> BatchLine | None:
 
 
 def parse_line(
-    line: str, flags: Mapping[str, LineOption], keys: Mapping[str, LineOption]
+    line: str,
+    flags: Mapping[str, LineOption],
+    keys: Mapping[str, LineOption],
+    option: str = "--batch",
 ) -> dict[str, Any]:
     """The options one line gives: parameter name -> the string (or tuple, or bool) value.
 
     ``flags`` maps every spelling (``--size``, ``-s``, ``--no-early-init-fix``) and
     ``keys`` every JSON key (the long option name without dashes: ``size``,
-    ``vmemmap-shift``) to its option.
+    ``vmemmap-shift``) to its option. ``option``: what errors about the line as a whole
+    name (``--batch``, or ``host --device`` whose value is such a line).
     """
     if line[:1] in ("{", "["):  # JSON (an array is refused there); flags start with a dash
-        return _parse_json(line, keys)
-    return _parse_flags(line, flags)
+        return _parse_json(line, keys, option)
+    return _parse_flags(line, flags, option)
 
 
-def _tokens(line: str) -> list[str]:
+def _tokens(line: str, option: str) -> list[str]:
     if not any(c in line for c in "'\"\\#"):
         return line.split()  # the common case, without shlex's cost
     try:
         return shlex.split(line, comments=True)
     except ValueError as err:
-        raise InputError("--batch", f"{quoted(line)}: {err}") from None
+        raise InputError(option, f"{quoted(line)}: {err}") from None
 
 
-def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
+def _parse_flags(line: str, flags: Mapping[str, LineOption], option: str) -> dict[str, Any]:
     given: dict[str, Any] = {}
     many: dict[str, list[str]] = {}  # a repeatable option's values, in order
-    tokens = _tokens(line)
+    tokens = _tokens(line, option)
     i = 0
     while i < len(tokens):
         token, value = tokens[i], None
@@ -142,7 +146,8 @@ def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
             token, value = token[:2], token[2:]  # -s1T, as click reads it
         opt = flags.get(token)
         if opt is None:
-            what = "not an option of a batch line" if token.startswith("-") else "not an option"
+            of = "a batch line" if option == "--batch" else option
+            what = f"not an option of {of}" if token.startswith("-") else "not an option"
             raise InputError(excerpt(token), what)
         if opt.flag is not None:
             if value is not None:
@@ -162,15 +167,15 @@ def _parse_flags(line: str, flags: Mapping[str, LineOption]) -> dict[str, Any]:
     return given
 
 
-def _parse_json(line: str, keys: Mapping[str, LineOption]) -> dict[str, Any]:
+def _parse_json(line: str, keys: Mapping[str, LineOption], option: str) -> dict[str, Any]:
     try:
         obj = json.loads(line)
     except RecursionError:
-        raise InputError("--batch", "not a JSON object: nested too deeply") from None
+        raise InputError(option, "not a JSON object: nested too deeply") from None
     except ValueError as err:
-        raise InputError("--batch", f"not a JSON object: {err}") from None
+        raise InputError(option, f"not a JSON object: {err}") from None
     if not isinstance(obj, dict):
-        raise InputError("--batch", "not a JSON object")
+        raise InputError(option, "not a JSON object")
     given: dict[str, Any] = {}
     for key, value in obj.items():
         opt = keys.get(key)

@@ -238,7 +238,7 @@ def boot_direct_map(
     """
     if linear is None:
         return None
-    # Cached like _boot_machine(): a batch maps the same boot RAM again and again.
+    # Cached like boot_machine(): a batch maps the same boot RAM again and again.
     key = (arch, *linear, tuple(boot_ram))
     state = _BOOT_DIRECT_MAPS.get(key)
     if state is None:
@@ -271,13 +271,16 @@ _BOOT_MACHINES = {}
 _BOOT_MACHINES_MAX = 64  # machine descriptions kept; a batch rarely has more than a few
 
 
-def _boot_machine(
+def boot_machine(
     arch: ArchProfile,
     kernel: KernelProfile,
     struct_page_size: int,
     boot_ram: tuple[tuple[int, int], ...],
+    *,
+    fresh: bool = True,
 ) -> Machine:
-    """A fresh machine with its boot RAM populated.
+    """A fresh machine with its boot RAM populated (``fresh=False``: the cached one itself,
+    for a caller that only reads its boot memmap and never walks it).
 
     Populating the boot memmap costs about as much as the walk of a namespace, and a batch
     of estimates describes the same machine again and again: each description is populated
@@ -289,7 +292,7 @@ def _boot_machine(
         if len(_BOOT_MACHINES) >= _BOOT_MACHINES_MAX:
             _BOOT_MACHINES.clear()
         machine = _BOOT_MACHINES[key] = Machine(arch, kernel, struct_page_size, boot_ram)
-    return machine.copy()
+    return machine.copy() if fresh else machine
 
 
 _BOOT_DIRECT_MAPS: dict[
@@ -364,7 +367,7 @@ def estimate_many(
         raise ValueError("estimate_many: one Prepared per request")
     check_pgmaps_disjoint(reqs, prepared)
     s = prepared[0].struct_page_size
-    machine = _boot_machine(first.arch, first.kernel, s, first.system_ram)
+    machine = boot_machine(first.arch, first.kernel, s, first.system_ram)
     # The baseline machine walks every pgmap without deduplication. Until the first
     # deduplicated walk it is in the same state as ``machine``, and a walk that does not
     # deduplicate is its own baseline: the no-dedup walk is done once, not twice, and the

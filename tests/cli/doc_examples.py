@@ -54,6 +54,7 @@ STAND_INS = {
 
 FENCE = re.compile(r"^```([a-z]*)\n(.*?)^```", re.M | re.S)
 EXCERPT = re.compile(r"\s+#\s*excerpt\s*$")
+CONTINUED = re.compile(r"\$ (?:[^\n]*\\\n)*[^\n]*")  # the first line and its continuations
 # `COMMAND; echo "exit $?"` shows the exit code after all COMMAND printed, stderr included
 EXIT = '; echo "exit $?"'
 # a command that runs vmemplan, with environment assignments before it
@@ -93,8 +94,10 @@ def examples(paths: list[Path] | None = None) -> list[Example]:
             lang, body = m.group(1), m.group(2)
             line = text.count("\n", 0, m.start(2)) + 1
             if body.startswith("$ "):
-                first, _, rest = body.partition("\n")
-                command = first[2:]
+                # a long command goes on over lines ending in " \", as a shell reads it
+                first = CONTINUED.match(body).group(0)  # type: ignore[union-attr]
+                rest = body[len(first) + 1 :]
+                command = re.sub(r"\s*\\\n\s*", " ", first[2:])
                 kind = "transcript"
                 if EXCERPT.search(command):
                     command, kind = EXCERPT.sub("", command), "excerpt"

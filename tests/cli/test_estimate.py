@@ -253,10 +253,10 @@ def test_notes_warn_about_kernel_quirks() -> None:
 def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug (an unexpected exception) is exit 3 and one line, not exit 1 and a traceback."""
 
-    def boom(_req: object) -> None:
+    def boom(_host: object) -> None:
         raise ZeroDivisionError("integer division or modulo by zero")
 
-    monkeypatch.setattr("vmemplan.cli.estimate.estimate", boom)
+    monkeypatch.setattr("vmemplan.cli.estimate.account", boom)
     monkeypatch.delenv("VMEMPLAN_DEBUG", raising=False)
     result = run("estimate", "--size", "1T")
     assert result.exit_code == 3
@@ -266,10 +266,26 @@ def test_internal_error_exits_3_without_traceback(monkeypatch: pytest.MonkeyPatc
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
-    def interrupted(_req: object) -> None:
+    def interrupted(_host: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("vmemplan.cli.estimate.estimate", interrupted)
+    monkeypatch.setattr("vmemplan.cli.estimate.account", interrupted)
     result = run("estimate", "--size", "1T")
     assert result.exit_code == 130
     assert result.stderr.strip() == "vmemplan: error: interrupted"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--size", "1T"),
+        ("--dax-range", "0x10000000000+64G"),
+        ("--size", "64G", "--mode", "system-ram"),
+    ],
+)
+def test_the_one_device_of_estimate_has_no_name(args: tuple[str, ...]) -> None:
+    """Nothing names the device of a plain estimate: ``name`` is null, never ``""``."""
+    result = run("estimate", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    (device,) = json.loads(result.stdout)["devices"]
+    assert device["name"] is None

@@ -145,7 +145,7 @@ def test_bad_values_exit_2() -> None:
         (("--system-ram", "64G", "--kmem", "1T:maybe"), "--kmem: '1T:maybe'"),
         (("--system-ram", "64G", "--kmem", "1T@32G"), "overlaps boot System RAM"),
         (("--system-ram", "64G", "--devdax", "1T:3M"), "--align"),
-        (("--system-ram", "64G", "--memory-block-size", "1G"), "only with --kmem"),
+        (("--system-ram", "64G", "--memory-block-size", "1G"), "only with a --device that kmem"),
     ]
     for args, expected in cases:
         r = run(*args)

@@ -1,12 +1,14 @@
-"""The same device costs the same in every command: ``estimate``, ``check`` (a config of
-that one device), ``host --config`` (the same file) and ``compare`` (the one configuration
-that matches) give it the same DRAM bytes and lost bytes, and the commands that show them
-the same usable bytes and struct pages initialised. All of them are views of one
+"""The same device costs the same in every command: ``estimate``, a ``--batch`` line,
+``check`` (a config of that one device), ``host --config`` (the same file), ``host
+--device`` (the same options) and ``compare`` (the one configuration that matches) give it
+the same DRAM bytes and lost bytes, and the commands that show them the same usable bytes
+and struct pages initialised. All of them are views of one
 accounting (vmemplan/host/accounting.py)."""
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +45,16 @@ def test_same_device_same_figures(dev: OneDevice, tmp_path: Path) -> None:
     mom = () if dev.memmap_on_memory is None else ("--memmap-on-memory", dev.memmap_on_memory)
     (one_device,) = _run("estimate", *dev.options, *mom, "--json")["devices"]
     alone = _figures(one_device)
+    line = shlex.join((*dev.options, *mom))
+    batch = CliRunner().invoke(cli, ["estimate", "--batch", "-"], input=line + "\n")
+    assert batch.exit_code == 0, batch.output
+    assert json.loads(batch.stdout)["devices"] == [one_device]
+    # estimate's boot RAM is 0+64G by default: host's --system-ram 64G
+    (boot_row, flags_row) = _run("host", "--system-ram", "64G", "--device", line, "--json")[
+        "devices"
+    ]
+    assert boot_row["kind"] == "boot-ram"
+    assert _figures(flags_row) == alone
     config = tmp_path / "host.toml"
     pool = ""
     if dev.pool is not None:

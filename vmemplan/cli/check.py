@@ -61,16 +61,24 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     metavar="FILE",
     shell_complete=_complete_file,
     help="Check the CXL regions of a `cxl list` JSON dump ('-' is stdin) against the "
-    "--max-* budgets (with --from-ndctl: the same host, each device once).",
+    "--max-* budgets (with --from-ndctl/--iomem: the same host, each device once).",
+)
+@click.option(
+    "--iomem",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Check the machine of a /proc/iomem dump (its boot RAM, pmem and dax ranges, kmem "
+    "System RAM) against the --max-* budgets; with --from-ndctl, the same host's namespaces "
+    "placed in its Persistent Memory ranges.",
 )
 @_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
-@click.option("--max-dram", metavar="SIZE|PCT", help="With --from-ndctl: total DRAM budget.")
-@click.option("--max-device-loss", metavar="SIZE|PCT", help="With --from-ndctl: total device loss.")
-@click.option("--max-init", metavar="TIME", help="With --from-ndctl: total init-time budget.")
+@click.option("--max-dram", metavar="SIZE|PCT", help="With a dump: total DRAM budget.")
+@click.option("--max-device-loss", metavar="SIZE|PCT", help="With a dump: total device loss.")
+@click.option("--max-init", metavar="TIME", help="With a dump: total init-time budget.")
 @click.option(
     "--strict",
     is_flag=True,
-    help="Exit 2 when there is nothing to check (no --max-* with --from-ndctl, or a file "
+    help="Exit 2 when there is nothing to check (no --max-* with a dump, or a file "
     "without any budget); without it that is a warning on stderr.",
 )
 @_machine_options()
@@ -81,7 +89,7 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     """Check host config files (TOML, YAML or JSON; '-' reads stdin) against their budgets.
 
     Exit 0 when every budget holds, 1 when any budget fails, 2 when a file is unreadable
-    or invalid (every problem of a file is reported). A file (or --from-ndctl dump)
+    or invalid (every problem of a file is reported). A file (or --from-ndctl/--iomem dump)
     with no budget at all passes with a warning on stderr; --strict makes it exit 2.
     --json is --format json.
     """
@@ -98,19 +106,25 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     fmt = _check_format(fmt, opts.pop("as_json"), opts.pop("human"))
     color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
-    ndctl_path, cxl_path = opts.pop("from_ndctl"), opts.pop("from_cxl")
-    dump_path = ndctl_path if ndctl_path is not None else cxl_path
+    ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    cxl_path = opts.pop("from_cxl")
+    # the dump's result is named after the ndctl/daxctl dump, else the /proc/iomem one,
+    # else the cxl list one
+    dump_path = next((p for p in (ndctl_path, iomem_path, cxl_path) if p is not None), None)
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     for value, option in ((mom, "--memmap-on-memory"), (block, "--memory-block-size")):
         if value is not None and dump_path is None:
             raise InputError(
-                option, "applies to the kmem devices of --from-ndctl; config files set [host]"
+                option,
+                "applies to the kmem devices of --from-ndctl/--iomem; config files set [host]",
             )
     if not files and dump_path is None:
-        raise InputError("check", "give a config file to check (or --from-ndctl FILE)")
+        raise InputError(
+            "check", "give a config file to check (or --from-ndctl/--iomem/--from-cxl FILE)"
+        )
     if input_format is not None and not files:
-        raise InputError("--input-format", "applies to config files, not to --from-ndctl")
-    if files.count("-") + (ndctl_path == "-") + (cxl_path == "-") > 1:
+        raise InputError("--input-format", "applies to config files, not to a dump")
+    if files.count("-") + (ndctl_path == "-") + (iomem_path == "-") + (cxl_path == "-") > 1:
         raise InputError("check", "'-' (stdin) can be read only once")
     # the format of every file is known (or refused) before any file is read
     given = next((f for f in CONFIG_FORMATS if f == input_format), None)
@@ -118,7 +132,8 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     if budgets and dump_path is None:
         raise InputError(
             "--max-dram",
-            "the --max-* budgets apply to --from-ndctl; config files carry their own [budgets]",
+            "the --max-* budgets apply to --from-ndctl/--iomem; config files carry their own "
+            "[budgets]",
         )
     max_input_bytes()  # a bad VMEMPLAN_MAX_INPUT is the run's error, not every file's
     results: list[CheckResult] = []
@@ -141,15 +156,19 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
         estimates, system_ram, _ = discover_estimates(
-            opts, ndctl_path, None, kmem=_kmem_options(mom, block), cxl_path=cxl_path
+            opts,
+            ndctl_path,
+            iomem_path,
+            kmem=_kmem_options(mom, block),
+            cxl_path=cxl_path,
         )
         results.append(check_machine(estimates, dump_path, budgets, system_ram))
     from vmemplan.check_unbudgeted import no_budget_hint, strict_no_budget  # noqa: PLC0415
 
-    hints = [no_budget_hint(r, from_ndctl=r.file == dump_path and not budgets) for r in results]
+    hints = [no_budget_hint(r, dump=r.file == dump_path and not budgets) for r in results]
     if strict:  # the missing budget is the file's error: verdict and exit code agree
         results = [
-            r if h is None else strict_no_budget(r, h, from_ndctl=r.file == dump_path)
+            r if h is None else strict_no_budget(r, h, dump=r.file == dump_path)
             for r, h in zip(results, hints, strict=True)
         ]
     _report_check(results, fmt, _echo_color(color))

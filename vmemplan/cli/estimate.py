@@ -29,19 +29,18 @@ from vmemplan.cli.options import (
 from vmemplan.cli.parse import (
     _is_system_ram,
     _kmem_options,
+    build_host,
     build_request,
-    build_system_ram_request,
+    build_system_ram_host,
 )
 from vmemplan.errors import InputError
-from vmemplan.estimate import (
-    estimate,
-)
+from vmemplan.host.accounting import account
 from vmemplan.output.report import (
     estimate_doc,
 )
 
-if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
-    pass
+if TYPE_CHECKING:
+    from vmemplan.host.description import Host
 
 
 @cli.command("estimate", epilog=EPILOG)
@@ -87,6 +86,14 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     "ranges (with --align/--map/--mode) and dax devices (Soft Reserved, CXL) are estimated, "
     "and its kmem System RAM hot-added after them, unless --from-ndctl is given.",
 )
+@click.option(
+    "--config",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Estimate every namespace and dax device of a host config file (as `vmemplan "
+    "check` reads it; '-' reads stdin) on the machine of its [host], as one machine. Its "
+    "HugeTLB pools are `vmemplan host --config`'s.",
+)
 @_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option(
     "--batch",
@@ -111,13 +118,14 @@ def estimate_cmd(**opts: Any) -> None:
         return
     opts.pop("batch")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    config_path = opts.pop("config")
+    if config_path is not None:
+        _emit(_config_doc(config_path), as_json, color, "render_machine")
+        return
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
     cxl_path = opts.pop("from_cxl")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
-        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
-        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
-
         if ndctl_path is not None or iomem_path is not None or cxl_path is not None:
             raise InputError(
                 "--mode", "system-ram: not with --from-ndctl, --from-cxl or --iomem (yet)"
@@ -127,8 +135,8 @@ def estimate_cmd(**opts: Any) -> None:
             ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
             for name in ("map_", "align")
         ]
-        sreq = build_system_ram_request(opts, mom, block, namespace=any(explicit))
-        _emit(system_ram_doc(system_ram_estimate(sreq)), as_json, color, "render_system_ram")
+        host = build_system_ram_host(opts, mom, block, namespace=any(explicit))
+        _emit(_system_ram_doc(host), as_json, color, "render_system_ram")
         return
     if ndctl_path is None and iomem_path is None and cxl_path is None:
         why = "only with --mode system-ram, or for the kmem devices of --from-ndctl/--iomem"
@@ -136,8 +144,7 @@ def estimate_cmd(**opts: Any) -> None:
             raise InputError("--memmap-on-memory", why)
         if block is not None:
             raise InputError("--memory-block-size", why)
-        req = build_request(**opts)
-        _emit(estimate_doc(estimate(req)), as_json, color, "render_estimate")
+        _emit(_estimate_doc(build_host(**opts)), as_json, color, "render_estimate")
         return
     if opts["size"] is not None or opts["dax_ranges"]:
         raise InputError("--size", "not with --from-ndctl or --iomem: the dump gives the sizes")
@@ -166,6 +173,7 @@ _BATCH_REFUSES = {
     "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
     "iomem": ("--iomem", "each --batch line gives its own geometry"),
     "from_cxl": ("--from-cxl", "each --batch line gives its own geometry"),
+    "config": ("--config", "each --batch line gives its own geometry"),
     "human": ("--human", "--batch writes exact JSON, one document per line"),
 }
 
@@ -189,6 +197,13 @@ def _batch_line_options() -> tuple[dict[str, Any], dict[str, Any]]:
         for spelling in p.secondary_opts:
             flags[spelling] = LineOption(p.name, multiple=False, flag=False)
     return flags, keys
+
+
+def line_defaults() -> dict[str, Any]:
+    """Every option a batch line (or a ``host --device``) may give, at its default: what
+    ``estimate`` sees for an option not given."""
+    given = estimate_cmd.make_context("estimate", []).params  # click's values for no option
+    return {k: v for k, v in given.items() if k != "batch" and k not in _BATCH_REFUSES}
 
 
 def _estimate_batch(path: str, opts: dict[str, Any]) -> None:
@@ -275,17 +290,14 @@ def _batch_doc(opts: dict[str, Any], given: dict[str, Any], *, validate_only: bo
     line = {**opts, **given}
     mom, block = line.pop("memmap_on_memory"), line.pop("memory_block_size")
     if _is_system_ram(line["mode"]):
-        from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
-        from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
-
         ctx = click.get_current_context()
         namespace = any(
             name in given
             or ctx.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)
             for name in ("map_", "align")
         )
-        sreq = build_system_ram_request(line, mom, block, namespace=namespace)
-        return None if validate_only else system_ram_doc(system_ram_estimate(sreq))
+        host = build_system_ram_host(line, mom, block, namespace=namespace)
+        return None if validate_only else _system_ram_doc(host)
     why = "only with --mode system-ram (on the line or the command line)"
     if validate_only:  # a line may still say --mode system-ram
         mom = block = None
@@ -293,8 +305,61 @@ def _batch_doc(opts: dict[str, Any], given: dict[str, Any], *, validate_only: bo
         raise InputError("--memmap-on-memory", why)
     if block is not None:
         raise InputError("--memory-block-size", why)
-    req = build_request(**line)
-    return None if validate_only else estimate_doc(estimate(req))
+    if validate_only:  # a line may still give the --size
+        build_request(**line)
+        return None
+    return _estimate_doc(build_host(**line))
+
+
+def _config_doc(path: str) -> Any:
+    """``estimate --config``: the machine document of a config file's host (its devices,
+    costed by the one accounting on its [host]); every other option is refused."""
+    from vmemplan.excerpt import quoted  # noqa: PLC0415
+    from vmemplan.host.accounting import device_name  # noqa: PLC0415
+    from vmemplan.output.report import machine_doc  # noqa: PLC0415
+    from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
+
+    ctx = click.get_current_context()
+    for param in ctx.command.params:
+        if param.name in (None, "config", "as_json", "human", "color"):
+            continue
+        if ctx.get_parameter_source(param.name) not in (None, click.core.ParameterSource.DEFAULT):
+            flag = param.opts[0] if param.opts else param.name
+            raise InputError(flag, "not with --config: the file describes the whole host")
+    conv = config_file_host(path)
+    if conv.host.pools:
+        raise InputError(
+            "--config",
+            f"{quoted(path)} has HugeTLB pools, which estimate does not show: `vmemplan host "
+            "--config` costs them with the devices (or `vmemplan check`)",
+        )
+    acc = account(
+        conv.host, prepared=conv.prepared, checked=conv.checked, boot_ram_key="host.system_ram"
+    )
+    source: dict[str, Any] = {
+        "kind": "config",
+        "path": path,
+        "inferred": [],
+        "found": [],
+        "system_ram": None,
+    }
+    added = [(device_name(d), e) for d, e in acc.hot_added]
+    return machine_doc([e for _, e in acc.pgmaps], source, added)
+
+
+def _estimate_doc(host: Host) -> Any:
+    """``estimate``'s document: the one accounting of a host with one dev_pagemap device."""
+    ((_, est),) = account(host).pgmaps
+    return estimate_doc(est)
+
+
+def _system_ram_doc(host: Host) -> Any:
+    """``estimate --mode system-ram``'s document: the accounting of a host with one device
+    kmem onlines as System RAM."""
+    from vmemplan.output.system_ram_report import system_ram_doc  # noqa: PLC0415
+
+    ((_, hot_add),) = account(host).hot_added
+    return system_ram_doc(hot_add)
 
 
 def _batch_error(

@@ -30,14 +30,19 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
 )
 @click.option("--hvo/--no-hvo", default=True, show_default=True, help="HVO for the pools.")
 @click.option(
-    "--devdax", multiple=True, metavar="SIZE[:ALIGN][@START]", help="A devdax namespace (map=mem)."
-)
-@click.option(
-    "--kmem",
+    "--device",
+    "devices",
     multiple=True,
-    metavar="SIZE[:off|on|force][@START]",
-    help="A dax device onlined as System RAM, with its memmap_on_memory.",
+    metavar="OPTIONS",
+    help="A device as `estimate` takes one, in one argument: '--size 1T --align 1G' "
+    "(--start, --map, --mode devdax|fsdax|system-ram, --memmap-on-memory, --dax-range, "
+    '--vmemmap-shift), or the same as a JSON object (\'{"size": "1T"}\', as a --batch '
+    "line); repeatable. One without --start or --dax-range is placed above boot RAM and "
+    "the devices before it.",
 )
+# the first spellings of --device: --devdax SIZE[:ALIGN][@START], --kmem SIZE[:MOM][@START]
+@click.option("--devdax", multiple=True, hidden=True)
+@click.option("--kmem", multiple=True, hidden=True)
 @click.option("--memory-block-size", metavar="SIZE", help="memory_block_size_bytes() override.")
 @click.option(
     "--config",
@@ -85,7 +90,18 @@ def host_cmd(**opts: Any) -> None:
     cxl_path = opts.pop("cxl_path")
     if ndctl_path is None and iomem_path is None and cxl_path is None:
         if opts.pop("mom") is not None:
-            raise InputError("--memmap-on-memory", "only with --from-ndctl or --iomem")
+            raise InputError(
+                "--memmap-on-memory",
+                "only with --from-ndctl or --iomem (a --device gives its own)",
+            )
+        from vmemplan.cli.devices import device_makers  # noqa: PLC0415
+
+        texts, devdax, kmem = opts.pop("devices"), opts.pop("devdax"), opts.pop("kmem")
+        if (texts or devdax or kmem) and opts["config"] is None:
+            opts["devices"] = device_makers(texts, devdax, kmem, opts)
+        elif texts or devdax or kmem:
+            flag = "--device" if texts else "--devdax" if devdax else "--kmem"
+            raise InputError(flag, "not with --config: the file describes the whole host")
         _emit(host_command(**opts), as_json, color, "render_host")
         return
     doc = _host_from_dump(opts, ndctl_path, iomem_path, cxl_path)
@@ -101,11 +117,10 @@ def _host_from_dump(
     from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.host.summary import host_doc, pools_from_options  # noqa: PLC0415
 
-    for key in ("devdax", "kmem", "config"):
+    for key in ("devices", "devdax", "kmem", "config"):
         if opts[key]:
-            raise InputError(
-                f"--{key}", "not with --from-ndctl or --iomem: the dump has the devices"
-            )
+            flag = "--device" if key == "devices" else f"--{key}"
+            raise InputError(flag, "not with --from-ndctl or --iomem: the dump has the devices")
     if not opts["system_ram"] and iomem_path is None:
         raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
     pools = pools_from_options(opts["hugetlb"], opts["hvo"], opts["arch"])

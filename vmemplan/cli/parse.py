@@ -8,10 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
-    DEFAULT_PS_PER_STRUCT_PAGE,
     EstimateRequest,
     default_start,
 )
+from vmemplan.host.accounting import machine_of, pgmap_device
+from vmemplan.host.description import DaxDevice, Host, PmemNamespace
 from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.dax_device import Mode
 from vmemplan.kernel.pfn_devs import MapMode
@@ -190,18 +191,27 @@ def _is_system_ram(mode: str) -> bool:
     return mode.strip().lower() in SYSTEM_RAM_MODES
 
 
-def build_system_ram_request(
+def build_host(**opts: Any) -> Host:
+    """``estimate``'s host: the machine the options describe, with the one device they give
+    (a pmem namespace, or a dax device for --dax-range)."""
+    req = build_request(**opts)
+    return Host(machine_of(req), (pgmap_device(req),))
+
+
+def build_system_ram_host(
     opts: dict[str, Any],
     memmap_on_memory: str | None,
     memory_block_size: str | None,
     *,
     namespace: bool = False,
-) -> Any:
-    """The SystemRamRequest of ``estimate --mode system-ram``; devdax-only options refused.
+) -> Host:
+    """The host of ``estimate --mode system-ram``: one dax device bound to kmem; devdax-only
+    options refused.
 
     With ``namespace`` (--map or --align given) --size/--start are a pmem namespace whose
-    devdax device is reconfigured; else they are the dax device's range (CXL/hmem)."""
-    from vmemplan.system_ram import SystemRamRequest, pmem_namespace_layout  # noqa: PLC0415
+    devdax device is reconfigured (its dax device covers the data area after the info
+    block); else they are the dax device's range (CXL/hmem)."""
+    from vmemplan.system_ram import pmem_namespace_layout  # noqa: PLC0415
 
     for key, option in (
         ("vmemmap_shift", "--vmemmap-shift"),
@@ -229,23 +239,15 @@ def build_system_ram_request(
     else:
         spelled = f"{format_as_given(base.start)}+{format_as_given(base.size)}"
         ranges = (SpelledRange(base.start, base.start + base.size, spelled),)
-    return SystemRamRequest(
-        arch=base.arch,
-        kernel=base.kernel,
-        ranges=ranges,
-        system_ram=base.system_ram,
-        memmap_on_memory=mom,
-        memory_block_size=(
-            None
-            if memory_block_size is None
-            else parse_size(memory_block_size, "--memory-block-size")
-        ),
-        struct_page_size=base.struct_page_size,
-        ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
-        namespace=layout,
-        linear_map=base.linear_map,
-        gbpages=base.gbpages,
+    block = (
+        None if memory_block_size is None else parse_size(memory_block_size, "--memory-block-size")
     )
+    dax = DaxDevice(base.label or "", tuple(ranges), "kmem", memmap_on_memory=mom)
+    if layout is None:
+        return Host(machine_of(base, block), (dax,))
+    namespace_ = pgmap_device(base)
+    assert isinstance(namespace_, PmemNamespace)
+    return Host(machine_of(base, block), (namespace_._replace(dax=dax),))
 
 
 def _parse_memmap_on_memory(text: str | None) -> MemmapOnMemory | None:

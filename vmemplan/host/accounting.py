@@ -17,7 +17,8 @@ So no entry is negative and the host total is the plain sum of the entries.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import (
@@ -25,6 +26,7 @@ from vmemplan.estimate import (
     Estimate,
     EstimateRequest,
     Prepared,
+    boot_machine,
     estimate_many,
 )
 from vmemplan.host.description import (
@@ -36,26 +38,19 @@ from vmemplan.host.description import (
     PmemNamespace,
     is_hot_added,
 )
-from vmemplan.hugetlb import PoolResult, hugetlb_pools
-from vmemplan.kernel.memremap import Machine
-from vmemplan.kernel.sparse_vmemmap import Account
 from vmemplan.request import request_with
-from vmemplan.sources.cmdline import HugetlbPool as PoolSpec
-from vmemplan.system_ram import (
-    SystemRamEstimate,
-    SystemRamRequest,
-    hot_add_after,
-    pmem_namespace_layout,
-    system_ram_estimate,
-)
 from vmemplan.units import format_size_exact
+
+if TYPE_CHECKING:  # a host without kmem devices or pools (`estimate`) does not import them
+    from vmemplan.hugetlb import PoolResult
+    from vmemplan.kernel.sparse_vmemmap import Account
+    from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest
 
 # A problem with one pool: (pool index, the pool's key it is about, message).
 PoolProblem = Callable[[int, str, str], None]
 
 
-@dataclass(frozen=True)
-class BootAccount:
+class BootAccount(NamedTuple):
     """Boot RAM's memmap, less the vmemmap of the pools carved from it."""
 
     capacity_bytes: int
@@ -66,8 +61,7 @@ class BootAccount:
     dram_bytes: int
 
 
-@dataclass(frozen=True)
-class PoolAccount:
+class PoolAccount(NamedTuple):
     """One HugeTLB pool: its vmemmap, with and without HVO."""
 
     result: PoolResult
@@ -92,22 +86,46 @@ class PoolAccount:
         return self.result.vmemmap.dram_pages_unoptimized * self.page_size
 
 
-@dataclass(frozen=True)
 class HostAccount:
-    """The figures of one host: boot RAM, each device, each pool (kernel order)."""
+    """The figures of one host: boot RAM, each device, each pool (kernel order).
 
-    host: Host
-    struct_page_size: int
-    boot: BootAccount
-    # (device, its estimate): the dev_pagemaps in probe order
-    pgmaps: list[tuple[Device, Estimate]]
-    # (device, its hot-add): the devices kmem onlines, after the pgmaps
-    hot_added: list[tuple[Device, SystemRamEstimate]]
-    pools: list[PoolAccount]
+    Boot RAM's row is worked out when first read (``estimate`` and ``--batch`` never read
+    it)."""
+
+    __slots__ = ("_boot", "_boot_pool", "host", "hot_added", "pgmaps", "pools", "struct_page_size")
+
+    def __init__(
+        self,
+        host: Host,
+        struct_page_size: int,
+        pgmaps: list[tuple[Device, Estimate]],
+        hot_added: list[tuple[Device, SystemRamEstimate]],
+        pools: list[PoolAccount],
+        boot_pool: tuple[int, int],
+    ) -> None:
+        self.host = host
+        self.struct_page_size = struct_page_size
+        # (device, its estimate): the dev_pagemaps in probe order
+        self.pgmaps = pgmaps
+        # (device, its hot-add): the devices kmem onlines, after the pgmaps
+        self.hot_added = hot_added
+        self.pools = pools
+        # the vmemmap DRAM pages and the bytes of the pools carved from boot RAM
+        self._boot_pool = boot_pool
+        self._boot: BootAccount | None = None
+
+    @property
+    def boot(self) -> BootAccount:
+        """Boot RAM's memmap, less the vmemmap of the pools carved from it."""
+        if self._boot is None:
+            self._boot = _boot(self.host.machine, self.struct_page_size, *self._boot_pool)
+        return self._boot
 
     def hot_added_unoptimized(self) -> list[SystemRamEstimate]:
         """The hot-adds again without any optimisation (memmap_on_memory off, pgmaps
         before them not deduplicated): what each would cost with its memmap in DRAM."""
+        from vmemplan.system_ram import hot_add_after  # noqa: PLC0415
+
         base = base_request(self.host.machine)
         estimates = [e for _, e in self.pgmaps]
         # (each keeps its pool_vmemmap_pages: the pools' own entries count them either way)
@@ -153,7 +171,7 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
     if isinstance(device, DaxDevice):
         return request_with(
             base,
-            label=device.name,
+            label=device.name or None,
             dax_ranges=device.ranges,
             align=device.align_bytes,
             vmemmap_shift=device.vmemmap_shift,
@@ -161,7 +179,7 @@ def pgmap_request(base: EstimateRequest, device: Device) -> EstimateRequest:
         )
     return request_with(
         base,
-        label=device.name,
+        label=device.name or None,
         size=device.size_bytes,
         start=device.start,
         align=device.align_bytes,
@@ -194,7 +212,8 @@ def pgmap_device(req: EstimateRequest) -> Device:
         return DaxDevice(
             name, req.dax_ranges, driver, align_bytes=req.align, vmemmap_shift=req.vmemmap_shift
         )
-    assert req.size is not None
+    if req.size is None:
+        raise InputError("--size", "missing: give --size (or --dax-range)")
     return PmemNamespace(
         name,
         req.start,
@@ -218,6 +237,8 @@ def hot_add_device(name: str, req: SystemRamRequest, namespace: Device | None = 
 def hot_add_request(machine: HostMachine, device: Device) -> SystemRamRequest:
     """The request for a device kmem onlines as System RAM (a pmem namespace's dax device
     keeps its namespace's layout: the head before the data area is stranded)."""
+    from vmemplan.system_ram import SystemRamRequest, pmem_namespace_layout  # noqa: PLC0415
+
     dax = device if isinstance(device, DaxDevice) else device.dax
     assert dax is not None
     assert dax.driver == "kmem"
@@ -259,22 +280,67 @@ def account(
     m = host.machine
     arch = m.arch
     s = m.struct_page_size_bytes or arch.struct_page_size
-    p = arch.page_size
     base = base_request(m)
     pg_devs = [d for d in host.devices if not is_hot_added(d)]
     kmem_devs = [d for d in host.devices if is_hot_added(d)]
     estimates = estimate_many([pgmap_request(base, d) for d in pg_devs], prepared)
-    if checked is None:
-        checked = [system_ram_estimate(hot_add_request(m, d)) for d in kmem_devs]
-    added = hot_add_after(base, estimates, checked)
+    added: list[SystemRamEstimate] = []
+    if kmem_devs:
+        from vmemplan.system_ram import hot_add_after, system_ram_estimate  # noqa: PLC0415
+
+        if checked is None:
+            checked = [system_ram_estimate(hot_add_request(m, d)) for d in kmem_devs]
+        added = hot_add_after(base, estimates, checked)
     kmem = {device_name(d): e for d, e in zip(kmem_devs, added, strict=True)}
 
+    pools: list[PoolAccount] = []
+    carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
+    carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
+    if host.pools:
+        pools = _carve(host, kmem, carved, carved_bytes, pool_problem, boot_ram_key)
+    hot_added = [
+        (
+            d,
+            replace(
+                e,
+                pool_vmemmap_pages=carved.get(device_name(d), 0),
+                pool_bytes=carved_bytes.get(device_name(d), 0),
+            ),
+        )
+        for d, e in zip(kmem_devs, added, strict=True)
+    ]
+    return HostAccount(
+        host=host,
+        struct_page_size=s,
+        pgmaps=list(zip(pg_devs, estimates, strict=True)),
+        hot_added=hot_added,
+        pools=pools,
+        boot_pool=(carved.get(None, 0), carved_bytes.get(None, 0)),
+    )
+
+
+def _carve(
+    host: Host,
+    kmem: dict[str, SystemRamEstimate],
+    carved: dict[str | None, int],
+    carved_bytes: dict[str | None, int],
+    pool_problem: PoolProblem,
+    boot_ram_key: str,
+) -> list[PoolAccount]:
+    """Carve the host's HugeTLB pools from boot RAM (``on`` None) or from the managed
+    System RAM of the kmem devices (``kmem``, by name), in order; add each pool's vmemmap
+    DRAM pages and bytes to ``carved``/``carved_bytes`` under what it is carved from."""
+    m = host.machine
+    arch = m.arch
+    s = m.struct_page_size_bytes or arch.struct_page_size
+    p = arch.page_size
     boot_bytes = sum(hi - lo for lo, hi in m.system_ram_ranges)
     room: dict[str | None, int] = {None: boot_bytes}
     room.update({name: e.cost.managed_pages * p for name, e in kmem.items()})
     used: dict[str | None, int] = {}
-    carved: dict[str | None, int] = {}  # vmemmap DRAM pages of the pools, by what they are on
-    carved_bytes: dict[str | None, int] = {}  # the pools' bytes, likewise
+    from vmemplan.hugetlb import hugetlb_pools  # noqa: PLC0415
+    from vmemplan.sources.cmdline import HugetlbPool as PoolSpec  # noqa: PLC0415
+
     pools: list[PoolAccount] = []
     for i, pool in enumerate(host.pools):
         if pool.on is not None and pool.on not in kmem:
@@ -319,25 +385,7 @@ def account(
         carved_bytes[pool.on] = carved_bytes.get(pool.on, 0) + spec.folio_bytes * spec.nr_folios
         pools.append(PoolAccount(result, p, pool.on, dram_pages))
 
-    hot_added = [
-        (
-            d,
-            replace(
-                e,
-                pool_vmemmap_pages=carved.get(device_name(d), 0),
-                pool_bytes=carved_bytes.get(device_name(d), 0),
-            ),
-        )
-        for d, e in zip(kmem_devs, added, strict=True)
-    ]
-    return HostAccount(
-        host=host,
-        struct_page_size=s,
-        boot=_boot(m, s, carved.get(None, 0), carved_bytes.get(None, 0)),
-        pgmaps=list(zip(pg_devs, estimates, strict=True)),
-        hot_added=hot_added,
-        pools=pools,
-    )
+    return pools
 
 
 def _table_bytes(machine: HostMachine, acct: Account) -> int:
@@ -348,7 +396,7 @@ def _table_bytes(machine: HostMachine, acct: Account) -> int:
 def _boot(m: HostMachine, s: int, pool_pages: int, pool_bytes: int) -> BootAccount:
     """Boot RAM's memmap (sparse_init()) less ``pool_pages``, the vmemmap of the
     ``pool_bytes`` of pools carved from it."""
-    machine = Machine(m.arch, m.kernel, s, m.system_ram_ranges)
+    machine = boot_machine(m.arch, m.kernel, s, m.system_ram_ranges, fresh=False)
     boot = machine.boot
     memmap = boot.dram_pages - pool_pages
     return BootAccount(

@@ -9,7 +9,8 @@ vmemmap is their own row (boot RAM's row counts the rest of its memmap).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from vmemplan import __version__
 from vmemplan.cost import (
@@ -29,12 +30,13 @@ from vmemplan.host.description import (
     HostMachine,
     HugetlbPool,
     PmemNamespace,
+    is_hot_added,
 )
 from vmemplan.hugetlb import pool_name
 from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.versions import kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import parse_pages_option
-from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES, block_size
+from vmemplan.system_ram import block_size
 from vmemplan.units import GiB, align_up, format_size_exact, parse_range, parse_size
 
 SCHEMA_VERSION = 2
@@ -185,21 +187,35 @@ def pools_from_options(hugetlb: tuple[str, ...], hvo: bool, arch: str) -> tuple[
     return tuple(pools)
 
 
+class DeviceMaker(NamedTuple):
+    """A device of ``host``'s options: ``make(start)`` builds it (``start``: where the host
+    places it, None when it was given one: ``placed``)."""
+
+    name: str
+    placed: bool
+    make: Callable[[int | None], Device]
+
+
+def _end(device: Device) -> int:
+    if isinstance(device, PmemNamespace):
+        return device.start + device.size_bytes
+    return max(hi for _, hi in device.ranges)
+
+
 def host_from_options(
     *,
     system_ram: tuple[str, ...],
     hugetlb: tuple[str, ...],
     hvo: bool,
-    devdax: tuple[str, ...],
-    kmem: tuple[str, ...],
+    devices: tuple[DeviceMaker, ...] = (),
     memory_block_size: str | None,
     arch: str,
     kernel: str,
     struct_page_size: str | None,
 ) -> Host:
-    """The host ``vmemplan host``'s options describe: devices without ``@START`` are
-    placed one after the other above boot RAM, each on the next 1 GiB boundary (a kmem
-    device on the next memory block boundary if that is larger)."""
+    """The host ``vmemplan host``'s options describe: devices without a start are placed
+    one after the other above boot RAM, each on the next 1 GiB boundary (a device kmem
+    onlines on the next memory block boundary if that is larger)."""
     a = get_arch(arch)
     k = kernel_profile(parse_kernel_release(kernel))
     ram = _boot_ram(system_ram)
@@ -212,8 +228,6 @@ def host_from_options(
                 "--struct-page-size", f"{struct_page_size!r}: not an integer"
             ) from None
     pools = pools_from_options(hugetlb, hvo, a.name)
-    if memory_block_size is not None and not kmem:
-        raise InputError("--memory-block-size", "only with --kmem devices")
     machine = HostMachine(
         arch=a,
         kernel=k,
@@ -226,37 +240,24 @@ def host_from_options(
         ),
     )
     cursor = align_up(max(hi for _, hi in ram), PLACEMENT_ALIGN)
-    devices: list[PmemNamespace | DaxDevice] = []
-    for i, text in enumerate(devdax):
-        body, start = _split_at(text, "--devdax")
-        size_text, _, align_text = body.partition(":")
-        size = parse_size(size_text, "--devdax")
-        align = parse_size(align_text, "--devdax") if align_text else None
-        start = cursor if start is None else start
-        devices.append(PmemNamespace(f"--devdax #{i + 1}", start, size, align_bytes=align))
-        cursor = max(cursor, align_up(start + size, PLACEMENT_ALIGN))
-    for i, text in enumerate(kmem):
-        body, start = _split_at(text, "--kmem")
-        size_text, _, mode = body.partition(":")
-        key = mode.strip().lower() or "off"
-        choice = next((c for c in MEMMAP_ON_MEMORY_CHOICES if c == key), None)
-        if choice is None:
-            raise InputError(
-                "--kmem", f"{text!r}: memmap_on_memory {key!r} is not off, on or force"
-            )
-        size = parse_size(size_text, "--kmem")
-        if size == 0:
-            raise InputError("--kmem", f"{text!r}: size must not be zero")
-        dev = DaxDevice(f"--kmem #{i + 1}", ((0, size),), "kmem", memmap_on_memory=choice)
-        if start is None:
-            mb = block_size(hot_add_request(machine, dev))[0]
+    out: list[Device] = []
+    for maker in devices:
+        device = maker.make(None if maker.placed else cursor)
+        if not maker.placed and is_hot_added(device):
+            mb = block_size(hot_add_request(machine, device))[0]
             start = align_up(cursor, max(mb, PLACEMENT_ALIGN))
-        devices.append(dev._replace(ranges=((start, start + size),)))
-        cursor = max(cursor, align_up(start + size, PLACEMENT_ALIGN))
-    return Host(machine, tuple(devices), pools)
+            if start != cursor:
+                device = maker.make(start)
+        out.append(device)
+        cursor = max(cursor, align_up(_end(device), PLACEMENT_ALIGN))
+    if memory_block_size is not None and not any(is_hot_added(d) for d in out):
+        raise InputError(
+            "--memory-block-size", "only with a --device that kmem onlines (--mode system-ram)"
+        )
+    return Host(machine, tuple(out), pools)
 
 
-_DEVICE_OPTIONS = ("system_ram", "hugetlb", "devdax", "kmem", "memory_block_size")
+_DEVICE_OPTIONS = ("system_ram", "hugetlb", "memory_block_size")
 
 
 def host_command(*, hvo: bool, config: str | None = None, **options: object) -> dict[str, object]:
