@@ -226,3 +226,21 @@ def test_a_resized_dax_device_is_costed_as_the_whole_region(tmp_path: Path) -> N
     (dev,) = flat_kmems(out)
     assert dev["capacity_bytes"] == 128 * GiB
     assert any("costed as the whole region" in n for n in out["source"]["inferred"])
+
+
+def test_host_refuses_devices_of_its_own_with_the_dump() -> None:
+    result = run_cli("host", "--from-cxl", SINGLE, "--system-ram", "64G", "--device", "--size 1T")
+    assert result.exit_code == 2
+    assert "--device: not with --from-ndctl, --from-cxl or --iomem" in result.stderr
+
+
+def test_check_takes_the_cxl_dump_with_iomem_of_the_same_host() -> None:
+    """One result, the kmem device once: 1 GiB of memmap (6.16, 256M blocks) + page tables
+    passes --max-dram 2G."""
+    iomem = str(DATA / "cxl" / "single_ram_region.iomem")
+    args = ("check", "--from-cxl", SINGLE, "--iomem", iomem, "--kernel", "6.16")
+    ok = run_cli(*args, "--max-dram", "2G", "--json")
+    assert ok.exit_code == 0, ok.stderr
+    doc = json.loads(ok.stdout)
+    assert doc["total"]["memmap_dram_pages"] == memmap_pages(64 * GiB)
+    assert run_cli(*args, "--max-dram", "512M").exit_code == 1

@@ -92,7 +92,7 @@ def host_cmd(**opts: Any) -> None:
         if opts.pop("mom") is not None:
             raise InputError(
                 "--memmap-on-memory",
-                "only with --from-ndctl or --iomem (a --device gives its own)",
+                "only with --from-ndctl, --from-cxl or --iomem (a --device gives its own)",
             )
         from vmemplan.cli.devices import device_makers  # noqa: PLC0415
 
@@ -111,7 +111,8 @@ def host_cmd(**opts: Any) -> None:
 def _host_from_dump(
     opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, cxl_path: str | None
 ) -> Any:
-    """``host --from-ndctl``/``--iomem``: the dump's devices, the options' pools."""
+    """``host --from-ndctl``/``--from-cxl``/``--iomem``: the dump's devices, the options'
+    pools."""
     from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
     from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
     from vmemplan.errors import InputError  # noqa: PLC0415
@@ -120,7 +121,9 @@ def _host_from_dump(
     for key in ("devices", "devdax", "kmem", "config"):
         if opts[key]:
             flag = "--device" if key == "devices" else f"--{key}"
-            raise InputError(flag, "not with --from-ndctl or --iomem: the dump has the devices")
+            raise InputError(
+                flag, "not with --from-ndctl, --from-cxl or --iomem: the dump has the devices"
+            )
     if not opts["system_ram"] and iomem_path is None:
         raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
     pools = pools_from_options(opts["hugetlb"], opts["hvo"], opts["arch"])
