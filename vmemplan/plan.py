@@ -228,6 +228,10 @@ class Subject:
     kmem: SystemRamRequest | None = None
     # the modes to plan when the command line names none (a pmem dax device: devdax)
     modes: tuple[Mode, ...] = ()
+    # a CXL region's dax device (cxl), and the CFMWS advice its memory blocks follow per
+    # kernel (None: the dump or --memory-block-size fixed them)
+    cxl: bool = False
+    cfmws_advice: int | None = None
 
     def grid(self, grid: Grid) -> Grid:
         """``grid`` with this subject's own modes when the command line gives none."""

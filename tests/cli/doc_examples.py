@@ -47,6 +47,9 @@ STAND_INS = {
     "ndctl create-namespace -m fsdax -s 1500G -a 2M -u": (
         "cat tests/data/ndctl/example_b_create_namespace_human.json"
     ),
+    # a cxl list -vvv written from cxl-cli's JSON (spec cxl.md section 8): one 64 GiB RAM
+    # region of one memdev in window decoder0.0, the shape cxl/filter.c nests
+    "cxl list -vvv": "cat tests/data/cxl/single_ram_region_vvv.json",
 }
 
 FENCE = re.compile(r"^```([a-z]*)\n(.*?)^```", re.M | re.S)

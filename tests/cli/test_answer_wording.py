@@ -15,7 +15,8 @@ from vmemplan.output.source_notes import source_note_label
 ROOT = Path(__file__).resolve().parents[2]
 NDCTL = ROOT / "tests" / "data" / "ndctl"
 IOMEM = ROOT / "tests" / "data" / "iomem"
-LABELS = {"given", "default", "inferred", "from the dump", "note"}
+CXL = ROOT / "tests" / "data" / "cxl"
+LABELS = {"rule", "given", "default", "inferred", "from the dump", "note"}
 
 
 def run(*args: str) -> Result:
@@ -103,7 +104,8 @@ def _notes(args: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     "args",
     [["estimate", "--from-ndctl", str(p)] for p in sorted(NDCTL.glob("*.json"))]
-    + [["estimate", "--iomem", str(p)] for p in sorted(IOMEM.glob("*.iomem"))],
+    + [["estimate", "--iomem", str(p)] for p in sorted(IOMEM.glob("*.iomem"))]
+    + [["estimate", "--from-cxl", str(p)] for p in sorted(CXL.glob("*.json"))],
     ids=lambda a: Path(a[-1]).name,
 )
 def test_every_fixture_note_gets_a_truthful_label(args: list[str]) -> None:
@@ -115,6 +117,16 @@ def test_every_fixture_note_gets_a_truthful_label(args: list[str]) -> None:
             assert label == "given", line
         if label == "inferred":
             assert " inferred" in line or "(its dataoff" in line, line
+        if label == "rule":
+            assert "kernel rule: " in line, line
+
+
+def test_cxl_notes_name_the_kernel_rule() -> None:
+    """--from-cxl: the lines that say which kernel rule decided a figure are labelled rule."""
+    r = run("estimate", "--from-cxl", str(CXL / "interleaved_2way_RX.json"))
+    flat = " ".join(r.stdout.split())
+    assert "rule: dax1.0 (region1): kernel rule: a RAM region gets one dax device" in flat
+    assert "inferred: dax1.0 ([0].daxregion.devices[0]): memory blocks of 256M inferred" in flat
 
 
 @pytest.mark.parametrize(

@@ -61,6 +61,12 @@ def test_block_size_from_range_and_block_without_summary() -> None:
 def test_refusals_are_one_line(tmp_path: Path) -> None:
     cases = {
         "--iomem": ("--lsmem", DEFAULT, "--iomem", DEFAULT),
+        "--from-cxl": (
+            "--lsmem",
+            DEFAULT,
+            "--from-cxl",
+            "tests/data/cxl/single_ram_region_vvv.json",
+        ),
         "blocks": (
             "--lsmem",
             str(tmp_path / "shifted"),
@@ -70,7 +76,8 @@ def test_refusals_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "shifted").write_text(DEFAULT_TEXT.replace(" 0-23", " 1-24"))
     (tmp_path / "prompt").write_text("$ lsmem\n" + DEFAULT_TEXT)
     fragments = {
-        "--iomem": "--lsmem: not with --from-ndctl, --iomem or --config",
+        "--iomem": "--lsmem: not with --from-ndctl, --from-cxl, --iomem or --config",
+        "--from-cxl": "--lsmem: not with --from-ndctl, --from-cxl, --iomem or --config",
         "blocks": "line 2: blocks 1-24 are not 0x0-0xbfffffff with blocks of 134,217,728",
         "header": "line 1: '$ lsmem': not an lsmem header",
     }

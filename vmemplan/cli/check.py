@@ -57,6 +57,13 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     "--max-* budgets, on the machine the options describe.",
 )
 @click.option(
+    "--from-cxl",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Check the CXL regions of a `cxl list` JSON dump ('-' is stdin) against the "
+    "--max-* budgets (with --from-ndctl/--iomem: the same host, each device once).",
+)
+@click.option(
     "--iomem",
     metavar="FILE",
     shell_complete=_complete_file,
@@ -100,8 +107,10 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
     color, strict = opts.pop("color"), opts.pop("strict")
     budgets = _budgets(opts)
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
-    # the dump's result is named after the ndctl/daxctl dump, else the /proc/iomem one
-    dump_path = ndctl_path if ndctl_path is not None else iomem_path
+    cxl_path = opts.pop("from_cxl")
+    # the dump's result is named after the ndctl/daxctl dump, else the /proc/iomem one,
+    # else the cxl list one
+    dump_path = next((p for p in (ndctl_path, iomem_path, cxl_path) if p is not None), None)
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     for value, option in ((mom, "--memmap-on-memory"), (block, "--memory-block-size")):
         if value is not None and dump_path is None:
@@ -110,10 +119,12 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
                 "applies to the kmem devices of --from-ndctl/--iomem; config files set [host]",
             )
     if not files and dump_path is None:
-        raise InputError("check", "give a config file to check (or --from-ndctl/--iomem FILE)")
+        raise InputError(
+            "check", "give a config file to check (or --from-ndctl/--iomem/--from-cxl FILE)"
+        )
     if input_format is not None and not files:
         raise InputError("--input-format", "applies to config files, not to a dump")
-    if files.count("-") + (ndctl_path == "-") + (iomem_path == "-") > 1:
+    if files.count("-") + (ndctl_path == "-") + (iomem_path == "-") + (cxl_path == "-") > 1:
         raise InputError("check", "'-' (stdin) can be read only once")
     # the format of every file is known (or refused) before any file is read
     given = next((f for f in CONFIG_FORMATS if f == input_format), None)
@@ -145,7 +156,11 @@ def check_cmd(files: tuple[str, ...], fmt: str, input_format: str | None, **opts
             opts.setdefault(key, None if key != "dax_ranges" else ())
         opts.update(map_="mem", mode="devdax")
         estimates, system_ram, _ = discover_estimates(
-            opts, ndctl_path, iomem_path, kmem=_kmem_options(mom, block)
+            opts,
+            ndctl_path,
+            iomem_path,
+            kmem=_kmem_options(mom, block),
+            cxl_path=cxl_path,
         )
         results.append(check_machine(estimates, dump_path, budgets, system_ram))
     from vmemplan.check_unbudgeted import no_budget_hint, strict_no_budget  # noqa: PLC0415

@@ -29,6 +29,7 @@ from vmemplan.output.report import (
     ram_given_once,
 )
 from vmemplan.units import (
+    format_size_exact,
     parse_size,
 )
 
@@ -73,6 +74,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         for key, option in (
             ("dax_ranges", "--dax-range"),
             ("from_ndctl", "--from-ndctl"),
+            ("from_cxl", "--from-cxl"),
             ("iomem", "--iomem"),
             ("config_path", "--config"),
             ("current", "--current"),
@@ -117,9 +119,38 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
         if kmem is not None:
             from vmemplan.output.system_ram_report import system_ram_rows  # noqa: PLC0415
 
-            doc["system_ram_rows"] = system_ram_rows(kmem, kernels)
+            blocks = _cxl_blocks(subject, kernels)
+            doc["system_ram_rows"] = system_ram_rows(kmem, kernels, blocks)
+            if blocks and len(set(blocks.values())) > 1 and source is not None:
+                sizes = ", ".join(f"{k} {format_size_exact(b)}" for k, b in blocks.items())
+                source["inferred"].append(
+                    f"{req.label}: memory blocks by kernel: {sizes} (kernel rule: x86 "
+                    "probe_memory_block_size() follows the CFMWS windows' alignment from v6.16)"
+                )
+        if subject.cxl and subject.device is not None:
+            from vmemplan.dax_commands import dax_device_commands  # noqa: PLC0415
+
+            doc["dax_device_commands"] = [
+                {"kernel": k.label, "configurations": dax_device_commands(subject.device.name, k)}
+                for k in kernels
+            ]
         docs.append(doc)
     if source is None:
         _emit(docs[0], as_json, color, "render_compare")
     else:
         _emit(host_doc(docs, source), as_json, color, "render_host_compare")
+
+
+def _cxl_blocks(subject: Any, kernels: list[Any]) -> dict[str, int] | None:
+    """A CXL region's dax device whose blocks follow the kernel's rule: each kernel's
+    memory block size (x86 probe_memory_block_size() with the CFMWS advice from v6.16)."""
+    if subject.cfmws_advice is None or subject.kmem is None:
+        return None
+    from vmemplan.kernel.cxl import probe_memory_block_size  # noqa: PLC0415
+
+    kmem = subject.kmem
+    end = max((hi for _, hi in kmem.system_ram), default=0)
+    return {
+        k.label: int(probe_memory_block_size(kmem.arch, k, end, subject.cfmws_advice).value)
+        for k in kernels
+    }

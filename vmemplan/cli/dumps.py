@@ -34,9 +34,13 @@ def discover_machine(
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
     kmem: Any = None,
+    *,
+    cxl_path: str | None = None,
 ) -> dict[str, Any]:
-    """The machine document of an ndctl/daxctl dump and/or a /proc/iomem dump."""
-    estimates, system_ram, source = discover_estimates(opts, ndctl_path, iomem_path, typed, kmem)
+    """The machine document of an ndctl/daxctl, cxl list and/or /proc/iomem dump."""
+    estimates, system_ram, source = discover_estimates(
+        opts, ndctl_path, iomem_path, typed, kmem, cxl_path=cxl_path
+    )
     return machine_doc(estimates, source, system_ram)
 
 
@@ -46,6 +50,8 @@ def discover_estimates(
     iomem_path: str | None,
     typed: dict[str, bool] | None = None,
     kmem: Any = None,
+    *,
+    cxl_path: str | None = None,
 ) -> tuple[list[Any], list[Any], dict[str, Any]]:
     """Estimate the namespaces of an ndctl/daxctl dump and/or a /proc/iomem dump, and
     hot-add its kmem devices after them: the estimates, (label, SystemRamEstimate) of each
@@ -54,7 +60,7 @@ def discover_estimates(
     ``typed`` says which of --align/--map/--mode the user gave: those override the dump;
     ``kmem`` (a ``discover.Kmem``) carries --memmap-on-memory and --memory-block-size.
     """
-    found = _discover(opts, ndctl_path, iomem_path, typed, kmem)
+    found = _discover(opts, ndctl_path, iomem_path, typed, kmem, cxl_path=cxl_path)
     return found.estimates, found.system_ram, found.source
 
 
@@ -87,6 +93,7 @@ def _discover(
     *,
     hot_add: bool = True,
     pools: tuple[Any, ...] = (),
+    cxl_path: str | None = None,
 ) -> _Discovery:
     """Read the dumps, estimate their pgmaps on one machine and (with ``hot_add``) hot-add
     their kmem devices after them; the ndctl/daxctl dump is read once ('-')."""
@@ -115,24 +122,37 @@ def _discover(
     if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
         base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
     devices = []
+    cxl = _from_cxl(cxl_path, base, kmem, ndctl=ndctl_path is not None)
+    other_kmem = kmem
+    if cxl is not None and cxl.found.system_ram:
+        other_kmem = None  # the options are the CXL devices'; merge() gives one block size
     if ndctl_path is not None:
         devices = parse_ndctl_json(read_input(ndctl_path, "--from-ndctl"), ndctl_path)
         start = None
         if entries is not None and opts.get("start") is None:
             pmem = pmem_namespaces(entries)
             start = pmem[0].start if pmem else None
-        found = from_ndctl(devices, base, start, given=given, iomem=entries, kmem=kmem)
+        elif cxl is not None and opts.get("start") is None:
+            start = cxl.pmem_start
+        found = from_ndctl(devices, base, start, given=given, iomem=entries, kmem=other_kmem)
         kind, path = "ndctl", ndctl_path
-    else:
-        assert entries is not None
-        found = from_iomem(entries, base, given, kmem)
+    elif entries is not None:
+        found = from_iomem(entries, base, given, other_kmem)
         kind, path = "iomem", str(iomem_path)
+    else:
+        assert cxl is not None
+        found, kind, path = cxl.found, "cxl", str(cxl_path)
+    if cxl is not None and kind != "cxl":
+        found = cxl.merge_into(found, "--from-ndctl" if kind == "ndctl" else "--iomem")
     found.inferred[:0] = pasted
-    if not found.requests and not found.system_ram:
-        raise InputError(
-            kind if kind == "iomem" else "--from-ndctl", f"{path}: no namespace to estimate"
-        )
-    dump_option = "--from-ndctl" if kind == "ndctl" else "--iomem"
+    boot_ram = [f for f in found.found if f.kind == "boot-ram"]
+    if not found.requests and not found.system_ram and not boot_ram:
+        option = {"iomem": "iomem", "ndctl": "--from-ndctl", "cxl": "--from-cxl"}[kind]
+        what = "no namespace to estimate"
+        if kind == "cxl":
+            what = "no CXL region to cost: " + "; ".join(found.inferred)
+        raise InputError(option, f"{path}: {what}")
+    dump_option = {"ndctl": "--from-ndctl", "iomem": "--iomem", "cxl": "--from-cxl"}[kind]
 
     def named(e: InputError, origin: str) -> InputError:
         # values the dump gave are the dump's fault; typed ones keep their option
@@ -162,12 +182,40 @@ def _discover(
     return _Discovery(estimates, added, source, devices, found, acc)
 
 
+class _Cxl:
+    """A ``cxl list`` dump read and costed on the machine (``--from-cxl``)."""
+
+    def __init__(self, found: Any, pmem_start: int | None) -> None:
+        self.found = found  # discover.Discovered
+        self.pmem_start = pmem_start  # the first pmem region's start (its namespaces')
+
+    def merge_into(self, other: Any, option: str) -> Any:
+        from vmemplan.sources.cxl_machine import merge  # noqa: PLC0415
+
+        return merge(other, self.found, option, by_range=option == "--iomem")
+
+
+def _from_cxl(path: str | None, base: EstimateRequest, kmem: Any, *, ndctl: bool) -> _Cxl | None:
+    """Read ``--from-cxl`` (None when not given) and cost its regions on ``base``."""
+    if path is None:
+        return None
+    from vmemplan.sources.cxl import parse_cxl_list  # noqa: PLC0415
+    from vmemplan.sources.cxl_machine import from_cxl, region_range  # noqa: PLC0415
+
+    listing = parse_cxl_list(read_input(path, "--from-cxl"), path)
+    pmem = [region_range(r) for r in listing.regions if r.type == "pmem"]
+    starts = [r[0] for r in pmem if r is not None]
+    return _Cxl(from_cxl(listing, base, kmem, ndctl=ndctl), min(starts) if starts else None)
+
+
 def discover_account(
     opts: dict[str, Any],
     ndctl_path: str | None,
     iomem_path: str | None,
     kmem: Any,
     pools: tuple[Any, ...],
+    *,
+    cxl_path: str | None = None,
 ) -> Any:
     """The accounting of the host a dump describes, with HugeTLB ``pools`` added to it
     (``host --from-ndctl``/``--iomem``), and what reading the dump inferred."""
@@ -177,7 +225,7 @@ def discover_account(
     opts.setdefault("early_init_fix", None)
     opts.setdefault("ns_per_page", None)
     opts.update(map_="mem", mode="devdax")
-    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, pools=pools)
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, pools=pools, cxl_path=cxl_path)
     return found.account, list(found.source["inferred"])
 
 
@@ -214,8 +262,8 @@ def _checked_kmem(
             one = system_ram_estimate(dev.request)
         except InputError as e:
             raise named(e, dev.origin) from None
-        if found.memory_block_size_source == "dump":
-            one = replace(one, block_size_source="dump")
+        if found.memory_block_size_source in ("dump", "cfmws_advice"):
+            one = replace(one, block_size_source=found.memory_block_size_source)
         checked.append(one)
     return checked
 
@@ -229,13 +277,15 @@ def discover_subjects(
     iomem_path: str | None,
     current: Choice | None,
     kmem: Any = None,
+    *,
+    cxl_path: str | None = None,
 ) -> tuple[list[Subject], dict[str, Any]]:
     """The namespaces of a dump as compare/plan subjects: what each runs today (from an
     ndctl/daxctl dump; /proc/iomem does not say, so ``--current`` there) and its device.
     A kmem device is its ranges as a device-dax device, and runs system-ram today."""
     from vmemplan.plan import Choice, Device, Subject, pmem_dax_subject  # noqa: PLC0415
 
-    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, hot_add=False)
+    found = _discover(opts, ndctl_path, iomem_path, kmem=kmem, hot_add=False, cxl_path=cxl_path)
     devices = {d.name: d for d in found.devices}
     subjects = []
     for e in found.estimates:
@@ -267,7 +317,9 @@ def discover_subjects(
                 )
             )
             continue
-        subjects.append(Subject(k.devdax, None, device, kmem=k.request))
+        subjects.append(
+            Subject(k.devdax, None, device, kmem=k.request, cxl=k.cxl, cfmws_advice=k.cfmws_advice)
+        )
     order = {f.label: i for i, f in enumerate(found.found.found)}
     subjects.sort(key=lambda s: order.get(s.request.label or "", len(order)))
     return subjects, found.source

@@ -70,6 +70,15 @@ if TYPE_CHECKING:
     "with --iomem, namespaces are placed in its Persistent Memory ranges.",
 )
 @click.option(
+    "--from-cxl",
+    metavar="FILE",
+    shell_complete=_complete_file,
+    help="Estimate every CXL region of a `cxl list` JSON dump ('-' reads stdin): each RAM "
+    "region's dax device as the kernel's CXL rules for --kernel make it (driver, "
+    "memmap_on_memory, memory block size from the CFMWS windows); with --from-ndctl/--iomem "
+    "of the same host each device is counted once.",
+)
+@click.option(
     "--iomem",
     metavar="FILE",
     shell_complete=_complete_file,
@@ -114,10 +123,13 @@ def estimate_cmd(**opts: Any) -> None:
         _emit(_config_doc(config_path), as_json, color, "render_machine")
         return
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    cxl_path = opts.pop("from_cxl")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     if _is_system_ram(opts["mode"]):
-        if ndctl_path is not None or iomem_path is not None:
-            raise InputError("--mode", "system-ram: not with --from-ndctl or --iomem (yet)")
+        if ndctl_path is not None or iomem_path is not None or cxl_path is not None:
+            raise InputError(
+                "--mode", "system-ram: not with --from-ndctl, --from-cxl or --iomem (yet)"
+            )
         ctx = click.get_current_context()
         explicit = [
             ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT
@@ -126,7 +138,7 @@ def estimate_cmd(**opts: Any) -> None:
         host = build_system_ram_host(opts, mom, block, namespace=any(explicit))
         _emit(_system_ram_doc(host), as_json, color, "render_system_ram")
         return
-    if ndctl_path is None and iomem_path is None:
+    if ndctl_path is None and iomem_path is None and cxl_path is None:
         why = "only with --mode system-ram, or for the kmem devices of --from-ndctl/--iomem"
         if mom is not None:
             raise InputError("--memmap-on-memory", why)
@@ -139,7 +151,8 @@ def estimate_cmd(**opts: Any) -> None:
     if ndctl_path is not None and opts["vmemmap_shift"] is not None:
         raise InputError("--vmemmap-shift", "not with --from-ndctl: give --align to override")
     if ndctl_path is None and opts["start"] is not None:
-        raise InputError("--start", f"{opts['start']}: not with --iomem: it gives the addresses")
+        dump = "--iomem" if iomem_path is not None else "--from-cxl"
+        raise InputError("--start", f"{opts['start']}: not with {dump}: it gives the addresses")
     ctx = click.get_current_context()
     typed = {
         name: ctx.get_parameter_source(param) not in (None, click.core.ParameterSource.DEFAULT)
@@ -147,7 +160,9 @@ def estimate_cmd(**opts: Any) -> None:
     }
     from vmemplan.cli.dumps import discover_machine  # noqa: PLC0415
 
-    doc = discover_machine(opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block))
+    doc = discover_machine(
+        opts, ndctl_path, iomem_path, typed, _kmem_options(mom, block), cxl_path=cxl_path
+    )
     _emit(doc, as_json, color, "render_machine")
 
 
@@ -157,6 +172,7 @@ _BATCH_REFUSES = {
     "color": ("--color", "--batch writes JSON, which has no colour"),
     "from_ndctl": ("--from-ndctl", "each --batch line gives its own geometry"),
     "iomem": ("--iomem", "each --batch line gives its own geometry"),
+    "from_cxl": ("--from-cxl", "each --batch line gives its own geometry"),
     "config": ("--config", "each --batch line gives its own geometry"),
     "human": ("--human", "--batch writes exact JSON, one document per line"),
 }

@@ -58,6 +58,13 @@ if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does no
     "every mode) instead of --devdax/--kmem; '-' reads stdin.",
 )
 @click.option(
+    "--from-cxl",
+    "cxl_path",
+    metavar="FILE",
+    help="A `cxl list` dump: its CXL regions' dax devices as the kernel's CXL rules make "
+    "them; with --from-ndctl/--iomem of the same host each device is counted once.",
+)
+@click.option(
     "--memmap-on-memory",
     "mom",
     metavar="off|on|force",
@@ -88,23 +95,24 @@ def host_cmd(**opts: Any) -> None:
     opts["system_ram"] = opts["system_ram"] + opts.pop("boot_ram")
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
+    cxl_path = opts.pop("cxl_path")
     lsmem_path = opts.pop("lsmem_path")
     if lsmem_path is not None:
-        if ndctl_path is not None or iomem_path is not None or opts["config"]:
+        if ndctl_path is not None or iomem_path is not None or cxl_path or opts["config"]:
             raise InputError(
                 "--lsmem",
-                "not with --from-ndctl, --iomem or --config: lsmem cannot tell their "
-                "kmem blocks from boot RAM (give the boot RAM with --system-ram)",
+                "not with --from-ndctl, --from-cxl, --iomem or --config: lsmem cannot tell "
+                "their kmem blocks from boot RAM (give the boot RAM with --system-ram)",
             )
         if opts.pop("mom") is not None:
-            raise InputError("--memmap-on-memory", "only with --from-ndctl or --iomem")
+            raise InputError("--memmap-on-memory", "only with --from-ndctl, --from-cxl or --iomem")
         _emit(_host_from_lsmem(opts, lsmem_path), as_json, color, "render_host")
         return
-    if ndctl_path is None and iomem_path is None:
+    if ndctl_path is None and iomem_path is None and cxl_path is None:
         if opts.pop("mom") is not None:
             raise InputError(
                 "--memmap-on-memory",
-                "only with --from-ndctl or --iomem (a --device gives its own)",
+                "only with --from-ndctl, --from-cxl or --iomem (a --device gives its own)",
             )
         from vmemplan.cli.devices import device_makers  # noqa: PLC0415
 
@@ -116,11 +124,15 @@ def host_cmd(**opts: Any) -> None:
             raise InputError(flag, "not with --config: the file describes the whole host")
         _emit(host_command(**opts), as_json, color, "render_host")
         return
-    _emit(_host_from_dump(opts, ndctl_path, iomem_path), as_json, color, "render_host")
+    doc = _host_from_dump(opts, ndctl_path, iomem_path, cxl_path)
+    _emit(doc, as_json, color, "render_host")
 
 
-def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None) -> Any:
-    """``host --from-ndctl``/``--iomem``: the dump's devices, the options' pools."""
+def _host_from_dump(
+    opts: dict[str, Any], ndctl_path: str | None, iomem_path: str | None, cxl_path: str | None
+) -> Any:
+    """``host --from-ndctl``/``--from-cxl``/``--iomem``: the dump's devices, the options'
+    pools."""
     from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
     from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
     from vmemplan.errors import InputError  # noqa: PLC0415
@@ -129,7 +141,9 @@ def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: st
     for key in ("devices", "devdax", "kmem", "config"):
         if opts[key]:
             flag = "--device" if key == "devices" else f"--{key}"
-            raise InputError(flag, "not with --from-ndctl or --iomem: the dump has the devices")
+            raise InputError(
+                flag, "not with --from-ndctl, --from-cxl or --iomem: the dump has the devices"
+            )
     if not opts["system_ram"] and iomem_path is None:
         raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
     pools = pools_from_options(opts["hugetlb"], opts["hvo"], opts["arch"])
@@ -144,7 +158,9 @@ def _host_from_dump(opts: dict[str, Any], ndctl_path: str | None, iomem_path: st
         "struct_page_size": opts["struct_page_size"],
     }
     kmem = _kmem_options(opts["mom"], opts["memory_block_size"])
-    acc, inferred = discover_account(machine, ndctl_path, iomem_path, kmem, pools)
+    acc, inferred = discover_account(
+        machine, ndctl_path, iomem_path, kmem, pools, cxl_path=cxl_path
+    )
     return host_doc(acc, hvo_requested=opts["hvo"], notes=inferred)
 
 

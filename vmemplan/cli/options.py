@@ -329,6 +329,13 @@ SUBJECT_OPTIONS = _options(
         "('-' is stdin), with its delta against the mode/map/align it runs today.",
     ),
     click.option(
+        "--from-cxl",
+        metavar="FILE",
+        help="Each CXL region of a `cxl list` JSON dump ('-' is stdin) as the kernel's CXL "
+        "rules make it a dax device: devdax vs System RAM, memmap_on_memory off and on; "
+        "combinable with --from-ndctl/--iomem of the same host (each device counted once).",
+    ),
+    click.option(
         "--iomem",
         metavar="FILE",
         help="A /proc/iomem dump: its System RAM is the boot RAM; without --from-ndctl its "

@@ -79,10 +79,18 @@ def plan_cmd(**opts: Any) -> None:
     modes, maps, aligns = opts["modes"], opts["maps"], opts["aligns"]
     budgets = _budgets(opts)
     ways_text = opts.pop("interleave_ways")
-    host = [opts[k] for k in ("dax_ranges", "from_ndctl", "iomem", "config_path")]
+    host = [opts[k] for k in ("dax_ranges", "from_ndctl", "from_cxl", "iomem", "config_path")]
     if usable is not None:
         for option, value in zip(
-            ("--dax-range", "--from-ndctl", "--iomem", "--config", "--namespace", "--current"),
+            (
+                "--dax-range",
+                "--from-ndctl",
+                "--from-cxl",
+                "--iomem",
+                "--config",
+                "--namespace",
+                "--current",
+            ),
             (*host, opts["namespaces"], opts["current"]),
             strict=True,
         ):
@@ -90,7 +98,15 @@ def plan_cmd(**opts: Any) -> None:
                 raise InputError(option, "not with --usable (it sizes one new namespace)")
         if len(opts["kernel"]) > 1:
             raise InputError("--kernel", "one kernel with --usable (it sizes one configuration)")
-        for key in ("dax_ranges", "from_ndctl", "iomem", "config_path", "namespaces", "current"):
+        for key in (
+            "dax_ranges",
+            "from_ndctl",
+            "from_cxl",
+            "iomem",
+            "config_path",
+            "namespaces",
+            "current",
+        ):
             opts.pop(key)
     elif size is None and not any(host):
         raise InputError("--size", "give exactly one of --size (forward plan) or --usable (sizing)")

@@ -220,6 +220,7 @@ def _subjects(
 
     dax_ranges, names = opts.pop("dax_ranges"), opts.pop("namespaces")
     ndctl_path, iomem_path = opts.pop("from_ndctl"), opts.pop("iomem")
+    cxl_path = opts.pop("from_cxl")
     config_path, current_text = opts.pop("config_path"), opts.pop("current")
     current = None if current_text is None else parse_current(current_text)
     if config_path is not None:
@@ -228,6 +229,7 @@ def _subjects(
             ("--start", start),
             ("--dax-range", dax_ranges),
             ("--from-ndctl", ndctl_path),
+            ("--from-cxl", cxl_path),
             ("--iomem", iomem_path),
             ("--current", current_text),
         ):
@@ -245,10 +247,12 @@ def _subjects(
             "inferred": notes,
             "system_ram": None,  # each namespace's document gives the config's
         }
-    elif ndctl_path is not None or iomem_path is not None:
+    elif ndctl_path is not None or iomem_path is not None or cxl_path is not None:
         if size is not None or dax_ranges:
             option = "--size" if size is not None else "--dax-range"
-            raise InputError(option, "not with --from-ndctl or --iomem: the dump gives the sizes")
+            raise InputError(
+                option, "not with --from-ndctl, --from-cxl or --iomem: the dump gives the sizes"
+            )
         if current is not None and ndctl_path is not None:
             raise InputError(
                 "--current", "not with --from-ndctl: the dump says what each namespace runs"
@@ -272,6 +276,7 @@ def _subjects(
             iomem_path,
             current,
             Kmem(memory_block_size=memory_block_size),
+            cxl_path=cxl_path,
         )
         _check_current(current, subjects[0].request, current_text)
         kernels = [subjects[0].request.kernel] + [

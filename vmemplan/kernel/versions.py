@@ -259,6 +259,11 @@ def _carries(change: Backport, rel: KernelRelease) -> tuple[bool, str | None]:
     return False, None
 
 
+def carries(change: Backport, rel: KernelRelease) -> tuple[bool, str | None]:
+    """Whether ``rel`` carries ``change`` (for rules outside the switches, e.g. kernel/cxl.py)."""
+    return _carries(change, rel)
+
+
 # The switches, in the order JSON lists them, and what each value may be.
 SwitchValue = bool | int | str
 BOOL_SWITCHES = (

@@ -23,6 +23,7 @@ from vmemplan.output.cost_schema import (
     DeviceKind,
     TotalDetailDoc,
 )
+from vmemplan.output.dax_commands_schema import DaxCommandsDoc
 from vmemplan.output.hugetlb_schema import HugetlbPoolDoc
 from vmemplan.output.system_ram_schema import SystemRamDetailDoc, SystemRamInputDoc
 
@@ -216,12 +217,16 @@ class FoundDoc(_Model):
     """One device a dump lists, as read: its kind, where it is, and what was inferred."""
 
     label: str
-    kind: Literal["fsdax", "devdax", "system-ram", "famfs", "sector", "raw", "pmem", "unclaimed"]
+    kind: Literal[
+        "fsdax", "devdax", "system-ram", "famfs", "sector", "raw", "pmem", "unclaimed", "boot-ram"
+    ]
     """From ndctl/daxctl: the dump's mode; a devdax namespace whose dax device (``-X``)
     kmem or fsdev_dax holds takes the device's (``system-ram``, ``famfs``). From
     /proc/iomem: ``pmem`` (a namespace whose mode it does not show), ``devdax`` (a daxX.Y
     range), ``system-ram`` (kmem System RAM) or ``unclaimed`` (a Soft Reserved range or
-    CXL window no driver claimed)."""
+    CXL window no driver claimed). From cxl list: a region's dax device (``system-ram``,
+    ``devdax``), ``pmem`` (a pmem region, costed through its namespaces), ``boot-ram`` (a
+    RAM region firmware already onlined) or ``unclaimed`` (no dax device)."""
     location: str
     """The JSON path in the dump, or the /proc/iomem line(s)."""
     ranges: list[ByteRange]
@@ -237,12 +242,16 @@ class FoundDoc(_Model):
     """False: no raw size ndctl accepts gives the dump's usable size (a note says why)."""
     overridden: list[Literal["align", "map", "mode"]]
     """Dump values the command line replaced."""
+    rules: list[str]
+    """``--from-cxl``: the kernel rules that decided the device's figures (whether it is a
+    dax device, its driver, its memory block size, its memmap_on_memory), each with the
+    commit and release that brought it in; empty for the other dumps."""
 
 
 class SourceDoc(_Model):
     """Where the namespaces came from (an ndctl/daxctl dump, /proc/iomem, a config)."""
 
-    kind: Literal["ndctl", "iomem", "config"]
+    kind: Literal["ndctl", "iomem", "config", "cxl"]
     path: str
     inferred: list[str]
     found: list[FoundDoc] = []
@@ -436,6 +445,8 @@ class CompareDoc(_Model):
     devices: list[SubjectDoc]
     rows: list[RowDoc]
     system_ram_rows: list[SystemRamRowDoc] | None = None
+    dax_device_commands: list[DaxCommandsDoc] | None = None
+    """A CXL region's dax device (``--from-cxl``): how to reach each configuration."""
 
 
 class LimitDoc(_Model):

@@ -15,6 +15,8 @@ line as ``inferred:`` called given and read values inferred. The JSON keeps the 
                        from a dataoff, a memory block size from a block count);
 - ``from the dump:``  what the dump says, as it says it (a mode without struct pages, a
                        range no driver claimed, memory blocks online, a famfs device);
+- ``rule:``           which kernel rule decided a figure (``--from-cxl``: ``dax0.0 (region0):
+                       kernel rule: ...``), with the commit and release that brought it in;
 - ``note:``           anything else (what a command leaves out, a size mismatch).
 
 A line a source wrote as a :class:`~vmemplan.sources.notes.SourceNote` carries its label;
@@ -27,6 +29,7 @@ from __future__ import annotations
 # (a line that says "from the command line" and "inferred" is given; one that infers a raw
 # size and places it where the dump has no address is inferred).
 _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("rule", ("kernel rule: ",)),
     ("given", (" overrides ", "from the command line", "(from --")),
     ("inferred", (" inferred", "(its dataoff")),
     ("default", ("assumed ", "(the dump has no address)")),
@@ -43,7 +46,8 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 
 
 def source_note_label(line: str) -> str:
-    """``given``, ``default``, ``inferred``, ``from the dump`` or ``note`` for ``line``."""
+    """``rule``, ``given``, ``default``, ``inferred``, ``from the dump`` or ``note`` for
+    ``line`` (a note that carries its label, a ``SourceNote``, says it itself)."""
     kind = getattr(line, "kind", None)
     if isinstance(kind, str):
         return kind

@@ -147,14 +147,18 @@ def system_ram_doc(e: SystemRamEstimate, name: str | None = None) -> dict[str, o
 
 
 def system_ram_rows(
-    kmem: SystemRamRequest, kernels: list[KernelProfile]
+    kmem: SystemRamRequest,
+    kernels: list[KernelProfile],
+    blocks: dict[str, int] | None = None,
 ) -> list[dict[str, object]]:
     """``compare``'s system-ram rows: the hot-add ``kmem`` (as ``estimate --mode
     system-ram`` costs it: the same ranges, memory block size and namespace layout) per
     kernel, with memmap_on_memory off and on (force only differs where struct page is not
     64 B and is refused before v6.6, so it is left to ``estimate``). Each row carries the
     cost keys of its ``devices[0]`` (null where refused); ``lost_bytes`` includes the
-    stranded namespace head of a pmem namespace's dax device (``stranded_bytes``)."""
+    stranded namespace head of a pmem namespace's dax device (``stranded_bytes``).
+    ``blocks``: the memory block size of each kernel (by label) where it differs by kernel
+    (a CXL region's dax device under the CFMWS advice rule)."""
     from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.system_ram import system_ram_estimate  # noqa: PLC0415
 
@@ -162,7 +166,8 @@ def system_ram_rows(
     modes: tuple[MemmapOnMemory, ...] = ("off", "on")
     for kernel in kernels:
         for mode in modes:
-            req = replace(kmem, kernel=kernel, memmap_on_memory=mode)
+            mb = (blocks or {}).get(kernel.label, kmem.memory_block_size)
+            req = replace(kmem, kernel=kernel, memmap_on_memory=mode, memory_block_size=mb)
             row: dict[str, object] = {"kernel": kernel.label, "memmap_on_memory": mode}
             try:
                 e = system_ram_estimate(req)

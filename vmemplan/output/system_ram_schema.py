@@ -35,7 +35,9 @@ class SystemRamInputDoc(_Model):
     memory_block_size_bytes: int
     # dump: the memory blocks an ndctl/daxctl or /proc/iomem dump shows (estimate
     # --from-ndctl/--iomem), where the kernel's rule would not give them
-    memory_block_size_source: Literal["probe_memory_block_size", "section", "option", "dump"]
+    memory_block_size_source: Literal[
+        "probe_memory_block_size", "section", "option", "dump", "cfmws_advice"
+    ]
     boot_mem_end_bytes: int
     system_ram: list[list[int]]
     linear_map: Literal["pages", "blocks"] | None  # null: the direct map is not modelled

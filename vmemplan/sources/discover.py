@@ -85,6 +85,8 @@ class Found:
     rounding); False flags a dump no raw size ndctl accepts can produce."""
     overridden: tuple[str, ...] = ()
     """``align``, ``map``, ``mode``: where the command line replaced the dump's value."""
+    rules: tuple[str, ...] = ()
+    """``--from-cxl``: the kernel rules that decided the device (sources/cxl_machine.py)."""
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,12 @@ class KmemDevice:
     """The same ranges as a device-dax device: what ``compare``/``plan`` weigh it against."""
     namespace: PmemNamespace | None = None
     """The pmem namespace it is the dax device of; None: a dynamic (hmem/CXL) device."""
+    cxl: bool = False
+    """A CXL region's dax device (``--from-cxl``)."""
+    cfmws_advice: int | None = None
+    """A CXL region's dax device whose memory blocks follow the kernel's rule (not the dump
+    or --memory-block-size): the block size the CFMWS windows advise (0: none), so that
+    each kernel picks its own (kernel/cxl.py probe_memory_block_size())."""
 
 
 @dataclass(frozen=True)
@@ -156,6 +164,7 @@ def found_doc(f: Found) -> dict[str, object]:
         "inferred_usable_bytes": f.inferred_usable_bytes,
         "usable_matches": f.usable_matches,
         "overridden": list(f.overridden),
+        "rules": list(f.rules),
     }
     return doc
 

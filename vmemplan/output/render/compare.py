@@ -232,7 +232,30 @@ def render_compare(console: Console, doc: Doc) -> None:
             )
     if doc.get("system_ram_rows"):
         _print_system_ram_rows(console, doc)
+    if doc.get("dax_device_commands"):
+        _print_dax_commands(console, doc)
     _print_kernel_notes(console, inp)
+
+
+def _print_dax_commands(console: Console, doc: Doc) -> None:
+    """compare --from-cxl: how to put the CXL dax device in each configuration, grouped by
+    the kernels whose commands are the same."""
+    name = (doc.get("device") or {}).get("name", "the dax device")
+    groups: list[tuple[list[str], list[Doc]]] = []
+    for entry in doc["dax_device_commands"]:
+        for kernels, configs in groups:
+            if configs == entry["configurations"]:
+                kernels.append(entry["kernel"])
+                break
+        else:
+            groups.append(([entry["kernel"]], entry["configurations"]))
+    for kernels, configs in groups:
+        say(console, f"commands for {name} (Linux {', '.join(kernels)}):")
+        for c in configs:
+            if c["refused"] is not None:
+                say(console, f"  {c['configuration']}: not possible: {c['refused']}")
+            else:
+                say(console, f"  {c['configuration']}: {'; '.join(c['commands'])}")
 
 
 def _print_system_ram_rows(console: Console, doc: Doc) -> None:
@@ -267,8 +290,19 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
             ("init time", format_ns_range(r["init_ns_low"], r["init_ns_high"])),
         ]
 
+    # a CXL dax device under the CFMWS rule: each kernel picks its own memory blocks
+    block_sizes = {r["memory_block_size_bytes"] for r in rows if r["refused"] is None}
+    by_block = len(block_sizes) > 1
+
+    def blk(r: Doc) -> str:
+        size = r["memory_block_size_bytes"]
+        return f" {format_size_exact(size)}" if by_block and size is not None else ""
+
     def head(r: Doc) -> str:
-        return f"kmem memmap_on_memory={r['memmap_on_memory']} (Linux {r['kernel']})"
+        return (
+            f"kmem memmap_on_memory={r['memmap_on_memory']} (Linux {r['kernel']}"
+            f"{', blocks' + blk(r) if blk(r) else ''})"
+        )
 
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False,
@@ -281,7 +315,7 @@ def _print_system_ram_rows(console: Console, doc: Doc) -> None:
     for r in rows:
         values = [v for _, v in cells(r)]
         values += [""] * (len(names) - len(values))
-        table.add_row(f"{r['memmap_on_memory']} {r['kernel']}", *values)
+        table.add_row(f"{r['memmap_on_memory']} {r['kernel']}{blk(r)}", *values)
     if _fits(console, table):
         console.print(table)
     else:
