@@ -221,6 +221,7 @@ def test_config_input_errors(args: list[str], named: str) -> None:
 
 
 IOMEM = "tests/data/iomem/x86_pmem_cxl.iomem"
+CXL = "tests/data/cxl/single_ram_region_vvv.json"
 
 
 def test_every_device_of_a_dump_has_its_machine_figures() -> None:
@@ -243,7 +244,9 @@ def test_every_device_of_a_dump_has_its_machine_figures() -> None:
         (["--iomem", IOMEM, "--name", "dax9.9"], "--name"),
         (["--iomem", IOMEM, "--name", "dax0.0", "--size", "1T"], "--size"),
         (["--iomem", IOMEM, "--name", "dax0.0", "--map", "dev"], "--map"),
-        (["--from-ndctl", "tests/data/ndctl/list_NX_devdax_kmem.json"], "--system-ram"),
+        (["--from-ndctl", "tests/data/ndctl/list_NX_devdax_kmem.json"], "--name"),
+        (["--from-cxl", CXL, "--config", "examples/kmem-hugetlb-host.toml"], "--from-cxl"),
+        (["--from-cxl", CXL, "--hugetlb", "1G:4"], "--hugetlb"),
         (["--iomem", IOMEM, "--config", "examples/kmem-hugetlb-host.toml"], "--iomem"),
     ],
 )
@@ -262,3 +265,18 @@ def test_a_folio_smaller_than_a_vmemmap_page_has_no_rows() -> None:
     text = " ".join(out.stdout.split())
     assert "16 struct pages fill less than one vmemmap page" in text
     assert "page PTE page frame" not in text
+
+
+def test_a_device_of_a_cxl_dump_has_its_machine_figures() -> None:
+    """The dax device of a `cxl list` region, drawn by name, has its entry of `estimate
+    --from-cxl --json` (the region's memory blocks as that kernel sizes them)."""
+    args = ["--from-cxl", CXL, "--kernel", "6.16"]
+    machine = json.loads(run_cli("estimate", *args, "--json").stdout)
+    (entry,) = machine["devices"]
+    out = run_cli("explain", *args, "--name", entry["name"], "--json")
+    assert out.exit_code == 0, out.stderr
+    doc = json.loads(out.stdout)
+    ExplainDoc.model_validate(doc)
+    (mine,) = doc["devices"]
+    assert {k: mine[k] for k in COST_KEYS} == {k: entry[k] for k in COST_KEYS}
+    assert doc["drawings"]["kmem"] is not None

@@ -64,6 +64,13 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
     "device --name NAME, after the devices added before it.",
 )
 @click.option(
+    "--from-cxl",
+    "cxl_path",
+    metavar="FILE",
+    help="A `cxl list` JSON dump ('-' reads stdin), as estimate --from-cxl: draw its "
+    "device --name NAME.",
+)
+@click.option(
     "--iomem",
     "iomem_path",
     metavar="FILE",
@@ -99,18 +106,22 @@ def explain_cmd(**opts: Any) -> None:
     pools, hvo = opts.pop("pools"), opts.pop("hvo")
     config, device = opts.pop("config"), opts.pop("device")
     ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
+    cxl_path = opts.pop("cxl_path")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
+    dumps = {"--from-ndctl": ndctl_path, "--from-cxl": cxl_path, "--iomem": iomem_path}
+    given = [option for option, path in dumps.items() if path is not None]
     if config is not None:
-        if ndctl_path is not None or iomem_path is not None:
-            option = "--from-ndctl" if ndctl_path is not None else "--iomem"
-            raise InputError(option, "not with --config: give one source of devices")
+        if given:
+            raise InputError(given[0], "not with --config: give one source of devices")
         doc = _config_doc(config, device, pools, hvo, mom, block)
-    elif ndctl_path is not None or iomem_path is not None:
+    elif given:
         if pools or hvo is not None:
-            raise InputError("--hugetlb", "not with --from-ndctl or --iomem: draw one device")
-        doc = _dump_doc(opts, ndctl_path, iomem_path, device, mom, block)
+            raise InputError("--hugetlb", f"not with {given[0]}: draw one device")
+        doc = _dump_doc(opts, (ndctl_path, cxl_path, iomem_path), device, mom, block)
     elif device is not None:
-        raise InputError("--name", f"{device}: only with --config, --from-ndctl or --iomem")
+        raise InputError(
+            "--name", f"{device}: only with --config, --from-ndctl, --from-cxl or --iomem"
+        )
     elif pools:
         if mom is not None or block is not None:
             option = "--memmap-on-memory" if mom is not None else "--memory-block-size"
@@ -301,26 +312,27 @@ _DUMP_REFUSES = {
 
 def _dump_doc(
     opts: dict[str, Any],
-    ndctl_path: str | None,
-    iomem_path: str | None,
+    paths: tuple[str | None, str | None, str | None],
     device: str | None,
     mom: str | None,
     block: str | None,
 ) -> dict[str, Any]:
-    """``explain --from-ndctl FILE`` / ``--iomem FILE``: one device of the dump's host."""
+    """``explain --from-ndctl FILE`` / ``--from-cxl FILE`` / ``--iomem FILE``: one device of
+    the dump's host (``paths``: the ndctl, cxl and iomem dumps, None where not given)."""
+    ndctl_path, cxl_path, iomem_path = paths
     from vmemplan.cli.dumps import discover_account  # noqa: PLC0415
     from vmemplan.cli.parse import _kmem_options  # noqa: PLC0415
 
     ctx = click.get_current_context()
     for name, option in _DUMP_REFUSES.items():
         if opts[name]:
-            raise InputError(option, "not with --from-ndctl or --iomem: the dump has the devices")
+            raise InputError(option, "not with a dump: the dump has the devices")
     for name, option in (("map_", "--map"), ("mode", "--mode")):
         if ctx.get_parameter_source(name) != click.core.ParameterSource.DEFAULT:
-            raise InputError(option, "not with --from-ndctl or --iomem: the dump says it")
-    if not opts["system_ram"] and iomem_path is None:
-        raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 0+512G")
+            raise InputError(option, "not with a dump: the dump says it")
     machine = {k: v for k, v in opts.items() if k not in ("map_", "mode")}
-    acc, _ = discover_account(machine, ndctl_path, iomem_path, _kmem_options(mom, block), ())
-    where = ndctl_path if ndctl_path is not None else iomem_path
+    acc, _ = discover_account(
+        machine, ndctl_path, iomem_path, _kmem_options(mom, block), (), cxl_path=cxl_path
+    )
+    where = next(path for path in paths if path is not None)
     return _host_device_doc(acc.host, device, "<stdin>" if where == "-" else str(where))
