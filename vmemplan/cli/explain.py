@@ -80,7 +80,7 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
     "--name",
     "device",
     metavar="NAME",
-    help="With --config, --from-ndctl or --iomem: the name of the device to draw.",
+    help="With --config, --from-ndctl, --from-cxl or --iomem: the name of the device to draw.",
 )
 @click.option(
     "--drawing",
