@@ -9,7 +9,6 @@ chunks reuse its early sections and its page tables.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import NamedTuple
 
 from vmemplan.errors import GeometryError
@@ -89,7 +88,7 @@ class Machine:
         other.__dict__.update(self.__dict__)  # arch, kernel and sizes are shared, immutable
         other.state = self.state.copy()
         other.early = self.early.copy()
-        other.boot = replace(self.boot, tables=dict(self.boot.tables))
+        other.boot = self.boot.copy()
         return other
 
     def _populate_run(self, acct: Account, run: ChunkRun, altmap: AltmapState | None) -> None:
@@ -215,7 +214,7 @@ class Machine:
             altmap = altmap_state if index == 0 else None
             sections += pfn_to_section_nr(arch, r1 - 1) - pfn_to_section_nr(arch, r0) + 1
             for run in chunk_runs(arch, r0, r1):
-                before = None if trace is None else replace(acct, tables=dict(acct.tables))
+                before = None if trace is None else acct.copy()
                 if not run.full_sections and pfn_to_section_nr(arch, run.start_pfn) in self.early:
                     early_chunks += 1  # section_activate(): reuse the boot memmap
                     if before is not None and trace is not None:

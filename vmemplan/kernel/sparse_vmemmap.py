@@ -11,7 +11,6 @@ of the VA span one table of a level covers.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import NamedTuple
 
@@ -21,23 +20,61 @@ from vmemplan.kernel.intervals import IntervalSet, count_congruent
 from vmemplan.kernel.pfn_devs import Altmap
 
 
-@dataclass
 class Account:
-    """What a sequence of populate operations allocated (one pgmap, or the boot memmap)."""
+    """What a sequence of populate operations allocated (one pgmap, or the boot memmap).
 
-    dram_pages: int = 0  # memmap data pages from the page allocator (or memblock at boot)
-    device_pages: int = 0  # memmap data pages from the altmap (vmem_altmap.alloc)
-    altmap_align_pfns: int = 0  # altmap pfns skipped to align blocks (vmem_altmap.align)
-    tables: dict[str, int] = field(default_factory=lambda: {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0})
+    A plain mutable record (every walk adds to one); a class rather than a dataclass, which
+    would cost ``estimate``'s start-up the compilation of its generated methods."""
+
+    __slots__ = ("altmap_align_pfns", "device_pages", "dram_pages", "tables")
+
+    def __init__(
+        self,
+        dram_pages: int = 0,
+        device_pages: int = 0,
+        altmap_align_pfns: int = 0,
+        tables: dict[str, int] | None = None,
+    ) -> None:
+        # memmap data pages from the page allocator (or memblock at boot)
+        self.dram_pages = dram_pages
+        self.device_pages = device_pages  # memmap data pages from the altmap (vmem_altmap.alloc)
+        # altmap pfns skipped to align blocks (vmem_altmap.align)
+        self.altmap_align_pfns = altmap_align_pfns
+        self.tables = {"pte": 0, "pmd": 0, "pud": 0, "p4d": 0} if tables is None else tables
+
+    def copy(self) -> Account:
+        """An independent account with the same counts."""
+        return Account(
+            self.dram_pages, self.device_pages, self.altmap_align_pfns, dict(self.tables)
+        )
+
+    def _key(self) -> tuple[int, int, int, dict[str, int]]:
+        return (self.dram_pages, self.device_pages, self.altmap_align_pfns, self.tables)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Account) and self._key() == other._key()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def __repr__(self) -> str:
+        return (
+            f"Account(dram_pages={self.dram_pages}, device_pages={self.device_pages}, "
+            f"altmap_align_pfns={self.altmap_align_pfns}, tables={self.tables})"
+        )
 
 
-@dataclass
 class AltmapState:
     """``struct vmem_altmap`` while the memmap is being populated."""
 
-    altmap: Altmap
-    alloc: int = 0
-    align: int = 0
+    __slots__ = ("align", "alloc", "altmap")
+
+    def __init__(self, altmap: Altmap, alloc: int = 0, align: int = 0) -> None:
+        self.altmap = altmap
+        self.alloc = alloc
+        self.align = align
+
+    def __repr__(self) -> str:
+        return f"AltmapState(altmap={self.altmap!r}, alloc={self.alloc}, align={self.align})"
 
     def nr_free(self) -> int:
         """``vmem_altmap_nr_free()``."""
