@@ -27,6 +27,7 @@ from vmemplan.kernel.versions import (
 from vmemplan.units import (
     SpelledRange,
     format_as_given,
+    parse_block_size,
     parse_duration_ns,
     parse_ns_per_page,
     parse_range,
@@ -238,7 +239,7 @@ def build_system_ram_request(
         memory_block_size=(
             None
             if memory_block_size is None
-            else parse_size(memory_block_size, "--memory-block-size")
+            else parse_block_size(memory_block_size, "--memory-block-size")
         ),
         struct_page_size=base.struct_page_size,
         ps_per_struct_page=base.ps_per_struct_page or DEFAULT_PS_PER_STRUCT_PAGE,
@@ -270,7 +271,7 @@ def _kmem_options(mom: str | None, block: str | None) -> Any:
 
     return Kmem(
         _parse_memmap_on_memory(mom),
-        None if block is None else parse_size(block, "--memory-block-size"),
+        None if block is None else parse_block_size(block, "--memory-block-size"),
     )
 
 
