@@ -26,6 +26,7 @@ SCHEMA_KINDS = (
     "host-plan",
     "system-ram",
     "host",
+    "inspect",
 )
 
 

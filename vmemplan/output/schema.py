@@ -547,6 +547,7 @@ def json_schema(which: str) -> str:
 
     from vmemplan.output.host_schema import HostDoc  # noqa: PLC0415
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
+    from vmemplan.output.inspect_schema import InspectDoc  # noqa: PLC0415
     from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
@@ -562,6 +563,7 @@ def json_schema(which: str) -> str:
         "host-plan": HostPlanDoc,
         "system-ram": SystemRamDoc,
         "host": HostDoc,
+        "inspect": InspectDoc,
     }
     schema = models[which].model_json_schema()
     # pydantic writes draft 2020-12 without saying so; the $id names the document kind and
