@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vmemplan import __version__
+from vmemplan.budget import Budgets
 from vmemplan.host.accounting import HostAccount, account, device_name
 from vmemplan.host.summary import host_doc
 from vmemplan.kernel.vmstat import hugetlb_vmemmap_counter_deltas
@@ -192,8 +193,11 @@ def _read_notes(tree: Tree, reading: LiveReading) -> list[str]:
     return notes
 
 
-def inspect_doc(tree: Tree, reading: LiveReading, kind: str) -> dict[str, object]:
-    """The ``vmemplan inspect --json`` document of one tree (schema: InspectDoc)."""
+def inspect_doc(
+    tree: Tree, reading: LiveReading, kind: str, budgets: Budgets | None = None
+) -> dict[str, object]:
+    """The ``vmemplan inspect --json`` document of one tree (schema: InspectDoc); with
+    ``budgets``, its ``budget``: the verdicts and the reconfigurations that save DRAM."""
     problems: list[str] = []
 
     def pool_problem(index: int, key: str, message: str) -> None:
@@ -221,6 +225,15 @@ def inspect_doc(tree: Tree, reading: LiveReading, kind: str) -> dict[str, object
         "files": _sources(tree),
     }
     doc["counters"] = [c.doc() for c in predict_counters(reading, acc)]
+    doc["budget"] = None
+    if budgets is not None:
+        from vmemplan.inspect_savings import budget_doc  # noqa: PLC0415
+
+        total = doc["total"]
+        assert isinstance(total, dict)
+        doc["budget"] = budget_doc(reading.host, budgets, init_ns_high=total["init_ns_high"])
+        if not doc["budget"]["holds_now"]:  # type: ignore[index]
+            doc["status"] = "fail"
     return doc
 
 

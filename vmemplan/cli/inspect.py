@@ -30,6 +30,15 @@ _GLOB_CHARS = "*?["
     ".tar.gz: only the files inspect reads, text only, with a manifest "
     "(vmemplan-snapshot.json) of what is in it and what could not be read.",
 )
+@click.option(
+    "--max-dram",
+    metavar="SIZE|PCT",
+    help="DRAM budget for the host's struct pages: bytes (64G) or % of boot RAM; proposes "
+    "the reconfigurations that save DRAM, with their commands (exit 1 if it does not "
+    "hold now).",
+)
+@click.option("--max-device-loss", metavar="SIZE|PCT", help="Device capacity budget: bytes or %.")
+@click.option("--max-init", metavar="TIME", help="Init-time budget (500ms, 2s).")
 @OUTPUT_OPTIONS
 def inspect_cmd(roots: tuple[str, ...], save: str | None, **opts: Any) -> None:
     """What struct pages cost on this machine now, beside what the kernel counts.
@@ -41,6 +50,7 @@ def inspect_cmd(roots: tuple[str, ...], save: str | None, **opts: Any) -> None:
     from vmemplan.sources.live.tree import open_tree  # noqa: PLC0415
 
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
+    budgets = _budgets(opts.pop("max_dram"), opts.pop("max_device_loss"), opts.pop("max_init"))
     paths = _expand(roots) if roots else ["/"]
     if save is not None:
         if len(paths) != 1:
@@ -51,9 +61,28 @@ def inspect_cmd(roots: tuple[str, ...], save: str | None, **opts: Any) -> None:
         click.echo(f"saved {kept:,} files to {_shown(save)}; {unreadable:,} could not be read")
         return
     if len(paths) == 1 and not any(c in (roots or ("",))[0] for c in _GLOB_CHARS):
-        _emit(_doc(paths[0]), as_json, color, "render_inspect")
+        doc = _doc(paths[0], budgets)
+        _emit(doc, as_json, color, "render_inspect")
+        if doc["status"] == "fail":
+            from vmemplan.cli.app import EXIT_FAIL, ctx_exit  # noqa: PLC0415
+
+            ctx_exit(EXIT_FAIL)
         return
-    _fleet(paths)
+    _fleet(paths, budgets)
+
+
+def _budgets(dram: str | None, loss: str | None, init: str | None) -> Any:
+    """The --max-* budgets (None: none given)."""
+    if dram is None and loss is None and init is None:
+        return None
+    from vmemplan.budget import Budgets, parse_limit  # noqa: PLC0415
+    from vmemplan.units import parse_duration_ns  # noqa: PLC0415
+
+    return Budgets(
+        dram=None if dram is None else parse_limit(dram, "--max-dram"),
+        device_loss=None if loss is None else parse_limit(loss, "--max-device-loss"),
+        init_ns=None if init is None else parse_duration_ns(init, "--max-init"),
+    )
 
 
 def _shown(path: str) -> str:
@@ -80,7 +109,7 @@ def _expand(roots: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _doc(path: str) -> dict[str, object]:
+def _doc(path: str, budgets: Any = None) -> dict[str, object]:
     from vmemplan.inspect import inspect_doc  # noqa: PLC0415
     from vmemplan.sources.live import read_live  # noqa: PLC0415
     from vmemplan.sources.live.tree import DirTree, open_tree  # noqa: PLC0415
@@ -88,10 +117,10 @@ def _doc(path: str) -> dict[str, object]:
     tree = open_tree(path)
     live = isinstance(tree, DirTree) and tree.root == "/"
     kind = "live" if live else "directory" if isinstance(tree, DirTree) else "archive"
-    return inspect_doc(tree, read_live(tree), kind)
+    return inspect_doc(tree, read_live(tree), kind, budgets)
 
 
-def _fleet(paths: list[str]) -> None:
+def _fleet(paths: list[str], budgets: Any) -> None:
     """One JSON document per host, one per line; a host that cannot be read gets an
     error document (and the run exits 2 once every host is printed)."""
     import json  # noqa: PLC0415
@@ -101,10 +130,11 @@ def _fleet(paths: list[str]) -> None:
     from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.excerpt import safe_line  # noqa: PLC0415
 
-    failed = False
+    failed = over = False
     for path in paths:
         try:
-            doc = _doc(path)
+            doc = _doc(path, budgets)
+            over = over or doc["status"] == "fail"
         except InputError as err:
             failed = True
             click.echo(f"vmemplan: error: {safe_line(str(err))}", err=True)
@@ -118,3 +148,7 @@ def _fleet(paths: list[str]) -> None:
         click.echo(json.dumps(doc, separators=(",", ":")))
     if failed:
         ctx_exit(EXIT_INPUT)
+    if over:
+        from vmemplan.cli.app import EXIT_FAIL  # noqa: PLC0415
+
+        ctx_exit(EXIT_FAIL)

@@ -65,15 +65,55 @@ class InspectCounterDoc(_Model):
     why: str | None
 
 
+class InspectVerdictDoc(_Model):
+    """One budget checked against the host's totals."""
+
+    budget: Literal["dram", "device_loss", "init"]
+    used: int
+    limit: int
+    ok: bool
+    message: str
+
+
+class InspectProposalDoc(_Model):
+    """One reconfiguration of the host as it is, costed on the whole host."""
+
+    target: str
+    change: str
+    commands: list[str]
+    dram_bytes: int
+    """The DRAM the devices and pools add to boot RAM's memmap after this change alone."""
+    saved_bytes: int
+    lost_bytes: int
+    """The host's device capacity lost after this change alone."""
+
+
+class InspectBudgetDoc(_Model):
+    """``--max-dram``/``--max-device-loss``/``--max-init``: the verdicts now, every
+    reconfiguration that saves DRAM (most first), and those to take until the budgets
+    hold. The DRAM budget is on what the devices and pools add to boot RAM's own memmap
+    (which no reconfiguration changes); a percentage is of boot RAM."""
+
+    holds_now: bool
+    holds_after: bool
+    verdicts: list[InspectVerdictDoc]
+    verdicts_after: list[InspectVerdictDoc]
+    proposals: list[InspectProposalDoc]
+    to_take: list[str]
+
+
 class InspectDoc(_Model):
     """``vmemplan inspect --json`` (one line per host with several roots)."""
 
     schema_version: int
     vmemplan_version: str
-    status: Literal["ok"]
+    status: Literal["ok", "fail"]
+    """``fail``: a budget given does not hold now."""
     input: HostInputDoc
     total: CostTotalDoc
     devices: list[HostDeviceDoc]
     notes: list[str]
     source: InspectSourceDoc
     counters: list[InspectCounterDoc]
+    budget: InspectBudgetDoc | None
+    """None without a budget option."""

@@ -10,6 +10,7 @@ from rich.table import Table
 from vmemplan.output.render.console import _fits, format_count, say
 from vmemplan.output.render.host import render_host
 from vmemplan.output.report import Doc
+from vmemplan.units import format_iec
 
 
 def _verdict(c: Doc) -> str:
@@ -51,5 +52,31 @@ def render_inspect(console: Console, doc: Doc) -> None:
     for c in counters:
         if c["why"]:
             say(console, f"{c['name']}: {c['why']}")
+    if doc["budget"] is not None:
+        _budget(console, doc["budget"])
     for note in doc["notes"]:
         say(console, f"note: {note}")
+
+
+def _budget(console: Console, b: Doc) -> None:
+    """The verdicts, then each reconfiguration with what it saves and its commands."""
+    for v in b["verdicts"]:
+        say(console, f"budget: {'holds' if v['ok'] else 'FAILS'}: {v['message']}")
+    if not b["proposals"]:
+        say(console, "no reconfiguration of this host saves DRAM")
+        return
+    for p in b["proposals"]:
+        taken = " (take it)" if p["target"] in b["to_take"] else ""
+        say(
+            console,
+            f"would save {format_iec(p['saved_bytes'])}: {p['target']}: {p['change']}{taken}",
+        )
+        for command in p["commands"]:
+            console.print(f"    {command}", highlight=False, soft_wrap=True)
+    if not b["holds_now"]:
+        after = "; ".join(v["message"] for v in b["verdicts_after"])
+        say(
+            console,
+            f"after the changes taken: {after}"
+            + ("" if b["holds_after"] else " (still over: no change left)"),
+        )

@@ -138,7 +138,9 @@ def read_live(tree: Tree) -> LiveReading:
         if size is not None
     ]
     machine, arch = read_arch(tree, manifest, [s * 1024 for s, _ in pool_dirs], notes)
-    block_size, blocks, nodes, cpu_nodes = read_blocks(tree, notes)
+    firmware = read_firmware_ram(tree)
+    iomem, iomem_zero = read_iomem_ram(tree)
+    block_size, blocks, nodes, cpu_nodes = read_blocks(tree, notes, firmware or iomem)
     cmdline = read_cmdline(tree)
     counters = read_counters(tree, nodes)
     meminfo = counters.meminfo
@@ -152,8 +154,6 @@ def read_live(tree: Tree) -> LiveReading:
     cxl = read_cxl_regions(tree)
 
     # -- boot RAM ------------------------------------------------------------------------
-    firmware = read_firmware_ram(tree)
-    iomem, iomem_zero = read_iomem_ram(tree)
     mb = block_size or arch.pages_per_section * arch.page_size
     kmem_devs = [d for d in daxes if d.driver == "kmem"]
     kmem_known = [r for d in kmem_devs for r in (d.ranges or ())]
