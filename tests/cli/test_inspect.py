@@ -10,6 +10,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner, Result
 
 from vmemplan.cli import cli
@@ -161,3 +162,38 @@ def test_an_archive_member_outside_the_tree_or_not_a_file_is_left_out(tmp_path: 
     doc = doc_of(run("--root", str(path), "--json"))
     assert doc == {**doc, "status": "ok"}
     assert not (tmp_path / "escape").exists()
+
+
+HMEM = "sys/devices/platform/hmem.0/dax0.0"
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "code"),
+    [
+        # a block of 3 bytes made a set of 4 GiB / 3 block ids (killed for memory)
+        ("sys/devices/system/memory/block_size_bytes", "3", 0),
+        ("sys/devices/system/memory/block_size_bytes", "0", 0),
+        ("sys/devices/system/memory/block_size_bytes", "f" * 21, 0),
+        # a firmware map entry up to 2^72 made a walk of 2^72 / 128 MiB blocks (a hang)
+        ("sys/firmware/memmap/0/end", "0x" + "f" * 18, 2),
+        ("sys/devices/system/node/node1/hugepages/hugepages-1048576kB/nr_hugepages", "9" * 12, 0),
+        (f"{HMEM}/align", "3", 0),
+        (f"{HMEM}/mapping0/start", "0x10", 2),
+        ("proc/zoneinfo", "Node 99999999999999999999, zone Normal", 0),
+    ],
+)
+def test_hostile_values_are_bounded_and_named(
+    tmp_path: Path, path: str, text: str, code: int
+) -> None:
+    """Whatever a snapshot's files say, inspect reads them in time linear in the files,
+    and either costs the machine (noting what it ignored) or refuses it in one line
+    naming --root and the tree."""
+    root = _fixture_copy(tmp_path, "hugetlb-on-kmem")
+    (root / path).write_text(text + "\n")
+    result = run("--root", str(root), "--json")
+    assert result.exit_code == code, result.stderr
+    if code:
+        assert result.stderr.startswith(f"vmemplan: error: --root: {root}: ")
+        assert result.stderr.count("\n") == 1
+    else:
+        InspectDoc.model_validate_json(result.stdout)

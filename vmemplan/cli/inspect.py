@@ -110,6 +110,7 @@ def _expand(roots: tuple[str, ...]) -> list[str]:
 
 
 def _doc(path: str, budgets: Any = None) -> dict[str, object]:
+    from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.inspect import inspect_doc  # noqa: PLC0415
     from vmemplan.sources.live import read_live  # noqa: PLC0415
     from vmemplan.sources.live.tree import DirTree, open_tree  # noqa: PLC0415
@@ -117,7 +118,16 @@ def _doc(path: str, budgets: Any = None) -> dict[str, object]:
     tree = open_tree(path)
     live = isinstance(tree, DirTree) and tree.root == "/"
     kind = "live" if live else "directory" if isinstance(tree, DirTree) else "archive"
-    return inspect_doc(tree, read_live(tree), kind, budgets)
+    try:
+        return inspect_doc(tree, read_live(tree), kind, budgets)
+    except InputError as err:
+        if err.option == "--root":
+            raise
+        # what the tree says is a machine the model refuses: the tree is the bad input
+        raise InputError(
+            "--root",
+            f"{tree.shown}: the machine it describes is refused ({err.option}: {err.message})",
+        ) from None
 
 
 def _fleet(paths: list[str], budgets: Any) -> None:

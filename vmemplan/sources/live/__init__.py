@@ -18,6 +18,7 @@ What it assumes, in order of preference (each with a note when it applies):
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from vmemplan.host.description import (
@@ -41,6 +42,8 @@ from vmemplan.sources.live.procfs import cmdline_bool, parse_int
 from vmemplan.sources.live.system import (
     Counters,
     System,
+    _covered,
+    _merged,
     block_ranges,
     euid_of,
     read_arch,
@@ -138,9 +141,11 @@ def read_live(tree: Tree) -> LiveReading:
         if size is not None
     ]
     machine, arch = read_arch(tree, manifest, [s * 1024 for s, _ in pool_dirs], notes)
-    firmware = read_firmware_ram(tree)
+    firmware = _below(read_firmware_ram(tree), 1 << arch.max_physmem_bits, notes)
     iomem, iomem_zero = read_iomem_ram(tree)
-    block_size, blocks, nodes, cpu_nodes = read_blocks(tree, notes, firmware or iomem)
+    iomem = _below(iomem, 1 << arch.max_physmem_bits, notes)
+    section = arch.pages_per_section * arch.page_size
+    block_size, blocks, nodes, cpu_nodes = read_blocks(tree, notes, firmware or iomem, section)
     cmdline = read_cmdline(tree)
     counters = read_counters(tree, nodes)
     meminfo = counters.meminfo
@@ -271,11 +276,8 @@ def read_live(tree: Tree) -> LiveReading:
         )
 
     kmem_nodes: dict[int, list[str]] = {}
-    boot_blocks = (
-        {b for lo, hi in boot for b in range(lo // mb, (hi + mb - 1) // mb)}
-        if len(blocks)
-        else set()
-    )
+    ids = sorted(blocks)
+    boot_blocks = _covered(ids, mb, boot)
     for bus in daxes:
         if bus.name in pmem_dax:
             continue
@@ -290,13 +292,8 @@ def read_live(tree: Tree) -> LiveReading:
                 "(one device spans the region)"
             )
         if spans is None and bus.driver == "kmem" and bus.target_node is not None:
-            taken = {
-                b
-                for d in devices
-                if isinstance(d, DaxDevice)
-                for lo, hi in d.ranges
-                for b in range(lo // mb, hi // mb)
-            }
+            held = sorted(r for d in devices if isinstance(d, DaxDevice) for r in d.ranges)
+            taken = _covered(ids, mb, _merged(held))
             mine = sorted(
                 b
                 for b, (node, online) in blocks.items()
@@ -366,22 +363,34 @@ def read_live(tree: Tree) -> LiveReading:
     )
 
 
+def _below(ranges: list[tuple[int, int]], limit: int, notes: list[str]) -> list[tuple[int, int]]:
+    """``ranges`` cut at ``limit`` (1 << MAX_PHYSMEM_BITS): no RAM lies above it."""
+    out = [(lo, min(hi, limit)) for lo, hi in ranges if lo < limit]
+    if out != ranges:
+        notes.append(f"memory map entries above {limit:#x} (MAX_PHYSMEM_BITS) were ignored")
+    return out
+
+
 def _split_by_node(
     ranges: list[tuple[int, int]], blocks: dict[int, tuple[int | None, bool]], mb: int
 ) -> list[tuple[int, int]]:
-    """``ranges`` cut where the node of their memory blocks changes (linear in blocks)."""
+    """``ranges`` cut where the node of their memory blocks changes: one pass over the
+    blocks listed (never over the range's size)."""
     if not blocks:
         return ranges
+    ids = sorted(blocks)
     out = []
     for lo, hi in ranges:
-        start = lo
-        node = blocks.get(lo // mb, (None, True))[0]
-        for b in range(lo // mb + 1, (hi - 1) // mb + 1):
-            n = blocks.get(b, (node, True))[0]
-            if n != node and n is not None and node is not None:
-                out.append((start, b * mb))
-                start = b * mb
-            node = n if n is not None else node
+        start, node = lo, None
+        for b in ids[bisect_left(ids, lo // mb) : bisect_left(ids, -(-hi // mb))]:
+            n = blocks[b][0]
+            if n is None:
+                continue
+            cut = max(b * mb, lo)
+            if node is not None and n != node and cut > start:
+                out.append((start, cut))
+                start = cut
+            node = n
         out.append((start, hi))
     return out
 

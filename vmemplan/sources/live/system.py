@@ -33,6 +33,9 @@ from vmemplan.sources.live.tree import Tree
 from vmemplan.units import KiB, format_size_exact
 
 SNAPSHOT_MANIFEST = "vmemplan-snapshot.json"
+# No memory block is larger than this (MAX_BLOCK_SIZE in drivers/base/memory.c is 2 GiB on
+# x86; s390 and powerpc use up to 16 GiB): a larger value is not one the kernel prints.
+_MAX_BLOCK_BYTES = 1 << 40
 MEMORY = "sys/devices/system/memory"
 NODES = "sys/devices/system/node"
 
@@ -173,7 +176,7 @@ def read_arch(
 
 
 def read_blocks(
-    tree: Tree, notes: list[str], boot_ram: list[tuple[int, int]]
+    tree: Tree, notes: list[str], boot_ram: list[tuple[int, int]], section_bytes: int
 ) -> tuple[int | None, dict[int, tuple[int | None, bool]], list[int], list[int]]:
     """Memory block size, each block's node and state, the nodes and the CPU nodes.
 
@@ -183,6 +186,14 @@ def read_blocks(
     or not, so a machine of 100,000 boot blocks costs two directory listings, not
     100,000 reads."""
     size = parse_int(tree.value(f"{MEMORY}/block_size_bytes"), 16)
+    if size is not None and not (
+        size >= section_bytes and size & (size - 1) == 0 and size <= _MAX_BLOCK_BYTES
+    ):
+        notes.append(
+            f"{MEMORY}/block_size_bytes reads {size:#x}, not a power of two of at least a "
+            "section: ignored (the kernel's choice assumed)"
+        )
+        size = None
     node_of: dict[int, int] = {}
     nodes = parse_node_list(tree.value(f"{NODES}/online", f"{NODES}/{{online,has_cpu}}"))
     names = tree.listdir(NODES)
