@@ -33,9 +33,9 @@ _GLOB_CHARS = "*?["
 @click.option(
     "--max-dram",
     metavar="SIZE|PCT",
-    help="DRAM budget for the host's struct pages: bytes (64G) or % of boot RAM; proposes "
-    "the reconfigurations that save DRAM, with their commands (exit 1 if it does not "
-    "hold now).",
+    help="DRAM budget for what the devices and HugeTLB pools add to boot RAM's own memmap: "
+    "bytes (64G) or % of boot RAM; proposes the reconfigurations that save DRAM, with "
+    "their commands (exit 1 if it does not hold now).",
 )
 @click.option("--max-device-loss", metavar="SIZE|PCT", help="Device capacity budget: bytes or %.")
 @click.option("--max-init", metavar="TIME", help="Init-time budget (500ms, 2s).")
