@@ -16,3 +16,8 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=3000, deadline=None, print_blob=True)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# tests/data holds inputs, not tests; its snapshot trees (tests/data/live) keep sysfs's
+# links, whose memoryN/nodeM and nodeM/memoryN pairs form cycles a directory walk would
+# follow forever.
+collect_ignore = ["data"]

@@ -23,6 +23,7 @@ from vmemplan.kernel.hugetlb_vmemmap import (
 from vmemplan.kernel.hugetlbpage import check_hugetlb_page_size
 from vmemplan.kernel.memory_hotplug import MEMMAP_ON_MEMORY_SINCE
 from vmemplan.kernel.versions import KernelProfile, kernel_profile, parse_kernel_release
+from vmemplan.kernel.vmstat import hugetlb_vmemmap_counter_deltas
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
 from vmemplan.units import format_size_exact, parse_size, quote_value
 
@@ -94,9 +95,13 @@ def pool_entry(
     boot_delta: int | None = None
     pages_delta: int | None = None
     if kernel.version >= MEMMAP_COUNTERS_SINCE:
-        # Boot memmap pages go back through free_bootmem_page(); each copy is a new page.
-        boot_delta = -v.vmemmap_pages if v.optimized else 0
-        pages_delta = v.kept_pages if v.optimized else 0
+        # A pool carved from kmem memory frees pages of nr_memmap_pages, not boot pages.
+        pages_delta, boot_delta = hugetlb_vmemmap_counter_deltas(
+            optimized=v.optimized,
+            vmemmap_pages=v.vmemmap_pages,
+            kept_pages=v.kept_pages,
+            hot_added=on is not None,
+        )
     detail = {
         "folio_bytes": r.pool.folio_bytes,
         "node": r.pool.node,

@@ -339,3 +339,36 @@ def format_ns_range(low: int, high: int) -> str:
     if low == high:
         return format_ns(low)
     return f"{format_ns(low)} - {format_ns(high)}"
+
+
+# The smallest memory block size a machine can have (one 2 MiB subsection; real blocks
+# are at least a section: 128 MiB on x86_64).
+_MIN_BLOCK_SIZE = 2 * MiB
+
+
+def parse_block_size(text: str, option: str) -> int:
+    """A memory block size as a user gives it (``2G``, ``0x80000000``) or as
+    ``/sys/devices/system/memory/block_size_bytes`` prints it: hex without ``0x``
+    (``80000000``, ``8000000``).
+
+    A bare number (digits only, no unit, no ``0x``) is read in decimal when that is a
+    power of two of at least 2 MiB, else in hex when that is; it can never be both, since
+    a decimal power of two of 2 MiB or more never ends in 0 and a hex one always does. So
+    ``134217728`` and ``8000000`` are both 128 MiB and ``80000000`` is 2 GiB. Anything
+    else is parsed as ``parse_size()`` does. Validity of the value itself (a power of
+    two, a multiple of the section) is left to the model."""
+    s = text.strip()
+    if s.isascii() and s.isdigit() and 0 < len(s) <= 20:
+        decimal = int(s)
+        if decimal >= _MIN_BLOCK_SIZE and is_power_of_2(decimal):
+            return decimal
+        hexa = int(s, 16)
+        if hexa >= _MIN_BLOCK_SIZE and is_power_of_2(hexa):
+            return hexa
+        raise InputError(
+            option,
+            f"{quote_value(text)}: not a memory block size in decimal or in hex (as "
+            "block_size_bytes prints it): give a power of two of at least 2M, e.g. 128M, "
+            "2G, 0x80000000 or 80000000",
+        )
+    return parse_size(text, option)

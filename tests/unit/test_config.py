@@ -308,7 +308,8 @@ MULTI_PROBLEM_FILES = {
     ],
     "many_problems.toml": [
         "bad/many_problems.toml:2: host.arch: unknown architecture 'sparc64' (known: x86_64, "
-        "x86_64-la57, arm64-4k, arm64-16k, arm64-64k, ppc64-radix-64k, ppc64-radix-4k, riscv64)",
+        "x86_64-la57, arm64-4k, arm64-16k, arm64-64k, ppc64-radix-64k, ppc64-radix-4k, riscv64; "
+        "or a uname -m name: x86_64, aarch64-4k/16k/64k, ppc64le-64k/4k, riscv64)",
         "bad/many_problems.toml:3: host.system_ram[1]: '4G-2G': end is below start",
         "bad/many_problems.toml:9: namespaces[0].vmemmap_shift: give align or vmemmap_shift, "
         "not both",

@@ -50,7 +50,9 @@ def test_release_strings(text: str, sublevel: int | None, extra: str, label: str
     assert (rel.sublevel, rel.extra, rel.label) == (sublevel, extra, label)
 
 
-@pytest.mark.parametrize("text", ["6", "six.twelve", "6.12 extra", "3.10.0-1160.el7", "8.1"])
+@pytest.mark.parametrize(
+    "text", ["6", "six.twelve", "6.12 extra", "3.10.0-1160.el7", "6.99", "100.1"]
+)
 def test_bad_release_strings_are_input_errors(text: str) -> None:
     with pytest.raises(InputError, match="--kernel"):
         parse_kernel_release(text)

@@ -68,7 +68,17 @@ class VmemplanCommand(click.Command):
 
 # Each command's module (vmemplan/cli/NAME.py), imported when the command is asked for:
 # `estimate --json` does not pay for the modules of check, compare, plan, host and the rest.
-COMMANDS = ("estimate", "compare", "plan", "check", "hugetlb", "host", "schema", "explain")
+COMMANDS = (
+    "estimate",
+    "compare",
+    "plan",
+    "check",
+    "hugetlb",
+    "host",
+    "inspect",
+    "explain",
+    "schema",
+)
 
 
 class VmemplanGroup(click.Group):

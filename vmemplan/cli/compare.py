@@ -30,7 +30,7 @@ from vmemplan.output.report import (
 )
 from vmemplan.units import (
     format_size_exact,
-    parse_size,
+    parse_block_size,
 )
 
 if TYPE_CHECKING:  # compare/plan/check only: `estimate --json` start-up does not pay for them
@@ -82,7 +82,7 @@ def compare_cmd(size: str | None, start: str | None, **opts: Any) -> None:
             if opts.get(key):
                 raise InputError("--mode", f"system-ram: only with --size, not with {option}")
     block_text = opts.pop("memory_block_size")
-    block = None if block_text is None else parse_size(block_text, "--memory-block-size")
+    block = None if block_text is None else parse_block_size(block_text, "--memory-block-size")
     if block is not None and opts.get("config_path"):
         raise InputError("--memory-block-size", "not with --config: its [host] section gives it")
     grid = _grid(opts)

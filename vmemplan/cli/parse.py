@@ -28,6 +28,7 @@ from vmemplan.kernel.versions import (
 from vmemplan.units import (
     SpelledRange,
     format_as_given,
+    parse_block_size,
     parse_duration_ns,
     parse_ns_per_page,
     parse_range,
@@ -240,7 +241,9 @@ def build_system_ram_host(
         spelled = f"{format_as_given(base.start)}+{format_as_given(base.size)}"
         ranges = (SpelledRange(base.start, base.start + base.size, spelled),)
     block = (
-        None if memory_block_size is None else parse_size(memory_block_size, "--memory-block-size")
+        None
+        if memory_block_size is None
+        else parse_block_size(memory_block_size, "--memory-block-size")
     )
     dax = DaxDevice(base.label or "", tuple(ranges), "kmem", memmap_on_memory=mom)
     if layout is None:
@@ -272,7 +275,7 @@ def _kmem_options(mom: str | None, block: str | None) -> Any:
 
     return Kmem(
         _parse_memmap_on_memory(mom),
-        None if block is None else parse_size(block, "--memory-block-size"),
+        None if block is None else parse_block_size(block, "--memory-block-size"),
     )
 
 

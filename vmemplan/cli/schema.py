@@ -27,6 +27,7 @@ SCHEMA_KINDS = (
     "system-ram",
     "host",
     "explain",
+    "inspect",
 )
 
 

@@ -37,7 +37,14 @@ from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.versions import kernel_profile, parse_kernel_release
 from vmemplan.sources.cmdline import parse_pages_option
 from vmemplan.system_ram import block_size
-from vmemplan.units import GiB, align_up, format_size_exact, parse_range, parse_size
+from vmemplan.units import (
+    GiB,
+    align_up,
+    format_size_exact,
+    parse_block_size,
+    parse_range,
+    parse_size,
+)
 
 SCHEMA_VERSION = 2
 # Where devices without an explicit start go: one after the other above boot RAM, each at
@@ -236,7 +243,7 @@ def host_from_options(
         memory_block_size_bytes=(
             None
             if memory_block_size is None
-            else parse_size(memory_block_size, "--memory-block-size")
+            else parse_block_size(memory_block_size, "--memory-block-size")
         ),
     )
     cursor = align_up(max(hi for _, hi in ram), PLACEMENT_ALIGN)

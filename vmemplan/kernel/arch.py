@@ -247,12 +247,55 @@ ARCHES: dict[str, ArchProfile] = {
 }
 
 
+# ``uname -m`` names, alone or with the page size (``getconf PAGESIZE``) where the machine
+# name does not fix it: aarch64 kernels are built with 4K, 16K or 64K pages
+# (CONFIG_ARM64_{4K,16K,64K}_PAGES), ppc64le ones with 64K (distributions) or 4K.
+UNAME_MACHINES: dict[str, str] = {
+    "x86_64": "x86_64",
+    "amd64": "x86_64",
+    "aarch64-4k": "arm64-4k",
+    "aarch64-16k": "arm64-16k",
+    "aarch64-64k": "arm64-64k",
+    "ppc64le-64k": "ppc64-radix-64k",
+    "ppc64le-4k": "ppc64-radix-4k",
+    "riscv64": "riscv64",
+}
+# A machine name whose page size must be said: the choices, for the refusal's hint.
+_AMBIGUOUS = {
+    "aarch64": ("4k", "16k", "64k"),
+    "arm64": ("4k", "16k", "64k"),
+    "ppc64le": ("64k", "4k"),
+}
+
+
+def arch_for_machine(machine: str, page_size: int) -> str | None:
+    """The profile of a ``uname -m`` name with a page size in bytes (None: not modelled)."""
+    suffix = {4 * KiB: "4k", 16 * KiB: "16k", 64 * KiB: "64k"}.get(page_size)
+    name = machine.lower()
+    if name in UNAME_MACHINES:
+        return UNAME_MACHINES[name]
+    if suffix is None:
+        return None
+    return UNAME_MACHINES.get(f"{'aarch64' if name == 'arm64' else name}-{suffix}")
+
+
 def get_arch(name: str, option: str = "--arch") -> ArchProfile:
-    """Return the profile called ``name`` or raise an InputError listing the known ones."""
-    try:
-        return ARCHES[name.lower()]
-    except KeyError:
-        known = ", ".join(ARCHES)
+    """Return the profile called ``name`` (a profile or a ``uname -m`` name, with the page
+    size where it is needed: ``aarch64-64k``) or raise an InputError listing the known ones."""
+    key = name.lower()
+    profile = ARCHES.get(key) or ARCHES.get(UNAME_MACHINES.get(key.replace(":", "-"), ""))
+    if profile is not None:
+        return profile
+    if key in _AMBIGUOUS:
+        sizes = _AMBIGUOUS[key]
+        spelled = " or ".join(f"{'aarch64' if key == 'arm64' else key}-{s}" for s in sizes)
         raise InputError(
-            option, f"unknown architecture {quote_value(name)} (known: {known})"
-        ) from None
+            option,
+            f"{quote_value(name)}: say the page size too (getconf PAGESIZE): {spelled}",
+        )
+    known = ", ".join(ARCHES)
+    raise InputError(
+        option,
+        f"unknown architecture {quote_value(name)} (known: {known}; or a uname -m name: "
+        "x86_64, aarch64-4k/16k/64k, ppc64le-64k/4k, riscv64)",
+    )

@@ -216,7 +216,7 @@ def parse_kernel_release(text: str, option: str = "--kernel") -> KernelRelease:
             f"{quote_value(text)}: not a kernel version (expected e.g. 6.12, 6.12.118 or uname -r)",
         )
     major, minor = int(m.group(1)), int(m.group(2))
-    if minor not in _KNOWN_MINORS.get(major, range(0)):
+    if minor not in _KNOWN_MINORS.get(major, range(0)) and not is_newer_than_table((major, minor)):
         raise InputError(
             option,
             f"{quote_value(text)}: unknown kernel version (known: 4.5 to {NEWEST[0]}.{NEWEST[1]})",
@@ -229,6 +229,16 @@ def parse_kernel_release(text: str, option: str = "--kernel") -> KernelRelease:
         extra=m.group(5),
         text=stripped,
     )
+
+
+# The largest major number read as a release newer than the table (not a typo).
+_NEWEST_MAJOR_ACCEPTED = 99
+
+
+def is_newer_than_table(version: Series) -> bool:
+    """A release after ``NEWEST`` (``7.9``, ``8.0``): it has every change the table
+    knows, so it takes the newest rules (with a note) instead of being refused."""
+    return version > NEWEST and version[0] <= _NEWEST_MAJOR_ACCEPTED and version[1] < 1000
 
 
 def parse_kernel_version(text: str, option: str = "--kernel") -> tuple[int, int]:
@@ -459,6 +469,14 @@ def _release_notes(rel: KernelRelease) -> list[KernelNote]:
     """Notes on what the release string itself leaves open (rc, distribution suffix)."""
     out: list[KernelNote] = []
     series = f"{rel.major}.{rel.minor}"
+    if is_newer_than_table(rel.version):
+        out.append(
+            KernelNote(
+                f"{series} is newer than the version table (up to {NEWEST[0]}.{NEWEST[1]}): "
+                f"the rules of {NEWEST[0]}.{NEWEST[1]} were assumed, and any later change "
+                "is not modelled"
+            )
+        )
     if rel.rc is not None:
         out.append(
             KernelNote(f"{rel.label} is a release candidate: the rules of {series} were assumed")

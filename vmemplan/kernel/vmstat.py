@@ -46,3 +46,36 @@ def section_nr_vmemmap_pages(
         else int(run.start_pfn % nr == 0)
     )
     return kernel.dedup_keep * aligned
+
+
+# Follows free_vmemmap_page() and vmemmap_remap_free() in mm/hugetlb_vmemmap.c.
+def hugetlb_vmemmap_counter_deltas(
+    *,
+    optimized: bool,
+    vmemmap_pages: int,
+    kept_pages: int,
+    hot_added: bool,
+) -> tuple[int, int]:
+    """What HVO of a pool moves: ``(nr_memmap_pages, nr_memmap_boot_pages)`` deltas.
+
+    free_vmemmap_page() looks at each vmemmap page it frees: a page with PG_reserved came
+    from memblock at boot (sparse_init()'s memmap) and leaves ``nr_memmap_boot_pages``
+    (memmap_boot_pages_add(-1)); any other page came from the page allocator
+    (vmemmap_alloc_block() once slab is up, as for every section hot-added after boot:
+    __populate_section_memmap() in mm/sparse-vmemmap.c counts those with
+    memmap_pages_add()) and leaves ``nr_memmap_pages`` (memmap_pages_add(-1)).
+    vmemmap_remap_free() copies the head vmemmap page into a newly allocated page and
+    adds it to ``nr_memmap_pages`` (memmap_pages_add(1)), whatever the pool is carved
+    from. Linux kernel commit 15995a352474 ("mm: report per-page metadata information")
+    (in v6.11) added both counters.
+
+    So a pool carved from boot RAM frees ``vmemmap_pages`` boot pages and adds
+    ``kept_pages`` copies; a pool carved from hot-added (kmem) memory whose memmap is in
+    DRAM never touches the boot counter: its ``vmemmap_pages`` leave ``nr_memmap_pages``
+    and the copies join it again. A pool whose vmemmap HVO skips (not optimized, or
+    self-hosted by memmap_on_memory) moves neither."""
+    if not optimized:
+        return 0, 0
+    if hot_added:
+        return kept_pages - vmemmap_pages, 0
+    return kept_pages, -vmemmap_pages

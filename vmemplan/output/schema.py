@@ -559,6 +559,7 @@ def json_schema(which: str) -> str:
     from vmemplan.output.explain_schema import ExplainDoc  # noqa: PLC0415
     from vmemplan.output.host_schema import HostDoc  # noqa: PLC0415
     from vmemplan.output.hugetlb_schema import HugetlbDoc  # noqa: PLC0415
+    from vmemplan.output.inspect_schema import InspectDoc  # noqa: PLC0415
     from vmemplan.output.system_ram_schema import SystemRamDoc  # noqa: PLC0415
     from vmemplan.sources.config import ConfigFile  # noqa: PLC0415
 
@@ -575,6 +576,7 @@ def json_schema(which: str) -> str:
         "system-ram": SystemRamDoc,
         "host": HostDoc,
         "explain": ExplainDoc,
+        "inspect": InspectDoc,
     }
     schema = models[which].model_json_schema()
     # pydantic writes draft 2020-12 without saying so; the $id names the document kind and

@@ -11,6 +11,7 @@ from vmemplan.output.render.compare import (
 from vmemplan.output.render.console import FigureConsole, strip_trailing_blanks
 from vmemplan.output.render.estimate import render_estimate, render_system_ram
 from vmemplan.output.render.host import render_host, render_hugetlb
+from vmemplan.output.render.inspect import render_inspect
 from vmemplan.output.render.machine import render_machine
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "render_host_compare",
     "render_host_plan",
     "render_hugetlb",
+    "render_inspect",
     "render_machine",
     "render_plan",
     "render_system_ram",
