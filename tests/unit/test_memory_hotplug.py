@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from vmemplan.kernel.arch import get_arch
 from vmemplan.kernel.memory_hotplug import (
     hotplug_memmap,
@@ -55,7 +53,7 @@ def test_a4_vm_128m_blocks() -> None:
 
 
 def test_a5_struct_page_72_falls_back() -> None:
-    a = replace(X86, struct_page_size=72)
+    a = X86._replace(struct_page_size=72)
     r = hotplug_memmap(a, K612, 48 * GiB, 16 * GiB, 128 * MiB, memmap_on_memory=True)
     assert r["blocks_self_hosted"] == 0
     assert r["memmap_pages_dram"] == 128 * 576

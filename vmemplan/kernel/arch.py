@@ -8,7 +8,6 @@ table a.2.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from vmemplan.errors import InputError
@@ -62,8 +61,7 @@ class TableLevel(NamedTuple):  # a NamedTuple: defined in a tenth of a dataclass
     table_bytes: int
 
 
-@dataclass(frozen=True)
-class ArchProfile:
+class ArchProfile(NamedTuple):  # a NamedTuple: no generated methods to compile at start-up
     """What vmemplan needs to know about one architecture configuration."""
 
     name: str

@@ -13,7 +13,8 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal, NamedTuple
+from types import MappingProxyType
+from typing import Any, Literal, NamedTuple
 
 from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ArchProfile
@@ -55,10 +56,14 @@ NEWEST = (7, 4)
 _KNOWN_MINORS = {4: range(5, 21), 5: range(20), 6: range(20), 7: range(NEWEST[1] + 1)}
 
 Series = tuple[int, int]
+# The empty mapping a Backport's series default to (shared: it cannot be changed).
+_NONE: Mapping[Any, Any] = MappingProxyType({})
+
+# Backport and KernelRelease are NamedTuples, not dataclasses: estimate's start-up would
+# otherwise compile their generated methods on every run.
 
 
-@dataclass(frozen=True)
-class Backport:
+class Backport(NamedTuple):
     """Where one upstream change reached: its mainline release and the stable releases.
 
     ``stable`` maps a stable series (``(6, 12)``) to the first sublevel that carries the
@@ -71,9 +76,9 @@ class Backport:
 
     change: str
     mainline: Series | None
-    stable: Mapping[Series, int] = field(default_factory=dict)
-    assumed: Mapping[Series, str] = field(default_factory=dict)
-    unknown: Mapping[Series, tuple[int, str]] = field(default_factory=dict)
+    stable: Mapping[Series, int] = _NONE
+    assumed: Mapping[Series, str] = _NONE
+    unknown: Mapping[Series, tuple[int, str]] = _NONE
 
 
 # Linux kernel commit 87a7ae75d738 ("mm/vmemmap/devdax: fix kernel crash when probing devdax
@@ -164,8 +169,7 @@ MUCHUN_2026_FIXES = (7, 2)
 ARM64_SUBSECTION_BASEPAGES = (6, 14)
 
 
-@dataclass(frozen=True)
-class KernelRelease:
+class KernelRelease(NamedTuple):
     """A kernel release as ``--kernel`` or ``uname -r`` names it.
 
     ``6.12`` is the mainline release; ``6.12.118`` a stable release; ``5.14.0-427.el9.x86_64``
