@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ArchProfile, LinearMap
@@ -53,9 +53,11 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Figures:
-    """Everything one walk yields, with or without deduplication."""
+class Figures(NamedTuple):
+    """Everything one walk yields, with or without deduplication (``figures()`` makes one).
+
+    A NamedTuple, not a dataclass: estimate's start-up would compile a dataclass's
+    generated methods on every run."""
 
     optimized: bool
     cost: PgmapCost
@@ -64,23 +66,13 @@ class Figures:
     device_bytes: int
     ps_per_struct_page: tuple[int, int]
     # New direct-map (linear map) table pages per level; None where it is not modelled.
-    direct_map: dict[str, int] | None = None
-
+    direct_map: dict[str, int] | None
     # The byte sums, computed once (the account is final once the figures exist; an
-    # output reads them several times).
-    direct_map_bytes: int = field(init=False, repr=False, compare=False)
-    page_table_bytes: int = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        sizes = self.table_bytes
-        dmap = self.direct_map
-        # Bytes of the new direct-map tables arch_add_memory() allocated (0 if not modelled).
-        dm = 0 if dmap is None else sum(n * sizes.get(lvl, 0) for lvl, n in dmap.items())
-        # Bytes of the new page-table tables (fragments on powerpc radix 64K).
-        tables = self.cost.account.tables
-        pt = sum(n * sizes.get(lvl, 0) for lvl, n in tables.items())
-        object.__setattr__(self, "direct_map_bytes", dm)
-        object.__setattr__(self, "page_table_bytes", pt)
+    # output reads them several times): the new direct-map tables arch_add_memory()
+    # allocated (0 if not modelled), and the new vmemmap page-table tables (fragments on
+    # powerpc radix 64K).
+    direct_map_bytes: int
+    page_table_bytes: int
 
     @property
     def memmap_pages(self) -> int:
@@ -167,6 +159,33 @@ def _table_bytes(arch: ArchProfile) -> dict[str, int]:
     return sizes
 
 
+def figures(
+    *,
+    optimized: bool,
+    cost: PgmapCost,
+    page_size: int,
+    table_bytes: dict[str, int],
+    device_bytes: int,
+    ps_per_struct_page: tuple[int, int],
+    direct_map: dict[str, int] | None = None,
+) -> Figures:
+    """The figures of one walk, with their byte sums."""
+    dm = 0 if direct_map is None else sum(n * table_bytes.get(k, 0) for k, n in direct_map.items())
+    tables = cost.account.tables
+    pt = sum(n * table_bytes.get(lvl, 0) for lvl, n in tables.items())
+    return Figures(
+        optimized,
+        cost,
+        page_size,
+        table_bytes,
+        device_bytes,
+        ps_per_struct_page,
+        direct_map,
+        dm,
+        pt,
+    )
+
+
 def _walk(
     machine: Machine,
     req: EstimateRequest,
@@ -177,7 +196,7 @@ def _walk(
     direct_map: dict[str, int] | None,
 ) -> Figures:
     cost = machine.memremap_pages(pgmap, optimized=optimized)
-    return Figures(
+    return figures(
         optimized=optimized,
         cost=cost,
         page_size=req.arch.page_size,
