@@ -257,8 +257,7 @@ def pmem_dax_subject(
     reached by ``ndctl create-namespace -e``; ``devdax`` (its ranges as a dax device) gives
     the machine and the label.
     """
-    req = replace(
-        devdax,
+    req = devdax._replace(
         size=size,
         start=start,
         dax_ranges=(),
@@ -273,8 +272,7 @@ def pmem_dax_subject(
 
 def choice_row(req: EstimateRequest, kernel: KernelProfile, choice: Choice) -> Row:
     """``req`` estimated in one configuration on ``kernel``; a refusal is kept in the row."""
-    one = replace(
-        req,
+    one = req._replace(
         kernel=kernel,
         mode=choice.mode,
         map=choice.map,

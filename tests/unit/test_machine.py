@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from tests.helpers import GiB, MiB
 from vmemplan.estimate import EstimateRequest, estimate_many
 from vmemplan.kernel.arch import ARCHES
@@ -78,10 +76,10 @@ def test_estimate_many_baselines_are_the_no_dedup_walks_in_order() -> None:
     boot = ((0, 64 * GiB),)
     base = EstimateRequest(arch=X86, kernel=k, system_ram=boot)
     reqs = [
-        replace(base, size=64 * GiB, start=64 * GiB, align=4096, label="a"),  # no dedup
-        replace(base, size=64 * GiB, start=128 * GiB, align=GiB, label="b"),  # dedup
-        replace(base, size=64 * GiB, start=192 * GiB, align=2 * MiB, map="dev", label="c"),
-        replace(base, size=2 * GiB, start=256 * GiB, align=2 * MiB, label="d"),  # dedup
+        base._replace(size=64 * GiB, start=64 * GiB, align=4096, label="a"),  # no dedup
+        base._replace(size=64 * GiB, start=128 * GiB, align=GiB, label="b"),  # dedup
+        base._replace(size=64 * GiB, start=192 * GiB, align=2 * MiB, map="dev", label="c"),
+        base._replace(size=2 * GiB, start=256 * GiB, align=2 * MiB, label="d"),  # dedup
     ]
     estimates = estimate_many(reqs)
     assert [e.figures.optimized for e in estimates] == [False, True, False, True]
@@ -99,7 +97,7 @@ def test_estimate_many_baselines_do_not_depend_on_the_order_they_are_asked_for()
     k = kernel_profile((6, 12))
     base = EstimateRequest(arch=X86, kernel=k, system_ram=((0, 64 * GiB),))
     reqs = [
-        replace(base, size=4 * GiB, start=(64 + 4 * i) * GiB, align=2 * MiB, label=f"n{i}")
+        base._replace(size=4 * GiB, start=(64 + 4 * i) * GiB, align=2 * MiB, label=f"n{i}")
         for i in range(3)
     ]
     in_order = estimate_many(reqs)

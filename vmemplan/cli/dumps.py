@@ -120,7 +120,7 @@ def _discover(
     given = Given(**(typed or {}))
     base = build_request(**opts)
     if ram_from_iomem:  # read from the dump, not typed: no spelling to echo
-        base = replace(base, system_ram=tuple((a, b) for a, b in base.system_ram))
+        base = base._replace(system_ram=tuple((a, b) for a, b in base.system_ram))
     devices = []
     cxl = _from_cxl(cxl_path, base, kmem, ndctl=ndctl_path is not None)
     other_kmem = kmem

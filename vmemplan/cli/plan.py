@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -138,7 +137,7 @@ def plan_cmd(**opts: Any) -> None:
             struct_page_size=req.struct_page_size or req.arch.struct_page_size,
             interleave_ways=ways,
         )
-        one = replace(req, size=sized.raw_size)
+        one = req._replace(size=sized.raw_size)
         e = estimate(one)
         row = Row(req.kernel, Choice(req.mode, req.map, e.align), e, None)
         result = plan([row], budgets)

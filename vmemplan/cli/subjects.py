@@ -4,7 +4,6 @@ of a dump or config file, and the grid of configurations.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -152,7 +151,7 @@ def _config_subjects(
             dax = device if isinstance(device, DaxDevice) else device.dax
             assert dax is not None
             kmem = kmem_of[dax.ranges].request
-            req = replace(base, label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
+            req = base._replace(label=ns.name, dax_ranges=kmem.ranges, mode="devdax", map="mem")
         else:
             req = pgmap_request(base, device)
             align = prepared_of[device.name].align

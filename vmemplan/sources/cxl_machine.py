@@ -249,12 +249,7 @@ def from_cxl(
         )
         if driver != "kmem":
             # drivers/dax/cxl.c: alloc_dax_region(..., PMD_SIZE, ...): the device's align
-            requests.append(
-                replace(
-                    _devdax_request(base, ranges, name),
-                    align=base.arch.pmd_size,
-                )
-            )
+            requests.append(_devdax_request(base, ranges, name)._replace(align=base.arch.pmd_size))
             origins.append(where)
             continue
         # below v6.8 kmem never passes MHP_MEMMAP_ON_MEMORY: the estimate refuses it itself

@@ -7,8 +7,6 @@ mode (fsdev_dax) keeps a pgmap without compound pages.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest
 from vmemplan.kernel.arch import SUBSECTION_SIZE
@@ -121,8 +119,7 @@ def _dax_device(
         return None, notes, ranges
     if mode == "famfs":
         notes.append(_famfs_note(align))
-    req = replace(
-        base,
+    req = base._replace(
         size=None,
         # fsdev_dax: no compound pages whatever the device align (its ranges keep it)
         align=None if mode == "famfs" else align,

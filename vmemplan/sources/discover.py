@@ -28,7 +28,7 @@ a kmem device's memory blocks and request are worked out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from vmemplan.errors import InputError
@@ -319,8 +319,7 @@ def _devdax_request(
 ) -> EstimateRequest:
     """The ranges of a kmem device as a device-dax device (no compound pages: the align
     is for compare/plan to vary)."""
-    return replace(
-        base,
+    return base._replace(
         size=None,
         align=base.arch.page_size,
         vmemmap_shift=None,

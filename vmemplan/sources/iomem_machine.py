@@ -8,8 +8,6 @@ a dax device holding ``System RAM (kmem)`` is hot-added System RAM (a
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest, prepare
 from vmemplan.kernel.pfn_devs import MapMode, PfnLayout, nd_pfn_init
@@ -208,8 +206,8 @@ def from_iomem(
             )
             origins.append(where)
             requests.append(
-                replace(
-                    base, size=None, mode="devdax", map="mem", dax_ranges=dev.ranges, label=dev.name
+                base._replace(
+                    size=None, mode="devdax", map="mem", dax_ranges=dev.ranges, label=dev.name
                 )
             )
         else:
@@ -230,8 +228,7 @@ def from_iomem(
                     f"{where}: mode {base.mode}, map={base.map} and align from the command "
                     "line (/proc/iomem does not say)"
                 )
-            req = replace(
-                base,
+            req = base._replace(
                 size=ns.end - ns.start,
                 start=ns.start,
                 mode=mode,

@@ -8,7 +8,7 @@ dax device kmem holds keeps its layout and becomes a :class:`KmemDevice`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from vmemplan.errors import InputError
 from vmemplan.estimate import EstimateRequest
@@ -397,8 +397,7 @@ def from_ndctl(
         else:
             origins.append(where)
             requests.append(
-                replace(
-                    base,
+                base._replace(
                     size=raw,
                     start=placement,
                     align=align,
@@ -434,7 +433,7 @@ def _namespace_layout(
     """The pfn layout of a dump's namespace whose dax device kmem holds."""
     try:
         return pmem_namespace_layout(
-            replace(base, size=raw, start=start, align=align, vmemmap_shift=None, map=map_)
+            base._replace(size=raw, start=start, align=align, vmemmap_shift=None, map=map_)
         )
     except InputError as e:  # the dump's align: name the namespace, not the option
         raise InputError("--from-ndctl", f"{where}: align {e.message}") from None

@@ -8,7 +8,6 @@ the architecture cannot have, or a dax device smaller than its namespace, is sai
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Protocol
 
 from vmemplan.errors import InputError, InternalError
@@ -193,8 +192,7 @@ def _static_namespace(
         start = align_up(cursor, _placement_align(SUBSECTION_SIZE))
         placed = f"placed at {start:#x} (the dump has no address)"
     notes.append(placed)
-    req = replace(
-        base,
+    req = base._replace(
         size=None,
         align=None,
         vmemmap_shift=0,
