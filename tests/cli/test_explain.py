@@ -280,3 +280,22 @@ def test_a_device_of_a_cxl_dump_has_its_machine_figures() -> None:
     (mine,) = doc["devices"]
     assert {k: mine[k] for k in COST_KEYS} == {k: entry[k] for k in COST_KEYS}
     assert doc["drawings"]["kmem"] is not None
+
+
+@pytest.mark.parametrize(
+    "tree", ["devdax-map-dev", "devdax-map-mem", "fsdax", "kmem-memmap-on-memory", "cxl-kmem"]
+)
+def test_a_device_of_an_inspected_host_has_its_inspect_figures(tree: str) -> None:
+    """`explain --root DIR --name NAME` draws a device of the host `inspect --root DIR`
+    reads: its figures are that device's entry of `inspect --json`."""
+    root = f"tests/data/live/{tree}"
+    inspected = json.loads(run_cli("inspect", "--root", root, "--json").stdout)
+    entries = [d for d in inspected["devices"] if d["kind"] not in ("boot-ram", "hugetlb")]
+    assert entries
+    for entry in entries:
+        out = run_cli("explain", "--root", root, "--name", entry["name"], "--json")
+        assert out.exit_code == 0, out.stderr
+        doc = json.loads(out.stdout)
+        ExplainDoc.model_validate(doc)
+        (mine,) = doc["devices"]
+        assert {k: mine[k] for k in COST_KEYS} == {k: entry[k] for k in COST_KEYS}

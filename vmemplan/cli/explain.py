@@ -77,10 +77,17 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
     help="A /proc/iomem dump, as estimate --iomem: draw its device --name NAME.",
 )
 @click.option(
+    "--root",
+    metavar="DIR",
+    help="A running host (/) or a snapshot of one (a directory or .tar.gz, as `vmemplan "
+    "inspect --root` reads it): draw its device --name NAME.",
+)
+@click.option(
     "--name",
     "device",
     metavar="NAME",
-    help="With --config, --from-ndctl, --from-cxl or --iomem: the name of the device to draw.",
+    help="With --config, --root, --from-ndctl, --from-cxl or --iomem: the name of the device "
+    "to draw.",
 )
 @click.option(
     "--drawing",
@@ -104,23 +111,26 @@ def explain_cmd(**opts: Any) -> None:
     as_json, color = opts.pop("as_json") | opts.pop("human"), opts.pop("color")
     which = opts.pop("drawings")
     pools, hvo = opts.pop("pools"), opts.pop("hvo")
-    config, device = opts.pop("config"), opts.pop("device")
+    config, device, root = opts.pop("config"), opts.pop("device"), opts.pop("root")
     ndctl_path, iomem_path = opts.pop("ndctl_path"), opts.pop("iomem_path")
     cxl_path = opts.pop("cxl_path")
     mom, block = opts.pop("memmap_on_memory"), opts.pop("memory_block_size")
     dumps = {"--from-ndctl": ndctl_path, "--from-cxl": cxl_path, "--iomem": iomem_path}
     given = [option for option, path in dumps.items() if path is not None]
-    if config is not None:
+    if config is not None and root is not None:
+        raise InputError("--root", "not with --config: give one source of devices")
+    if config is not None or root is not None:
+        option = "--config" if config is not None else "--root"
         if given:
-            raise InputError(given[0], "not with --config: give one source of devices")
-        doc = _config_doc(config, device, pools, hvo, mom, block)
+            raise InputError(given[0], f"not with {option}: give one source of devices")
+        doc = _host_file_doc(option, config or root, device, pools, hvo, mom, block)
     elif given:
         if pools or hvo is not None:
             raise InputError("--hugetlb", f"not with {given[0]}: draw one device")
         doc = _dump_doc(opts, (ndctl_path, cxl_path, iomem_path), device, mom, block)
     elif device is not None:
         raise InputError(
-            "--name", f"{device}: only with --config, --from-ndctl, --from-cxl or --iomem"
+            "--name", f"{device}: only with --config, --root, --from-ndctl, --from-cxl or --iomem"
         )
     elif pools:
         if mom is not None or block is not None:
@@ -243,7 +253,8 @@ def _hugetlb_doc(pools: tuple[str, ...], hvo: bool | None, opts: dict[str, Any])
     return hugetlb_explain_doc(base, [hvo_layout(arch, s, r) for r in results], arch)
 
 
-def _config_doc(
+def _host_file_doc(
+    option: str,
     path: str,
     device: str | None,
     pools: tuple[str, ...],
@@ -251,9 +262,8 @@ def _config_doc(
     mom: str | None,
     block: str | None,
 ) -> dict[str, Any]:
-    """``explain --config FILE --name NAME``: one device of the file's host."""
-    from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
-
+    """``explain --config FILE --name NAME`` (one device of the file's host) or ``explain
+    --root DIR --name NAME`` (one device of the host ``inspect --root DIR`` reads)."""
     ctx = click.get_current_context()
     given = [
         param
@@ -262,6 +272,7 @@ def _config_doc(
         and param.name
         not in (
             "config",
+            "root",
             "device",
             "as_json",
             "human",
@@ -273,9 +284,17 @@ def _config_doc(
         and ctx.get_parameter_source(param.name or "") != click.core.ParameterSource.DEFAULT
     ]
     if given or pools or hvo is not None or mom is not None or block is not None:
-        option = given[0].opts[-1] if given else "--hugetlb"
-        raise InputError(option, "not with --config: the file describes the host")
-    return _host_device_doc(config_file_host(path).host, device, path)
+        culprit = given[0].opts[-1] if given else "--hugetlb"
+        what = "the file" if option == "--config" else "the tree"
+        raise InputError(culprit, f"not with {option}: {what} describes the host")
+    if option == "--config":
+        from vmemplan.sources.config.host import config_file_host  # noqa: PLC0415
+
+        return _host_device_doc(config_file_host(path).host, device, path)
+    from vmemplan.sources.live import read_live  # noqa: PLC0415
+    from vmemplan.sources.live.tree import open_tree  # noqa: PLC0415
+
+    return _host_device_doc(read_live(open_tree(path)).host, device, path)
 
 
 def _host_device_doc(host: Any, device: str | None, where: str) -> dict[str, Any]:
