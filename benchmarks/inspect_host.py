@@ -1,7 +1,7 @@
 """Benchmark: `vmemplan inspect` on a host with 100,000 memory blocks, and on a fleet of
 1,000 snapshots in one process.
 
-Run: python benchmarks/inspect.py [BLOCKS] [HOSTS]. Writes, in a temporary directory, a
+Run: python benchmarks/inspect_host.py [BLOCKS] [HOSTS]. Writes, in a temporary directory, a
 snapshot tree of one host whose boot RAM is BLOCKS memory blocks of 128 MiB (default
 100,000: 12.2 TiB, each block with its state/phys_index/valid_zones files and its node
 links, as sysfs has them), and HOSTS snapshot trees (default 1,000: the fixtures of
