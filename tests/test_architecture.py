@@ -366,8 +366,6 @@ def test_no_benchmark_shadows_a_standard_module() -> None:
     """`python benchmarks/X.py` puts benchmarks/ first on sys.path: a benchmarks/inspect.py
     would be imported by dataclasses instead of the standard inspect, breaking every
     other benchmark."""
-    import sys  # noqa: PLC0415
-
     names = {p.stem for p in (Path(__file__).parent.parent / "benchmarks").glob("*.py")}
     assert names
     assert not names & set(sys.stdlib_module_names)
