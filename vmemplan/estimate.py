@@ -54,7 +54,7 @@ __all__ = [
 
 
 class Figures(NamedTuple):
-    """Everything one walk yields, with or without deduplication (``figures()`` makes one).
+    """Everything one walk yields, with or without deduplication (``walk_figures()`` makes one).
 
     A NamedTuple, not a dataclass: estimate's start-up would compile a dataclass's
     generated methods on every run."""
@@ -159,7 +159,7 @@ def _table_bytes(arch: ArchProfile) -> dict[str, int]:
     return sizes
 
 
-def figures(
+def walk_figures(
     *,
     optimized: bool,
     cost: PgmapCost,
@@ -196,7 +196,7 @@ def _walk(
     direct_map: dict[str, int] | None,
 ) -> Figures:
     cost = machine.memremap_pages(pgmap, optimized=optimized)
-    return figures(
+    return walk_figures(
         optimized=optimized,
         cost=cost,
         page_size=req.arch.page_size,

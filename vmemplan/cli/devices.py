@@ -25,6 +25,12 @@ DEVICE_KEYS = frozenset(
 _MACHINE_KEYS = ("arch", "kernel", "struct_page_size")
 
 
+def as_ranges(system_ram: tuple[str, ...]) -> tuple[str, ...]:
+    """``host``'s --system-ram values as estimate's --system-ram reads them: a bare size is
+    boot RAM from 0 (``512G`` is ``0+512G``)."""
+    return tuple(t if any(sep in t for sep in ("-", "+", "..")) else f"0+{t}" for t in system_ram)
+
+
 def device_makers(
     texts: tuple[str, ...],
     devdax: tuple[str, ...],
@@ -40,11 +46,7 @@ def device_makers(
     flags, keys = _batch_line_options()
     defaults = line_defaults()
     machine = {key: host_opts[key] for key in _MACHINE_KEYS}
-    # a bare size is boot RAM from 0, as host's --system-ram takes it
-    machine["system_ram"] = tuple(
-        t if any(sep in t for sep in ("-", "+", "..")) else f"0+{t}"
-        for t in host_opts["system_ram"]
-    )
+    machine["system_ram"] = as_ranges(host_opts["system_ram"])
     out: list[DeviceMaker] = []
     for i, text in enumerate(texts):
         given = parse_line(text, flags, keys, f"--device #{i + 1}")
@@ -119,11 +121,13 @@ def _kmem(text: str) -> dict[str, Any]:
     """``--kmem SIZE[:MOM][@START]``: ``--device '--size SIZE --mode system-ram
     --memmap-on-memory MOM --start START'`` (MOM: off, on or force; default off)."""
     body, start = _split_at(text)
+    from vmemplan.system_ram import MEMMAP_ON_MEMORY_CHOICES  # noqa: PLC0415
+
     size, _, mom = body.partition(":")
-    if mom.strip().lower() not in ("", "off", "on", "force"):
+    choice = mom.strip().lower() or "off"
+    if choice not in MEMMAP_ON_MEMORY_CHOICES:
         raise InputError("--kmem", f"{quote_value(text)}: memmap_on_memory is not off, on or force")
-    given: dict[str, Any] = {"size": size, "mode": "system-ram"}
-    given["memmap_on_memory"] = mom.strip().lower() or "off"
+    given: dict[str, Any] = {"size": size, "mode": "system-ram", "memmap_on_memory": choice}
     if start is not None:
         given["start"] = start
     return given

@@ -15,6 +15,7 @@ from vmemplan.cli.app import EPILOG, EXIT_INPUT, _quiet_closed_pipe, cli, ctx_ex
 from vmemplan.cli.emit import _emit
 from vmemplan.cli.options import (
     ALIGN_OPTION,
+    DAX_RANGE_OPTION,
     MAP_OPTION,
     MEMMAP_ON_MEMORY_OPTION,
     MEMORY_BLOCK_SIZE_OPTION,
@@ -22,6 +23,7 @@ from vmemplan.cli.options import (
     OUTPUT_OPTIONS,
     SIZE_OPTION,
     START_OPTION,
+    VMEMMAP_SHIFT_OPTION,
     _complete_file,
     _machine_options,
     _options,
@@ -44,22 +46,8 @@ if TYPE_CHECKING:
 
 
 @cli.command("estimate", epilog=EPILOG)
-@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
-@click.option(
-    "--vmemmap-shift",
-    metavar="K",
-    help="Compound order instead of --align (align = PAGE_SIZE << K).",
-)
-@_options(MAP_OPTION, MODE_OPTION)
-@click.option(
-    "--dax-range",
-    "dax_ranges",
-    multiple=True,
-    metavar="RANGE",
-    help="A dynamic dax device range (hmem/CXL): START-END (END inclusive), START..END "
-    "(END exclusive: 512G..4T) or START+SIZE; repeatable. Replaces --size/--start; never "
-    "has an altmap.",
-)
+@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION, VMEMMAP_SHIFT_OPTION)
+@_options(MAP_OPTION, MODE_OPTION, DAX_RANGE_OPTION)
 @click.option(
     "--from-ndctl",
     metavar="FILE",

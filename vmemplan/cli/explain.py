@@ -11,6 +11,7 @@ from vmemplan.cli.app import EPILOG, cli
 from vmemplan.cli.emit import _console, _emit, _escaped
 from vmemplan.cli.options import (
     ALIGN_OPTION,
+    DAX_RANGE_OPTION,
     MAP_OPTION,
     MEMMAP_ON_MEMORY_OPTION,
     MEMORY_BLOCK_SIZE_OPTION,
@@ -18,6 +19,7 @@ from vmemplan.cli.options import (
     OUTPUT_OPTIONS,
     SIZE_OPTION,
     START_OPTION,
+    VMEMMAP_SHIFT_OPTION,
     Choice,
     _machine_options,
     _options,
@@ -28,18 +30,8 @@ DRAWINGS = ("dedup", "altmap", "kmem", "hvo", "page-tables")
 
 
 @cli.command("explain", epilog=EPILOG)
-@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION)
-@click.option(
-    "--vmemmap-shift", metavar="K", help="Compound order instead of --align (as estimate)."
-)
-@_options(MAP_OPTION, MODE_OPTION)
-@click.option(
-    "--dax-range",
-    "dax_ranges",
-    multiple=True,
-    metavar="RANGE",
-    help="A dynamic dax device range (hmem/CXL), as estimate --dax-range; repeatable.",
-)
+@_options(SIZE_OPTION, START_OPTION, ALIGN_OPTION, VMEMMAP_SHIFT_OPTION)
+@_options(MAP_OPTION, MODE_OPTION, DAX_RANGE_OPTION)
 @_options(MEMMAP_ON_MEMORY_OPTION, MEMORY_BLOCK_SIZE_OPTION)
 @click.option(
     "--hugetlb",

@@ -147,12 +147,10 @@ def _host_from_dump(
     if not opts["system_ram"] and iomem_path is None:
         raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
     pools = pools_from_options(opts["hugetlb"], opts["hvo"], opts["arch"])
-    # a size is boot RAM from 0, as --system-ram takes it without a dump
-    ram = tuple(
-        t if any(sep in t for sep in ("-", "+", "..")) else f"0+{t}" for t in opts["system_ram"]
-    )
+    from vmemplan.cli.devices import as_ranges  # noqa: PLC0415
+
     machine = {
-        "system_ram": ram,
+        "system_ram": as_ranges(opts["system_ram"]),
         "arch": opts["arch"],
         "kernel": opts["kernel"],
         "struct_page_size": opts["struct_page_size"],

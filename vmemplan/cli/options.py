@@ -111,8 +111,36 @@ START_OPTION = click.option(
 )
 
 
+ARCH_OPTION = click.option(
+    "--arch",
+    default="x86_64",
+    show_default=True,
+    metavar="NAME",
+    shell_complete=COMPLETE_ARCH,
+    help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, x86_64-la57 5-level.",
+)
+
+
 SIZE_OPTION = click.option(
     "-s", "--size", metavar="SIZE", help="Raw namespace size, as ndctl --size (1T, 1536G, 0x...)."
+)
+
+
+VMEMMAP_SHIFT_OPTION = click.option(
+    "--vmemmap-shift",
+    metavar="K",
+    help="Compound order instead of --align (align = PAGE_SIZE << K).",
+)
+
+
+DAX_RANGE_OPTION = click.option(
+    "--dax-range",
+    "dax_ranges",
+    multiple=True,
+    metavar="RANGE",
+    help="A dynamic dax device range (hmem/CXL): START-END (END inclusive), START..END "
+    "(END exclusive: 512G..4T) or START+SIZE; repeatable. Replaces --size/--start; never "
+    "has an altmap.",
 )
 
 
@@ -167,15 +195,7 @@ def _machine_options(*, many_kernels: bool = False) -> Decorator:
             "'none' for no boot RAM. Default: 0+64G. Its sections reuse their boot memmap and "
             "it owns page tables.",
         ),
-        click.option(
-            "--arch",
-            default="x86_64",
-            show_default=True,
-            metavar="NAME",
-            shell_complete=COMPLETE_ARCH,
-            help=f"Architecture profile: {_ARCH_HELP}. x86_64 is 4-level paging, "
-            "x86_64-la57 5-level.",
-        ),
+        ARCH_OPTION,
         click.option(
             "--kernel",
             multiple=many_kernels,
@@ -366,14 +386,7 @@ SUBJECT_OPTIONS = _options(
 
 # The machine of `hugetlb` and `host`: no namespace, so no linear-map or switch options.
 SMALL_MACHINE_OPTIONS = _options(
-    click.option(
-        "--arch",
-        default="x86_64",
-        show_default=True,
-        metavar="NAME",
-        shell_complete=COMPLETE_ARCH,
-        help="Architecture.",
-    ),
+    ARCH_OPTION,
     click.option(
         "--kernel",
         default="6.12",

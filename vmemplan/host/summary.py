@@ -160,13 +160,6 @@ def host_doc(
     }
 
 
-def _split_at(text: str, option: str) -> tuple[str, int | None]:
-    body, sep, where = text.partition("@")
-    if not sep:
-        return body, None
-    return body, parse_size(where, option)
-
-
 def _boot_ram(texts: tuple[str, ...]) -> tuple[tuple[int, int], ...]:
     if not texts:
         raise InputError("--system-ram", "missing: give the boot RAM, e.g. --system-ram 512G")
