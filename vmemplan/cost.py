@@ -24,6 +24,10 @@ from typing import Any, Literal
 # sits below all of them and imports none).
 Doc = dict[str, object]
 
+# The version of every JSON document vmemplan prints (their `schema_version`): 2 since the
+# one cost contract. Bump it only when a key is renamed or removed.
+SCHEMA_VERSION = 2
+
 Kind = Literal["devdax", "fsdax", "dax", "famfs", "system-ram", "hugetlb", "boot-ram"]
 KINDS: tuple[str, ...] = ("devdax", "fsdax", "dax", "famfs", "system-ram", "hugetlb", "boot-ram")
 

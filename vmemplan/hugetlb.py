@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vmemplan import __version__
+from vmemplan.cost import SCHEMA_VERSION
 from vmemplan.errors import InputError
 from vmemplan.kernel.arch import ArchProfile, get_arch
 from vmemplan.kernel.hugetlb_vmemmap import (
@@ -27,7 +28,6 @@ from vmemplan.kernel.vmstat import hugetlb_vmemmap_counter_deltas
 from vmemplan.sources.cmdline import HugetlbPool, parse_hugetlb_cmdline, parse_pages_option
 from vmemplan.units import format_size_exact, parse_size, quote_value
 
-SCHEMA_VERSION = 2
 # Linux kernel commit 15995a352474 ("mm: report per-page metadata information") (in v6.11):
 # HVO adjusts nr_memmap_boot_pages / nr_memmap_pages as it frees and allocates.
 MEMMAP_COUNTERS_SINCE = (6, 11)

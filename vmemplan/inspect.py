@@ -22,19 +22,17 @@ A difference is a finding to show, never an error.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vmemplan import __version__
 from vmemplan.budget import Budgets
+from vmemplan.cost import SCHEMA_VERSION
 from vmemplan.host.accounting import HostAccount, account, device_name
 from vmemplan.host.summary import host_doc
 from vmemplan.kernel.vmstat import hugetlb_vmemmap_counter_deltas
 from vmemplan.sources.live import LiveReading
 from vmemplan.sources.live.tree import Tree
-from vmemplan.units import div_round_up, format_size_exact
-
-SCHEMA_VERSION = 2
+from vmemplan.units import div_round_up
 
 
 @dataclass(frozen=True)
@@ -235,16 +233,6 @@ def inspect_doc(
         if not doc["budget"]["holds_now"]:  # type: ignore[index]
             doc["status"] = "fail"
     return doc
-
-
-def fleet_line(docs: Sequence[dict[str, object]]) -> str:
-    """A short summary of a fleet (for the human output of several roots)."""
-    total = 0
-    for d in docs:
-        t = d["total"]
-        assert isinstance(t, dict)
-        total += int(t["dram_bytes"])
-    return f"{len(docs):,} hosts, {format_size_exact(total)} of struct pages in all"
 
 
 __all__ = ["SCHEMA_VERSION", "Counter", "__version__", "inspect_doc", "predict_counters"]

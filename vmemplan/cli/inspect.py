@@ -133,12 +133,12 @@ def _doc(path: str, budgets: Any = None) -> dict[str, object]:
 def _fleet(paths: list[str], budgets: Any) -> None:
     """One JSON document per host, one per line; a host that cannot be read gets an
     error document (and the run exits 2 once every host is printed)."""
-    import json  # noqa: PLC0415
-
     from vmemplan import __version__  # noqa: PLC0415
     from vmemplan.cli.app import EXIT_INPUT, ctx_exit  # noqa: PLC0415
+    from vmemplan.cost import SCHEMA_VERSION  # noqa: PLC0415
     from vmemplan.errors import InputError  # noqa: PLC0415
     from vmemplan.excerpt import safe_line  # noqa: PLC0415
+    from vmemplan.output.report import to_json_line  # noqa: PLC0415
 
     failed = over = False
     for path in paths:
@@ -149,13 +149,13 @@ def _fleet(paths: list[str], budgets: Any) -> None:
             failed = True
             click.echo(f"vmemplan: error: {safe_line(str(err))}", err=True)
             doc = {
-                "schema_version": 2,
+                "schema_version": SCHEMA_VERSION,
                 "vmemplan_version": __version__,
                 "status": "error",
                 "root": _shown(path),
                 "error": str(err),
             }
-        click.echo(json.dumps(doc, separators=(",", ":")))
+        click.echo(to_json_line(doc), nl=False)
     if failed:
         ctx_exit(EXIT_INPUT)
     if over:

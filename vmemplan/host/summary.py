@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 from vmemplan import __version__
 from vmemplan.cost import (
+    SCHEMA_VERSION,
     Doc,
     boot_cost,
     estimate_cost,
@@ -46,7 +47,6 @@ from vmemplan.units import (
     parse_size,
 )
 
-SCHEMA_VERSION = 2
 # Where devices without an explicit start go: one after the other above boot RAM, each at
 # the next boundary of this many bytes (or of the memory block, if larger).
 PLACEMENT_ALIGN = GiB

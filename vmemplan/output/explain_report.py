@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from vmemplan import __version__
+from vmemplan.cost import SCHEMA_VERSION
 from vmemplan.explain.layout import (
     DeviceExplanation,
     HvoLayout,
@@ -17,7 +18,7 @@ from vmemplan.explain.layout import (
     PageTablesLayout,
 )
 from vmemplan.kernel.arch import ArchProfile
-from vmemplan.output.report import SCHEMA_VERSION, Doc, estimate_doc
+from vmemplan.output.report import Doc, estimate_doc
 
 ExplainKind = Literal["device", "system-ram", "hugetlb"]
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from vmemplan import __version__
 from vmemplan.cost import (
     KINDS,
+    SCHEMA_VERSION,
     SUMMABLE_KEYS,
     estimate_cost,
     system_ram_cost,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:  # only the types: `estimate --json` start-up imports no more 
     from vmemplan.sizing import Sizing
     from vmemplan.system_ram import SystemRamEstimate
 
-SCHEMA_VERSION = 2
 
 Doc = dict[str, Any]
 

@@ -10,15 +10,13 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from vmemplan import __version__
-from vmemplan.cost import SUMMABLE_KEYS, system_ram_cost, tables_doc, total_record
+from vmemplan.cost import SCHEMA_VERSION, SUMMABLE_KEYS, system_ram_cost, tables_doc, total_record
 from vmemplan.units import SpelledRange, format_size_exact
 
 if TYPE_CHECKING:
     from vmemplan.kernel.memory_hotplug import MemmapOnMemory
     from vmemplan.kernel.versions import KernelProfile
     from vmemplan.system_ram import SystemRamEstimate, SystemRamRequest
-
-SCHEMA_VERSION = 2
 
 
 def _notes(e: SystemRamEstimate) -> list[str]:

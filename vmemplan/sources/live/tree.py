@@ -179,10 +179,6 @@ class Tree:
         target = self._readlink(real).rstrip("/")
         return target.rpartition("/")[2] or None
 
-    def exists(self, rel: str) -> bool:
-        """Whether ``rel`` names anything (after links)."""
-        return self.resolve(rel) is not None
-
 
 class DirTree(Tree):
     """A directory: ``/`` (the running machine) or a snapshot written by ``--save``."""
